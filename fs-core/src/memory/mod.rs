@@ -1,0 +1,3 @@
+//! In-memory backend (being written).
+/// Placeholder.
+pub struct MemoryFs;
