@@ -245,8 +245,13 @@ async fn compare(ops: Vec<Op>) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+fn cases_from_env() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // 256 sequences by default; the extended command sets PROPTEST_CASES for a longer run.
+    #![proptest_config(ProptestConfig { cases: cases_from_env(), ..ProptestConfig::default() })]
 
     #[test]
     fn native_matches_memory(ops in prop::collection::vec(op_strategy(), 1..40)) {
