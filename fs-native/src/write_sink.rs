@@ -1,0 +1,209 @@
+//! `write_sink` and [`NativeSink`]: streamed writes that become visible all at once.
+//!
+//! The chunks go to a temporary sibling of the target (see [`crate::durable`]); `close` fsyncs it and
+//! renames it over the target, so readers see the old content until then, and `abort` or a drop
+//! removes it. Each `write` hands its chunk to the blocking pool and returns once the previous chunk
+//! is on its way to the file, so producing the next chunk overlaps with writing this one; an error
+//! of a chunk is reported by the next `write` or by `close`.
+
+use std::fs::Permissions;
+use std::io::Write;
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use fs_core::{ErrorKind, FsError, FsResult, SinkMode, SinkOptions, VPath, WriteSink};
+use tokio::task::JoinHandle;
+
+use crate::blocking::{join_error, run, IoContext};
+use crate::durable::{commit, create_temp, discard, resolve_target};
+use crate::write_file::DEFAULT_FILE_MODE;
+use crate::NativeFs;
+
+/// Opens a sink for `path`: checks the target and creates the temporary file now, so a missing
+/// parent (`NotFound`), a directory at the path (`BadResource`) or, with [`SinkMode::CreateNew`], an
+/// existing path (`AlreadyExists`) fail here.
+///
+/// With [`SinkMode::Append`] the existing bytes are copied into the temporary file first
+/// (`copy_file_range`, so reflinked or done in the kernel where the file system can); this costs
+/// time proportional to the old file's size, and anything appended to the target by someone else
+/// before `close` is lost.
+pub(crate) async fn open_sink(
+    fs: &NativeFs,
+    path: &VPath,
+    options: SinkOptions,
+) -> FsResult<NativeSink> {
+    let os = fs.os_path(path);
+    let vp = path.clone();
+    let mode = options.permissions.unwrap_or(DEFAULT_FILE_MODE);
+    let exclusive = options.mode == SinkMode::CreateNew;
+    let append = options.mode == SinkMode::Append;
+    let (file, temp, target, permissions, written) = run("sink", path, move || {
+        let target = resolve_target(&os, exclusive, "sink", &vp)?;
+        let (mut file, temp) = create_temp(&target.path, mode).ctx("sink", &vp)?;
+        let mut written = 0;
+        if append && target.permissions.is_some() {
+            let copied = std::fs::File::open(&target.path)
+                .and_then(|mut old| std::io::copy(&mut old, &mut file));
+            match copied {
+                Ok(n) => written = n,
+                Err(err) => {
+                    discard(&temp);
+                    return Err(err).ctx("sink", &vp);
+                }
+            }
+        }
+        Ok((file, temp, target.path, target.permissions, written))
+    })
+    .await?;
+    Ok(NativeSink {
+        state: State::Idle(file),
+        temp: Some(temp),
+        target,
+        permissions,
+        exclusive,
+        path: path.clone(),
+        written,
+    })
+}
+
+/// A [`WriteSink`] of a [`NativeFs`]: nothing is visible at the path before [`WriteSink::close`],
+/// which makes the new content durable (fsync of the file, rename, fsync of the directory).
+/// [`WriteSink::abort`] and dropping the sink remove the temporary file (a drop does it with a
+/// blocking `unlink(2)`) and keep the old content.
+#[derive(Debug)]
+pub struct NativeSink {
+    state: State,
+    /// The temporary file; `None` once committed or discarded.
+    temp: Option<PathBuf>,
+    /// Where `close` renames the temporary file to.
+    target: PathBuf,
+    /// Permission bits of the replaced file, kept by the new one.
+    permissions: Option<Permissions>,
+    exclusive: bool,
+    path: VPath,
+    written: u64,
+}
+
+/// Who holds the temporary file.
+#[derive(Debug)]
+enum State {
+    /// The sink does; no write is running.
+    Idle(std::fs::File),
+    /// A write on the blocking pool does, and hands the file back when done.
+    Writing(JoinHandle<std::io::Result<std::fs::File>>),
+    /// A write failed; the sink can only be aborted (or dropped).
+    Failed,
+}
+
+impl NativeSink {
+    /// Waits for the running write, if any, and takes the file back.
+    async fn take_file(&mut self, method: &'static str) -> FsResult<std::fs::File> {
+        match std::mem::replace(&mut self.state, State::Failed) {
+            State::Idle(file) => Ok(file),
+            State::Writing(task) => match task.await {
+                Ok(Ok(file)) => Ok(file),
+                Ok(Err(err)) => Err(FsError::from_io(err, method, &self.path)),
+                Err(join) => Err(join_error(join, method, &self.path)),
+            },
+            State::Failed => Err(FsError::new(
+                ErrorKind::BadResource,
+                method,
+                "an earlier write of this sink failed; abort it",
+            )
+            .with_path(&self.path)),
+        }
+    }
+}
+
+#[async_trait]
+impl WriteSink for NativeSink {
+    /// Queues `chunk` for the temporary file once the previous chunk is written. Errors: the error of
+    /// the previous chunk (then every later call fails with `BadResource`).
+    async fn write(&mut self, chunk: Bytes) -> FsResult<()> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let mut file = self.take_file("Sink.write").await?;
+        self.written += chunk.len() as u64;
+        self.state = State::Writing(tokio::task::spawn_blocking(move || {
+            file.write_all(&chunk)?;
+            Ok(file)
+        }));
+        Ok(())
+    }
+
+    /// Bytes accepted so far (in append mode, including the copied old bytes).
+    fn bytes_written(&self) -> u64 {
+        self.written
+    }
+
+    /// Waits for the last chunk, fsyncs the temporary file, renames it over the target (with
+    /// [`SinkMode::CreateNew`], hard-links it, failing with `AlreadyExists` if the path appeared
+    /// since the sink was opened) and fsyncs the directory. On error the temporary file is removed
+    /// and the old content stays.
+    async fn close(mut self: Box<Self>) -> FsResult<()> {
+        let file = match self.take_file("Sink.close").await {
+            Ok(file) => file,
+            Err(err) => {
+                self.discard_now().await;
+                return Err(err);
+            }
+        };
+        let Some(temp) = self.temp.take() else {
+            return Ok(());
+        };
+        let target = self.target.clone();
+        let permissions = self.permissions.take();
+        let exclusive = self.exclusive;
+        let vp = self.path.clone();
+        run("Sink.close", &self.path, move || {
+            let committed = (|| {
+                if let Some(permissions) = permissions {
+                    file.set_permissions(permissions)?;
+                }
+                file.sync_all()?;
+                drop(file);
+                commit(&temp, &target, exclusive)
+            })();
+            if committed.is_err() {
+                discard(&temp);
+            }
+            committed.ctx("Sink.close", &vp)
+        })
+        .await
+    }
+
+    /// Waits for the running write (ignoring its error) and removes the temporary file.
+    async fn abort(mut self: Box<Self>) -> FsResult<()> {
+        let _ = self.take_file("Sink.abort").await;
+        let Some(temp) = self.temp.take() else {
+            return Ok(());
+        };
+        let vp = self.path.clone();
+        run("Sink.abort", &self.path, move || {
+            std::fs::remove_file(&temp).ctx("Sink.abort", &vp)
+        })
+        .await
+    }
+}
+
+impl NativeSink {
+    /// Removes the temporary file on the blocking pool, ignoring errors (used when an error is
+    /// already being reported).
+    async fn discard_now(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let _ = tokio::task::spawn_blocking(move || discard(&temp)).await;
+        }
+    }
+}
+
+impl Drop for NativeSink {
+    /// Removes the temporary file of a sink that was neither closed nor aborted, with a blocking
+    /// `unlink(2)` (a write still running then goes to the unlinked file and is lost).
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            discard(&temp);
+        }
+    }
+}
