@@ -286,7 +286,11 @@ pub async fn sink_append_adds_to_old_content(fs: Arc<dyn FileSystem>) {
     sink_write(&mut sink, b"bar").await;
     sink_write(&mut sink, b"baz").await;
     assert_eq!(read_string(&*fs, &path).await, "foo");
-    assert_eq!(sink.bytes_written(), 6);
+    assert_eq!(
+        sink.bytes_written(),
+        6,
+        "bytes_written counts the bytes given to write, not the old content"
+    );
     sink.close().await.must("close");
     assert_eq!(read_string(&*fs, &path).await, "foobarbaz");
     let fresh = p("/fresh-log.txt");
