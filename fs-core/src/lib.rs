@@ -9,13 +9,14 @@
 //!
 //! ```
 //! use fs_core::{FileSystem, MemoryFs, OpenOptions, VPath};
-//! # futures::executor::block_on(async {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), fs_core::FsError> {
 //! let fs = MemoryFs::new();
 //! let path = VPath::new("/hello.txt")?;
 //! fs.write_file_string(&path, "hi", OpenOptions::write()).await?;
 //! assert_eq!(fs.read_file_string(&path).await?, "hi");
-//! # Ok::<(), fs_core::FsError>(())
-//! # }).unwrap();
+//! # Ok(())
+//! # }
 //! ```
 
 mod capabilities;
