@@ -155,3 +155,22 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
 pub(crate) fn discard(temp: &Path) {
     let _ = std::fs::remove_file(temp);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_names_are_hidden_siblings_within_name_max() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = "é".repeat(127);
+        for name in ["plain.txt", long.as_str()] {
+            let (_file, temp) = create_temp(&dir.path().join(name), 0o600).unwrap();
+            assert_eq!(temp.parent(), Some(dir.path()));
+            let temp_name = temp.file_name().unwrap().to_str().unwrap();
+            assert!(temp_name.starts_with('.') && temp_name.ends_with(TEMP_SUFFIX));
+            assert!(temp_name.len() <= 255, "{}", temp_name.len());
+            std::fs::remove_file(&temp).unwrap();
+        }
+    }
+}

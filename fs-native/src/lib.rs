@@ -266,3 +266,19 @@ impl FileSystem for NativeFs {
         watch::watch(self, path, options).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_paths_below_the_root_map_back_to_vpaths() {
+        let root = Path::new("/srv/root");
+        let below = |os: &str| NativeFs::vpath_below(root, Path::new(os));
+        assert_eq!(below("/srv/root/a/b"), Some(VPath::new("/a/b").unwrap()));
+        assert_eq!(below("/srv/root"), Some(VPath::root()));
+        assert_eq!(below("/srv/rootx/a"), None);
+        assert_eq!(below("/srv/root/a/../b"), None);
+        assert_eq!(below("/srv/root/back\\slash"), None);
+    }
+}

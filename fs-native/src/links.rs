@@ -92,3 +92,58 @@ fn namespace_target(root: &Path, stored: &Path) -> Option<String> {
         stored.to_str().map(str::to_owned)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(path: &str) -> VPath {
+        VPath::new(path).unwrap()
+    }
+
+    #[test]
+    fn absolute_targets_are_stored_below_the_root() {
+        let fs = NativeFs::new("/srv/root");
+        let stored = stored_target(&fs, "/a/b", &p("/link")).unwrap();
+        assert_eq!(stored, Path::new("/srv/root/a/b"));
+        let real = NativeFs::new("/");
+        assert_eq!(
+            stored_target(&real, "/etc", &p("/l")).unwrap(),
+            Path::new("/etc")
+        );
+    }
+
+    #[test]
+    fn relative_targets_may_climb_only_to_the_root() {
+        let fs = NativeFs::new("/srv/root");
+        assert!(stored_target(&fs, "../x", &p("/d/link")).is_ok());
+        assert!(stored_target(&fs, "./../x/../../y", &p("/d/e/link")).is_ok());
+        for (target, link) in [
+            ("../x", "/link"),
+            ("../../x", "/d/link"),
+            ("a/../../..", "/d/l"),
+        ] {
+            let err = stored_target(&fs, target, &p(link)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BadArgument, "{target} at {link}");
+        }
+    }
+
+    #[test]
+    fn stored_targets_map_back() {
+        let root = Path::new("/srv/root");
+        assert_eq!(
+            namespace_target(root, Path::new("/srv/root/a")).as_deref(),
+            Some("/a")
+        );
+        assert_eq!(
+            namespace_target(root, Path::new("/srv/root")).as_deref(),
+            Some("/")
+        );
+        assert_eq!(
+            namespace_target(root, Path::new("../b")).as_deref(),
+            Some("../b")
+        );
+        assert_eq!(namespace_target(root, Path::new("/srv/rootx")), None);
+        assert_eq!(namespace_target(root, Path::new("/etc")), None);
+    }
+}

@@ -23,7 +23,7 @@ pub(crate) const DEFAULT_FILE_MODE: u32 = 0o666;
 ///   before writing and again, atomically, when committing;
 /// - `a`, `a+`: appended in place and fsynced;
 /// - `r+`: written in place from offset 0 without truncating, and fsynced; the file must exist;
-/// - `r`: `BadResource`, the flag does not write.
+/// - `r`: `BadResource`, the flag does not write (after the checks of opening: `NotFound` first).
 pub(crate) async fn write_file(
     fs: &NativeFs,
     path: &VPath,
@@ -31,18 +31,11 @@ pub(crate) async fn write_file(
     options: OpenOptions,
 ) -> FsResult<()> {
     let flag = options.flag;
-    if !flag.writable() {
-        return Err(FsError::new(
-            ErrorKind::BadResource,
-            METHOD,
-            format!("the flag {flag} does not write"),
-        )
-        .with_path(path));
-    }
     let os = fs.os_path(path);
     let vp = path.clone();
     let mode = options.mode.unwrap_or(DEFAULT_FILE_MODE);
     run(METHOD, path, move || match flag {
+        OpenFlag::Read => refuse_read_only(&os, &vp),
         OpenFlag::ReadWrite => overwrite_in_place(&os, &data).ctx(METHOD, &vp),
         OpenFlag::Append | OpenFlag::AppendRead => append_in_place(&os, &data, mode, &vp),
         _ => replace(&os, &data, mode, flag.exclusive(), &vp),
@@ -68,6 +61,18 @@ fn replace(os: &Path, data: &[u8], mode: u32, exclusive: bool, vp: &VPath) -> Fs
         discard(&temp);
     }
     written.ctx(METHOD, vp)
+}
+
+/// `r`: opens like `open(2)` would (so a missing file is `NotFound`, a directory `BadResource`),
+/// then refuses to write with `BadResource`.
+fn refuse_read_only(os: &Path, vp: &VPath) -> FsResult<()> {
+    std::fs::File::open(os).ctx(METHOD, vp)?;
+    Err(FsError::new(
+        ErrorKind::BadResource,
+        METHOD,
+        "the flag \"r\" opens the file read-only",
+    )
+    .with_path(vp))
 }
 
 /// `r+`: the bytes replace the start of the existing file, the rest stays.

@@ -38,22 +38,18 @@ pub(crate) async fn open_sink(
     let mode = options.permissions.unwrap_or(DEFAULT_FILE_MODE);
     let exclusive = options.mode == SinkMode::CreateNew;
     let append = options.mode == SinkMode::Append;
-    let (file, temp, target, permissions, written) = run("sink", path, move || {
+    let (file, temp, target, permissions) = run("sink", path, move || {
         let target = resolve_target(&os, exclusive, "sink", &vp)?;
         let (mut file, temp) = create_temp(&target.path, mode).ctx("sink", &vp)?;
-        let mut written = 0;
         if append && target.permissions.is_some() {
             let copied = std::fs::File::open(&target.path)
                 .and_then(|mut old| std::io::copy(&mut old, &mut file));
-            match copied {
-                Ok(n) => written = n,
-                Err(err) => {
-                    discard(&temp);
-                    return Err(err).ctx("sink", &vp);
-                }
+            if let Err(err) = copied {
+                discard(&temp);
+                return Err(err).ctx("sink", &vp);
             }
         }
-        Ok((file, temp, target.path, target.permissions, written))
+        Ok((file, temp, target.path, target.permissions))
     })
     .await?;
     Ok(NativeSink {
@@ -63,7 +59,7 @@ pub(crate) async fn open_sink(
         permissions,
         exclusive,
         path: path.clone(),
-        written,
+        written: 0,
     })
 }
 
@@ -133,7 +129,7 @@ impl WriteSink for NativeSink {
         Ok(())
     }
 
-    /// Bytes accepted so far (in append mode, including the copied old bytes).
+    /// Bytes accepted by `write` so far (in append mode, not counting the old bytes).
     fn bytes_written(&self) -> u64 {
         self.written
     }
