@@ -5,17 +5,19 @@
 //! many system calls it makes), so a runtime must be running; errors carry the [`VPath`] and Effect's
 //! method name, never the OS path.
 //!
-//! ```no_run
-//! use fs_core::{FileSystem, OpenOptions, VPath};
+//! ```
+//! use fs_core::{FileSystem, MakeDirOptions, OpenOptions, VPath};
 //! use fs_native::NativeFs;
-//! # async fn demo() -> Result<(), fs_core::FsError> {
-//! let fs = NativeFs::new("/var/lib/my-app");
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let dir = tempfile::tempdir()?;
+//! let fs = NativeFs::new(dir.path());
+//! fs.make_dir(&VPath::new("/notes")?, MakeDirOptions::default()).await?;
 //! let path = VPath::new("/notes/today.txt")?;
-//! fs.make_dir(&VPath::new("/notes")?, Default::default()).await?;
 //! fs.write_file_string(&path, "hello", OpenOptions::write()).await?;
 //! assert_eq!(fs.read_file_string(&path).await?, "hello");
-//! # Ok(())
-//! # }
+//! assert_eq!(std::fs::read(dir.path().join("notes/today.txt"))?, b"hello");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
 //! ```
 //!
 //! # Durability
@@ -114,7 +116,18 @@ impl NativeFs {
     /// A file system rooted at `root`, which should exist (calls fail with `NotFound` otherwise).
     ///
     /// A relative `root` is made absolute against the current directory now, so that later changes
-    /// of the current directory do not move the namespace.
+    /// of the current directory do not move the namespace. Nothing is checked or created here.
+    ///
+    /// ```
+    /// use fs_core::VPath;
+    /// use fs_native::NativeFs;
+    ///
+    /// let fs = NativeFs::new("/srv/data");
+    /// assert_eq!(fs.os_path(&VPath::new("/a/b")?), std::path::Path::new("/srv/data/a/b"));
+    /// let real = NativeFs::new("/");
+    /// assert_eq!(real.os_path(&VPath::new("/etc/hosts")?), std::path::Path::new("/etc/hosts"));
+    /// # Ok::<(), fs_core::FsError>(())
+    /// ```
     pub fn new(root: impl Into<PathBuf>) -> NativeFs {
         let root = root.into();
         let root = std::path::absolute(&root).unwrap_or(root);
@@ -166,60 +179,99 @@ impl FileSystem for NativeFs {
         Capabilities::ALL
     }
 
+    /// Checks with `access(2)` (links followed) that `path` exists and, when asked, is readable or
+    /// writable; as root only a read-only mount refuses a write. Errors: `NotFound`,
+    /// `PermissionDenied`, `BadResource` for a file in the middle of the path.
     async fn access(&self, path: &VPath, options: AccessOptions) -> FsResult<()> {
         access::access(self, path, options).await
     }
 
+    /// `stat(2)` with every [`FileInfo`] field filled; a dangling symbolic link is reported as itself
+    /// (`SymbolicLink`). Errors: `NotFound`, `BadResource` for a file in the middle of the path.
     async fn stat(&self, path: &VPath) -> FsResult<FileInfo> {
         stat::stat(self, path).await
     }
 
+    /// Lists a directory (or its whole tree), sorted by relative path; links are listed as
+    /// `SymbolicLink` and not followed. Errors: `NotFound`, `BadResource` for a file, `InvalidData`
+    /// for an entry whose name is not a valid [`VPath`] segment (not UTF-8, a backslash).
     async fn read_dir(&self, path: &VPath, options: ReadDirOptions) -> FsResult<Vec<DirEntry>> {
         read_dir::read_dir(self, path, options).await
     }
 
+    /// `mkdir(2)` (the mode less the umask), then fsyncs the parent of every created directory.
+    /// Errors: `AlreadyExists` (an existing path without `recursive`, or a non-directory), `NotFound`
+    /// for a missing parent without `recursive`, `BadResource` for a file in the middle of the path.
     async fn make_dir(&self, path: &VPath, options: MakeDirOptions) -> FsResult<()> {
         make_dir::make_dir(self, path, options).await
     }
 
+    /// Removes a file, link (not followed) or directory (a non-empty one only with `recursive`); not
+    /// fsynced. Errors: `BadArgument` for `/`, `NotFound` unless `force`, `DirectoryNotEmpty`,
+    /// `BadResource` for a file in the middle of the path.
     async fn remove(&self, path: &VPath, options: RemoveOptions) -> FsResult<()> {
         remove::remove(self, path, options).await
     }
 
+    /// `rename(2)`, atomic; both parent directories are fsynced. Errors: `BadArgument` for `/` or a
+    /// directory moved into itself, `NotFound`, `DirectoryNotEmpty` over a non-empty directory,
+    /// `BadResource` between a file and a directory.
     async fn rename(&self, from: &VPath, to: &VPath) -> FsResult<()> {
         rename::rename(self, from, to).await
     }
 
+    /// Copies into a temporary sibling of `to` (in the kernel where it can), fsyncs it and renames it
+    /// over `to` (atomic and durable, like `write_file`); the copy gets the source's permission
+    /// bits. Errors: `NotFound`, `BadResource` when either path is a directory.
     async fn copy_file(&self, from: &VPath, to: &VPath) -> FsResult<()> {
         copy_file::copy_file(self, from, to).await
     }
 
+    /// Reads the whole file. Errors: `NotFound`, `BadResource` for a directory.
     async fn read_file(&self, path: &VPath) -> FsResult<Bytes> {
         read_file::read_file(self, path).await
     }
 
+    /// Writes a whole file. `w`, `w+`, `wx`, `wx+`, `ax`, `ax+` replace atomically and durably (see
+    /// the crate docs; an existing file's permission bits are kept, a new one gets `mode`); `a`, `a+`
+    /// append in place and `r+` overwrites in place, both fsynced. Errors: `AlreadyExists` for an
+    /// exclusive flag on an existing path, `NotFound` for a missing parent (or file with `r+`),
+    /// `BadResource` for a directory and for the flag `r`.
     async fn write_file(&self, path: &VPath, data: Bytes, options: OpenOptions) -> FsResult<()> {
         write_file::write_file(self, path, data, options).await
     }
 
+    /// Sets a file's length in place (zero-filling when it grows) and fsyncs it. Errors: `NotFound`,
+    /// `BadResource` for a directory.
     async fn truncate(&self, path: &VPath, len: u64) -> FsResult<()> {
         truncate::truncate(self, path, len).await
     }
 
+    /// Opens a [`NativeFile`]: positional I/O with its own cursor, durable at `sync`. Errors:
+    /// `NotFound` (`r`, `r+`, or a missing parent), `AlreadyExists` for an exclusive flag,
+    /// `BadResource` for a directory.
     async fn open(&self, path: &VPath, options: OpenOptions) -> FsResult<Box<dyn File>> {
         let file = file::open(self, path, options).await?;
         Ok(Box::new(file))
     }
 
+    /// Opens the file now and streams it in chunks of exactly `chunk_size` bytes (at most
+    /// [`MAX_CHUNK_SIZE`]; the last may be shorter). Errors: `BadArgument` for a zero chunk size,
+    /// `NotFound`, `BadResource` for a directory; a read error is the stream's last item.
     async fn read_stream(&self, path: &VPath, options: StreamOptions) -> FsResult<ByteStream> {
         read_stream::read_stream(self, path, options).await
     }
 
+    /// Opens a [`NativeSink`] staging its bytes in a temporary sibling; committed atomically and
+    /// durably on close, discarded on abort or drop. Errors: `NotFound` for a missing parent,
+    /// `BadResource` for a directory, `AlreadyExists` for [`fs_core::SinkMode::CreateNew`] on an
+    /// existing path.
     async fn write_sink(&self, path: &VPath, options: SinkOptions) -> FsResult<Box<dyn WriteSink>> {
         let sink = write_sink::open_sink(self, path, options).await?;
         Ok(Box::new(sink))
     }
 
+    /// `/tmp` inside the root, or the directory given to [`NativeFs::with_temp_dir`].
     fn temp_dir(&self) -> VPath {
         match &self.temp_dir {
             Some(dir) => dir.clone(),
@@ -234,34 +286,51 @@ impl FileSystem for NativeFs {
         remove::remove_now(self, path);
     }
 
+    /// Resolves every link (`realpath(3)`) and answers with the path inside the namespace. Errors:
+    /// `NotFound`, `BadArgument` when the path resolves outside the root.
     async fn real_path(&self, path: &VPath) -> FsResult<VPath> {
         real_path::real_path(self, path).await
     }
 
+    /// `chmod(2)`, links followed; not fsynced. Errors: `NotFound`, `PermissionDenied`.
     async fn chmod(&self, path: &VPath, mode: u32) -> FsResult<()> {
         attributes::chmod(self, path, mode).await
     }
 
+    /// `chown(2)`, links followed; not fsynced. Errors: `NotFound`, `PermissionDenied` (unless root).
     async fn chown(&self, path: &VPath, uid: u32, gid: u32) -> FsResult<()> {
         attributes::chown(self, path, uid, gid).await
     }
 
+    /// Sets access and modification times (`futimens(2)` on a read-only handle, so directories work
+    /// too), links followed; not fsynced. Errors: `NotFound`, `PermissionDenied`.
     async fn utimes(&self, path: &VPath, atime: SystemTime, mtime: SystemTime) -> FsResult<()> {
         attributes::utimes(self, path, atime, mtime).await
     }
 
+    /// `link(2)`, then fsyncs `to`'s directory. Errors: `NotFound`, `AlreadyExists`,
+    /// `PermissionDenied` for a directory.
     async fn link(&self, from: &VPath, to: &VPath) -> FsResult<()> {
         links::link(self, from, to).await
     }
 
+    /// Creates a symbolic link, then fsyncs its directory. An absolute `target` is a path of this
+    /// namespace (`/x` is stored as `root/x`); a relative one is stored as given. Errors:
+    /// `BadArgument` for an absolute target that is not a valid [`VPath`] or a relative one that
+    /// climbs above the root, `AlreadyExists`, `NotFound` for a missing parent or an empty target.
     async fn symlink(&self, target: &str, link: &VPath) -> FsResult<()> {
         links::symlink(self, target, link).await
     }
 
+    /// The target as given to `symlink` (`root/x` back as `/x`). Errors: `NotFound`, `BadArgument`
+    /// for a path that is not a link, `InvalidData` for a target outside the root.
     async fn read_link(&self, path: &VPath) -> FsResult<String> {
         links::read_link(self, path).await
     }
 
+    /// Watches with inotify (through `notify`) until the stream is dropped: created and moved-in names
+    /// are `Create`, content and metadata changes `Update`, removed and moved-away names `Remove`.
+    /// Errors: `NotFound` for a missing path; watcher failures (e.g. the inotify limit) as items.
     async fn watch(&self, path: &VPath, options: WatchOptions) -> FsResult<WatchStream> {
         watch::watch(self, path, options).await
     }
