@@ -228,8 +228,16 @@ pub async fn remove_non_empty_dir_needs_recursive(fs: Arc<dyn FileSystem>) {
     assert!(!exists(&*fs, &p("/plain")).await);
 }
 
-/// Removing a missing path is `NotFound`, unless `force` is set (also below a missing parent).
+/// Removing a missing path is `NotFound`, unless `force` is set (also below a missing parent);
+/// a path below a file is `BadResource`.
 pub async fn remove_missing_path_needs_force(fs: Arc<dyn FileSystem>) {
+    write(&*fs, &p("/file"), b"x").await;
+    expect_kind(
+        fs.remove(&p("/file/child"), RemoveOptions::default()).await,
+        ErrorKind::BadResource,
+        "remove below a file",
+    );
+    assert_eq!(read(&*fs, &p("/file")).await, b"x");
     expect_kind(
         fs.remove(&p("/missing"), RemoveOptions::default()).await,
         ErrorKind::NotFound,

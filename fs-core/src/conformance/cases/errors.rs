@@ -15,7 +15,7 @@ async fn setup(fs: &dyn FileSystem) {
 }
 
 /// `read_file` and `read_file_string`: `NotFound` for a missing file or parent, `BadResource` for a
-/// directory or a path below a file.
+/// directory (the root too) or a path below a file.
 pub async fn read_file_errors(fs: Arc<dyn FileSystem>) {
     setup(&*fs).await;
     for (path, kind, what) in [
@@ -27,6 +27,7 @@ pub async fn read_file_errors(fs: Arc<dyn FileSystem>) {
         ),
         ("/dir", ErrorKind::BadResource, "a directory"),
         ("/file/child", ErrorKind::BadResource, "below a file"),
+        ("/", ErrorKind::BadResource, "the root"),
     ] {
         expect_kind(
             fs.read_file(&p(path)).await,
@@ -42,7 +43,7 @@ pub async fn read_file_errors(fs: Arc<dyn FileSystem>) {
 }
 
 /// `write_file` and `write_file_string`: `NotFound` into a missing directory, `BadResource` at a
-/// directory's path or below a file; nothing is created or changed.
+/// directory's path (the root too) or below a file; nothing is created or changed.
 pub async fn write_file_errors(fs: Arc<dyn FileSystem>) {
     setup(&*fs).await;
     for (path, kind, what) in [
@@ -53,6 +54,7 @@ pub async fn write_file_errors(fs: Arc<dyn FileSystem>) {
         ),
         ("/dir", ErrorKind::BadResource, "at a directory"),
         ("/file/child", ErrorKind::BadResource, "below a file"),
+        ("/", ErrorKind::BadResource, "at the root"),
     ] {
         expect_kind(
             fs.write_file(&p(path), Bytes::from_static(b"x"), OpenOptions::write())

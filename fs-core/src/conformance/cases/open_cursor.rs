@@ -47,6 +47,8 @@ pub async fn effect_cursor_tracking_when_reading(fs: Arc<dyn FileSystem>) {
         .await
         .must("write_file_string");
     let mut file = fs.open(&path, OpenOptions::read()).await.must("open r");
+    let info = file.stat().await.must("File::stat");
+    assert_eq!((info.file_type, info.size), (FileType::File, 26));
     assert_eq!(read_exact_string(&mut file, 5).await, "lorem");
     assert_eq!(file.seek(SeekFrom::Current(7)).await.must("seek +7"), 12);
     assert_eq!(read_exact_string(&mut file, 5).await, "dolar");

@@ -151,6 +151,20 @@ pub async fn write_file_append_flag_appends(fs: Arc<dyn FileSystem>) {
     assert_eq!(read_string(&*fs, &path).await, "foobarbaz");
 }
 
+/// Every flag that creates (`w`, `wx`, `w+`, `wx+`, `a`, `ax`, `a+`, `ax+`) makes a missing file with
+/// exactly the bytes written.
+pub async fn write_file_creating_flags_create_missing_files(fs: Arc<dyn FileSystem>) {
+    for flag in OpenFlag::ALL.into_iter().filter(|f| f.creates()) {
+        let path = p(&format!("/created-{}", flag.as_str().replace('+', "plus")));
+        let data = format!("written with {flag}");
+        fs.write_file(&path, Bytes::from(data.clone()), OpenOptions::flag(flag))
+            .await
+            .must(format!("write_file {flag} on a missing path"));
+        assert_eq!(read_string(&*fs, &path).await, data, "content after {flag}");
+    }
+    assert_eq!(super::support::names(&*fs, &VPath::root()).await.len(), 8);
+}
+
 /// `r+` overwrites from the start without truncating, and needs an existing file.
 pub async fn write_file_read_write_overwrites_without_truncating(fs: Arc<dyn FileSystem>) {
     let path = p("/rplus.txt");

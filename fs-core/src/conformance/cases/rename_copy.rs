@@ -178,6 +178,18 @@ pub async fn copy_file_copies_and_replaces(fs: Arc<dyn FileSystem>) {
     assert_eq!(read(&*fs, &p("/dst.bin")).await, data);
 }
 
+/// `copy_file` of a file onto itself never loses its content (it succeeds as a no-op or fails).
+pub async fn copy_file_onto_itself_keeps_content(fs: Arc<dyn FileSystem>) {
+    let data = random_bytes(14, 5000);
+    write(&*fs, &p("/self.bin"), &data).await;
+    let _ = fs.copy_file(&p("/self.bin"), &p("/self.bin")).await;
+    assert_eq!(
+        read(&*fs, &p("/self.bin")).await,
+        data,
+        "copy_file onto itself emptied or changed the file"
+    );
+}
+
 /// `copy_file` errors: missing source or destination parent (`NotFound`), a directory as source or
 /// destination (`BadResource`).
 pub async fn copy_file_errors(fs: Arc<dyn FileSystem>) {
@@ -296,7 +308,8 @@ pub async fn copy_tree_checks_destination_first(fs: Arc<dyn FileSystem>) {
     assert_eq!(read_string(&*fs, &p("/dst/a")).await, "a");
 }
 
-/// `copy` of a directory into itself is `BadArgument`; of a missing source, `NotFound`.
+/// `copy` of a directory into itself is `BadArgument`; of a missing source or into a missing
+/// directory, `NotFound`.
 pub async fn copy_errors(fs: Arc<dyn FileSystem>) {
     mkdir(&*fs, &p("/d")).await;
     write(&*fs, &p("/d/f"), b"f").await;
@@ -314,4 +327,11 @@ pub async fn copy_errors(fs: Arc<dyn FileSystem>) {
         "copy of a missing source",
     );
     assert!(!exists(&*fs, &p("/x")).await);
+    expect_kind(
+        fs.copy(&p("/d/f"), &p("/nowhere/f"), CopyOptions::default())
+            .await,
+        ErrorKind::NotFound,
+        "copy of a file into a missing directory",
+    );
+    assert!(!exists(&*fs, &p("/nowhere")).await);
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::poll_fn;
-use futures::{FutureExt, Stream, StreamExt};
+use futures::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use web_time::Instant;
 
@@ -260,7 +260,7 @@ pub(crate) enum Waited<T> {
 /// short waits on something already under way.
 pub(crate) async fn within<F: Future>(limit: Duration, future: F) -> Waited<F::Output> {
     let start = Instant::now();
-    let mut future = pin!(future.fuse());
+    let mut future = pin!(future);
     poll_fn(|cx| {
         if let Poll::Ready(out) = future.as_mut().poll(cx) {
             return Poll::Ready(Waited::Done(out));
