@@ -100,60 +100,63 @@ impl Tree {
         Ok(out)
     }
 
-    /// `make_dir`: see the trait for the rules; a file in the way of a parent is `BadResource`, at the
-    /// target `AlreadyExists`.
+    /// `make_dir`: see the trait for the rules. Without `recursive` it is `mkdir(2)`: anything at the
+    /// path (even a dangling link) is `AlreadyExists`, a missing parent `NotFound`, a file among the
+    /// parents `BadResource`. With `recursive` it is `mkdir -p` as Rust's `create_dir_all` does it,
+    /// so that the error kinds match the native backend's in every corner.
     pub(super) fn make_dir(&mut self, path: &VPath, options: MakeDirOptions) -> FsResult<()> {
         let method = "makeDirectory";
         let perm = options.mode.unwrap_or(DEFAULT_DIR_PERMISSIONS);
-        if !options.recursive {
-            return match self.walk(path, false) {
-                Ok(Lookup::Found(_)) => Err(fail(
-                    ErrorKind::AlreadyExists,
-                    method,
-                    path,
-                    "the path already exists",
-                )),
-                Ok(Lookup::Missing { parent, name }) => {
-                    self.create_dir(&parent, &name, perm, method, path)
-                }
-                Err(e) => Err(e.into_fs(method, path)),
-            };
+        if options.recursive {
+            self.make_dir_all(path, perm, method)
+                .map_err(|e| e.into_fs(method, path))
+        } else {
+            self.make_one_dir(path, perm, method)
+                .map_err(|e| e.into_fs(method, path))
         }
-        for ancestor in path.ancestors_from_root().into_iter().skip(1) {
-            let is_target = ancestor == *path;
-            let in_the_way = |kind_at_target: ErrorKind, elsewhere: ErrorKind| {
-                if is_target {
-                    let what = "the path exists and is not a directory";
-                    fail(kind_at_target, method, &ancestor, what)
-                } else {
-                    fail(elsewhere, method, &ancestor, "a parent is not a directory")
-                }
-            };
-            match self.walk(&ancestor, false) {
-                Ok(Lookup::Missing { parent, name }) => {
-                    self.create_dir(&parent, &name, perm, method, &ancestor)?;
-                }
-                Ok(Lookup::Found(chain)) => match self.file_type(last_ino(&chain)) {
-                    FileType::Directory => {}
-                    FileType::SymbolicLink => match self.walk(&ancestor, true) {
-                        Ok(Lookup::Found(target)) if self.is_dir(last_ino(&target)) => {}
-                        Ok(Lookup::Found(_)) => {
-                            return Err(in_the_way(
-                                ErrorKind::AlreadyExists,
-                                ErrorKind::BadResource,
-                            ))
-                        }
-                        Ok(Lookup::Missing { .. }) => {
-                            return Err(in_the_way(ErrorKind::AlreadyExists, ErrorKind::NotFound))
-                        }
-                        Err(e) => return Err(e.into_fs(method, &ancestor)),
-                    },
-                    _ => return Err(in_the_way(ErrorKind::AlreadyExists, ErrorKind::BadResource)),
-                },
-                Err(e) => return Err(e.into_fs(method, &ancestor)),
-            }
+    }
+
+    /// `mkdir -p`: try the path; when its parent is missing, make the parent first and try again; an
+    /// existing directory (links followed) is success.
+    fn make_dir_all(
+        &mut self,
+        path: &VPath,
+        perm: u32,
+        method: &'static str,
+    ) -> Result<(), MkdirError> {
+        match self.make_one_dir(path, perm, method) {
+            Ok(()) => return Ok(()),
+            Err(MkdirError::Walk(WalkError::NotFound)) => {}
+            Err(_) if self.is_dir_following(path) => return Ok(()),
+            Err(e) => return Err(e),
         }
-        Ok(())
+        if let Some(parent) = path.parent() {
+            self.make_dir_all(&parent, perm, method)?;
+        }
+        match self.make_one_dir(path, perm, method) {
+            Err(_) if self.is_dir_following(path) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// True when `path` leads (through links) to a directory.
+    fn is_dir_following(&self, path: &VPath) -> bool {
+        matches!(self.walk(path, true), Ok(Lookup::Found(chain)) if self.is_dir(last_ino(&chain)))
+    }
+
+    /// `mkdir(2)` of one directory.
+    fn make_one_dir(
+        &mut self,
+        path: &VPath,
+        perm: u32,
+        method: &'static str,
+    ) -> Result<(), MkdirError> {
+        match self.walk(path, false).map_err(MkdirError::Walk)? {
+            Lookup::Found(_) => Err(MkdirError::Exists),
+            Lookup::Missing { parent, name } => self
+                .create_dir(&parent, &name, perm, method, path)
+                .map_err(MkdirError::Other),
+        }
     }
 
     fn create_dir(
@@ -241,25 +244,29 @@ impl Tree {
                 "the root cannot be renamed or replaced",
             ));
         }
-        let mut source = self.find(from, false, method)?;
+        // Like Linux: both parents are resolved before the source's own name is looked up, so a
+        // destination below a file is `BadResource` even when the source is missing.
+        let source = self
+            .walk(from, false)
+            .map_err(|e| e.into_fs(method, from))?;
+        let destination = self.walk(to, false).map_err(|e| e.into_fs(method, to))?;
+        let Lookup::Found(mut source) = source else {
+            return Err(not_found(method, from));
+        };
         let ino = last_ino(&source);
-        let (mut dest_parent, dest_name, replaced) =
-            match self.walk(to, false).map_err(|e| e.into_fs(method, to))? {
-                Lookup::Found(mut chain) => {
-                    let old = last_ino(&chain);
-                    let Some((name, _)) = chain.pop() else {
-                        return Err(fail(ErrorKind::BadArgument, method, to, "cannot replace /"));
-                    };
-                    (chain, name, Some(old))
-                }
-                Lookup::Missing { parent, name } => (parent, name, None),
-            };
-        if replaced == Some(ino) {
-            // Both names already lead to the same file: POSIX says rename does nothing.
-            return Ok(());
-        }
-        let moving_dir = self.is_dir(ino);
-        if moving_dir && dest_parent.iter().any(|(_, i)| *i == ino) {
+        let (mut dest_parent, dest_name, replaced) = match destination {
+            Lookup::Found(mut chain) => {
+                let old = last_ino(&chain);
+                let Some((name, _)) = chain.pop() else {
+                    return Err(fail(ErrorKind::BadArgument, method, to, "cannot replace /"));
+                };
+                (chain, name, Some(old))
+            }
+            Lookup::Missing { parent, name } => (parent, name, None),
+        };
+        // Linux's order: moving a directory below itself (`EINVAL`), then replacing one of the
+        // source's own ancestors (`ENOTEMPTY`), then two names of one file (nothing to do).
+        if dest_parent.iter().any(|(_, i)| *i == ino) {
             return Err(fail(
                 ErrorKind::BadArgument,
                 method,
@@ -267,6 +274,20 @@ impl Tree {
                 "cannot move a directory into itself",
             ));
         }
+        let above_source = &source[..source.len().saturating_sub(1)];
+        if replaced.is_some_and(|old| above_source.iter().any(|(_, i)| *i == old)) {
+            return Err(fail(
+                ErrorKind::DirectoryNotEmpty,
+                method,
+                to,
+                "cannot replace a directory that contains the source",
+            ));
+        }
+        if replaced == Some(ino) {
+            // Both names already lead to the same file: POSIX says rename does nothing.
+            return Ok(());
+        }
+        let moving_dir = self.is_dir(ino);
         if let Some(old) = replaced {
             match (moving_dir, self.entries(old)) {
                 (false, Some(_)) => {
@@ -590,10 +611,14 @@ impl Tree {
         }
     }
 
-    /// `symlink`: stores `target` as given. An empty target is `NotFound` (Linux's `ENOENT`), a NUL
-    /// in it `BadArgument`.
+    /// `symlink`: stores `target` as given, after checking that it stays inside the namespace (the
+    /// rule every backend shares, since a native root or an OPFS directory has nothing above it): an
+    /// absolute target must be a valid [`VPath`], and a relative one may not climb above `/` from the
+    /// link's directory (`BadArgument`). An empty target is `NotFound` (Linux's `ENOENT`), a NUL in
+    /// it `BadArgument`.
     pub(super) fn symlink(&mut self, target: &str, link: &VPath) -> FsResult<()> {
         let method = "symlink";
+        check_link_target(target, link, method)?;
         if target.is_empty() {
             return Err(fail(
                 ErrorKind::NotFound,
@@ -643,6 +668,55 @@ impl Tree {
                 path,
                 "not a symbolic link",
             )),
+        }
+    }
+}
+
+/// The namespace rule of link targets (see [`Tree::symlink`]); lexical, like the native backend's.
+fn check_link_target(target: &str, link: &VPath, method: &'static str) -> FsResult<()> {
+    if target.starts_with('/') {
+        return VPath::new(target)
+            .map(|_| ())
+            .map_err(|e| fail(ErrorKind::BadArgument, method, link, e.description()));
+    }
+    let mut depth = link.segments().count().saturating_sub(1);
+    for segment in target.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                depth = depth.checked_sub(1).ok_or_else(|| {
+                    fail(
+                        ErrorKind::BadArgument,
+                        method,
+                        link,
+                        format!("the target {target:?} leaves the root"),
+                    )
+                })?;
+            }
+            _ => depth += 1,
+        }
+    }
+    Ok(())
+}
+
+/// Why one `mkdir` failed, kept apart from [`crate::FsError`] so that `mkdir -p` can branch on it.
+enum MkdirError {
+    Walk(WalkError),
+    Exists,
+    Other(crate::FsError),
+}
+
+impl MkdirError {
+    fn into_fs(self, method: &'static str, path: &VPath) -> crate::FsError {
+        match self {
+            MkdirError::Walk(e) => e.into_fs(method, path),
+            MkdirError::Exists => fail(
+                ErrorKind::AlreadyExists,
+                method,
+                path,
+                "the path already exists",
+            ),
+            MkdirError::Other(e) => e,
         }
     }
 }
