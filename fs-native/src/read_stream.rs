@@ -6,6 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use fs_core::{ByteStream, ErrorKind, FsError, FsResult, StreamOptions, VPath};
 use futures::stream::{self, StreamExt};
+use tokio::task::JoinHandle;
 
 use crate::blocking::{bad_resource, join_error, run, IoContext};
 use crate::NativeFs;
@@ -18,9 +19,10 @@ pub const MAX_CHUNK_SIZE: usize = 8 * 1024 * 1024;
 
 /// Opens `path` now (so a missing file or a directory fails here, with `NotFound` or `BadResource`)
 /// and returns a stream of chunks of exactly `chunk_size` bytes (at most [`MAX_CHUNK_SIZE`]; the
-/// last one may be shorter), starting at `offset`, for at most `length` bytes. Each chunk is one positional read on the
-/// blocking pool; the file is not read ahead. A zero `chunk_size` is `BadArgument`. An I/O error is
-/// the stream's last item.
+/// last one may be shorter), starting at `offset`, for at most `length` bytes. Each chunk is one
+/// positional read on the blocking pool, started when the previous chunk is handed out (one chunk
+/// of read-ahead, so at most two chunks are in memory besides the consumer's). A zero `chunk_size`
+/// is `BadArgument`. An I/O error is the stream's last item.
 pub(crate) async fn read_stream(
     fs: &NativeFs,
     path: &VPath,
@@ -50,6 +52,7 @@ pub(crate) async fn read_stream(
         chunk_size: options.chunk_size,
         position: options.offset,
         remaining: options.length.unwrap_or(u64::MAX),
+        ahead: None,
     };
     Ok(stream::unfold(Some(state), next_chunk).boxed())
 }
@@ -59,40 +62,57 @@ struct Chunks {
     file: Arc<std::fs::File>,
     path: VPath,
     chunk_size: usize,
+    /// Where the next read starts.
     position: u64,
+    /// How many bytes may still be read.
     remaining: u64,
+    /// The read of the next chunk (with its wanted length), started when the previous chunk was
+    /// handed out, so that reading overlaps with whatever the consumer does with a chunk.
+    ahead: Option<(usize, JoinHandle<FsResult<Vec<u8>>>)>,
 }
 
-/// Reads the next chunk: fills a buffer of `min(chunk_size, remaining)` bytes unless the file ends
-/// first; a short chunk means the end, so the stream stops without another read.
+impl Chunks {
+    /// Starts reading the next chunk on the blocking pool; `None` when nothing is left to read.
+    fn start_read(&self) -> Option<(usize, JoinHandle<FsResult<Vec<u8>>>)> {
+        let want = usize::try_from(self.remaining)
+            .unwrap_or(usize::MAX)
+            .min(self.chunk_size)
+            .min(MAX_CHUNK_SIZE);
+        if want == 0 {
+            return None;
+        }
+        let file = self.file.clone();
+        let vp = self.path.clone();
+        let at = self.position;
+        // Allocated on the runtime's thread, where the consumer usually frees it.
+        let mut chunk = vec![0u8; want];
+        let read = tokio::task::spawn_blocking(move || {
+            let mut filled = 0;
+            while filled < want {
+                match file.read_at(&mut chunk[filled..], at + filled as u64) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(err) => return Err(err).ctx(METHOD, &vp),
+                }
+            }
+            chunk.truncate(filled);
+            Ok(chunk)
+        });
+        Some((want, read))
+    }
+}
+
+/// Hands out the next chunk: a buffer of `min(chunk_size, remaining)` bytes filled unless the file
+/// ends first, and starts reading the one after it. A short chunk means the end, so the stream stops
+/// without another read.
 async fn next_chunk(state: Option<Chunks>) -> Option<(FsResult<Bytes>, Option<Chunks>)> {
     let mut state = state?;
-    let want = usize::try_from(state.remaining)
-        .unwrap_or(usize::MAX)
-        .min(state.chunk_size)
-        .min(MAX_CHUNK_SIZE);
-    if want == 0 {
-        return None;
-    }
-    let file = state.file.clone();
-    let vp = state.path.clone();
-    let at = state.position;
-    let read = tokio::task::spawn_blocking(move || {
-        let mut chunk = vec![0u8; want];
-        let mut filled = 0;
-        while filled < want {
-            match file.read_at(&mut chunk[filled..], at + filled as u64) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(err) => return Err(err).ctx(METHOD, &vp),
-            }
-        }
-        chunk.truncate(filled);
-        Ok(chunk)
-    })
-    .await;
-    let chunk = match read {
+    let (want, read) = match state.ahead.take() {
+        Some(started) => started,
+        None => state.start_read()?,
+    };
+    let chunk = match read.await {
         Ok(Ok(chunk)) => chunk,
         Ok(Err(err)) => return Some((Err(err), None)),
         Err(join) => return Some((Err(join_error(join, METHOD, &state.path)), None)),
@@ -101,8 +121,11 @@ async fn next_chunk(state: Option<Chunks>) -> Option<(FsResult<Bytes>, Option<Ch
         return None;
     }
     let n = chunk.len();
+    if n < want {
+        return Some((Ok(Bytes::from(chunk)), None));
+    }
     state.position += n as u64;
     state.remaining -= n as u64;
-    let next = if n < want { None } else { Some(state) };
-    Some((Ok(Bytes::from(chunk)), next))
+    state.ahead = state.start_read();
+    Some((Ok(Bytes::from(chunk)), Some(state)))
 }
