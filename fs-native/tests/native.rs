@@ -774,3 +774,16 @@ async fn make_dir_reports_the_error_kinds_of_the_model() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
+
+#[tokio::test]
+async fn renaming_a_link_through_itself_moves_the_link_into_its_target() {
+    // POSIX: `to`'s parent resolves through the link before the move, so the link lands in /b.
+    let (fs, _dir) = setup();
+    fs.make_dir(&p("/b"), MakeDirOptions::default())
+        .await
+        .unwrap();
+    fs.symlink("/b", &p("/a")).await.unwrap();
+    fs.rename(&p("/a"), &p("/a/a")).await.unwrap();
+    assert!(!fs.exists(&p("/a")).await.unwrap());
+    assert_eq!(fs.read_link(&p("/b/a")).await.unwrap(), "/b");
+}
