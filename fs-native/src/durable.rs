@@ -120,6 +120,12 @@ pub(crate) fn create_temp(target: &Path, mode: u32) -> io::Result<(File, PathBuf
     Err(last)
 }
 
+/// True for the name of a temporary sibling made by [`create_temp`] (or one that looks like it).
+pub(crate) fn is_temp_name(name: &std::ffi::OsStr) -> bool {
+    name.to_str()
+        .is_some_and(|n| n.starts_with('.') && n.ends_with(TEMP_SUFFIX))
+}
+
 /// Moves a finished (fsynced and closed) temporary file to `target` and fsyncs the directory.
 ///
 /// Without `exclusive` it renames over whatever file is there. With `exclusive` it hard-links the
@@ -170,6 +176,7 @@ mod tests {
             let temp_name = temp.file_name().unwrap().to_str().unwrap();
             assert!(temp_name.starts_with('.') && temp_name.ends_with(TEMP_SUFFIX));
             assert!(temp_name.len() <= 255, "{}", temp_name.len());
+            assert!(is_temp_name(temp.file_name().unwrap()));
             std::fs::remove_file(&temp).unwrap();
         }
     }

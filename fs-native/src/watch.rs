@@ -12,6 +12,7 @@ use notify::event::{EventKind, ModifyKind, RenameMode};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::blocking::{run, IoContext};
+use crate::durable::is_temp_name;
 use crate::NativeFs;
 
 const METHOD: &str = "watch";
@@ -22,7 +23,8 @@ const METHOD: &str = "watch";
 /// Mapping: created names and names renamed into the watched area are `Create`; changed content or
 /// metadata is `Update`; removed names, names renamed away and a watched path moved away are
 /// `Remove`. Reads and opens are not reported. Paths outside the root or not valid as [`VPath`]s
-/// are skipped. A failure of the watcher (e.g. the inotify watch limit) is an `Err` item.
+/// are skipped, and so are the temporary siblings of atomic writes (an atomic write shows up as
+/// `Create` of its target when the new file is renamed into place). A failure of the watcher (e.g. the inotify watch limit) is an `Err` item.
 ///
 /// Errors: `NotFound` when `path` is missing; the watcher's own errors otherwise.
 pub(crate) async fn watch(
@@ -111,6 +113,7 @@ fn map_event(root: &Path, event: &notify::Event) -> Vec<WatchEvent> {
     event
         .paths
         .iter()
+        .filter(|path| !path.file_name().is_some_and(is_temp_name))
         .filter_map(|path| NativeFs::vpath_below(root, path))
         .map(make)
         .collect()
