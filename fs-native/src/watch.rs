@@ -26,6 +26,10 @@ const METHOD: &str = "watch";
 /// are skipped, and so are the temporary siblings of atomic writes (an atomic write shows up as
 /// `Create` of its target when the new file is renamed into place). A failure of the watcher (e.g. the inotify watch limit) is an `Err` item.
 ///
+/// Watching a single file watches its inode (inotify's rule): after an atomic replace (`write_file`
+/// with `w`, a sink's close) the stream reports `Remove` of the path and then nothing more about it.
+/// Watch the directory to follow a file that is replaced.
+///
 /// Errors: `NotFound` when `path` is missing; the watcher's own errors otherwise.
 pub(crate) async fn watch(
     fs: &NativeFs,
