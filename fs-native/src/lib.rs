@@ -48,6 +48,12 @@
 //! removed when the write fails or the sink is aborted or dropped, and is left behind only by a
 //! crash.
 //!
+//! An atomic replace puts a new file (a new inode) at the path: its permission bits are copied from
+//! the old file, but its owner is the caller, other hard links to the old file keep the old bytes,
+//! and a watch on the old file (not its directory) ends. The exclusive flags and
+//! [`fs_core::SinkMode::CreateNew`] commit with `link(2)`, so they need a file system with hard
+//! links (every usual Linux one has them).
+//!
 //! # Namespace and links
 //!
 //! Paths never leave the root lexically ([`VPath`] has no `..`), but the OS follows symbolic links
