@@ -170,16 +170,24 @@ impl WriteSink for NativeSink {
         .await
     }
 
-    /// Waits for the running write (ignoring its error) and removes the temporary file.
+    /// Waits for the running write (ignoring its error) and removes the temporary file (already gone
+    /// is fine).
     async fn abort(mut self: Box<Self>) -> FsResult<()> {
         let _ = self.take_file("Sink.abort").await;
         let Some(temp) = self.temp.take() else {
             return Ok(());
         };
         let vp = self.path.clone();
-        run("Sink.abort", &self.path, move || {
-            std::fs::remove_file(&temp).ctx("Sink.abort", &vp)
-        })
+        run(
+            "Sink.abort",
+            &self.path,
+            move || match std::fs::remove_file(&temp) {
+                Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                    Err(err).ctx("Sink.abort", &vp)
+                }
+                _ => Ok(()),
+            },
+        )
         .await
     }
 }
