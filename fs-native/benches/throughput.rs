@@ -22,7 +22,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use fs_core::{FileSystem, MakeDirOptions, OpenOptions, RemoveOptions, SinkOptions, StreamOptions, VPath};
+use fs_core::{
+    FileSystem, MakeDirOptions, OpenOptions, RemoveOptions, SinkOptions, StreamOptions, VPath,
+};
 use fs_native::NativeFs;
 use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -37,7 +39,9 @@ struct Config {
 
 fn env_number(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
-        Ok(value) => value.parse().unwrap_or_else(|_| panic!("{name}={value:?} is not a whole number")),
+        Ok(value) => value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={value:?} is not a whole number")),
         Err(_) => default,
     }
 }
@@ -67,15 +71,25 @@ fn chunk_at(pattern: &Bytes, offset: u64, len: usize) -> Bytes {
 }
 
 async fn fsync_dir(dir: &Path) {
-    tokio::fs::File::open(dir).await.expect("open dir").sync_all().await.expect("fsync dir");
+    tokio::fs::File::open(dir)
+        .await
+        .expect("open dir")
+        .sync_all()
+        .await
+        .expect("fsync dir");
 }
 
 async fn native_large_write(fs: &NativeFs, path: &VPath, cfg: &Config, pattern: &Bytes) {
-    let mut sink = fs.write_sink(path, SinkOptions::default()).await.expect("sink");
+    let mut sink = fs
+        .write_sink(path, SinkOptions::default())
+        .await
+        .expect("sink");
     let mut done = 0u64;
     while done < cfg.large_bytes {
         let len = (cfg.large_bytes - done).min(cfg.chunk as u64) as usize;
-        sink.write(chunk_at(pattern, done, len)).await.expect("sink write");
+        sink.write(chunk_at(pattern, done, len))
+            .await
+            .expect("sink write");
         done += len as u64;
     }
     sink.close().await.expect("sink close");
@@ -87,18 +101,25 @@ async fn raw_large_write(dir: &Path, name: &str, cfg: &Config, pattern: &Bytes) 
     let mut done = 0u64;
     while done < cfg.large_bytes {
         let len = (cfg.large_bytes - done).min(cfg.chunk as u64) as usize;
-        file.write_all(&chunk_at(pattern, done, len)).await.expect("write");
+        file.write_all(&chunk_at(pattern, done, len))
+            .await
+            .expect("write");
         done += len as u64;
     }
     file.flush().await.expect("flush");
     file.sync_all().await.expect("fsync");
     drop(file);
-    tokio::fs::rename(&temp, dir.join(name)).await.expect("rename");
+    tokio::fs::rename(&temp, dir.join(name))
+        .await
+        .expect("rename");
     fsync_dir(dir).await;
 }
 
 async fn native_large_read(fs: &NativeFs, path: &VPath, cfg: &Config) -> u64 {
-    let options = StreamOptions { chunk_size: cfg.chunk, ..StreamOptions::default() };
+    let options = StreamOptions {
+        chunk_size: cfg.chunk,
+        ..StreamOptions::default()
+    };
     let mut stream = fs.read_stream(path, options).await.expect("stream");
     let mut total = 0;
     while let Some(chunk) = stream.next().await {
@@ -127,7 +148,9 @@ async fn native_small_write(fs: &NativeFs, dir: &VPath, cfg: &Config, pattern: &
     for i in 0..cfg.small_files {
         let path = dir.join(&format!("f{i}")).expect("name");
         let data = chunk_at(pattern, i as u64 * 7919, cfg.small_bytes);
-        fs.write_file(&path, data, OpenOptions::write()).await.expect("write_file");
+        fs.write_file(&path, data, OpenOptions::write())
+            .await
+            .expect("write_file");
     }
 }
 
@@ -140,7 +163,9 @@ async fn raw_small_write(dir: &Path, cfg: &Config, pattern: &Bytes) {
         file.flush().await.expect("flush");
         file.sync_all().await.expect("fsync");
         drop(file);
-        tokio::fs::rename(&temp, dir.join(format!("f{i}"))).await.expect("rename");
+        tokio::fs::rename(&temp, dir.join(format!("f{i}")))
+            .await
+            .expect("rename");
         fsync_dir(dir).await;
     }
 }
@@ -157,7 +182,10 @@ async fn native_small_read(fs: &NativeFs, dir: &VPath, cfg: &Config) -> u64 {
 async fn raw_small_read(dir: &Path, cfg: &Config) -> u64 {
     let mut total = 0;
     for i in 0..cfg.small_files {
-        total += tokio::fs::read(dir.join(format!("f{i}"))).await.expect("read").len() as u64;
+        total += tokio::fs::read(dir.join(format!("f{i}")))
+            .await
+            .expect("read")
+            .len() as u64;
     }
     total
 }
@@ -178,7 +206,13 @@ struct Row {
 
 impl Row {
     fn new(name: String, unit: &'static str, amount: f64) -> Self {
-        Row { name, unit, amount, native: Vec::new(), raw: Vec::new() }
+        Row {
+            name,
+            unit,
+            amount,
+            native: Vec::new(),
+            raw: Vec::new(),
+        }
     }
 }
 
@@ -192,10 +226,26 @@ async fn run(cfg: Config, base: PathBuf) {
     let large_mib = cfg.large_bytes as f64 / (1 << 20) as f64;
     let small_mib = (cfg.small_files * cfg.small_bytes) as f64 / (1 << 20) as f64;
     let mut rows = [
-        Row::new(format!("sequential write {large_mib:.0} MiB (sink)"), "MiB/s", large_mib),
-        Row::new(format!("sequential read {large_mib:.0} MiB (stream)"), "MiB/s", large_mib),
-        Row::new(format!("write {} files of {} B", cfg.small_files, cfg.small_bytes), "files/s", cfg.small_files as f64),
-        Row::new(format!("read {} files of {} B", cfg.small_files, cfg.small_bytes), "files/s", cfg.small_files as f64),
+        Row::new(
+            format!("sequential write {large_mib:.0} MiB (sink)"),
+            "MiB/s",
+            large_mib,
+        ),
+        Row::new(
+            format!("sequential read {large_mib:.0} MiB (stream)"),
+            "MiB/s",
+            large_mib,
+        ),
+        Row::new(
+            format!("write {} files of {} B", cfg.small_files, cfg.small_bytes),
+            "files/s",
+            cfg.small_files as f64,
+        ),
+        Row::new(
+            format!("read {} files of {} B", cfg.small_files, cfg.small_bytes),
+            "files/s",
+            cfg.small_files as f64,
+        ),
     ];
     let large = VPath::new("/large.bin").expect("path");
     let small = VPath::new("/small").expect("path");
@@ -210,8 +260,18 @@ async fn run(cfg: Config, base: PathBuf) {
                 let (t, n) = timed(native_large_read(&fs, &large, &cfg)).await;
                 assert_eq!(n, cfg.large_bytes);
                 rows[1].native.push(t);
-                fs.remove(&small, RemoveOptions { recursive: true, force: true }).await.expect("clean");
-                fs.make_dir(&small, MakeDirOptions::default()).await.expect("mkdir");
+                fs.remove(
+                    &small,
+                    RemoveOptions {
+                        recursive: true,
+                        force: true,
+                    },
+                )
+                .await
+                .expect("clean");
+                fs.make_dir(&small, MakeDirOptions::default())
+                    .await
+                    .expect("mkdir");
                 let (t, ()) = timed(native_small_write(&fs, &small, &cfg, &pattern)).await;
                 rows[2].native.push(t);
                 let (t, n) = timed(native_small_read(&fs, &small, &cfg)).await;
@@ -234,7 +294,11 @@ async fn run(cfg: Config, base: PathBuf) {
         }
     }
     println!();
-    println!("fs-native vs raw tokio::fs — chunk {} KiB, medians of {} rounds", cfg.chunk / 1024, cfg.rounds);
+    println!(
+        "fs-native vs raw tokio::fs — chunk {} KiB, medians of {} rounds",
+        cfg.chunk / 1024,
+        cfg.rounds
+    );
     println!("| operation | fs-native | raw tokio::fs | ratio (target >= 0.90) |");
     println!("|---|---|---|---|");
     for row in rows {
@@ -258,13 +322,22 @@ fn main() {
         chunk: env_number("BENCH_CHUNK_BYTES", 64 * 1024) as usize,
         rounds: env_number("BENCH_ROUNDS", 3).max(1) as usize,
     };
-    assert!(cfg.chunk > 0 && cfg.chunk < (1 << 20), "BENCH_CHUNK_BYTES must be between 1 and 1048575");
-    assert!(cfg.small_bytes < (1 << 20), "BENCH_SMALL_BYTES must be below 1 MiB");
+    assert!(
+        cfg.chunk > 0 && cfg.chunk < (1 << 20),
+        "BENCH_CHUNK_BYTES must be between 1 and 1048575"
+    );
+    assert!(
+        cfg.small_bytes < (1 << 20),
+        "BENCH_SMALL_BYTES must be below 1 MiB"
+    );
     let temp = match std::env::var("BENCH_DIR") {
         Ok(dir) => tempfile::tempdir_in(dir),
         Err(_) => tempfile::tempdir(),
     }
     .expect("a benchmark directory");
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(run(cfg, temp.path().to_path_buf()));
 }

@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use fs_core::{
-    FileSystem, MakeDirOptions, MemoryFs, OpenFlag, OpenOptions, ReadDirOptions, SinkOptions, StreamOptions,
-    VPath,
+    FileSystem, MakeDirOptions, MemoryFs, OpenFlag, OpenOptions, ReadDirOptions, SinkOptions,
+    StreamOptions, VPath,
 };
 use fs_native::NativeFs;
 use futures::StreamExt;
@@ -47,22 +47,41 @@ async fn tour(fs: Arc<dyn FileSystem>) -> Result<String, Box<dyn std::error::Err
     println!("capabilities: {:?}", fs.capabilities());
 
     let docs = VPath::new("/docs/notes")?;
-    fs.make_dir(&docs, MakeDirOptions { recursive: true, mode: None }).await?;
+    fs.make_dir(
+        &docs,
+        MakeDirOptions {
+            recursive: true,
+            mode: None,
+        },
+    )
+    .await?;
     let note = docs.join("hello.txt")?;
-    fs.write_file_string(&note, "lorem ipsum dolor sit amet", OpenOptions::write()).await?;
+    fs.write_file_string(&note, "lorem ipsum dolor sit amet", OpenOptions::write())
+        .await?;
     println!("wrote {note}: {:?}", fs.read_file_string(&note).await?);
 
-    let mut file = fs.open(&note, OpenOptions::flag(OpenFlag::ReadWrite)).await?;
+    let mut file = fs
+        .open(&note, OpenOptions::flag(OpenFlag::ReadWrite))
+        .await?;
     file.seek(SeekFrom::Start(6)).await?;
     file.write_all(b"IPSUM").await?;
     file.seek(SeekFrom::Start(0)).await?;
     let head = file.read_alloc(11).await?.unwrap_or_default();
     file.close().await?;
-    println!("r+ overwrote in place, without truncating: {:?}", String::from_utf8_lossy(&head));
+    println!(
+        "r+ overwrote in place, without truncating: {:?}",
+        String::from_utf8_lossy(&head)
+    );
 
     let big = VPath::new("/media/big.bin")?;
-    fs.make_dir(&big.parent().unwrap_or_else(VPath::root), MakeDirOptions { recursive: true, mode: None })
-        .await?;
+    fs.make_dir(
+        &big.parent().unwrap_or_else(VPath::root),
+        MakeDirOptions {
+            recursive: true,
+            mode: None,
+        },
+    )
+    .await?;
     let started = Instant::now();
     let mut sink = fs.write_sink(&big, SinkOptions::default()).await?;
     let mut state = 0x2545_f491_4f6c_dd1d_u64;
@@ -82,7 +101,11 @@ async fn tour(fs: Arc<dyn FileSystem>) -> Result<String, Box<dyn std::error::Err
     }
     println!("sink open: {big} exists yet? {}", fs.exists(&big).await?);
     sink.close().await?;
-    println!("sink closed: {} bytes in {:.1?}", fs.stat(&big).await?.size, started.elapsed());
+    println!(
+        "sink closed: {} bytes in {:.1?}",
+        fs.stat(&big).await?.size,
+        started.elapsed()
+    );
 
     let mut hasher = Sha256::new();
     let mut chunks = 0;
@@ -91,15 +114,28 @@ async fn tour(fs: Arc<dyn FileSystem>) -> Result<String, Box<dyn std::error::Err
         hasher.update(&chunk?);
         chunks += 1;
     }
-    let hash: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let hash: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     println!("streamed back in {chunks} chunks of at most 64 KiB, sha256 {hash}");
 
     println!("tree:");
-    for entry in fs.read_dir(&VPath::root(), ReadDirOptions { recursive: true }).await? {
+    for entry in fs
+        .read_dir(&VPath::root(), ReadDirOptions { recursive: true })
+        .await?
+    {
         println!("  {:<28} {:?}", entry.relative, entry.file_type);
     }
 
-    for hostile in ["/docs/../etc/passwd", "/a//b", "relative/path", "/nul\0byte", "/back\\slash"] {
+    for hostile in [
+        "/docs/../etc/passwd",
+        "/a//b",
+        "relative/path",
+        "/nul\0byte",
+        "/back\\slash",
+    ] {
         match VPath::new(hostile) {
             Ok(path) => println!("unexpectedly accepted {path}"),
             Err(e) => println!("refused {hostile:?}: {e}"),
