@@ -116,27 +116,34 @@ impl Tree {
         }
     }
 
-    /// `mkdir -p`: try the path; when its parent is missing, make the parent first and try again; an
-    /// existing directory (links followed) is success.
+    /// `mkdir -p`: try the path; while a parent is missing, go up and try that; then create back
+    /// down. An existing directory (links followed) counts as success at every level.
     fn make_dir_all(
         &mut self,
         path: &VPath,
         perm: u32,
         method: &'static str,
     ) -> Result<(), MkdirError> {
-        match self.make_one_dir(path, perm, method) {
-            Ok(()) => return Ok(()),
-            Err(MkdirError::Walk(WalkError::NotFound)) => {}
-            Err(_) if self.is_dir_following(path) => return Ok(()),
-            Err(e) => return Err(e),
+        let mut below: Vec<VPath> = Vec::new();
+        let mut current = path.clone();
+        loop {
+            match self.make_one_dir(&current, perm, method) {
+                Ok(()) => break,
+                Err(MkdirError::Walk(WalkError::NotFound)) => match current.parent() {
+                    Some(parent) => below.push(std::mem::replace(&mut current, parent)),
+                    None => return Err(MkdirError::Walk(WalkError::NotFound)),
+                },
+                Err(_) if self.is_dir_following(&current) => break,
+                Err(e) => return Err(e),
+            }
         }
-        if let Some(parent) = path.parent() {
-            self.make_dir_all(&parent, perm, method)?;
+        while let Some(dir) = below.pop() {
+            match self.make_one_dir(&dir, perm, method) {
+                Err(_) if self.is_dir_following(&dir) => {}
+                other => other?,
+            }
         }
-        match self.make_one_dir(path, perm, method) {
-            Err(_) if self.is_dir_following(path) => Ok(()),
-            other => other,
-        }
+        Ok(())
     }
 
     /// True when `path` leads (through links) to a directory.
@@ -210,12 +217,13 @@ impl Tree {
                 ));
             }
         }
-        let removed = if self.watchers.is_empty() {
-            Vec::new()
-        } else {
-            let mut all = self.subtree_chains(&chain);
-            all.push(chain.clone());
-            all
+        let removed = match chain_path(&chain) {
+            Some(canonical) if !self.watchers.is_empty() => {
+                let mut all = self.subtree_paths(&canonical, ino);
+                all.push(canonical);
+                all
+            }
+            _ => Vec::new(),
         };
         let Some((name, _)) = chain.pop() else {
             return Err(fail(
@@ -228,7 +236,7 @@ impl Tree {
         self.detach(last_ino(&chain), &name);
         self.drop_link(ino);
         for gone in removed {
-            self.notify(Change::Remove, &gone);
+            self.watchers.emit(Change::Remove, &gone);
         }
         Ok(())
     }
@@ -501,14 +509,26 @@ impl Tree {
         len: u64,
         method: &'static str,
     ) -> FsResult<()> {
-        let existing = match self.walk(path, true) {
-            Ok(Lookup::Found(chain)) => self.content(last_ino(&chain)).map_or(0, Vec::len) as u64,
-            // Other failures are reported by the open that follows.
-            _ => 0,
+        if !flag.writable() {
+            return Ok(());
+        }
+        // Only an open that will succeed is checked; the others fail in `open_file` as they should.
+        let existing = if flag.exclusive() {
+            match self.walk(path, false) {
+                Ok(Lookup::Missing { .. }) => 0,
+                _ => return Ok(()),
+            }
+        } else {
+            match self.walk(path, true) {
+                Ok(Lookup::Found(chain)) => match self.content(last_ino(&chain)) {
+                    Some(bytes) => bytes.len() as u64,
+                    None => return Ok(()),
+                },
+                Ok(Lookup::Missing { .. }) if flag.creates() => 0,
+                _ => return Ok(()),
+            }
         };
-        let grow = if flag.truncates() {
-            len.saturating_sub(existing)
-        } else if flag.appends() {
+        let grow = if flag.appends() {
             len
         } else {
             len.saturating_sub(existing)

@@ -1360,3 +1360,61 @@ async fn shared_use_from_many_tasks_is_consistent() {
     let entries = names(&fs, "/shared", false).await;
     assert_eq!(entries.len(), 1 + 16 * 2);
 }
+
+#[tokio::test]
+async fn deep_trees_need_no_deep_recursion() {
+    let fs = MemoryFs::new();
+    let depth = 1_000;
+    let deep = (0..depth).fold(crate::VPath::root(), |path, _| {
+        path.join("d").expect("a valid name")
+    });
+    let rec = MakeDirOptions {
+        recursive: true,
+        mode: None,
+    };
+    fs.make_dir(&deep, rec).await.expect("make_dir");
+    write(&fs, &format!("{deep}/f"), b"bottom").await;
+    let mut events = fs
+        .watch(&p("/"), WatchOptions { recursive: true })
+        .await
+        .expect("watch");
+    fs.remove(&p("/d"), recursive()).await.expect("remove");
+    let removed = drain(&mut events);
+    assert_eq!(removed.len(), depth + 1);
+    assert_eq!(removed.last(), Some(&WatchEvent::Remove(p("/d"))));
+    assert_eq!(fs.lock().inode_count(), 1);
+}
+
+#[tokio::test]
+async fn quota_checks_come_after_the_open_checks() {
+    let fs = MemoryFs::with_quota(4);
+    write(&fs, "/f", b"1234").await;
+    let big = Bytes::from_static(b"too big for the quota");
+    let read_only = fs
+        .write_file(&p("/f"), big.clone(), OpenOptions::flag(OpenFlag::Read))
+        .await;
+    assert_eq!(kind(read_only), ErrorKind::BadResource);
+    let missing = fs
+        .write_file(
+            &p("/g"),
+            big.clone(),
+            OpenOptions::flag(OpenFlag::ReadWrite),
+        )
+        .await;
+    assert_eq!(kind(missing), ErrorKind::NotFound);
+    let exclusive = fs
+        .write_file(
+            &p("/f"),
+            big.clone(),
+            OpenOptions::flag(OpenFlag::WriteExclusive),
+        )
+        .await;
+    assert_eq!(kind(exclusive), ErrorKind::AlreadyExists);
+    let replace = fs.write_file(&p("/f"), big, OpenOptions::write()).await;
+    assert_eq!(kind(replace), ErrorKind::StorageFull);
+    assert_eq!(
+        read(&fs, "/f").await,
+        b"1234",
+        "a refused write truncates nothing"
+    );
+}

@@ -421,18 +421,19 @@ impl Tree {
     }
 
     /// Drops one link to `ino`; an inode with no links left is freed (a directory with everything
-    /// below it) unless a handle still holds it.
+    /// below it) unless a handle still holds it. Iterative, so that deep trees cannot overflow the
+    /// stack.
     pub(super) fn drop_link(&mut self, ino: Ino) {
-        let inode = self.inode_mut(ino);
-        inode.links = inode.links.saturating_sub(1);
-        if inode.links == 0 {
-            if let Node::Dir(entries) = &mut inode.node {
-                let children: Vec<Ino> = std::mem::take(entries).into_values().collect();
-                for child in children {
-                    self.drop_link(child);
+        let mut pending = vec![ino];
+        while let Some(ino) = pending.pop() {
+            let inode = self.inode_mut(ino);
+            inode.links = inode.links.saturating_sub(1);
+            if inode.links == 0 {
+                if let Node::Dir(entries) = &mut inode.node {
+                    pending.extend(std::mem::take(entries).into_values());
                 }
+                self.free_if_unused(ino);
             }
-            self.free_if_unused(ino);
         }
     }
 
@@ -656,18 +657,27 @@ impl Tree {
         }
     }
 
-    /// The paths of everything below directory `ino` (deepest first), prefixed by `chain`; used to
-    /// report the removal of a whole tree.
-    pub(super) fn subtree_chains(&self, chain: &[(String, Ino)]) -> Vec<Chain> {
-        let mut out = Vec::new();
-        if let Some(entries) = self.entries(last_ino(chain)) {
+    /// The paths of everything below directory `ino` (whose path is `path`), each entry after
+    /// everything below it, so that a removal can be reported deepest first.
+    pub(super) fn subtree_paths(&self, path: &VPath, ino: Ino) -> Vec<VPath> {
+        let mut preorder = Vec::new();
+        let mut pending = vec![(path.clone(), ino)];
+        while let Some((dir_path, dir)) = pending.pop() {
+            let Some(entries) = self.entries(dir) else {
+                continue;
+            };
             for (name, &child) in entries {
-                let mut child_chain = chain.to_vec();
-                child_chain.push((name.clone(), child));
-                out.extend(self.subtree_chains(&child_chain));
-                out.push(child_chain);
+                let Ok(child_path) = dir_path.join(name) else {
+                    continue;
+                };
+                if self.is_dir(child) {
+                    pending.push((child_path.clone(), child));
+                }
+                preorder.push(child_path);
             }
         }
-        out
+        // Every entry is listed before anything below it, so the reverse has descendants first.
+        preorder.reverse();
+        preorder
     }
 }
