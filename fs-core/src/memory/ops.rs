@@ -217,14 +217,13 @@ impl Tree {
                 ));
             }
         }
-        let removed = match chain_path(&chain) {
-            Some(canonical) if !self.watchers.is_empty() => {
-                let mut all = self.subtree_paths(&canonical, ino);
-                all.push(canonical);
-                all
+        let mut removed = Vec::new();
+        if !self.watchers.is_empty() {
+            if let Some(canonical) = chain_path(&chain) {
+                removed = self.subtree_paths(&canonical, ino);
+                removed.push(canonical);
             }
-            _ => Vec::new(),
-        };
+        }
         let Some((name, _)) = chain.pop() else {
             return Err(fail(
                 ErrorKind::BadArgument,

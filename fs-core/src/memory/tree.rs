@@ -139,9 +139,15 @@ pub(super) fn last_ino(chain: &[(String, Ino)]) -> Ino {
 /// The path a chain spells. Every name in the tree was validated when it was created, so this only
 /// returns `None` if that invariant is broken.
 pub(super) fn chain_path(chain: &[(String, Ino)]) -> Option<VPath> {
-    chain
-        .iter()
-        .try_fold(VPath::root(), |path, (name, _)| path.join(name).ok())
+    if chain.is_empty() {
+        return Some(VPath::root());
+    }
+    let mut path = String::with_capacity(chain.iter().map(|(name, _)| name.len() + 1).sum());
+    for (name, _) in chain {
+        path.push('/');
+        path.push_str(name);
+    }
+    VPath::new(&path).ok()
 }
 
 /// The whole in-memory file system.
