@@ -62,8 +62,8 @@ use tree::{fail, last_ino, Tree};
 ///   `EISDIR` → `BadResource`, `ENOTEMPTY` → `DirectoryNotEmpty`, …). Opening a directory with any
 ///   flag is `BadResource`.
 /// - **Sinks** commit like a temporary file renamed over the path: the path then names a new inode
-///   (keeping the old permission bits unless the sink sets them), so hard links and open handles keep
-///   the old bytes.
+///   (with the old permission bits; `permissions` applies only to a new file, like `open(2)`'s mode),
+///   so hard links and open handles keep the old bytes.
 /// - **Times** come from [`web_time::SystemTime`]; reads do not update `atime` (like `noatime`);
 ///   writes update `mtime`, and adding or removing an entry updates its directory's `mtime`.
 /// - **Watching** is by path: see [`FileSystem::watch`] for what is reported.

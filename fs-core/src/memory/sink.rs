@@ -1,7 +1,8 @@
 //! Write sinks of [`super::MemoryFs`]: bytes gather in a private buffer and land at the path on close.
 //!
 //! Closing works like writing a temporary file and renaming it over the path: the path then names a
-//! new inode (hard links to the old file keep the old bytes, open handles keep reading the old inode).
+//! new inode (hard links to the old file keep the old bytes, open handles keep reading the old inode)
+//! with the old file's permission bits and root as its owner.
 //! A symbolic link at the path is followed, so the bytes land in the file it points at.
 
 use std::sync::Arc;
@@ -113,10 +114,7 @@ impl WriteSink for MemorySink {
             }
             Lookup::Found(mut chain) => {
                 let old = last_ino(&chain);
-                let (old_perm, uid, gid) = {
-                    let inode = tree.inode(old);
-                    (inode.perm, inode.uid, inode.gid)
-                };
+                let old_perm = tree.inode(old).perm;
                 let content = match mode {
                     SinkMode::Append => {
                         let old_bytes = tree.content(old).map_or(&[][..], Vec::as_slice);
@@ -141,12 +139,8 @@ impl WriteSink for MemorySink {
                 // The old inode keeps its bytes until its last link and handle are gone, so the new
                 // content is charged in full.
                 tree.charge(content.len() as u64, method, &path)?;
-                let new = tree.alloc(Node::File(content), permissions.unwrap_or(old_perm));
-                {
-                    let inode = tree.inode_mut(new);
-                    inode.uid = uid;
-                    inode.gid = gid;
-                }
+                // Like `open(2)`'s mode, `permissions` only applies to a file the sink creates.
+                let new = tree.alloc(Node::File(content), old_perm);
                 let Some((name, _)) = chain.pop() else {
                     return Err(fail(
                         ErrorKind::BadResource,

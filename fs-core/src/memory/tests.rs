@@ -814,6 +814,17 @@ async fn sink_replaces_the_inode_like_a_rename() {
     );
     let info = fs.stat(&p("/f")).await.expect("stat");
     assert_eq!((info.mode, info.nlink), (0o100600, Some(1)));
+    let with_mode = SinkOptions {
+        mode: SinkMode::Replace,
+        permissions: Some(0o640),
+    };
+    let sink = fs.write_sink(&p("/f"), with_mode).await.expect("sink");
+    sink.close().await.expect("close");
+    let info = fs.stat(&p("/f")).await.expect("stat");
+    assert_eq!(
+        info.mode, 0o100600,
+        "an existing file keeps its permission bits"
+    );
 }
 
 #[tokio::test]
