@@ -787,3 +787,29 @@ async fn renaming_a_link_through_itself_moves_the_link_into_its_target() {
     assert!(!fs.exists(&p("/a")).await.unwrap());
     assert_eq!(fs.read_link(&p("/b/a")).await.unwrap(), "/b");
 }
+
+#[tokio::test]
+async fn small_chunks_that_do_not_divide_a_batch_come_out_exact() {
+    let (fs, _dir) = setup();
+    let path = p("/odd.bin");
+    let data = pattern(3 * 1024 * 1024 + 17);
+    fs.write_file(&path, Bytes::from(data.clone()), OpenOptions::write())
+        .await
+        .unwrap();
+    let options = StreamOptions {
+        chunk_size: 4099,
+        offset: 5,
+        length: None,
+    };
+    let chunks: Vec<Bytes> = fs
+        .read_stream(&path, options)
+        .await
+        .unwrap()
+        .map(|c| c.unwrap())
+        .collect()
+        .await;
+    let (last, full) = chunks.split_last().unwrap();
+    assert!(full.iter().all(|c| c.len() == 4099));
+    assert_eq!(last.len(), (data.len() - 5) % 4099);
+    assert!(chunks.concat() == data[5..]);
+}
