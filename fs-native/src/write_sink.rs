@@ -66,8 +66,9 @@ pub(crate) async fn open_sink(
 /// A [`WriteSink`] of a [`NativeFs`]: nothing is visible at the path before [`WriteSink::close`],
 /// which makes the new content durable (fsync of the file, rename, fsync of the directory).
 /// [`WriteSink::abort`] and dropping the sink remove the temporary file (a drop does it with a
-/// blocking `unlink(2)`) and keep the old content. A `write` or `close` whose future is dropped
-/// while it waits for the previous chunk leaves the sink failed: only `abort` or a drop remain.
+/// blocking `unlink(2)`) and keep the old content. A `write` whose future is dropped while it waits
+/// for the previous chunk leaves the sink failed (only `abort` or a drop remain); a dropped `close`
+/// discards like a drop, unless its commit was already running, which then completes.
 #[derive(Debug)]
 pub struct NativeSink {
     state: State,
