@@ -18,7 +18,7 @@ pub enum ErrorKind {
     /// The path already exists (exclusive create, `make_dir` without `recursive`, copy without overwrite).
     AlreadyExists,
     /// The resource has the wrong type for the call (a directory where a file is needed, or the reverse),
-    /// or a handle was used after it was closed or without the needed access.
+    /// or a handle was used without the needed access (reading a write-only handle, writing a read-only one).
     BadResource,
     /// The resource is locked or in use (an OPFS sync access handle held by someone else).
     Busy,

@@ -23,8 +23,8 @@ pub type WatchStream = MaybeSendBoxStream<FsResult<WatchEvent>>;
 /// - `seek` may go past the end; a later write fills the gap with zeros; a negative position is
 ///   `BadArgument`;
 /// - `truncate` to a length below the cursor moves the cursor to the new end, otherwise it stays;
-/// - using a handle after `close` is `BadResource`; reading a write-only handle or writing a read-only
-///   one is `BadResource`.
+/// - reading a write-only handle or writing a read-only one is `BadResource` (`close` consumes the
+///   handle, so it cannot be used afterwards).
 ///
 /// Dropping a handle without `close` releases it (natively the OS closes it; nothing is lost that
 /// `write` returned, but only `sync`/`close` say anything about durability).
@@ -88,7 +88,8 @@ pub trait WriteSink: MaybeSend + MaybeSync {
     /// Appends a chunk to what will be committed.
     async fn write(&mut self, chunk: Bytes) -> FsResult<()>;
 
-    /// How many bytes were written so far.
+    /// How many bytes were written through this sink so far (in append mode, not counting the old
+    /// content).
     fn bytes_written(&self) -> u64;
 
     /// Commits: the path now holds exactly the bytes written (after the old ones, in append mode).

@@ -35,7 +35,8 @@ pub trait FileSystem: MaybeSend + MaybeSync {
     async fn access(&self, path: &VPath, options: AccessOptions) -> FsResult<()>;
 
     /// True when something exists at `path`; other failures (a file used as a directory, a denied
-    /// permission) are errors, not `false`.
+    /// permission) are errors, not `false`. A dangling symbolic link exists (its target does not):
+    /// unlike Node's `exists`, this reports the entry, as `stat` does.
     async fn exists(&self, path: &VPath) -> FsResult<bool> {
         match self.stat(path).await {
             Ok(_) => Ok(true),
@@ -276,7 +277,7 @@ async fn copy_tree<F: FileSystem + ?Sized>(
                     .await
                     .map_err(|e| e.in_method("copy"))?;
                 if options.preserve_timestamps && fs.capabilities().set_times {
-                    let src = fs.stat(&source).await?;
+                    let src = fs.stat(&source).await.map_err(|e| e.in_method("copy"))?;
                     if let (Some(atime), Some(mtime)) = (src.atime, src.mtime) {
                         fs.utimes(&target, atime, mtime)
                             .await

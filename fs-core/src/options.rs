@@ -254,7 +254,8 @@ pub enum SinkMode {
 pub struct SinkOptions {
     /// Replace, create new, or append.
     pub mode: SinkMode,
-    /// Unix permission bits for a created file (backends without permissions ignore it).
+    /// Unix permission bits when the sink creates a new file (an existing file keeps its bits;
+    /// backends without permissions ignore it). Named `permissions` because `mode` is the sink mode.
     pub permissions: Option<u32>,
 }
 
