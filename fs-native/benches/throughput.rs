@@ -1,6 +1,7 @@
 //! fs-native vs raw `tokio::fs`, same chunk size, same durability; prints a table of medians.
 //!
-//! `cargo bench -p fs-native --bench throughput` (the README's extended command runs it). Sizes come
+//! `cargo bench -p fs-native --bench throughput` (the README's extended command runs it); under
+//! `cargo test` it runs a small smoke configuration instead (4 MiB, 100 files, one round). Sizes come
 //! from the environment so a quick run is possible:
 //!
 //! | variable | default | meaning |
@@ -315,12 +316,16 @@ async fn run(cfg: Config, base: PathBuf) {
 }
 
 fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` does not, and then a small smoke
+    // configuration checks that the benchmark still works without costing the test run minutes.
+    let full = std::env::args().any(|arg| arg == "--bench");
+    let (large_mib, files, rounds) = if full { (1024, 10_000, 3) } else { (4, 100, 1) };
     let cfg = Config {
-        large_bytes: env_number("BENCH_LARGE_MIB", 1024) << 20,
-        small_files: env_number("BENCH_SMALL_FILES", 10_000) as usize,
+        large_bytes: env_number("BENCH_LARGE_MIB", large_mib) << 20,
+        small_files: env_number("BENCH_SMALL_FILES", files) as usize,
         small_bytes: env_number("BENCH_SMALL_BYTES", 4096) as usize,
         chunk: env_number("BENCH_CHUNK_BYTES", 64 * 1024) as usize,
-        rounds: env_number("BENCH_ROUNDS", 3).max(1) as usize,
+        rounds: env_number("BENCH_ROUNDS", rounds).max(1) as usize,
     };
     assert!(
         cfg.chunk > 0 && cfg.chunk < (1 << 20),
