@@ -19,6 +19,19 @@ where
     }
 }
 
+/// Like [`run`] for work that only does I/O: its `io::Error` gets the method and path after the task
+/// returns, so the closure captures nothing but what it needs (the hot path of small reads).
+pub(crate) async fn run_io<T, F>(method: &'static str, path: &VPath, work: F) -> FsResult<T>
+where
+    F: FnOnce() -> io::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result.ctx(method, path),
+        Err(join) => Err(join_error(join, method, path)),
+    }
+}
+
 /// The error of a blocking task that did not finish.
 pub(crate) fn join_error(
     join: tokio::task::JoinError,
