@@ -18,17 +18,19 @@
 //! with `tokio::fs`. Reads run with a warm page cache on both sides. The two sides alternate within
 //! each round so drift in the machine's speed hits both.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use fs_core::{
-    FileSystem, MakeDirOptions, OpenOptions, RemoveOptions, SinkOptions, StreamOptions, VPath,
-};
+use fs_core::{FileSystem, OpenOptions, SinkOptions, StreamOptions, VPath};
 use fs_native::NativeFs;
 use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Files per batch of the small-file measurements.
+const SMALL_BATCH: usize = 250;
 
 struct Config {
     large_bytes: u64,
@@ -145,8 +147,14 @@ async fn raw_large_read(path: &Path, cfg: &Config) -> u64 {
     total
 }
 
-async fn native_small_write(fs: &NativeFs, dir: &VPath, cfg: &Config, pattern: &Bytes) {
-    for i in 0..cfg.small_files {
+async fn native_small_write(
+    fs: &NativeFs,
+    dir: &VPath,
+    cfg: &Config,
+    pattern: &Bytes,
+    files: Range<usize>,
+) {
+    for i in files.clone() {
         let path = dir.join(&format!("f{i}")).expect("name");
         let data = chunk_at(pattern, i as u64 * 7919, cfg.small_bytes);
         fs.write_file(&path, data, OpenOptions::write())
@@ -155,8 +163,8 @@ async fn native_small_write(fs: &NativeFs, dir: &VPath, cfg: &Config, pattern: &
     }
 }
 
-async fn raw_small_write(dir: &Path, cfg: &Config, pattern: &Bytes) {
-    for i in 0..cfg.small_files {
+async fn raw_small_write(dir: &Path, cfg: &Config, pattern: &Bytes, files: Range<usize>) {
+    for i in files.clone() {
         let data = chunk_at(pattern, i as u64 * 7919, cfg.small_bytes);
         let temp = dir.join(format!(".f{i}.raw-tmp"));
         let mut file = tokio::fs::File::create(&temp).await.expect("create");
@@ -171,18 +179,18 @@ async fn raw_small_write(dir: &Path, cfg: &Config, pattern: &Bytes) {
     }
 }
 
-async fn native_small_read(fs: &NativeFs, dir: &VPath, cfg: &Config) -> u64 {
+async fn native_small_read(fs: &NativeFs, dir: &VPath, files: Range<usize>) -> u64 {
     let mut total = 0;
-    for i in 0..cfg.small_files {
+    for i in files.clone() {
         let path = dir.join(&format!("f{i}")).expect("name");
         total += fs.read_file(&path).await.expect("read_file").len() as u64;
     }
     total
 }
 
-async fn raw_small_read(dir: &Path, cfg: &Config) -> u64 {
+async fn raw_small_read(dir: &Path, files: Range<usize>) -> u64 {
     let mut total = 0;
-    for i in 0..cfg.small_files {
+    for i in files.clone() {
         total += tokio::fs::read(dir.join(format!("f{i}")))
             .await
             .expect("read")
@@ -261,38 +269,54 @@ async fn run(cfg: Config, base: PathBuf) {
                 let (t, n) = timed(native_large_read(&fs, &large, &cfg)).await;
                 assert_eq!(n, cfg.large_bytes);
                 rows[1].native.push(t);
-                fs.remove(
-                    &small,
-                    RemoveOptions {
-                        recursive: true,
-                        force: true,
-                    },
-                )
-                .await
-                .expect("clean");
-                fs.make_dir(&small, MakeDirOptions::default())
-                    .await
-                    .expect("mkdir");
-                let (t, ()) = timed(native_small_write(&fs, &small, &cfg, &pattern)).await;
-                rows[2].native.push(t);
-                let (t, n) = timed(native_small_read(&fs, &small, &cfg)).await;
-                assert_eq!(n, (cfg.small_files * cfg.small_bytes) as u64);
-                rows[3].native.push(t);
             } else {
                 let (t, ()) = timed(raw_large_write(&raw_root, "large.bin", &cfg, &pattern)).await;
                 rows[0].raw.push(t);
                 let (t, n) = timed(raw_large_read(&raw_root.join("large.bin"), &cfg)).await;
                 assert_eq!(n, cfg.large_bytes);
                 rows[1].raw.push(t);
-                let _ = std::fs::remove_dir_all(&raw_small);
-                std::fs::create_dir(&raw_small).expect("mkdir");
-                let (t, ()) = timed(raw_small_write(&raw_small, &cfg, &pattern)).await;
-                rows[2].raw.push(t);
-                let (t, n) = timed(raw_small_read(&raw_small, &cfg)).await;
-                assert_eq!(n, (cfg.small_files * cfg.small_bytes) as u64);
-                rows[3].raw.push(t);
             }
         }
+        // Small files go in batches, alternating sides batch by batch, so that the machine's drift
+        // (fsync latency varies a lot here) hits both sides alike.
+        let _ = std::fs::remove_dir_all(fs.os_path(&small));
+        std::fs::create_dir(fs.os_path(&small)).expect("mkdir");
+        let _ = std::fs::remove_dir_all(&raw_small);
+        std::fs::create_dir(&raw_small).expect("mkdir");
+        let mut totals = [Duration::ZERO; 4];
+        let (mut native_read, mut raw_read) = (0, 0);
+        for (batch, start) in (0..cfg.small_files).step_by(SMALL_BATCH).enumerate() {
+            let files = start..(start + SMALL_BATCH).min(cfg.small_files);
+            for native in [batch % 2 == 0, batch % 2 == 1] {
+                if native {
+                    totals[0] += timed(native_small_write(
+                        &fs,
+                        &small,
+                        &cfg,
+                        &pattern,
+                        files.clone(),
+                    ))
+                    .await
+                    .0;
+                    let (t, n) = timed(native_small_read(&fs, &small, files.clone())).await;
+                    totals[1] += t;
+                    native_read += n;
+                } else {
+                    totals[2] += timed(raw_small_write(&raw_small, &cfg, &pattern, files.clone()))
+                        .await
+                        .0;
+                    let (t, n) = timed(raw_small_read(&raw_small, files.clone())).await;
+                    totals[3] += t;
+                    raw_read += n;
+                }
+            }
+        }
+        assert_eq!(native_read, (cfg.small_files * cfg.small_bytes) as u64);
+        assert_eq!(raw_read, native_read);
+        rows[2].native.push(totals[0]);
+        rows[3].native.push(totals[1]);
+        rows[2].raw.push(totals[2]);
+        rows[3].raw.push(totals[3]);
     }
     println!();
     println!(
