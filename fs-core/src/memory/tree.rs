@@ -508,39 +508,18 @@ impl Tree {
         if data.is_empty() {
             return Ok(());
         }
-        let too_large = || {
-            fail(
-                ErrorKind::StorageFull,
-                method,
-                path,
-                "the file would be too large for memory",
-            )
-        };
-        let start = usize::try_from(pos).map_err(|_| too_large())?;
-        let end = start.checked_add(data.len()).ok_or_else(too_large)?;
-        let len = self.content(ino).map_or(0, Vec::len);
-        let grow = end.saturating_sub(len);
-        self.charge(grow as u64, method, path)?;
-        let inode = self.inode_mut(ino);
-        let Node::File(content) = &mut inode.node else {
-            return Err(fail(
-                ErrorKind::BadResource,
-                method,
-                path,
-                "not a regular file",
-            ));
-        };
-        if content.try_reserve(grow).is_err() {
-            self.refund(grow as u64);
-            return Err(too_large());
-        }
+        let start = usize::try_from(pos).map_err(|_| too_large(method, path))?;
+        let end = start
+            .checked_add(data.len())
+            .ok_or_else(|| too_large(method, path))?;
+        let content = self.content_with_room(ino, end, method, path)?;
         if start > content.len() {
             content.resize(start, 0);
         }
         let overlap = content.len().min(end) - start;
         content[start..start + overlap].copy_from_slice(&data[..overlap]);
         content.extend_from_slice(&data[overlap..]);
-        inode.mtime = SystemTime::now();
+        self.inode_mut(ino).mtime = SystemTime::now();
         Ok(())
     }
 
@@ -552,35 +531,49 @@ impl Tree {
         method: &'static str,
         path: &VPath,
     ) -> FsResult<()> {
-        let too_large = || {
-            fail(
-                ErrorKind::StorageFull,
-                method,
-                path,
-                "the file would be too large for memory",
-            )
-        };
-        let new_len = usize::try_from(len).map_err(|_| too_large())?;
+        let new_len = usize::try_from(len).map_err(|_| too_large(method, path))?;
         let old_len = self.content(ino).map_or(0, Vec::len);
-        let grow = new_len.saturating_sub(old_len);
-        self.charge(grow as u64, method, path)?;
-        let inode = self.inode_mut(ino);
-        let Node::File(content) = &mut inode.node else {
-            return Err(fail(
-                ErrorKind::BadResource,
-                method,
-                path,
-                "not a regular file",
-            ));
-        };
-        if content.try_reserve(grow).is_err() {
-            self.refund(grow as u64);
-            return Err(too_large());
-        }
-        content.resize(new_len, 0);
-        inode.mtime = SystemTime::now();
+        self.content_with_room(ino, new_len, method, path)?
+            .resize(new_len, 0);
+        self.inode_mut(ino).mtime = SystemTime::now();
         self.refund(old_len.saturating_sub(new_len) as u64);
         Ok(())
+    }
+
+    /// The content of file `ino` with room reserved (and charged to the quota) for it to reach `len`
+    /// bytes: `StorageFull` when the quota or memory cannot take it, `BadResource` for a non-file.
+    fn content_with_room(
+        &mut self,
+        ino: Ino,
+        len: usize,
+        method: &'static str,
+        path: &VPath,
+    ) -> FsResult<&mut Vec<u8>> {
+        let grow = len.saturating_sub(self.content(ino).map_or(0, Vec::len));
+        self.charge(grow as u64, method, path)?;
+        let reserved = match &mut self.inode_mut(ino).node {
+            Node::File(content) => Some(content.try_reserve(grow).is_ok()),
+            _ => None,
+        };
+        match reserved {
+            None => {
+                self.refund(grow as u64);
+                Err(fail(
+                    ErrorKind::BadResource,
+                    method,
+                    path,
+                    "not a regular file",
+                ))
+            }
+            Some(false) => {
+                self.refund(grow as u64);
+                Err(too_large(method, path))
+            }
+            Some(true) => match &mut self.inode_mut(ino).node {
+                Node::File(content) => Ok(content),
+                _ => unreachable!("the node was a file a moment ago"),
+            },
+        }
     }
 
     /// Replaces the whole content of file `ino` (used where the new bytes arrive as one buffer, so
@@ -686,4 +679,14 @@ impl Tree {
         preorder.reverse();
         preorder
     }
+}
+
+/// `StorageFull`: a file would outgrow what memory (or the address space) can hold.
+fn too_large(method: &'static str, path: &VPath) -> FsError {
+    fail(
+        ErrorKind::StorageFull,
+        method,
+        path,
+        "the file would be too large for memory",
+    )
 }
