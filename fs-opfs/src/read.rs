@@ -1,0 +1,91 @@
+//! Reading bytes: `File` snapshots sliced as Blobs, or the sync access handle this instance holds.
+
+use bytes::Bytes;
+use fs_core::{ErrorKind, FsError, FsResult, VPath};
+use js_sys::{ArrayBuffer, Uint8Array};
+use wasm_bindgen::JsValue;
+use web_sys::{FileSystemFileHandle, FileSystemReadWriteOptions, FileSystemSyncAccessHandle};
+
+use crate::error::JsResultExt;
+use crate::fs::{is_stale, Inner};
+use crate::js::resolve;
+
+/// A `File` snapshot of `handle` (its size and bytes as of now).
+pub(crate) async fn snapshot(
+    handle: &FileSystemFileHandle,
+    path: &VPath,
+    method: &'static str,
+) -> FsResult<web_sys::File> {
+    resolve(handle.get_file()).await.fs(method, path)
+}
+
+/// Bytes `start..end` of a Blob, copied into wasm memory.
+pub(crate) async fn blob_range(
+    blob: &web_sys::Blob,
+    start: u64,
+    end: u64,
+) -> Result<Bytes, JsValue> {
+    let slice = blob.slice_with_f64_and_f64(start as f64, end as f64)?;
+    let buffer: ArrayBuffer = resolve(slice.array_buffer()).await?;
+    Ok(Bytes::from(Uint8Array::new(&buffer).to_vec()))
+}
+
+/// Up to `len` bytes at `at` through an open sync access handle.
+pub(crate) fn handle_range(
+    handle: &FileSystemSyncAccessHandle,
+    at: u64,
+    len: usize,
+    path: &VPath,
+    method: &'static str,
+) -> FsResult<Bytes> {
+    let mut buf = vec![0u8; len];
+    let n = read_into(handle, &mut buf, at, path, method)?;
+    buf.truncate(n);
+    Ok(Bytes::from(buf))
+}
+
+/// Reads into `buf` at `at` through an open sync access handle; returns the bytes read.
+pub(crate) fn read_into(
+    handle: &FileSystemSyncAccessHandle,
+    buf: &mut [u8],
+    at: u64,
+    path: &VPath,
+    method: &'static str,
+) -> FsResult<usize> {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    let options = FileSystemReadWriteOptions::new();
+    options.set_at(at as f64);
+    let n = handle
+        .read_with_u8_array_and_options(buf, &options)
+        .fs(method, path)?;
+    Ok(n as usize)
+}
+
+/// The whole content of `path`.
+pub(crate) async fn read_all(inner: &Inner, path: &VPath, method: &'static str) -> FsResult<Bytes> {
+    if path.is_root() {
+        return Err(
+            FsError::new(ErrorKind::BadResource, method, "the root is a directory").with_path(path),
+        );
+    }
+    if let Some(open) = inner.locks.handle(path) {
+        let size = open.get_size().fs(method, path)? as usize;
+        return handle_range(&open, 0, size, path, method);
+    }
+    let handle = inner.tree.file(path, false, method).await?;
+    for _ in 0..2 {
+        let file = snapshot(&handle, path, method).await?;
+        match blob_range(&file, 0, file.size() as u64).await {
+            Err(e) if is_stale(&e) => continue,
+            other => return other.fs(method, path),
+        }
+    }
+    Err(FsError::new(
+        ErrorKind::Busy,
+        method,
+        "the file kept changing while it was read",
+    )
+    .with_path(path))
+}

@@ -1,0 +1,43 @@
+//! Storage-wide helpers: persistence and quota.
+
+use fs_core::{FsResult, VPath};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::error::JsResultExt;
+use crate::js::{resolve, storage_manager};
+
+/// Asks the browser to keep this origin's storage (OPFS included) under storage pressure
+/// (`navigator.storage.persist()`). Returns whether storage is now persistent; browsers may
+/// refuse without asking the user (Chromium grants it to installed or often-used sites).
+pub async fn persist() -> FsResult<bool> {
+    let root = VPath::root();
+    let storage = storage_manager().fs("persist", &root)?;
+    let granted: JsValue = resolve(storage.persist().fs("persist", &root)?)
+        .await
+        .fs("persist", &root)?;
+    Ok(granted.as_bool().unwrap_or(false))
+}
+
+/// How much storage this origin uses and may use, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StorageEstimate {
+    /// Bytes used by this origin (all storage APIs together).
+    pub usage: u64,
+    /// Bytes this origin may use; writes beyond fail with `StorageFull`.
+    pub quota: u64,
+}
+
+/// `navigator.storage.estimate()`: usage and quota of this origin.
+pub async fn estimate() -> FsResult<crate::StorageEstimate> {
+    let root = VPath::root();
+    let storage = storage_manager().fs("estimate", &root)?;
+    let estimate: web_sys::StorageEstimate =
+        resolve::<JsValue>(storage.estimate().fs("estimate", &root)?)
+            .await
+            .fs("estimate", &root)?
+            .unchecked_into();
+    Ok(StorageEstimate {
+        usage: estimate.get_usage().unwrap_or(0.0) as u64,
+        quota: estimate.get_quota().unwrap_or(0.0) as u64,
+    })
+}

@@ -1,0 +1,295 @@
+//! What the page and worker test binaries share: the conformance harness (a fresh random sub-root
+//! per case, removed afterwards) and OPFS-specific cases.
+
+#![allow(dead_code, clippy::arc_with_non_send_sync)]
+
+use std::io::SeekFrom;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use fs_core::conformance::Harness;
+use fs_core::{
+    random_name, ErrorKind, FileSystem, MakeDirOptions, OpenFlag, OpenOptions, RemoveOptions, VPath,
+};
+use fs_opfs::{OpfsFs, OpfsOptions, Strategy};
+use wasm_bindgen::JsValue;
+
+/// Removes a case's sub-root when the case ends (in the background).
+pub struct SubRoot(pub VPath);
+
+impl Drop for SubRoot {
+    fn drop(&mut self) {
+        let path = self.0.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(opfs) = OpfsFs::open(OpfsOptions::default()).await {
+                let all = RemoveOptions {
+                    recursive: true,
+                    force: true,
+                };
+                let _ = opfs.remove(&path, all).await;
+            }
+        });
+    }
+}
+
+/// A fresh sub-root below `/tests/{group}`.
+pub fn fresh_root(group: &str) -> VPath {
+    VPath::new(&format!("/tests/{group}/{}", random_name(Some("case-")))).expect("valid path")
+}
+
+/// Opens `options` in a fresh sub-root.
+pub async fn open_in_fresh_root(group: &str, options: OpfsOptions) -> (OpfsFs, SubRoot) {
+    let root = fresh_root(group);
+    let fs = OpfsFs::open(OpfsOptions {
+        root: Some(root.clone()),
+        ..options
+    })
+    .await
+    .expect("OpfsFs::open");
+    (fs, SubRoot(root))
+}
+
+/// The conformance harness with the strategy the context picks.
+pub async fn harness() -> Harness {
+    let (fs, guard) = open_in_fresh_root("conformance", OpfsOptions::default()).await;
+    Harness::with_guard(Arc::new(fs), guard)
+}
+
+/// The conformance harness with `move()` disabled (copy-and-remove renames).
+pub async fn harness_without_move() -> Harness {
+    let options = OpfsOptions {
+        use_move: false,
+        ..OpfsOptions::default()
+    };
+    let (fs, guard) = open_in_fresh_root("no-move", options).await;
+    assert!(!fs.capabilities().atomic_rename);
+    Harness::with_guard(Arc::new(fs), guard)
+}
+
+fn p(path: &str) -> VPath {
+    VPath::new(path).expect("valid path")
+}
+
+/// DOMExceptions constructed by name map to the documented kinds and keep name and message.
+pub fn dom_exceptions_map_to_kinds() {
+    for (name, kind) in [
+        ("NotFoundError", ErrorKind::NotFound),
+        ("TypeMismatchError", ErrorKind::BadResource),
+        ("NoModificationAllowedError", ErrorKind::Busy),
+        ("InvalidModificationError", ErrorKind::DirectoryNotEmpty),
+        ("NotAllowedError", ErrorKind::PermissionDenied),
+        ("SecurityError", ErrorKind::PermissionDenied),
+        ("QuotaExceededError", ErrorKind::StorageFull),
+        ("AbortError", ErrorKind::Unknown),
+    ] {
+        let dom = web_sys::DomException::new_with_message_and_name("what happened", name)
+            .expect("DOMException constructor");
+        let err = fs_opfs::fs_error_from_js(&JsValue::from(dom), "writeFile", &p("/a/b"));
+        assert_eq!(err.kind(), kind, "{name}");
+        assert_eq!(err.description(), format!("{name}: what happened"));
+        assert_eq!(err.path(), Some("/a/b"));
+    }
+    let type_error = js_sys::TypeError::new("Name is not allowed.");
+    let err = fs_opfs::fs_error_from_js(&JsValue::from(type_error), "open", &p("/x"));
+    assert_eq!(err.kind(), ErrorKind::BadArgument);
+    let other = fs_opfs::fs_error_from_js(&JsValue::from_str("odd"), "open", &p("/x"));
+    assert_eq!(other.kind(), ErrorKind::Unknown);
+}
+
+/// The directory cache stays right when directories are removed, renamed and re-created, also
+/// behind the instance's back (through a second instance on the same sub-root).
+pub async fn dir_cache_follows_remove_and_rename() {
+    let (fs, guard) = open_in_fresh_root("cache", OpfsOptions::default()).await;
+    let recursive = MakeDirOptions {
+        recursive: true,
+        mode: None,
+    };
+    let all = RemoveOptions {
+        recursive: true,
+        force: false,
+    };
+    fs.make_dir(&p("/a/b/c"), recursive).await.expect("mkdir");
+    fs.write_file_string(&p("/a/b/c/f"), "one", OpenOptions::write())
+        .await
+        .expect("write");
+    assert!(fs.cached_dirs() >= 3, "the walk cached the directories");
+    fs.remove(&p("/a/b"), all).await.expect("remove");
+    assert_eq!(
+        fs.stat(&p("/a/b/c/f")).await.expect_err("gone").kind(),
+        ErrorKind::NotFound
+    );
+    fs.make_dir(&p("/a/b/c"), recursive)
+        .await
+        .expect("mkdir again");
+    fs.write_file_string(&p("/a/b/c/f"), "two", OpenOptions::write())
+        .await
+        .expect("write again");
+    assert_eq!(
+        fs.read_file_string(&p("/a/b/c/f")).await.expect("read"),
+        "two"
+    );
+    fs.rename(&p("/a/b"), &p("/moved"))
+        .await
+        .expect("rename dir");
+    assert_eq!(
+        fs.read_file_string(&p("/moved/c/f"))
+            .await
+            .expect("read moved"),
+        "two"
+    );
+    assert_eq!(
+        fs.stat(&p("/a/b/c")).await.expect_err("moved away").kind(),
+        ErrorKind::NotFound
+    );
+    fs.make_dir(&p("/a/b/c"), recursive)
+        .await
+        .expect("mkdir at the old place");
+    assert!(fs
+        .read_dir(&p("/a/b/c"), Default::default())
+        .await
+        .expect("list")
+        .is_empty());
+    // Another instance removes a cached directory: this one notices and walks again.
+    let other = OpfsFs::open(OpfsOptions::in_dir(guard.0.clone()))
+        .await
+        .expect("second instance");
+    other.remove(&p("/a"), all).await.expect("remove elsewhere");
+    other
+        .make_dir(&p("/a/b/c"), recursive)
+        .await
+        .expect("re-create elsewhere");
+    fs.write_file_string(&p("/a/b/c/g"), "three", OpenOptions::write())
+        .await
+        .expect("write through a stale cache");
+    assert_eq!(
+        other
+            .read_file_string(&p("/a/b/c/g"))
+            .await
+            .expect("read elsewhere"),
+        "three"
+    );
+}
+
+/// Renames without `move()` (the copy fallback) keep content, replace targets and remove sources.
+pub async fn rename_without_move_copies() {
+    let options = OpfsOptions {
+        use_move: false,
+        ..OpfsOptions::default()
+    };
+    let (fs, _guard) = open_in_fresh_root("no-move", options).await;
+    assert!(!fs.capabilities().atomic_rename);
+    fs.write_file(&p("/a"), Bytes::from_static(b"alpha"), OpenOptions::write())
+        .await
+        .expect("write");
+    fs.write_file(
+        &p("/b"),
+        Bytes::from_static(b"old and longer"),
+        OpenOptions::write(),
+    )
+    .await
+    .expect("write");
+    fs.rename(&p("/a"), &p("/b")).await.expect("rename over");
+    assert_eq!(fs.read_file(&p("/b")).await.expect("read"), &b"alpha"[..]);
+    assert!(!fs.exists(&p("/a")).await.expect("exists"));
+}
+
+/// With move available (Chromium), renames are atomic and say so.
+pub async fn move_is_detected() {
+    let (fs, _guard) = open_in_fresh_root("move", OpfsOptions::default()).await;
+    assert!(
+        fs.capabilities().atomic_rename,
+        "Chromium has FileSystemFileHandle.move()"
+    );
+    assert!(!fs.capabilities().atomic_dir_rename);
+}
+
+/// `persist` and `estimate` answer.
+pub async fn storage_helpers_answer() {
+    let estimate = fs_opfs::estimate().await.expect("estimate");
+    assert!(estimate.quota > 0, "a quota: {estimate:?}");
+    let _ = fs_opfs::persist().await.expect("persist");
+}
+
+/// Two writable opens of one path: the second waits for the first to close, and fails with `Busy`
+/// when it does not close within the lock timeout.
+pub async fn second_open_waits_for_the_first() {
+    let options = OpfsOptions {
+        lock_timeout: Duration::from_millis(300),
+        ..OpfsOptions::default()
+    };
+    let (fs, _guard) = open_in_fresh_root("locks", options).await;
+    assert_eq!(fs.strategy(), Strategy::SyncAccess);
+    let path = p("/locked.bin");
+    let rw = OpenOptions::flag(OpenFlag::WriteRead);
+    let mut first = fs.open(&path, rw).await.expect("first open");
+    first.write_all(b"first").await.expect("write");
+    let err = fs
+        .open(&path, OpenOptions::flag(OpenFlag::ReadWrite))
+        .await
+        .err()
+        .expect("a second open while the first stays open");
+    assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
+    assert_eq!(
+        fs.write_file(&path, Bytes::from_static(b"x"), OpenOptions::write())
+            .await
+            .expect_err("write_file while open")
+            .kind(),
+        ErrorKind::Busy
+    );
+    // Reads and stat go through the open handle.
+    assert_eq!(
+        fs.read_file(&path).await.expect("read while open"),
+        &b"first"[..]
+    );
+    assert_eq!(fs.stat(&path).await.expect("stat while open").size, 5);
+    // A second open started now gets the file once the first closes.
+    let fs2 = fs.clone();
+    let path2 = path.clone();
+    let second = async move {
+        let mut file = fs2
+            .open(&path2, OpenOptions::flag(OpenFlag::ReadWrite))
+            .await
+            .expect("second open after the first closed");
+        file.seek(SeekFrom::End(0)).await.expect("seek");
+        file.write_all(b"+second").await.expect("write");
+        file.close().await.expect("close");
+    };
+    let first_closes = async move {
+        fs_core_sleep(50).await;
+        first.close().await.expect("close first");
+    };
+    futures::future::join(second, first_closes).await;
+    assert_eq!(
+        fs.read_file_string(&path).await.expect("read"),
+        "first+second"
+    );
+}
+
+/// Forcing sync access handles outside a dedicated worker is `Unsupported`.
+pub async fn forced_sync_access_outside_worker_is_unsupported() {
+    let options = OpfsOptions {
+        strategy: Some(Strategy::SyncAccess),
+        ..OpfsOptions::in_dir(fresh_root("forced"))
+    };
+    let err = OpfsFs::open(options)
+        .await
+        .err()
+        .expect("no sync access on the page");
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+}
+
+async fn fs_core_sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let global = js_sys::global();
+        let set_timeout =
+            js_sys::Reflect::get(&global, &JsValue::from_str("setTimeout")).expect("setTimeout");
+        let set_timeout: js_sys::Function = set_timeout.into();
+        set_timeout
+            .call2(&global, &resolve, &JsValue::from(ms))
+            .expect("setTimeout call");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .expect("sleep");
+}
