@@ -7,7 +7,8 @@
 //!
 //! | | page, shared or service worker ([`Strategy::Writable`]) | dedicated worker ([`Strategy::SyncAccess`]) |
 //! |---|---|---|
-//! | `write_file`, `truncate`, `copy_file` | `createWritable`, committed atomically on close | the same |
+//! | `write_file` with `w`, `wx`, `w+`, `wx+` | `createWritable`, committed atomically on close (a new file exists, empty, until then) | a sync access handle of a temporary sibling, moved over the file (nothing visible before) |
+//! | `write_file` with `a`, `r+` (and their variants), `truncate`, `copy_file` | `createWritable` (`keepExistingData`), committed atomically on close | the same |
 //! | `read_file`, `read_stream`, read-only `open` | `getFile()` + `Blob.slice` in batches of ≤ 1 MiB | the same, or the open sync access handle of the path |
 //! | `open` with a writable flag | `Unsupported` (`random_access_write: false`) | a sync access handle: Effect's full cursor semantics |
 //! | `write_sink` | `createWritable` of the file, or of a temporary sibling moved over it on close | a sync access handle of a temporary sibling, moved over the file on close |
@@ -37,6 +38,14 @@
 //!
 //! DOMExceptions map to [`fs_core::ErrorKind`]s by name (see [`fs_error_from_js`]); the
 //! description keeps the browser's name and message.
+//!
+//! # Temporary files and swap files
+//!
+//! Sinks (and whole-file writes in a worker) write a hidden sibling `.sink-{16 hex}.tmp` that is
+//! moved over the path on close and removed on abort, drop or failure; only a crash leaves one
+//! behind. While a `createWritable` stream is open, Chromium shows its swap file `name.crswap` in
+//! listings. Without `move()`, committing a temporary file copies its bytes (still atomic for
+//! readers: one writable stream).
 //!
 //! # Browsers and storage
 //!
