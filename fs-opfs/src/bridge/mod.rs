@@ -9,7 +9,7 @@
 //! - on the page, [`BridgeFs`] implements `FileSystem` by posting requests and awaiting replies;
 //! - [`BridgeWorker::spawn`] starts a dedicated module worker running this same wasm module (the
 //!   `--target web` output of wasm-bindgen) and its exported entry [`worker_main`], which serves
-//!   [`Backend::Memory`] and [`Backend::Opfs`] connections.
+//!   [`Backend::Memory`] and [`Backend::Opfs`] connections (OPFS with sync access handles).
 //!
 //! ```ignore
 //! let worker = BridgeWorker::spawn().await?;
@@ -36,6 +36,7 @@ mod spawn;
 mod worker;
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use fs_core::{FileSystem, FsResult, MemoryFs};
 use wasm_bindgen::prelude::*;
@@ -44,19 +45,19 @@ pub use page::BridgeFs;
 pub use spawn::{BridgeWorker, SpawnOptions, WORKER_ENTRY};
 pub use worker::{serve, serve_port, serve_with, Opener};
 
-use protocol::{get, get_str, malformed, obj, set};
+use crate::{OpfsFs, OpfsOptions, Strategy};
+use protocol::{
+    get, get_opt_path, get_opt_str, get_opt_u64, get_str, malformed, obj, set, u64_to_js,
+};
 
 /// The file system a connection asks the worker for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {
     /// A fresh, empty in-memory file system for this connection alone.
     Memory,
-    /// OPFS in the worker (sync access handles), rooted at the directory `root` below the origin's
-    /// OPFS root (`""` for the root itself; created when missing).
-    Opfs {
-        /// The sub-root, as `a/b` (no leading slash).
-        root: String,
-    },
+    /// [`OpfsFs`] opened in the worker with these options (with the default strategy, sync access
+    /// handles).
+    Opfs(OpfsOptions),
 }
 
 impl Backend {
@@ -64,9 +65,22 @@ impl Backend {
         let out = obj();
         match self {
             Backend::Memory => set(&out, "backend", "memory"),
-            Backend::Opfs { root } => {
+            Backend::Opfs(options) => {
                 set(&out, "backend", "opfs");
-                set(&out, "root", root.as_str());
+                if let Some(root) = &options.root {
+                    set(&out, "root", root.as_str());
+                }
+                match options.strategy {
+                    Some(Strategy::Writable) => set(&out, "strategy", "writable"),
+                    Some(Strategy::SyncAccess) => set(&out, "strategy", "syncAccess"),
+                    None => {}
+                }
+                set(
+                    &out,
+                    "lockTimeoutMs",
+                    u64_to_js(options.lock_timeout.as_millis().min(u128::from(u64::MAX)) as u64),
+                );
+                set(&out, "useMove", options.use_move);
             }
         }
         out.into()
@@ -75,9 +89,23 @@ impl Backend {
     fn decode(value: &JsValue) -> FsResult<Backend> {
         match get_str(value, "backend")?.as_str() {
             "memory" => Ok(Backend::Memory),
-            "opfs" => Ok(Backend::Opfs {
-                root: get(value, "root").as_string().unwrap_or_default(),
-            }),
+            "opfs" => {
+                let defaults = OpfsOptions::default();
+                let strategy = match get_opt_str(value, "strategy")?.as_deref() {
+                    None => None,
+                    Some("writable") => Some(Strategy::Writable),
+                    Some("syncAccess") => Some(Strategy::SyncAccess),
+                    Some(other) => return Err(malformed(format!("unknown strategy {other:?}"))),
+                };
+                Ok(Backend::Opfs(OpfsOptions {
+                    root: get_opt_path(value, "root")?,
+                    strategy,
+                    lock_timeout: get_opt_u64(value, "lockTimeoutMs")?
+                        .map(Duration::from_millis)
+                        .unwrap_or(defaults.lock_timeout),
+                    use_move: get(value, "useMove").as_bool().unwrap_or(defaults.use_move),
+                }))
+            }
             other => Err(malformed(format!("unknown backend {other:?}"))),
         }
     }
@@ -89,15 +117,12 @@ fn default_opener() -> Opener {
         Box::pin(async move {
             match backend {
                 Backend::Memory => Ok(Rc::new(MemoryFs::new()) as Rc<dyn FileSystem>),
-                Backend::Opfs { root } => open_opfs(&root).await,
+                Backend::Opfs(options) => {
+                    Ok(Rc::new(OpfsFs::open(options).await?) as Rc<dyn FileSystem>)
+                }
             }
         })
     })
-}
-
-/// OPFS with sync access handles, rooted at `root`.
-async fn open_opfs(root: &str) -> FsResult<Rc<dyn FileSystem>> {
-    Err(fs_core::FsError::unsupported("open", "bridge worker").with_path(root))
 }
 
 /// The worker's entry point, called by the bootstrap script of [`BridgeWorker::spawn`] once the wasm
