@@ -64,6 +64,23 @@ impl Tree {
         if path.is_root() {
             return Ok((self.root.clone(), false));
         }
+        match self.walk(path, create, method).await {
+            // A cached handle went stale behind our back: forget everything and walk from the root.
+            Err(e) if e.kind() == ErrorKind::NotFound && self.cached() > 0 => {
+                self.forget_all();
+                self.walk(path, create, method).await
+            }
+            other => other,
+        }
+    }
+
+    /// One walk from the deepest cached ancestor of `path` (or the root).
+    async fn walk(
+        &self,
+        path: &VPath,
+        create: bool,
+        method: &'static str,
+    ) -> FsResult<(FileSystemDirectoryHandle, bool)> {
         let ancestors = path.ancestors_from_root();
         let (start, mut handle, cached) = {
             let dirs = self.dirs.borrow();

@@ -162,6 +162,24 @@ pub async fn dir_cache_follows_remove_and_rename() {
     fs.write_file_string(&p("/a/b/c/g"), "three", OpenOptions::write())
         .await
         .expect("write through a stale cache");
+    other
+        .remove(&p("/a"), all)
+        .await
+        .expect("remove elsewhere again");
+    other
+        .make_dir(&p("/a/b/c"), recursive)
+        .await
+        .expect("re-create elsewhere again");
+    fs.make_dir(&p("/a/b/c/d/e"), recursive)
+        .await
+        .expect("mkdir -p through a stale cache");
+    fs.write_file_string(&p("/a/b/c/g"), "three", OpenOptions::write())
+        .await
+        .expect("write through a stale cache");
+    assert!(other
+        .exists(&p("/a/b/c/d/e"))
+        .await
+        .expect("exists elsewhere"));
     assert_eq!(
         other
             .read_file_string(&p("/a/b/c/g"))
