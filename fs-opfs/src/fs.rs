@@ -591,12 +591,21 @@ impl FileSystem for OpfsFs {
                         )
                         .with_path(path));
                     }
-                    let options = web_sys::FileSystemGetFileOptions::new();
-                    options.set_create(flag.creates());
-                    let handle: FileSystemFileHandle =
-                        resolve(dir.get_file_handle_with_options(&name, &options))
-                            .await
-                            .fs(METHOD, path)?;
+                    // Look first, so that a failed write of a new file (quota) removes it again.
+                    let (handle, created) =
+                        match resolve::<FileSystemFileHandle>(dir.get_file_handle(&name)).await {
+                            Ok(handle) => (handle, false),
+                            Err(e) if flag.creates() && js_name(&e) == "NotFoundError" => {
+                                let options = web_sys::FileSystemGetFileOptions::new();
+                                options.set_create(true);
+                                let handle =
+                                    resolve(dir.get_file_handle_with_options(&name, &options))
+                                        .await
+                                        .fs(METHOD, path)?;
+                                (handle, true)
+                            }
+                            Err(e) => return Err(e).fs(METHOD, path),
+                        };
                     let keep = if flag.truncates() {
                         None
                     } else if flag.appends() {
@@ -604,9 +613,13 @@ impl FileSystem for OpfsFs {
                     } else {
                         Some(Some(0))
                     };
-                    inner
+                    let written = inner
                         .write_through_stream(&handle, data, keep, path, METHOD)
-                        .await
+                        .await;
+                    if written.is_err() && created {
+                        let _ = settle(dir.remove_entry(&name)).await;
+                    }
+                    written
                 }
             })
             .await

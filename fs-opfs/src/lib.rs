@@ -7,7 +7,7 @@
 //!
 //! | | page, shared or service worker ([`Strategy::Writable`]) | dedicated worker ([`Strategy::SyncAccess`]) |
 //! |---|---|---|
-//! | `write_file` with `w`, `wx`, `w+`, `wx+` | `createWritable`, committed atomically on close (a new file exists, empty, until then) | a sync access handle of a temporary sibling, moved over the file (nothing visible before) |
+//! | `write_file` with `w`, `wx`, `w+`, `wx+` | `createWritable`, committed atomically on close (a new file exists, empty, until then; removed again if the write fails) | a sync access handle of a temporary sibling, moved over the file (nothing visible before) |
 //! | `write_file` with `a`, `r+` (and their variants), `truncate`, `copy_file` | `createWritable` (`keepExistingData`), committed atomically on close | the same |
 //! | `read_file`, `read_stream`, read-only `open` | `getFile()` + `Blob.slice` in batches of ≤ 1 MiB | the same, or the open sync access handle of the path |
 //! | `open` with a writable flag | `Unsupported` (`random_access_write: false`) | a sync access handle: Effect's full cursor semantics |
