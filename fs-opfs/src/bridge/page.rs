@@ -1,7 +1,7 @@
 //! The page side: [`BridgeFs`], a [`FileSystem`] whose calls run in a worker.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::SeekFrom;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
@@ -509,6 +509,7 @@ impl FileSystem for BridgeFs {
         Ok(Box::pin(BridgeStream {
             conn: self.conn.clone(),
             id,
+            buffered: VecDeque::new(),
             in_flight: None,
             done: false,
         }))
@@ -752,11 +753,13 @@ impl File for BridgeFile {
     }
 }
 
-/// A read stream kept in the worker: each poll asks for the next chunk, and one more is requested
-/// as soon as a chunk arrives (at most one chunk is in flight).
+/// A read stream kept in the worker. Each request brings the next batch (the chunks the worker had
+/// ready, at most about 1 MiB); the next batch is requested as soon as one arrives, so at most two
+/// batches are held on the page.
 struct BridgeStream {
     conn: Rc<Conn>,
     id: u32,
+    buffered: VecDeque<Bytes>,
     in_flight: Option<LocalBoxFuture<'static, FsResult<JsValue>>>,
     done: bool,
 }
@@ -767,6 +770,17 @@ impl BridgeStream {
         set(&message, "s", self.id);
         self.conn.request("readStream", "stream.next", message)
     }
+
+    /// Takes a batch in; a malformed one ends the stream with an error.
+    fn take_batch(&mut self, value: JsValue) -> FsResult<()> {
+        let chunks = value
+            .dyn_into::<js_sys::Array>()
+            .map_err(|_| malformed("expected an array of chunks"))?;
+        for chunk in chunks.iter() {
+            self.buffered.push_back(js_to_bytes(&chunk)?);
+        }
+        Ok(())
+    }
 }
 
 impl Stream for BridgeStream {
@@ -774,34 +788,45 @@ impl Stream for BridgeStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        if this.done {
-            return Poll::Ready(None);
-        }
-        if this.in_flight.is_none() {
-            this.in_flight = Some(this.ask());
-        }
-        let Some(in_flight) = this.in_flight.as_mut() else {
-            return Poll::Ready(None);
-        };
-        let result = match in_flight.poll_unpin(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(result) => result,
-        };
-        this.in_flight = None;
-        let item = match result {
-            Ok(value) if value.is_null() || value.is_undefined() => {
-                this.done = true;
+        loop {
+            if let Some(chunk) = this.buffered.pop_front() {
+                return Poll::Ready(Some(Ok(chunk)));
+            }
+            if this.done {
                 return Poll::Ready(None);
             }
-            Ok(value) => js_to_bytes(&value),
-            Err(e) => Err(e),
-        };
-        match &item {
-            Ok(_) => this.in_flight = Some(this.ask()),
-            // The worker forgets a stream after its error.
-            Err(_) => this.done = true,
+            let in_flight = this.in_flight.get_or_insert_with(|| {
+                let message = obj();
+                set(&message, "s", this.id);
+                this.conn.request("readStream", "stream.next", message)
+            });
+            let result = match in_flight.poll_unpin(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(result) => result,
+            };
+            this.in_flight = None;
+            match result {
+                Ok(value) if value.is_null() || value.is_undefined() => this.done = true,
+                Ok(value) => match this.take_batch(value) {
+                    Ok(()) => this.in_flight = Some(this.ask()),
+                    Err(error) => {
+                        // The worker still holds the stream: release it, then end here.
+                        this.in_flight = None;
+                        let message = obj();
+                        set(&message, "s", this.id);
+                        this.conn.shared.notice("stream.drop", message);
+                        this.done = true;
+                        this.buffered.clear();
+                        return Poll::Ready(Some(Err(error)));
+                    }
+                },
+                // The worker forgets a stream after its error.
+                Err(error) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(error)));
+                }
+            }
         }
-        Poll::Ready(Some(item))
     }
 }
 

@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
+use bytes::Bytes;
 use fs_core::{
     AccessOptions, ByteStream, CopyOptions, ErrorKind, File, FileSystem, FsError, FsResult,
     MakeDirOptions, OpenOptions, ReadDirOptions, RemoveOptions, SinkOptions, StreamOptions,
@@ -16,8 +17,8 @@ use fs_core::{
 use futures::future::poll_fn;
 use futures::future::{AbortHandle, Abortable};
 use futures::lock::Mutex;
-use futures::StreamExt;
-use js_sys::Object;
+use futures::{FutureExt, StreamExt};
+use js_sys::{Array, Object};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
@@ -30,10 +31,10 @@ use super::Backend;
 pub type Opener =
     Rc<dyn Fn(Backend) -> Pin<Box<dyn Future<Output = FsResult<Rc<dyn FileSystem>>>>>>;
 
-/// A successful reply: the value and, for bytes, the array whose buffer moves with it.
+/// A successful reply: the value and, for bytes, the buffers that move with it.
 struct Reply {
     value: JsValue,
-    transfer: Option<js_sys::Uint8Array>,
+    transfer: Option<Array>,
 }
 
 impl Reply {
@@ -51,11 +52,38 @@ impl Reply {
     fn bytes(data: &[u8]) -> Reply {
         let array = bytes_to_js(data);
         Reply {
-            value: array.clone().into(),
-            transfer: Some(array),
+            transfer: Some(transfer_of(&array)),
+            value: array.into(),
+        }
+    }
+
+    /// Several chunks as an array of `Uint8Array`s, every buffer transferred.
+    fn chunks(chunks: &[Bytes]) -> Reply {
+        let values = Array::new();
+        let buffers = Array::new();
+        for chunk in chunks {
+            let array = bytes_to_js(chunk);
+            buffers.push(&array.buffer());
+            values.push(&array);
+        }
+        Reply {
+            value: values.into(),
+            transfer: Some(buffers),
         }
     }
 }
+
+/// A read stream kept for a page, with what it said after the last batch.
+struct StreamState {
+    stream: ByteStream,
+    /// An error met after a batch was already gathered, for the next request.
+    error: Option<FsError>,
+    /// The stream ended after the last batch (it must not be polled again).
+    finished: bool,
+}
+
+/// The most bytes one `stream.next` reply gathers from chunks that are ready without waiting.
+const STREAM_BATCH_BYTES: usize = 1024 * 1024;
 
 type Slot<T> = Rc<Mutex<Option<T>>>;
 
@@ -69,7 +97,7 @@ struct Connection {
     next_id: Cell<u32>,
     files: RefCell<HashMap<u32, Slot<Box<dyn File>>>>,
     sinks: RefCell<HashMap<u32, Slot<Box<dyn WriteSink>>>>,
-    streams: RefCell<HashMap<u32, Slot<ByteStream>>>,
+    streams: RefCell<HashMap<u32, Slot<StreamState>>>,
     watches: RefCell<HashMap<u32, Rc<Watch>>>,
     on_message: RefCell<Option<MessageHandler>>,
 }
@@ -81,11 +109,9 @@ impl Connection {
         id
     }
 
-    fn post(&self, message: &Object, transfer: Option<&js_sys::Uint8Array>) {
+    fn post(&self, message: &Object, transfer: Option<&Array>) {
         let result = match transfer {
-            Some(array) => self
-                .port
-                .post_message_with_transferable(message, &transfer_of(array)),
+            Some(buffers) => self.port.post_message_with_transferable(message, buffers),
             None => self.port.post_message(message),
         };
         if let Err(e) = result {
@@ -245,6 +271,41 @@ fn open_options(msg: &JsValue) -> FsResult<OpenOptions> {
     })
 }
 
+/// The next chunks of a stream: one awaited, then those ready at once, up to
+/// [`STREAM_BATCH_BYTES`]; empty at the end. An error after the first chunk waits for the next call.
+async fn next_batch(state: &mut StreamState) -> FsResult<Vec<Bytes>> {
+    if let Some(error) = state.error.take() {
+        return Err(error);
+    }
+    if state.finished {
+        return Ok(Vec::new());
+    }
+    let first = match state.stream.next().await {
+        Some(chunk) => chunk?,
+        None => return Ok(Vec::new()),
+    };
+    let mut total = first.len();
+    let mut chunks = vec![first];
+    while total < STREAM_BATCH_BYTES {
+        match state.stream.next().now_or_never() {
+            Some(Some(Ok(chunk))) => {
+                total += chunk.len();
+                chunks.push(chunk);
+            }
+            Some(Some(Err(error))) => {
+                state.error = Some(error);
+                break;
+            }
+            Some(None) => {
+                state.finished = true;
+                break;
+            }
+            None => break,
+        }
+    }
+    Ok(chunks)
+}
+
 /// Executes one request against the connection's file system.
 async fn dispatch(conn: &Rc<Connection>, op: &str, msg: &JsValue) -> FsResult<Reply> {
     let fs = &conn.fs;
@@ -400,27 +461,33 @@ async fn dispatch(conn: &Rc<Connection>, op: &str, msg: &JsValue) -> FsResult<Re
             };
             let stream = fs.read_stream(&path()?, options).await?;
             let id = conn.new_id();
+            let state = StreamState {
+                stream,
+                error: None,
+                finished: false,
+            };
             conn.streams
                 .borrow_mut()
-                .insert(id, Rc::new(Mutex::new(Some(stream))));
+                .insert(id, Rc::new(Mutex::new(Some(state))));
             Ok(Reply::value(id))
         }
         "stream.next" => {
             let id = get_u32(msg, "s")?;
             let stream = get_resource(&conn.streams, id, "read stream", "readStream")?;
             let mut guard = stream.lock().await;
-            let item = match guard.as_mut() {
-                Some(stream) => stream.next().await,
-                None => None,
+            let batch = match guard.as_mut() {
+                Some(state) => next_batch(state).await,
+                None => Ok(Vec::new()),
             };
-            if !matches!(item, Some(Ok(_))) {
+            if !matches!(&batch, Ok(chunks) if !chunks.is_empty()) {
                 guard.take();
                 conn.streams.borrow_mut().remove(&id);
             }
-            match item {
-                Some(Ok(chunk)) => Ok(Reply::bytes(&chunk)),
-                Some(Err(e)) => Err(e),
-                None => Ok(Reply::value(JsValue::NULL)),
+            let batch = batch?;
+            if batch.is_empty() {
+                Ok(Reply::value(JsValue::NULL))
+            } else {
+                Ok(Reply::chunks(&batch))
             }
         }
         "writeSink" => {
