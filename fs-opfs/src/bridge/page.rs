@@ -532,6 +532,8 @@ impl FileSystem for BridgeFs {
         Ok(Box::new(BridgeSink {
             conn: self.conn.clone(),
             id,
+            gathered: Vec::new(),
+            gathered_len: 0,
             written: 0,
             finished: false,
         }))
@@ -840,10 +842,20 @@ impl Drop for BridgeStream {
     }
 }
 
+/// Chunks smaller than this are gathered on the page and sent together (one round trip per MiB
+/// instead of one per chunk).
+const SINK_BATCH_BYTES: usize = 1024 * 1024;
+
 /// A write sink kept in the worker; dropping it without `close` aborts it there.
+///
+/// Small chunks are gathered on the page up to [`SINK_BATCH_BYTES`] before they cross, so an error
+/// of the worker's sink (storage full, say) may surface at a later `write` or at `close` rather
+/// than at the `write` that caused it. Nothing is visible at the path before `close` either way.
 struct BridgeSink {
     conn: Rc<Conn>,
     id: u32,
+    gathered: Vec<Bytes>,
+    gathered_len: usize,
     written: u64,
     finished: bool,
 }
@@ -853,6 +865,34 @@ impl BridgeSink {
         let message = obj();
         set(&message, "k", self.id);
         message
+    }
+
+    /// Sends `array` as one write of the worker's sink.
+    async fn send(&self, array: Uint8Array) -> FsResult<()> {
+        let message = self.message();
+        set(&message, "data", array.clone());
+        let reply =
+            self.conn
+                .shared
+                .request("WriteSink.write", "sink.write", message, Some(&array), None);
+        drop(array);
+        unit(reply.await)
+    }
+
+    /// Sends what was gathered, as one write.
+    async fn flush(&mut self) -> FsResult<()> {
+        if self.gathered.is_empty() {
+            return Ok(());
+        }
+        let array = Uint8Array::new_with_length(self.gathered_len as u32);
+        let mut at = 0u32;
+        for chunk in self.gathered.drain(..) {
+            let end = at + chunk.len() as u32;
+            array.subarray(at, end).copy_from(&chunk);
+            at = end;
+        }
+        self.gathered_len = 0;
+        self.send(array).await
     }
 }
 
@@ -867,16 +907,19 @@ impl Drop for BridgeSink {
 #[async_trait(?Send)]
 impl WriteSink for BridgeSink {
     async fn write(&mut self, chunk: Bytes) -> FsResult<()> {
-        let message = self.message();
-        let array = bytes_to_js(&chunk);
-        drop(chunk);
-        set(&message, "data", array.clone());
-        let reply =
-            self.conn
-                .shared
-                .request("WriteSink.write", "sink.write", message, Some(&array), None);
-        let written = reply.await?;
-        self.written = js_to_u64(&written).ok_or_else(|| malformed("expected a byte count"))?;
+        let len = chunk.len();
+        if self.gathered.is_empty() && len >= SINK_BATCH_BYTES {
+            let array = bytes_to_js(&chunk);
+            drop(chunk);
+            self.send(array).await?;
+        } else {
+            self.gathered.push(chunk);
+            self.gathered_len += len;
+            if self.gathered_len >= SINK_BATCH_BYTES {
+                self.flush().await?;
+            }
+        }
+        self.written += len as u64;
         Ok(())
     }
 
@@ -885,6 +928,8 @@ impl WriteSink for BridgeSink {
     }
 
     async fn close(mut self: Box<Self>) -> FsResult<()> {
+        // A failed flush leaves the sink unfinished: dropping it aborts it in the worker.
+        self.flush().await?;
         self.finished = true;
         unit(
             self.conn
@@ -895,6 +940,7 @@ impl WriteSink for BridgeSink {
 
     async fn abort(mut self: Box<Self>) -> FsResult<()> {
         self.finished = true;
+        self.gathered.clear();
         unit(
             self.conn
                 .request("WriteSink.abort", "sink.abort", self.message())
