@@ -324,3 +324,26 @@ async fn sink_rate(fs: &BridgeFs, path: &VPath, size: usize, chunk_len: usize) -
     sink.close().await.expect("close");
     (size / (1024 * 1024)) as f64 / start.elapsed().as_secs_f64()
 }
+
+#[wasm_bindgen_test]
+async fn a_file_system_with_a_worker_of_its_own() {
+    let fs = BridgeFs::spawn(&Backend::Opfs(OpfsOptions::in_dir(p(&format!(
+        "/bridge-tests/own/{}",
+        random_name(None)
+    )))))
+    .await
+    .expect("spawn");
+    let path = p("/f");
+    let mut file = fs
+        .open(&path, OpenOptions::flag(OpenFlag::WriteRead))
+        .await
+        .expect("open with a sync access handle");
+    file.write_all(b"hello").await.expect("write");
+    file.seek(std::io::SeekFrom::Start(1)).await.expect("seek");
+    assert_eq!(
+        file.read_alloc(3).await.expect("read").as_deref(),
+        Some(&b"ell"[..])
+    );
+    file.close().await.expect("close");
+    assert_eq!(fs.read_file(&path).await.expect("read"), &b"hello"[..]);
+}

@@ -1,4 +1,4 @@
-//! The page→worker bridge: use, from a page, a [`FileSystem`](fs_core::FileSystem) that lives in a
+//! The page→worker bridge: use, from a page, a [`FileSystem`] that lives in a
 //! dedicated worker.
 //!
 //! OPFS sync access handles (3–8× faster for large files) exist only in dedicated workers, so the
@@ -21,14 +21,28 @@
 //!
 //! Every connection is a `MessagePort` of its own. A request is `{ id, op, ...arguments }` and gets
 //! exactly one reply `{ id, ok: true, v }` or `{ id, ok: false, e: { kind, method, path?,
-//! description } }`; the first reply (id 0) is the connection's hello with the capabilities and the
-//! temporary directory, which the page caches. `op` is the trait method in Effect's camelCase
-//! (`readFile`, `makeDir`, …), or `file.*` / `stream.next` / `sink.*` for the resources the worker
-//! keeps by id: open [`File`](fs_core::File)s, read streams (pulled one chunk per request, one chunk
-//! read ahead) and write sinks. Notices without `id` get no reply: `file.drop`, `stream.drop`,
-//! `sink.drop` (aborts), `watch.drop`, `removeDetached` and `bye`. Watch events are pushed as
-//! `{ w, ev }`, `{ w, e }` and `{ w, end }`. Bytes are `Uint8Array`s whose buffers are transferred,
-//! and integers above 2^53 travel as `BigInt`s.
+//! description } }` (the error's `source` stays in the worker); the first reply (id 0) is the
+//! connection's hello with the capabilities and the temporary directory, which the page caches.
+//! `op` is the trait method in Effect's camelCase (`readFile`, `makeDir`, …), or `file.*`,
+//! `stream.next` and `sink.*` for the resources the worker keeps by id: open
+//! [`File`](fs_core::File)s (sync access handles with OPFS), read streams and write sinks. Notices
+//! without `id` get no reply: `file.drop`, `stream.drop`, `sink.drop` (aborts the sink),
+//! `watch.drop`, `removeDetached` and `bye` (the page's connection is gone: everything it left open
+//! is dropped). Watch events are pushed as `{ w, ev }`, `{ w, e }` and `{ w, end }`, and the events
+//! an operation caused are posted before its reply. Bytes are `Uint8Array`s whose buffers are
+//! transferred, and integers above 2^53 travel as `BigInt`s.
+//!
+//! Streams are pulled: each `stream.next` brings one batch (the chunks the worker has ready, at
+//! most about 1 MiB, chunk boundaries kept), and the page asks for the next batch when one arrives.
+//! Sinks gather chunks smaller than 1 MiB on the page and send them as one write, so a sink error
+//! may surface at a later `write` or at `close`.
+//!
+//! # Where the glue comes from
+//!
+//! The worker imports the wasm-bindgen JS glue (`--target web`) by the URL the glue has on the page
+//! (`import.meta.url`) and instantiates the `WebAssembly.Module` the page posts, so it runs exactly
+//! the page's code. A bundler that renames or inlines the glue needs [`SpawnOptions::glue_url`].
+//! The page and the worker each have their own memory (no threads, no `SharedArrayBuffer`).
 
 mod page;
 mod protocol;

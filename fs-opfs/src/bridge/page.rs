@@ -271,6 +271,13 @@ fn temp_message(options: &TempOptions) -> Object {
 }
 
 impl BridgeFs {
+    /// Starts a dedicated worker of its own (see [`super::BridgeWorker::spawn`]) and connects to
+    /// `backend` in it; the worker is terminated when this file system and everything opened
+    /// through it are dropped.
+    pub async fn spawn(backend: &super::Backend) -> FsResult<BridgeFs> {
+        super::BridgeWorker::spawn().await?.connect(backend).await
+    }
+
     /// Connects over `port`, whose other end a worker serves with [`super::serve_port`]; waits for
     /// the hello.
     pub async fn over_port(port: MessagePort) -> FsResult<BridgeFs> {
