@@ -103,15 +103,17 @@ pub struct Config {
 }
 
 impl Config {
-    /// The benchmark of the issue: 64 MiB, 1,000 × 100 KiB, 16 in flight, 5 rounds.
+    /// The benchmark of the issue: 64 MiB, 1,000 × 100 KiB, 16 in flight, 5 rounds. The browser
+    /// has no environment, so a quick look lowers the sizes at compile time:
+    /// `BENCH_OPFS_LARGE_MIB`, `BENCH_OPFS_FILES`, `BENCH_OPFS_ROUNDS`.
     pub fn full() -> Config {
         Config {
-            large_bytes: 64 << 20,
+            large_bytes: compiled_number(option_env!("BENCH_OPFS_LARGE_MIB"), 64) << 20,
             chunk: 1 << 20,
-            small_files: 1000,
+            small_files: compiled_number(option_env!("BENCH_OPFS_FILES"), 1000),
             small_bytes: 100 << 10,
             in_flight: 16,
-            rounds: 5,
+            rounds: compiled_number(option_env!("BENCH_OPFS_ROUNDS"), 5),
             verify: false,
         }
     }
@@ -128,6 +130,14 @@ impl Config {
             verify: true,
         }
     }
+}
+
+/// A size given at compile time, or `default`.
+fn compiled_number(value: Option<&str>, default: usize) -> usize {
+    value.map_or(default, |v| {
+        v.parse()
+            .unwrap_or_else(|_| panic!("{v:?} is not a whole number"))
+    })
 }
 
 /// How the direct side writes (mirroring the fs-opfs strategy of the context).
