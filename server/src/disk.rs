@@ -1,0 +1,471 @@
+//! [`DiskStore`]: blobs on the local disk, through [`fs_native::NativeFs`].
+//!
+//! Layout under the data directory: `blobs/{key}` holds the bytes and `meta/{key}` a small JSON
+//! sidecar (`{"contentType", "size", "sha256"}`). The two trees are separate, so no key can name a
+//! sidecar. Uploads stream into a `NativeFs` sink (a hidden temporary sibling, fsynced and renamed
+//! over the key on commit): a killed server never leaves a visible partial blob, only a hidden
+//! `.*.fsync-tmp` file that no key can name. The blob and its sidecar are committed under a per-key
+//! lock, so concurrent uploads of one key leave one whole upload with its own sidecar.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use fs_core::{
+    ByteStream, ErrorKind, FileSystem, FsError, MakeDirOptions, OpenOptions, RemoveOptions,
+    SinkOptions, StreamOptions, VPath,
+};
+use fs_native::NativeFs;
+use futures::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+
+use crate::content_type::DEFAULT_CONTENT_TYPE;
+use crate::signature::SignatureError;
+use crate::store::{BlobStore, SignedRequest, StoreError, StoreErrorKind, UploadIntent};
+use crate::{BlobKey, UrlSigner};
+
+/// The default lifetime of signed URLs: 900 s.
+pub const DEFAULT_URL_TTL: Duration = Duration::from_secs(900);
+/// The default path of the blob routes.
+pub const DEFAULT_FILES_BASE: &str = "/livestore-filesync-files";
+/// The default maximum upload size: 5 GiB.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
+/// How many locks the keys are spread over (commits of different keys rarely wait for each other).
+const LOCK_STRIPES: usize = 64;
+
+/// Settings of a [`DiskStore`].
+#[derive(Debug, Clone)]
+pub struct DiskStoreOptions {
+    /// The data directory (created if missing); blobs go to `blobs/`, sidecars to `meta/`.
+    pub data_dir: std::path::PathBuf,
+    /// Signs and verifies blob URLs.
+    pub signer: UrlSigner,
+    /// The path of the blob routes, without a trailing `/` (default [`DEFAULT_FILES_BASE`]).
+    pub files_base: String,
+    /// How long signed URLs work (default [`DEFAULT_URL_TTL`]).
+    pub url_ttl: Duration,
+    /// The largest upload accepted, in bytes (default [`DEFAULT_MAX_UPLOAD_BYTES`]).
+    pub max_upload_bytes: u64,
+}
+
+impl DiskStoreOptions {
+    /// The defaults for `data_dir` and `signer`.
+    pub fn new(data_dir: impl Into<std::path::PathBuf>, signer: UrlSigner) -> DiskStoreOptions {
+        DiskStoreOptions {
+            data_dir: data_dir.into(),
+            signer,
+            files_base: DEFAULT_FILES_BASE.to_owned(),
+            url_ttl: DEFAULT_URL_TTL,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+        }
+    }
+}
+
+/// Blob storage on the local disk; cloning is cheap (clones share everything).
+#[derive(Debug, Clone)]
+pub struct DiskStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    fs: NativeFs,
+    blobs: VPath,
+    meta: VPath,
+    options: DiskStoreOptions,
+    locks: Vec<tokio::sync::Mutex<()>>,
+}
+
+/// The sidecar of a blob.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Sidecar {
+    content_type: String,
+    size: u64,
+    sha256: String,
+}
+
+/// What a stored blob is, as the blob routes serve it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobInfo {
+    /// Its size in bytes.
+    pub size: u64,
+    /// The content type it was uploaded with (or `application/octet-stream`).
+    pub content_type: String,
+    /// Its SHA-256 (lowercase hex), when known.
+    pub sha256: Option<String>,
+}
+
+/// The result of a successful upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBlob {
+    /// Bytes stored.
+    pub size: u64,
+    /// Their SHA-256, lowercase hex.
+    pub sha256: String,
+}
+
+impl DiskStore {
+    /// Opens (creating when missing) the data directory and its `blobs/` and `meta/` trees.
+    pub async fn open(options: DiskStoreOptions) -> Result<DiskStore, StoreError> {
+        std::fs::create_dir_all(&options.data_dir).map_err(|err| {
+            StoreError::new(
+                StoreErrorKind::Unavailable,
+                format!(
+                    "cannot create the data directory {}: {err}",
+                    options.data_dir.display()
+                ),
+            )
+        })?;
+        let fs = NativeFs::new(&options.data_dir);
+        let tree = |name: &str| VPath::root().join(name).map_err(internal);
+        let (blobs, meta) = (tree("blobs")?, tree("meta")?);
+        let recursive = MakeDirOptions {
+            recursive: true,
+            ..MakeDirOptions::default()
+        };
+        for dir in [&blobs, &meta] {
+            fs.make_dir(dir, recursive).await.map_err(|err| {
+                StoreError::new(
+                    StoreErrorKind::Unavailable,
+                    format!("cannot prepare the data directory: {err}"),
+                )
+            })?;
+        }
+        let locks = (0..LOCK_STRIPES)
+            .map(|_| tokio::sync::Mutex::new(()))
+            .collect();
+        Ok(DiskStore {
+            inner: Arc::new(Inner {
+                fs,
+                blobs,
+                meta,
+                options,
+                locks,
+            }),
+        })
+    }
+
+    /// The path of the blob routes (`/livestore-filesync-files`).
+    pub fn files_base(&self) -> &str {
+        &self.inner.options.files_base
+    }
+
+    /// The largest upload accepted, in bytes.
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.inner.options.max_upload_bytes
+    }
+
+    /// Checks a blob URL's signature for `method` (`PUT`, `GET` or `HEAD`) now.
+    pub fn verify(
+        &self,
+        method: &str,
+        key: &BlobKey,
+        exp: u64,
+        sig: &str,
+    ) -> Result<(), SignatureError> {
+        self.inner
+            .options
+            .signer
+            .verify(method, key, exp, sig, unix_now())
+    }
+
+    fn lock_for(&self, key: &BlobKey) -> &tokio::sync::Mutex<()> {
+        let digest = Sha256::digest(key.as_str().as_bytes());
+        &self.inner.locks[usize::from(digest[0]) % LOCK_STRIPES]
+    }
+
+    fn paths(&self, key: &BlobKey) -> Result<(VPath, VPath), StoreError> {
+        let bad = |why: String| StoreError::new(StoreErrorKind::BadRequest, why);
+        Ok((
+            key.under(&self.inner.blobs).map_err(bad)?,
+            key.under(&self.inner.meta).map_err(bad)?,
+        ))
+    }
+
+    /// Streams `body` into the blob at `key`. Nothing is visible until every byte arrived, the size
+    /// stayed within the maximum (`TooLarge`) and, for a content-addressed key, the bytes hashed to
+    /// the key (`HashMismatch`); on any failure the old blob (or none) stays.
+    pub async fn put<S, E>(
+        &self,
+        key: &BlobKey,
+        content_type: Option<String>,
+        body: S,
+    ) -> Result<StoredBlob, StoreError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        let (blob_path, meta_path) = self.paths(key)?;
+        let fs = &self.inner.fs;
+        for path in [&blob_path, &meta_path] {
+            if let Some(parent) = path.parent() {
+                let recursive = MakeDirOptions {
+                    recursive: true,
+                    ..MakeDirOptions::default()
+                };
+                fs.make_dir(&parent, recursive)
+                    .await
+                    .map_err(|err| fs_error(key, err))?;
+            }
+        }
+        let mut sink = fs
+            .write_sink(&blob_path, SinkOptions::default())
+            .await
+            .map_err(|err| fs_error(key, err))?;
+        let max = self.inner.options.max_upload_bytes;
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut body = std::pin::pin!(body);
+        while let Some(chunk) = body.next().await {
+            let failure = match chunk {
+                Err(err) => Some(StoreError::new(
+                    StoreErrorKind::BadRequest,
+                    format!("the upload body ended with an error: {err}; nothing was stored"),
+                )),
+                Ok(chunk) => {
+                    size += chunk.len() as u64;
+                    if size > max {
+                        Some(too_large(max))
+                    } else {
+                        hasher.update(&chunk);
+                        sink.write(chunk).await.err().map(|err| fs_error(key, err))
+                    }
+                }
+            };
+            if let Some(err) = failure {
+                let _ = sink.abort().await;
+                return Err(err);
+            }
+        }
+        let sha256 = to_hex(&hasher.finalize());
+        if let Some(expected) = key.content_hash() {
+            if expected != sha256 {
+                let _ = sink.abort().await;
+                return Err(StoreError::new(
+                    StoreErrorKind::HashMismatch,
+                    format!(
+                        "the uploaded bytes hash to {sha256}, not to the key's {expected}; nothing was stored"
+                    ),
+                ));
+            }
+        }
+        let sidecar = Sidecar {
+            content_type: content_type.unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned()),
+            size,
+            sha256: sha256.clone(),
+        };
+        let sidecar = serde_json::to_vec(&sidecar).map_err(internal)?;
+        let _guard = self.lock_for(key).lock().await;
+        sink.close().await.map_err(|err| fs_error(key, err))?;
+        fs.write_file(&meta_path, Bytes::from(sidecar), OpenOptions::write())
+            .await
+            .map_err(|err| fs_error(key, err))?;
+        Ok(StoredBlob { size, sha256 })
+    }
+
+    /// What the blob at `key` is (`NotFound` when there is none).
+    pub async fn stat(&self, key: &BlobKey) -> Result<BlobInfo, StoreError> {
+        let (blob_path, meta_path) = self.paths(key)?;
+        let fs = &self.inner.fs;
+        let info = fs
+            .stat(&blob_path)
+            .await
+            .map_err(|err| read_error(key, err))?;
+        if !info.is_file() {
+            return Err(not_found(key));
+        }
+        let sidecar = match fs.read_file(&meta_path).await {
+            Ok(bytes) => serde_json::from_slice::<Sidecar>(&bytes).ok(),
+            Err(_) => None,
+        };
+        // A sidecar of another size belongs to another upload (a crash between the two commits).
+        let sidecar = sidecar.filter(|s| s.size == info.size);
+        Ok(BlobInfo {
+            size: info.size,
+            content_type: sidecar.as_ref().map_or_else(
+                || DEFAULT_CONTENT_TYPE.to_owned(),
+                |s| s.content_type.clone(),
+            ),
+            sha256: match key.content_hash() {
+                Some(hash) => Some(hash.to_owned()),
+                None => sidecar.map(|s| s.sha256),
+            },
+        })
+    }
+
+    /// Streams `length` bytes of the blob at `key` from `offset`.
+    pub async fn read(
+        &self,
+        key: &BlobKey,
+        offset: u64,
+        length: u64,
+    ) -> Result<ByteStream, StoreError> {
+        let (blob_path, _) = self.paths(key)?;
+        self.inner
+            .fs
+            .read_stream(
+                &blob_path,
+                StreamOptions {
+                    offset,
+                    length: Some(length),
+                    ..StreamOptions::default()
+                },
+            )
+            .await
+            .map_err(|err| read_error(key, err))
+    }
+
+    fn signed(&self, method: &'static str, key: &BlobKey, origin: &str) -> SignedRequest {
+        let options = &self.inner.options;
+        let expires_at = unix_now() + options.url_ttl.as_secs();
+        let sig = options.signer.sign(method, key, expires_at);
+        SignedRequest {
+            method,
+            url: format!(
+                "{origin}{}/{}?exp={expires_at}&sig={sig}",
+                options.files_base,
+                key.to_url_path()
+            ),
+            headers: BTreeMap::new(),
+            expires_at,
+        }
+    }
+}
+
+#[async_trait]
+impl BlobStore for DiskStore {
+    async fn health(&self) -> Result<(), StoreError> {
+        match self.inner.fs.stat(&self.inner.blobs).await {
+            Ok(info) if info.is_dir() => Ok(()),
+            Ok(_) => Err(StoreError::new(
+                StoreErrorKind::Unavailable,
+                "the data directory's blobs/ is not a directory",
+            )),
+            Err(err) => Err(StoreError::new(
+                StoreErrorKind::Unavailable,
+                format!("the data directory is not reachable: {err}"),
+            )),
+        }
+    }
+
+    async fn sign_upload(
+        &self,
+        key: &BlobKey,
+        upload: &UploadIntent,
+        origin: &str,
+    ) -> Result<SignedRequest, StoreError> {
+        let max = self.inner.options.max_upload_bytes;
+        if upload.content_length.is_some_and(|len| len > max) {
+            return Err(too_large(max));
+        }
+        let mut signed = self.signed("PUT", key, origin);
+        if let Some(content_type) = &upload.content_type {
+            signed
+                .headers
+                .insert("Content-Type".to_owned(), content_type.clone());
+        }
+        Ok(signed)
+    }
+
+    async fn sign_download(
+        &self,
+        key: &BlobKey,
+        origin: &str,
+    ) -> Result<SignedRequest, StoreError> {
+        Ok(self.signed("GET", key, origin))
+    }
+
+    async fn delete(&self, key: &BlobKey) -> Result<(), StoreError> {
+        let (blob_path, meta_path) = self.paths(key)?;
+        let fs = &self.inner.fs;
+        let _guard = self.lock_for(key).lock().await;
+        match fs.stat(&blob_path).await {
+            Ok(info) if info.is_file() => {}
+            // A folder of other keys, or nothing: no blob at this key.
+            Ok(_) => return Ok(()),
+            Err(err) if is_absent(&err) => return Ok(()),
+            Err(err) => return Err(fs_error(key, err)),
+        }
+        let force = RemoveOptions {
+            force: true,
+            ..RemoveOptions::default()
+        };
+        for path in [&blob_path, &meta_path] {
+            fs.remove(path, force)
+                .await
+                .map_err(|err| fs_error(key, err))?;
+        }
+        Ok(())
+    }
+}
+
+/// Now, in Unix seconds.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn too_large(max: u64) -> StoreError {
+    StoreError::new(
+        StoreErrorKind::TooLarge,
+        format!("the upload is larger than this server's limit of {max} bytes; nothing was stored"),
+    )
+}
+
+fn not_found(key: &BlobKey) -> StoreError {
+    StoreError::new(
+        StoreErrorKind::NotFound,
+        format!("no blob at key {key:?}", key = key.as_str()),
+    )
+}
+
+fn internal(err: impl std::fmt::Display) -> StoreError {
+    StoreError::new(StoreErrorKind::Internal, err.to_string())
+}
+
+/// A missing path, or a file where a folder of the path should be (`ENOTDIR` is `BadResource`).
+fn is_absent(err: &FsError) -> bool {
+    matches!(err.kind(), ErrorKind::NotFound | ErrorKind::BadResource)
+}
+
+/// Maps an error of a read of `key`: anything that means "no blob there" is `NotFound`.
+fn read_error(key: &BlobKey, err: FsError) -> StoreError {
+    if is_absent(&err) {
+        not_found(key)
+    } else {
+        fs_error(key, err)
+    }
+}
+
+/// Maps a file system error on `key` to what the client should hear.
+fn fs_error(key: &BlobKey, err: FsError) -> StoreError {
+    match err.kind() {
+        ErrorKind::NotFound => not_found(key),
+        ErrorKind::AlreadyExists | ErrorKind::BadResource | ErrorKind::DirectoryNotEmpty => {
+            StoreError::new(
+                StoreErrorKind::Conflict,
+                format!(
+                    "the key {:?} collides with another key (one names a folder of the other); use keys that are not prefixes of each other by whole segments",
+                    key.as_str()
+                ),
+            )
+        }
+        ErrorKind::StorageFull => StoreError::new(
+            StoreErrorKind::Unavailable,
+            "the server's disk is full; nothing was stored",
+        ),
+        _ => {
+            tracing::error!(key = key.as_str(), error = %err, "storage error");
+            internal(format!("storage error: {err}"))
+        }
+    }
+}

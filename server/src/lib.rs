@@ -1,0 +1,234 @@
+//! `filesync-server`: the livestore-filesync server as an axum library.
+//!
+//! It implements the remote protocol of livestore-filesync (compatible with the TypeScript package
+//! `@livestore-filesync/core`): a **signer API** that hands out short-lived signed URLs, and, for blobs
+//! stored on the local disk ([`DiskStore`]), the **blob routes** those URLs point at.
+//!
+//! | request | answer |
+//! |---|---|
+//! | `GET {api}/health` | 200 `{"status":"ok"}` when the storage is reachable (no token needed) |
+//! | `POST {api}/v1/sign/upload` `{key, contentType?, contentLength?}` | `{method:"PUT", url, headers?, expiresAt}` |
+//! | `POST {api}/v1/sign/download` `{key}` | `{url, headers?, expiresAt}` |
+//! | `POST {api}/v1/delete` `{key}` | 204 (also when nothing was there) |
+//! | `PUT\|GET\|HEAD {files}/{key}?exp=<unix>&sig=<b64url>` | the blob (GET supports one `Range`) |
+//!
+//! Signer calls need `Authorization: Bearer <token>` (401 without a known token, 403 for a key outside
+//! the token's prefixes). `expiresAt` is ISO-8601 UTC. Errors are JSON `{"error": "..."}`. Signed URLs
+//! are absolute: built from [`ServerConfig::public_base_url`] when set, otherwise from `http://` + the
+//! request's `Host` header (set a public base URL behind a proxy or for HTTPS). Blob signatures are
+//! `base64url_nopad(HMAC-SHA256(secret, "{METHOD}\n{key}\n{exp}"))`; HEAD accepts a HEAD or a GET
+//! signature. Uploads to a content-addressed key (last segment = 64 lowercase hex) must hash to it
+//! (422 otherwise); nothing is stored on any failure.
+//!
+//! Embedding: [`router`] returns a plain [`axum::Router`]; merge it into your app
+//! (`app.merge(router)`), don't nest it (the bases in the config are the full paths).
+//!
+//! ```no_run
+//! use filesync_server::{router, serve, DiskStore, DiskStoreOptions, ServerConfig, TokenGrant,
+//!     TokenTable, UrlSigner};
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let signer = UrlSigner::new(*b"a secret of 16+ random bytes")?;
+//! let store = DiskStore::open(DiskStoreOptions::new("./filesync-data", signer)).await?;
+//! let tokens = TokenTable::new([TokenGrant { token: "dev".into(), prefixes: vec![] }])?;
+//! let app = router(ServerConfig::new(tokens), store);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8787").await?;
+//! serve(listener, app, async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! # Ok(()) }
+//! ```
+
+mod api_error;
+mod auth;
+mod content_type;
+mod disk;
+mod key;
+mod range;
+mod routes;
+mod signature;
+mod store;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::routing::{any, get, post};
+use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use api_error::ApiError;
+pub use auth::{AuthError, TokenGrant, TokenTable};
+pub use content_type::{is_active_content, validate_content_type, DEFAULT_CONTENT_TYPE};
+pub use disk::{
+    BlobInfo, DiskStore, DiskStoreOptions, StoredBlob, DEFAULT_FILES_BASE,
+    DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_URL_TTL,
+};
+pub use key::{BlobKey, MAX_KEY_BYTES};
+pub use range::{parse_range, RangeRequest};
+pub use signature::{SignatureError, UrlSigner, MIN_SECRET_BYTES};
+pub use store::{BlobStore, SignedRequest, StoreError, StoreErrorKind, UploadIntent};
+
+/// The default path of the signer API.
+pub const DEFAULT_API_BASE: &str = "/api";
+
+/// Which origins browsers may call the server from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// Any origin (`Access-Control-Allow-Origin: *`; the API uses Bearer tokens, not cookies).
+    #[default]
+    Any,
+    /// Only these origins (`https://app.example.com`).
+    List(Vec<String>),
+}
+
+/// Settings of the signer API and the HTTP layer (the storage has its own, e.g. [`DiskStoreOptions`]).
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The path of the signer API, without a trailing `/` (default `/api`).
+    pub api_base: String,
+    /// The URL clients reach this server at (`https://files.example.com`), used to build signed URLs;
+    /// `None`: `http://` + the request's `Host` header.
+    pub public_base_url: Option<String>,
+    /// The accepted Bearer tokens and their key prefixes.
+    pub tokens: TokenTable,
+    /// CORS origins (default: any).
+    pub cors_origins: CorsOrigins,
+}
+
+impl ServerConfig {
+    /// The defaults with `tokens`.
+    pub fn new(tokens: TokenTable) -> ServerConfig {
+        ServerConfig {
+            api_base: DEFAULT_API_BASE.to_owned(),
+            public_base_url: None,
+            tokens,
+            cors_origins: CorsOrigins::Any,
+        }
+    }
+}
+
+/// The state of the signer routes.
+pub(crate) struct AppState {
+    config: ServerConfig,
+    store: Arc<dyn BlobStore>,
+}
+
+impl AppState {
+    fn authorize(&self, headers: &HeaderMap, key: Option<&BlobKey>) -> Result<(), ApiError> {
+        self.config
+            .tokens
+            .authorize(routes::signer::authorization(headers), key)
+            .map_err(ApiError::from)
+    }
+
+    /// The origin signed URLs start with.
+    fn origin(&self, headers: &HeaderMap) -> Result<String, ApiError> {
+        if let Some(base) = &self.config.public_base_url {
+            return Ok(base.trim_end_matches('/').to_owned());
+        }
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| {
+                !h.is_empty()
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+            })
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "the request has no usable Host header; send one or configure a public base URL",
+                )
+            })?;
+        Ok(format!("http://{host}"))
+    }
+}
+
+/// The signer API and the blob routes over a [`DiskStore`], with CORS and request tracing.
+pub fn router(config: ServerConfig, store: DiskStore) -> Router {
+    let files = format!("{}/{{*key}}", store.files_base());
+    let blobs = Router::new()
+        .route(&files, any(routes::blobs::blob))
+        .with_state(Arc::new(routes::blobs::BlobState {
+            store: store.clone(),
+        }));
+    let cors = cors_layer(&config.cors_origins);
+    finish(signer_routes(config, Arc::new(store)).merge(blobs), cors)
+}
+
+/// The signer API alone, over any [`BlobStore`] whose URLs point elsewhere (an S3 bucket), with CORS.
+pub fn signer_router(config: ServerConfig, store: Arc<dyn BlobStore>) -> Router {
+    let cors = cors_layer(&config.cors_origins);
+    finish(signer_routes(config, store), cors)
+}
+
+fn signer_routes(config: ServerConfig, store: Arc<dyn BlobStore>) -> Router {
+    let base = config.api_base.trim_end_matches('/').to_owned();
+    Router::new()
+        .route(&format!("{base}/health"), get(routes::signer::health))
+        .route(
+            &format!("{base}/v1/sign/upload"),
+            post(routes::signer::sign_upload),
+        )
+        .route(
+            &format!("{base}/v1/sign/download"),
+            post(routes::signer::sign_download),
+        )
+        .route(&format!("{base}/v1/delete"), post(routes::signer::delete))
+        .with_state(Arc::new(AppState { config, store }))
+}
+
+/// JSON answers for unknown routes and methods, and CORS on every response.
+fn finish(routes: Router, cors: CorsLayer) -> Router {
+    routes
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this route does not take that method",
+            )
+        })
+        .layer(cors)
+}
+
+fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
+    let allow_origin = match origins {
+        CorsOrigins::Any => AllowOrigin::any(),
+        CorsOrigins::List(list) => AllowOrigin::list(
+            list.iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()),
+        ),
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::PUT,
+            Method::POST,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::RANGE,
+            header::IF_NONE_MATCH,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::CONTENT_LENGTH,
+            header::CONTENT_TYPE,
+            header::CONTENT_RANGE,
+            header::ACCEPT_RANGES,
+            HeaderName::from_static("content-disposition"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets the requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

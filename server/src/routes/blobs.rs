@@ -1,0 +1,204 @@
+//! The signed blob routes of the disk store: `PUT|GET|HEAD {filesBase}/{key}?exp=…&sig=…`.
+//!
+//! The key is taken from the raw request path and percent-decoded segment by segment (see
+//! [`BlobKey::from_url_path`]). A HEAD request accepts a HEAD or a GET signature, so a download URL
+//! can also be probed for size and type.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures::TryStreamExt;
+
+use crate::api_error::ApiError;
+use crate::content_type::{is_active_content, validate_content_type};
+use crate::disk::DiskStore;
+use crate::range::{parse_range, RangeRequest};
+use crate::signature::SignatureError;
+use crate::BlobKey;
+
+/// The state of the blob routes.
+pub(crate) struct BlobState {
+    pub(crate) store: DiskStore,
+}
+
+/// `PUT`, `GET` and `HEAD` on a blob URL.
+pub(crate) async fn blob(State(state): State<Arc<BlobState>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let result = match parts.method {
+        Method::PUT => put(&state.store, &parts, body).await,
+        Method::GET | Method::HEAD => get(&state.store, &parts).await,
+        _ => Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "blob URLs accept PUT, GET and HEAD",
+        )),
+    };
+    let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    let headers = response.headers_mut();
+    headers.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("cross-origin"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // Nothing served from here may run script, whatever its type.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    response
+}
+
+/// The key and the checked signature of a blob request.
+fn authorize(store: &DiskStore, request: &Parts) -> Result<BlobKey, ApiError> {
+    let path = request.uri.path();
+    let encoded = path
+        .strip_prefix(store.files_base())
+        .and_then(|rest| rest.strip_prefix('/'))
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not a blob URL"))?;
+    let key = BlobKey::from_url_path(encoded).map_err(ApiError::bad_request)?;
+    let (mut exp, mut sig) = (None, None);
+    for (name, value) in form_pairs(request.uri.query().unwrap_or("")) {
+        match name.as_str() {
+            "exp" => exp = Some(value),
+            "sig" => sig = Some(value),
+            _ => {}
+        }
+    }
+    let exp = exp
+        .and_then(|e| e.parse::<u64>().ok())
+        .ok_or(SignatureError::Malformed(
+            "exp is missing or not a Unix time",
+        ))?;
+    let sig = sig.ok_or(SignatureError::Malformed("sig is missing"))?;
+    let method = request.method.as_str();
+    let verified = store.verify(method, &key, exp, &sig);
+    match verified {
+        Err(SignatureError::Mismatch) if request.method == Method::HEAD => {
+            store.verify("GET", &key, exp, &sig)?;
+        }
+        other => other?,
+    }
+    Ok(key)
+}
+
+fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query.split('&').filter_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .ok()
+                .map(|s| s.into_owned())
+        };
+        Some((decode(name)?, decode(value)?))
+    })
+}
+
+async fn put(store: &DiskStore, request: &Parts, body: Body) -> Result<Response, ApiError> {
+    let key = authorize(store, request)?;
+    let headers = &request.headers;
+    let max = store.max_upload_bytes();
+    if let Some(length) = header_u64(headers, header::CONTENT_LENGTH) {
+        if length > max {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the upload is larger than this server's limit of {max} bytes; nothing was stored"),
+            ));
+        }
+    }
+    let content_type = match headers.get(header::CONTENT_TYPE) {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| ApiError::bad_request("the Content-Type header is not text"))
+                .and_then(|v| validate_content_type(v).map_err(ApiError::bad_request))?,
+        ),
+    };
+    let body = body.into_data_stream();
+    let stored = store.put(&key, content_type, body).await?;
+    tracing::info!(key = key.as_str(), size = stored.size, "stored blob");
+    let mut response = StatusCode::OK.into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", stored.sha256)) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
+}
+
+async fn get(store: &DiskStore, request: &Parts) -> Result<Response, ApiError> {
+    let key = authorize(store, request)?;
+    let info = store.stat(&key).await?;
+    let headers = &request.headers;
+    let range = parse_range(
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+        info.size,
+    );
+    let (status, start, length) = match range {
+        RangeRequest::Full => (StatusCode::OK, 0, info.size),
+        RangeRequest::Partial { start, end } => {
+            (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
+        }
+        RangeRequest::Unsatisfiable => {
+            let mut response = ApiError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                format!("the range is outside the blob of {} bytes", info.size),
+            )
+            .into_response();
+            insert(
+                &mut response,
+                header::CONTENT_RANGE,
+                format!("bytes */{}", info.size),
+            );
+            return Ok(response);
+        }
+    };
+    let body = if request.method == Method::HEAD || length == 0 {
+        Body::empty()
+    } else {
+        let stream = store.read(&key, start, length).await?;
+        Body::from_stream(stream.map_err(std::io::Error::other))
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    insert(&mut response, header::CONTENT_LENGTH, length.to_string());
+    insert(
+        &mut response,
+        header::CONTENT_TYPE,
+        info.content_type.clone(),
+    );
+    insert(&mut response, header::ACCEPT_RANGES, "bytes".to_owned());
+    if let Some(sha) = &info.sha256 {
+        insert(&mut response, header::ETAG, format!("\"{sha}\""));
+    }
+    if status == StatusCode::PARTIAL_CONTENT {
+        insert(
+            &mut response,
+            header::CONTENT_RANGE,
+            format!("bytes {start}-{}/{}", start + length - 1, info.size),
+        );
+    }
+    if is_active_content(&info.content_type) {
+        insert(
+            &mut response,
+            header::CONTENT_DISPOSITION,
+            "attachment".to_owned(),
+        );
+    }
+    Ok(response)
+}
+
+fn header_u64(headers: &HeaderMap, name: header::HeaderName) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn insert(response: &mut Response, name: header::HeaderName, value: String) {
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response.headers_mut().insert(name, value);
+    }
+}

@@ -1,0 +1,343 @@
+//! The whole protocol over real HTTP on 127.0.0.1, with a small client.
+
+mod support;
+
+use support::*;
+
+#[tokio::test]
+async fn upload_download_delete_round_trip() {
+    let server = start().await;
+    let health = server
+        .http
+        .get(server.url("/api/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    let body = bytes(300_000, 1);
+    let key = format!("store-a/{}", sha256_hex(&body));
+    let signed = server.sign_upload(&key, Some("image/png")).await;
+    assert_eq!(signed["method"], "PUT");
+    assert_eq!(signed["headers"]["Content-Type"], "image/png");
+    let url = signed["url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!(
+            "http://{}/livestore-filesync-files/store-a/",
+            server.addr
+        )),
+        "{url}"
+    );
+    let expires = signed["expiresAt"].as_str().unwrap();
+    assert!(expires.ends_with('Z') && expires.len() == 20, "{expires}");
+
+    let put = server
+        .http
+        .put(url)
+        .header("content-type", "image/png")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    assert_eq!(
+        put.headers()["etag"],
+        format!("\"{}\"", sha256_hex(&body)).as_str()
+    );
+    assert_eq!(std::fs::read(server.blob_path(&key)).unwrap(), body);
+
+    let download = server.sign_download(&key).await;
+    let get = server.http.get(&download).send().await.unwrap();
+    assert_eq!(get.status(), 200);
+    let headers = get.headers().clone();
+    assert_eq!(headers["content-type"], "image/png");
+    assert_eq!(headers["content-length"], body.len().to_string().as_str());
+    assert_eq!(
+        headers["etag"],
+        format!("\"{}\"", sha256_hex(&body)).as_str()
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["cross-origin-resource-policy"], "cross-origin");
+    assert!(headers.get("content-disposition").is_none());
+    assert_eq!(get.bytes().await.unwrap(), body);
+
+    // HEAD accepts the GET signature.
+    let head = server.http.head(&download).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        head.headers()["content-length"],
+        body.len().to_string().as_str()
+    );
+
+    let (status, _) = server
+        .call("v1/delete", Some(ALL), serde_json::json!({ "key": key }))
+        .await;
+    assert_eq!(status, 204);
+    assert!(!server.blob_path(&key).exists());
+    assert_eq!(
+        server.http.get(&download).send().await.unwrap().status(),
+        404
+    );
+    // Deleting what is not there is fine.
+    let (status, _) = server
+        .call("v1/delete", Some(ALL), serde_json::json!({ "key": key }))
+        .await;
+    assert_eq!(status, 204);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn uploads_without_content_type_serve_octet_stream_and_replace() {
+    let server = start().await;
+    assert_eq!(server.upload("s/notes", None, b"one".to_vec()).await.0, 200);
+    assert_eq!(
+        server.upload("s/notes", None, b"second".to_vec()).await.0,
+        200
+    );
+    let url = server.sign_download("s/notes").await;
+    let get = server.http.get(url).send().await.unwrap();
+    assert_eq!(get.headers()["content-type"], "application/octet-stream");
+    assert_eq!(
+        get.headers()["etag"],
+        format!("\"{}\"", sha256_hex(b"second")).as_str()
+    );
+    assert_eq!(get.bytes().await.unwrap(), &b"second"[..]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn ranges() {
+    let server = start().await;
+    let body = bytes(1000, 2);
+    assert_eq!(
+        server
+            .upload("s/r", Some("video/mp4"), body.clone())
+            .await
+            .0,
+        200
+    );
+    let url = server.sign_download("s/r").await;
+    let get = |range: &'static str| {
+        let request = server.http.get(&url).header("range", range);
+        async move { request.send().await.unwrap() }
+    };
+
+    let r = get("bytes=10-19").await;
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.headers()["content-range"], "bytes 10-19/1000");
+    assert_eq!(r.headers()["content-length"], "10");
+    assert_eq!(r.bytes().await.unwrap(), &body[10..20]);
+
+    let r = get("bytes=990-").await;
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().await.unwrap(), &body[990..]);
+
+    let r = get("bytes=-5").await;
+    assert_eq!(r.headers()["content-range"], "bytes 995-999/1000");
+    assert_eq!(r.bytes().await.unwrap(), &body[995..]);
+
+    let r = get("bytes=1000-").await;
+    assert_eq!(r.status(), 416);
+    assert_eq!(r.headers()["content-range"], "bytes */1000");
+
+    // Several ranges are served whole.
+    let r = get("bytes=0-1,5-6").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap(), body);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn active_content_is_served_as_an_attachment() {
+    let server = start().await;
+    for (i, ct) in [
+        "text/html",
+        "image/svg+xml",
+        "application/xhtml+xml",
+        "text/javascript",
+        "application/xml",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let key = format!("s/page{i}");
+        assert_eq!(
+            server
+                .upload(&key, Some(ct), b"<script>alert(1)</script>".to_vec())
+                .await
+                .0,
+            200
+        );
+        let get = server
+            .http
+            .get(server.sign_download(&key).await)
+            .send()
+            .await
+            .unwrap();
+        let h = get.headers();
+        assert_eq!(h["content-type"], *ct);
+        assert_eq!(h["content-disposition"], "attachment", "{ct}");
+        assert!(h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("sandbox"));
+        assert_eq!(h["x-content-type-options"], "nosniff");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_uploads_of_one_key_leave_one_whole_upload() {
+    let server = start().await;
+    let a = bytes(700_000, 10);
+    let b = bytes(700_000, 11);
+    for round in 0..4 {
+        let key = format!("s/race{round}");
+        let (ra, rb) = tokio::join!(
+            server.upload(&key, Some("text/plain"), a.clone()),
+            server.upload(&key, Some("image/png"), b.clone()),
+        );
+        assert!(ra.0 == 200 || rb.0 == 200, "{ra:?} {rb:?}");
+        let stored = std::fs::read(server.blob_path(&key)).unwrap();
+        assert!(stored == a || stored == b, "the blob is a mix");
+        let get = server
+            .http
+            .get(server.sign_download(&key).await)
+            .send()
+            .await
+            .unwrap();
+        let expected_type = if stored == a {
+            "text/plain"
+        } else {
+            "image/png"
+        };
+        assert_eq!(get.headers()["content-type"], expected_type);
+        assert_eq!(
+            get.headers()["etag"],
+            format!("\"{}\"", sha256_hex(&stored)).as_str()
+        );
+    }
+    // No temporary file is left behind.
+    assert!(server
+        .snapshot()
+        .keys()
+        .all(|p| !p.to_string_lossy().contains("fsync-tmp")));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn signed_urls_use_the_public_base_url() {
+    let server =
+        start_with(|c| c.public_base_url = Some("https://files.example.com/".into())).await;
+    let signed = server.sign_upload("s/x", None).await;
+    assert!(signed["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://files.example.com/livestore-filesync-files/s/x?exp="));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn keys_are_percent_encoded_in_urls() {
+    let server = start().await;
+    let key = "s/a b+c%2F?#ü";
+    assert_eq!(server.upload(key, None, b"odd".to_vec()).await.0, 200);
+    assert_eq!(std::fs::read(server.blob_path(key)).unwrap(), b"odd");
+    assert_eq!(server.download(key).await, (200, b"odd".to_vec()));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cors_preflight_and_headers() {
+    let server = start().await;
+    let preflight = server
+        .http
+        .request(
+            reqwest::Method::OPTIONS,
+            server.url("/livestore-filesync-files/s/x?exp=1&sig=x"),
+        )
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "PUT")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let h = preflight.headers();
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert!(h["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("PUT"));
+    assert!(h["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .contains("content-type"));
+
+    let preflight = server
+        .http
+        .request(reqwest::Method::OPTIONS, server.url("/api/v1/sign/upload"))
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert!(preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .contains("authorization"));
+
+    assert_eq!(server.upload("s/c", None, b"x".to_vec()).await.0, 200);
+    let get = server
+        .http
+        .get(server.sign_download("s/c").await)
+        .header("origin", "http://localhost:5173")
+        .send()
+        .await
+        .unwrap();
+    let expose = get.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for name in ["etag", "content-length", "content-type"] {
+        assert!(expose.contains(name), "{expose}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cors_origins_can_be_restricted() {
+    let server = start_with(|c| {
+        c.cors_origins = filesync_server::CorsOrigins::List(vec!["https://app.example.com".into()])
+    })
+    .await;
+    let ask = |origin: &'static str| {
+        server
+            .http
+            .request(reqwest::Method::OPTIONS, server.url("/api/v1/sign/upload"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let ok = ask("https://app.example.com").await.unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let other = ask("https://evil.example.com").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn graceful_shutdown_stops_the_server() {
+    let server = start().await;
+    let addr = server.addr;
+    server.stop().await;
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
