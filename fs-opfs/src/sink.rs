@@ -15,6 +15,7 @@ use std::rc::Rc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use fs_core::{random_name, ErrorKind, FsError, FsResult, SinkMode, VPath, WriteSink};
+use js_sys::Uint8Array;
 use web_sys::{
     FileSystemCreateWritableOptions, FileSystemDirectoryHandle, FileSystemFileHandle,
     FileSystemGetFileOptions, FileSystemReadWriteOptions, FileSystemSyncAccessHandle,
@@ -23,7 +24,7 @@ use web_sys::{
 
 use crate::error::JsResultExt;
 use crate::fs::{Inner, Strategy};
-use crate::js::{js_bytes, resolve, settle};
+use crate::js::{resolve, settle};
 use crate::read::snapshot;
 use crate::tree::Entry;
 
@@ -56,6 +57,8 @@ struct OpfsSink {
     /// The path was checked at open and the caller gave no one a chance to change it since
     /// (see [`open_sink`]'s `whole`).
     checked: bool,
+    /// The JavaScript buffer that chunks pass through on their way to a writable stream.
+    staging: Option<Uint8Array>,
 }
 
 /// Opens a sink at `path`: `NotFound` without a parent directory, `BadResource` at a directory,
@@ -84,6 +87,7 @@ pub(crate) async fn open_sink(
         temp: None,
         written: 0,
         checked: false,
+        staging: None,
     };
     let always_temp = mode == SinkMode::CreateNew
         || (mode == SinkMode::Replace && inner.strategy == Strategy::SyncAccess);
@@ -260,9 +264,25 @@ impl WriteSink for OpfsSink {
         }
         match &mut self.writer {
             Some(Writer::Stream(stream)) => {
+                // The bytes leave wasm memory through one reused JavaScript buffer: the stream is
+                // done with a chunk when its write settles, and a fresh buffer per chunk costs an
+                // allocation (and garbage) per chunk.
+                let fits = self
+                    .staging
+                    .as_ref()
+                    .is_some_and(|buf| buf.length() as usize >= chunk.len());
+                if !fits {
+                    self.staging = Some(Uint8Array::new_with_length(chunk.len() as u32));
+                }
+                let staged = self
+                    .staging
+                    .as_ref()
+                    .expect("staging buffer")
+                    .subarray(0, chunk.len() as u32);
+                staged.copy_from(&chunk);
                 settle(
                     stream
-                        .write_with_js_u8_array(&js_bytes(&chunk))
+                        .write_with_js_u8_array(&staged)
                         .fs(METHOD, &self.path)?,
                 )
                 .await
