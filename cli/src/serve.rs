@@ -1,0 +1,246 @@
+//! `filesync serve`: zero-config start, flags and `FILESYNC_*` variables, graceful shutdown.
+//!
+//! With no flags it listens on 127.0.0.1:8787 only, keeps everything in `./filesync-data`, creates a
+//! signing secret (`secret`) and a development token (`dev-token`) there on first start (mode 0600,
+//! reused afterwards), grants that token every key, and prints the URL, the token and a curl example.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use filesync_server::{
+    router, serve, CorsOrigins, DiskStore, DiskStoreOptions, ServerConfig, TokenGrant, TokenTable,
+    UrlSigner, DEFAULT_API_BASE, DEFAULT_FILES_BASE, DEFAULT_MAX_UPLOAD_BYTES,
+};
+
+/// The options of `filesync serve`; each flag also reads a `FILESYNC_*` variable.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on. The default accepts connections from this machine only; use
+    /// 0.0.0.0:8787 (behind TLS) to serve others.
+    #[arg(long, env = "FILESYNC_LISTEN", default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+
+    /// Directory for blobs, the signing secret and the development token (created if missing).
+    #[arg(long, env = "FILESYNC_DATA_DIR", default_value = "./filesync-data")]
+    data_dir: PathBuf,
+
+    /// JSON file of tokens: {"tokens": [{"token": "...", "prefixes": ["store-a/"]}]}; prefixes []
+    /// grant every key. Without it, a development token in the data dir grants every key.
+    #[arg(long, env = "FILESYNC_TOKENS_FILE")]
+    tokens_file: Option<PathBuf>,
+
+    /// Secret that signs blob URLs (at least 16 bytes). Without it, a random secret is kept in
+    /// the data dir's `secret` file.
+    #[arg(long, env = "FILESYNC_SIGNING_SECRET", hide_env_values = true)]
+    signing_secret: Option<String>,
+
+    /// Origins browsers may call from (comma-separated or repeated); default: any origin.
+    #[arg(
+        long = "cors-origin",
+        env = "FILESYNC_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
+
+    /// Largest upload accepted, in bytes.
+    #[arg(long, env = "FILESYNC_MAX_UPLOAD_BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES)]
+    max_upload_bytes: u64,
+
+    /// Path of the blob routes.
+    #[arg(long, env = "FILESYNC_FILES_BASE", default_value = DEFAULT_FILES_BASE)]
+    files_base: String,
+
+    /// Path of the signer API.
+    #[arg(long, env = "FILESYNC_API_BASE", default_value = DEFAULT_API_BASE)]
+    api_base: String,
+
+    /// URL clients reach this server at (e.g. https://files.example.com), used in signed URLs;
+    /// default: http:// + the request's Host header.
+    #[arg(long, env = "FILESYNC_PUBLIC_URL")]
+    public_url: Option<String>,
+
+    /// Lifetime of signed URLs, in seconds.
+    #[arg(long, env = "FILESYNC_URL_TTL_SECS", default_value_t = 900)]
+    url_ttl_secs: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct TokensFile {
+    tokens: Vec<TokenGrant>,
+}
+
+/// Runs the server until Ctrl-C or SIGTERM; returns a message that says what to do on failure.
+pub async fn run(args: ServeArgs) -> Result<(), String> {
+    let base_path = |name: &str, value: &str| -> Result<String, String> {
+        let trimmed = value.trim_end_matches('/');
+        if !trimmed.starts_with('/') || trimmed.contains(['?', '#', ' ']) {
+            return Err(format!(
+                "--{name} must be a path such as /api (got {value:?})"
+            ));
+        }
+        Ok(trimmed.to_owned())
+    };
+    let api_base = base_path("api-base", &args.api_base)?;
+    let files_base = base_path("files-base", &args.files_base)?;
+    if api_base == files_base {
+        return Err("--api-base and --files-base must differ".into());
+    }
+    std::fs::create_dir_all(&args.data_dir).map_err(|err| {
+        format!(
+            "cannot create the data directory {}: {err}",
+            args.data_dir.display()
+        )
+    })?;
+
+    let secret = match &args.signing_secret {
+        Some(secret) => secret.clone().into_bytes(),
+        None => {
+            read_or_create_secret(&args.data_dir.join("secret"), "signing secret")?.into_bytes()
+        }
+    };
+    let signer = UrlSigner::new(secret)?;
+
+    let (tokens, dev_token) = match &args.tokens_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|err| format!("cannot read the tokens file {}: {err}", path.display()))?;
+            let file: TokensFile = serde_json::from_str(&text).map_err(|err| {
+                format!(
+                    "the tokens file {} is not valid ({err}); expected {{\"tokens\": [{{\"token\": \"...\", \"prefixes\": [\"store-a/\"]}}]}}",
+                    path.display()
+                )
+            })?;
+            if file.tokens.is_empty() {
+                return Err(format!(
+                    "the tokens file {} lists no tokens",
+                    path.display()
+                ));
+            }
+            (TokenTable::new(file.tokens)?, None)
+        }
+        None => {
+            let token =
+                read_or_create_secret(&args.data_dir.join("dev-token"), "development token")?;
+            let table = TokenTable::new([TokenGrant {
+                token: token.clone(),
+                prefixes: vec![],
+            }])?;
+            (table, Some(token))
+        }
+    };
+
+    let mut options = DiskStoreOptions::new(&args.data_dir, signer);
+    options.files_base = files_base.clone();
+    options.max_upload_bytes = args.max_upload_bytes;
+    options.url_ttl = Duration::from_secs(args.url_ttl_secs);
+    let store = DiskStore::open(options)
+        .await
+        .map_err(|err| err.to_string())?;
+
+    let mut config = ServerConfig::new(tokens);
+    config.api_base = api_base.clone();
+    config.public_base_url = args.public_url.clone();
+    if !args.cors_origins.is_empty() {
+        config.cors_origins = CorsOrigins::List(args.cors_origins.clone());
+    }
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|err| {
+            format!(
+                "cannot listen on {}: {err}; pick another address with --listen or FILESYNC_LISTEN",
+                args.listen
+            )
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|err| format!("cannot read the listening address: {err}"))?;
+    let url = format!("http://{addr}");
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "filesync serve: listening on {url}");
+    let _ = writeln!(out, "  signer API:  {url}{api_base}");
+    let _ = writeln!(out, "  blob routes: {url}{files_base}/{{key}}");
+    let _ = writeln!(out, "  data dir:    {}", args.data_dir.display());
+    if let Some(token) = &dev_token {
+        let _ = writeln!(out, "  development token (every key): {token}");
+        let _ = writeln!(
+            out,
+            "  try: curl -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' -d '{{\"key\":\"demo/hello.txt\"}}' {url}{api_base}/v1/sign/upload"
+        );
+    }
+    let _ = out.flush();
+    drop(out);
+    tracing::info!(%addr, "serving");
+    serve(listener, router(config, store), shutdown_signal())
+        .await
+        .map_err(|err| format!("the server stopped: {err}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Reads a secret kept in `path`, or creates one (32 random bytes as hex, mode 0600) on first start.
+fn read_or_create_secret(path: &Path, what: &str) -> Result<String, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let value = text.trim().to_owned();
+            if value.len() < 32 {
+                return Err(format!(
+                    "the {what} in {} is too short; delete the file to create a new one",
+                    path.display()
+                ));
+            }
+            let mode = std::fs::metadata(path)
+                .map(|m| m.permissions().mode() & 0o077)
+                .unwrap_or(0);
+            if mode != 0 {
+                tracing::warn!(path = %path.display(), "the {what} file is readable by others; chmod 600 it");
+            }
+            return Ok(value);
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => {
+            return Err(format!(
+                "cannot read the {what} in {}: {err}",
+                path.display()
+            ))
+        }
+    }
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|err| format!("cannot get random bytes: {err}"))?;
+    let value: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    // Written to a temporary file and renamed, so a crash never leaves a truncated secret.
+    let temp = path.with_extension("tmp");
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temp)?;
+        file.write_all(format!("{value}\n").as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    written.map_err(|err| format!("cannot write the {what} to {}: {err}", path.display()))?;
+    Ok(value)
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down; finishing requests in flight");
+}

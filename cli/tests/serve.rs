@@ -1,0 +1,270 @@
+//! `filesync serve` as a real process: zero-config start, tokens file, signals, kill -9 mid-upload.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A running `filesync serve` (killed when dropped).
+struct Running {
+    child: Child,
+    url: String,
+    token: Option<String>,
+}
+
+async fn start(data_dir: &Path, extra: &[&str]) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_filesync"))
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
+        .env_remove("FILESYNC_TOKENS_FILE")
+        .env_remove("FILESYNC_SIGNING_SECRET")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut url, mut token) = (None, None);
+    let read = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(u) = line.strip_prefix("filesync serve: listening on ") {
+                url = Some(u.to_owned());
+            }
+            if let Some(t) = line.trim().strip_prefix("development token (every key): ") {
+                token = Some(t.to_owned());
+            }
+            // The last line printed: the curl example, or the data dir with a tokens file.
+            let with_tokens_file = extra.contains(&"--tokens-file");
+            if line.trim().starts_with("try: curl")
+                || (with_tokens_file && line.trim().starts_with("data dir:"))
+            {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), read)
+        .await
+        .expect("the server did not start");
+    Running {
+        child,
+        url: url.expect("no URL printed"),
+        token,
+    }
+}
+
+impl Running {
+    async fn sign(&self, token: &str, path: &str, key: &str) -> (u16, serde_json::Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/v1/{path}", self.url))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "key": key }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    async fn interrupt(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().unwrap().to_string();
+        assert!(std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success());
+        tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .unwrap()
+            .unwrap()
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[tokio::test]
+async fn zero_config_start_round_trip_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = start(&data, &[]).await;
+    assert!(
+        server.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    let token = server.token.clone().expect("no development token printed");
+    assert_eq!(mode(&data.join("secret")), 0o600);
+    assert_eq!(mode(&data.join("dev-token")), 0o600);
+    assert_eq!(
+        std::fs::read_to_string(data.join("dev-token"))
+            .unwrap()
+            .trim(),
+        token
+    );
+
+    let http = reqwest::Client::new();
+    let health = http.get(format!("{}/api/health", server.url)).send().await;
+    assert_eq!(health.unwrap().status(), 200);
+    let (status, signed) = server.sign(&token, "sign/upload", "any/hello.txt").await;
+    assert_eq!(status, 200);
+    let put = http.put(signed["url"].as_str().unwrap()).body("hello");
+    assert_eq!(put.send().await.unwrap().status(), 200);
+    let (_, signed) = server.sign(&token, "sign/download", "any/hello.txt").await;
+    let get = http
+        .get(signed["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.text().await.unwrap(), "hello");
+    assert_eq!(server.sign("wrong", "sign/download", "x").await.0, 401);
+
+    assert!(server.interrupt().await.success());
+
+    // A restart keeps the token, the secret and the blobs.
+    let again = start(&data, &[]).await;
+    assert_eq!(again.token.as_deref(), Some(token.as_str()));
+    let (_, signed) = again.sign(&token, "sign/download", "any/hello.txt").await;
+    let get = http
+        .get(signed["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.text().await.unwrap(), "hello");
+    assert!(again.interrupt().await.success());
+}
+
+#[tokio::test]
+async fn tokens_file_grants_prefixes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let tokens = dir.path().join("tokens.json");
+    std::fs::write(
+        &tokens,
+        r#"{"tokens": [{"token": "alpha-token", "prefixes": ["store-a/"]},
+                       {"token": "admin-token", "prefixes": []}]}"#,
+    )
+    .unwrap();
+    let server = start(&data, &["--tokens-file", tokens.to_str().unwrap()]).await;
+    assert!(server.token.is_none());
+    assert!(!data.join("dev-token").exists());
+    assert_eq!(
+        server
+            .sign("alpha-token", "sign/upload", "store-a/x")
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        server
+            .sign("alpha-token", "sign/upload", "store-b/x")
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        server
+            .sign("admin-token", "sign/upload", "store-b/x")
+            .await
+            .0,
+        200
+    );
+    assert!(server.interrupt().await.success());
+}
+
+#[tokio::test]
+async fn bad_configuration_fails_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens.json");
+    std::fs::write(&tokens, "{not json").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_filesync"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg("--tokens-file")
+        .arg(&tokens)
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("tokens file") && stderr.contains("expected"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn killed_mid_upload_leaves_no_blob() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = start(&data, &[]).await;
+    let token = server.token.clone().unwrap();
+    let key = "store/partial";
+    let (_, signed) = server.sign(&token, "sign/upload", key).await;
+
+    // A body that sends 1 MiB, then waits for more that never comes.
+    let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(16);
+    let body = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
+    });
+    let url = signed["url"].as_str().unwrap().to_owned();
+    let upload = tokio::spawn(async move {
+        reqwest::Client::new()
+            .put(url)
+            .body(reqwest::Body::wrap_stream(body))
+            .send()
+            .await
+    });
+    for _ in 0..16 {
+        tx.send(bytes::Bytes::from(vec![b'x'; 64 * 1024]))
+            .await
+            .unwrap();
+    }
+    // Wait until the server has staged bytes in a temporary file.
+    let blobs = data.join("blobs/store");
+    let staged = async {
+        loop {
+            let found = std::fs::read_dir(&blobs).ok().is_some_and(|entries| {
+                entries.flatten().any(|e| {
+                    e.file_name().to_string_lossy().ends_with(".fsync-tmp")
+                        && e.metadata().is_ok_and(|m| m.len() > 0)
+                })
+            });
+            if found {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), staged)
+        .await
+        .expect("no staged upload");
+    server.child.start_kill().unwrap();
+    server.child.wait().await.unwrap();
+    drop(tx);
+    let _ = upload.await;
+
+    assert!(!blobs.join("partial").exists(), "a partial blob is visible");
+    let again = start(&data, &[]).await;
+    let (_, signed) = again.sign(&token, "sign/download", key).await;
+    let get = reqwest::Client::new().get(signed["url"].as_str().unwrap());
+    assert_eq!(get.send().await.unwrap().status(), 404);
+    // The upload can simply be retried.
+    let (_, signed) = again.sign(&token, "sign/upload", key).await;
+    let put = reqwest::Client::new()
+        .put(signed["url"].as_str().unwrap())
+        .body("whole");
+    assert_eq!(put.send().await.unwrap().status(), 200);
+    assert_eq!(std::fs::read(blobs.join("partial")).unwrap(), b"whole");
+    assert!(again.interrupt().await.success());
+}
