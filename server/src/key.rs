@@ -187,4 +187,26 @@ mod tests {
         );
         assert_eq!(BlobKey::parse("s/abc").unwrap().content_hash(), None);
     }
+
+    proptest::proptest! {
+        /// Whatever the URL path, decoding never panics, and an accepted key is a valid path below
+        /// any tree, contains no traversal, and survives encoding.
+        #[test]
+        fn url_paths_never_escape(path in "[a-zA-Z0-9%./\\\\ _~-]{0,40}") {
+            if let Ok(key) = BlobKey::from_url_path(&path) {
+                let under = key.under(&VPath::new("/blobs").unwrap()).unwrap();
+                proptest::prop_assert!(under.as_str().starts_with("/blobs/"));
+                proptest::prop_assert!(key.as_str().split('/').all(|s| s != ".." && s != "." && !s.is_empty()));
+                proptest::prop_assert_eq!(BlobKey::from_url_path(&key.to_url_path()).unwrap(), key);
+            }
+        }
+
+        /// Any string: parse never panics, and accepted keys map into the tree.
+        #[test]
+        fn parse_never_panics(key in ".{0,64}") {
+            if let Ok(key) = BlobKey::parse(&key) {
+                proptest::prop_assert!(key.under(&VPath::new("/blobs").unwrap()).is_ok());
+            }
+        }
+    }
 }
