@@ -6,7 +6,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -88,12 +88,17 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     if api_base == files_base {
         return Err("--api-base and --files-base must differ".into());
     }
-    std::fs::create_dir_all(&args.data_dir).map_err(|err| {
-        format!(
-            "cannot create the data directory {}: {err}",
-            args.data_dir.display()
-        )
-    })?;
+    // Only this user may read the blobs, the secret and the token.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&args.data_dir)
+        .map_err(|err| {
+            format!(
+                "cannot create the data directory {}: {err}",
+                args.data_dir.display()
+            )
+        })?;
 
     let secret = match &args.signing_secret {
         Some(secret) => secret.clone().into_bytes(),

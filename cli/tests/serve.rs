@@ -102,6 +102,7 @@ async fn zero_config_start_round_trip_and_restart() {
         server.url
     );
     let token = server.token.clone().expect("no development token printed");
+    assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&data.join("secret")), 0o600);
     assert_eq!(mode(&data.join("dev-token")), 0o600);
     assert_eq!(
