@@ -3,7 +3,8 @@
 use bytes::Bytes;
 use fs_core::{ErrorKind, FsError, FsResult, VPath};
 use js_sys::{ArrayBuffer, Uint8Array};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{FileSystemFileHandle, FileSystemReadWriteOptions, FileSystemSyncAccessHandle};
 
 use crate::error::JsResultExt;
@@ -19,22 +20,30 @@ pub(crate) async fn snapshot(
     resolve(handle.get_file()).await.fs(method, path)
 }
 
-/// Bytes `start..end` of a Blob, copied into wasm memory. The whole Blob is read without
-/// `slice()`, which costs the browser a new Blob (a round trip of its own, measured at about a
-/// third of a 100 KiB read in Chromium).
-pub(crate) async fn blob_range(
+/// Asks the browser for bytes `start..end` of a Blob. The whole Blob is read without `slice()`,
+/// which costs the browser a new Blob (a round trip of its own, measured at about a third of a
+/// 100 KiB read in Chromium).
+pub(crate) fn request_range(
     blob: &web_sys::Blob,
     start: u64,
     end: u64,
-) -> Result<Bytes, JsValue> {
-    let whole = start == 0 && end as f64 >= blob.size();
-    let promise = if whole {
+) -> Result<JsFuture, JsValue> {
+    let promise = if start == 0 && end as f64 >= blob.size() {
         blob.array_buffer()
     } else {
         blob.slice_with_f64_and_f64(start as f64, end as f64)?
             .array_buffer()
     };
-    let buffer: ArrayBuffer = resolve(promise).await?;
+    Ok(JsFuture::from(promise))
+}
+
+/// Bytes `start..end` of a Blob, copied into wasm memory.
+pub(crate) async fn blob_range(
+    blob: &web_sys::Blob,
+    start: u64,
+    end: u64,
+) -> Result<Bytes, JsValue> {
+    let buffer: ArrayBuffer = request_range(blob, start, end)?.await?.unchecked_into();
     Ok(Bytes::from(Uint8Array::new(&buffer).to_vec()))
 }
 

@@ -1,16 +1,20 @@
 //! `read_stream`: chunks read in batches of at most [`BATCH`] bytes (or one chunk, when larger)
-//! through `Blob.slice`, so a large file never passes whole through wasm memory.
+//! through `Blob.slice`, so a large file never passes whole through wasm memory; the next batch is
+//! requested before the current one is awaited (at most two batches in memory).
 
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use bytes::Bytes;
 use fs_core::{ByteStream, ErrorKind, FsError, FsResult, StreamOptions, VPath};
+use js_sys::{ArrayBuffer, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::FileSystemFileHandle;
 
 use crate::error::JsResultExt;
 use crate::fs::{is_stale, Inner};
-use crate::read::{blob_range, handle_range, snapshot};
+use crate::read::{handle_range, request_range, snapshot};
 
 /// The bytes fetched from the browser per call: fewer, larger calls are much faster than one per
 /// small chunk, and 1 MiB keeps memory bounded.
@@ -27,6 +31,15 @@ struct State {
     end: u64,
     chunk: usize,
     ready: VecDeque<Bytes>,
+    /// The next batch, already requested from the browser.
+    ahead: Option<Ahead>,
+}
+
+/// A batch read the browser is already doing: bytes `start..end` of the current snapshot.
+struct Ahead {
+    start: u64,
+    end: u64,
+    buffer: JsFuture,
 }
 
 /// Opens the stream: the file must exist now (`NotFound`, `BadResource` for a directory).
@@ -68,6 +81,7 @@ pub(crate) async fn stream_file(
         end,
         chunk: options.chunk_size,
         ready: VecDeque::new(),
+        ahead: None,
     };
     Ok(Box::pin(futures::stream::unfold(
         Some(state),
@@ -107,8 +121,12 @@ async fn fetch(state: &mut State) -> FsResult<()> {
     Ok(())
 }
 
+/// The batch at `state.pos` (at most `want` bytes). From a snapshot, the following batch is
+/// requested before this one is awaited, so the browser reads it while this one is copied into
+/// wasm memory and consumed.
 async fn read_batch(state: &mut State, want: u64) -> FsResult<Bytes> {
     if let Some(open) = state.inner.locks.handle(&state.path) {
+        state.ahead = None;
         return handle_range(&open, state.pos, want as usize, &state.path, METHOD);
     }
     for _ in 0..2 {
@@ -120,13 +138,35 @@ async fn read_batch(state: &mut State, want: u64) -> FsResult<Bytes> {
                 file
             }
         };
-        let end = (state.pos + want).min(file.size() as u64);
+        let size = file.size() as u64;
+        let end = (state.pos + want).min(size);
         if end <= state.pos {
             return Ok(Bytes::new());
         }
-        match blob_range(&file, state.pos, end).await {
-            Err(e) if is_stale(&e) => state.snapshot = None,
-            other => return other.fs(METHOD, &state.path),
+        let pending = match state.ahead.take() {
+            Some(ahead) if ahead.start == state.pos && ahead.end == end => ahead.buffer,
+            _ => request_range(&file, state.pos, end).fs(METHOD, &state.path)?,
+        };
+        let next_end = (end + BATCH.max(state.chunk as u64))
+            .min(state.end)
+            .min(size);
+        if next_end > end {
+            state.ahead = Some(Ahead {
+                start: end,
+                end: next_end,
+                buffer: request_range(&file, end, next_end).fs(METHOD, &state.path)?,
+            });
+        }
+        match pending.await {
+            Ok(buffer) => {
+                let buffer: ArrayBuffer = buffer.unchecked_into();
+                return Ok(Bytes::from(Uint8Array::new(&buffer).to_vec()));
+            }
+            Err(e) if is_stale(&e) => {
+                state.snapshot = None;
+                state.ahead = None;
+            }
+            Err(e) => return Err(e).fs(METHOD, &state.path),
         }
     }
     Err(FsError::new(
