@@ -40,6 +40,8 @@ mod api_error;
 mod auth;
 mod content_type;
 mod disk;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod key;
 mod range;
 mod routes;

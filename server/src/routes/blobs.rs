@@ -87,7 +87,9 @@ fn authorize(store: &DiskStore, request: &Parts) -> Result<BlobKey, ApiError> {
     Ok(key)
 }
 
-fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+/// The `name=value` pairs of a query string, each side percent-decoded; pairs without `=` or not
+/// UTF-8 after decoding are skipped.
+pub(crate) fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
     query.split('&').filter_map(|pair| {
         let (name, value) = pair.split_once('=')?;
         let decode = |s: &str| {
