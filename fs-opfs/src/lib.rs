@@ -9,7 +9,7 @@
 //! |---|---|---|
 //! | `write_file` with `w`, `wx`, `w+`, `wx+` | `createWritable`, committed atomically on close (a new file exists, empty, until then; removed again if the write fails) | a sync access handle of a temporary sibling, moved over the file (nothing visible before) |
 //! | `write_file` with `a`, `r+` (and their variants), `truncate`, `copy_file` | `createWritable` (`keepExistingData`), committed atomically on close | the same |
-//! | `read_file`, `read_stream`, read-only `open` | `getFile()` + `Blob.slice` in batches of ≤ 1 MiB | the same, or the open sync access handle of the path |
+//! | `read_file`, `read_stream`, read-only `open` | `getFile()` + `Blob.slice` in batches of ≤ 1 MiB (a stream requests the next batch while the current one is consumed; a whole file is one `arrayBuffer()`) | the same, or the open sync access handle of the path |
 //! | `open` with a writable flag | `Unsupported` (`random_access_write: false`) | a sync access handle: Effect's full cursor semantics |
 //! | `write_sink` | `createWritable` of the file, or of a temporary sibling moved over it on close | a sync access handle of a temporary sibling, moved over the file on close |
 //! | `rename` of a file | `FileSystemFileHandle.move()` (atomic) when present, else copy + remove | the same |
