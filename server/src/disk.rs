@@ -6,6 +6,13 @@
 //! over the key on commit): a killed server never leaves a visible partial blob, only a hidden
 //! `.*.fsync-tmp` file that no key can name. The blob and its sidecar are committed under a per-key
 //! lock, so concurrent uploads of one key leave one whole upload with its own sidecar.
+//!
+//! Resumable uploads (see [`crate::MultipartStore`]) are staged under `uploads/{uploadId}/`: a
+//! `manifest.json` (key, content type, length, part size, creation time) and one file per part,
+//! named `{partNumber:05}-{sha256}` and committed through a sink plus a rename, so a listed part is
+//! always whole. Unfinished uploads older than [`DiskStoreOptions::upload_max_age`] are swept at
+//! [`DiskStore::open`] and then periodically by a task that ends when the last clone of the store
+//! is dropped.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,12 +33,17 @@ use crate::signature::SignatureError;
 use crate::store::{BlobStore, SignedRequest, StoreError, StoreErrorKind, UploadIntent};
 use crate::{BlobKey, UrlSigner};
 
+mod multipart;
+
 /// The default lifetime of signed URLs: 900 s.
 pub const DEFAULT_URL_TTL: Duration = Duration::from_secs(900);
 /// The default path of the blob routes.
 pub const DEFAULT_FILES_BASE: &str = "/livestore-filesync-files";
 /// The default maximum upload size: 5 GiB.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
+/// The default age after which unfinished resumable uploads are discarded: 24 h.
+pub const DEFAULT_UPLOAD_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
 /// How many locks the keys are spread over (commits of different keys rarely wait for each other).
 const LOCK_STRIPES: usize = 64;
@@ -47,8 +59,14 @@ pub struct DiskStoreOptions {
     pub files_base: String,
     /// How long signed URLs work (default [`DEFAULT_URL_TTL`]).
     pub url_ttl: Duration,
-    /// The largest upload accepted, in bytes (default [`DEFAULT_MAX_UPLOAD_BYTES`]).
+    /// The largest upload accepted, in bytes (default [`DEFAULT_MAX_UPLOAD_BYTES`]); also the largest
+    /// resumable upload.
     pub max_upload_bytes: u64,
+    /// The part size of resumable uploads (default [`crate::DEFAULT_PART_BYTES`], at least
+    /// [`crate::MIN_PART_BYTES`]).
+    pub part_size: u64,
+    /// How long an unfinished resumable upload is kept (default [`DEFAULT_UPLOAD_MAX_AGE`]).
+    pub upload_max_age: Duration,
 }
 
 impl DiskStoreOptions {
@@ -60,6 +78,8 @@ impl DiskStoreOptions {
             files_base: DEFAULT_FILES_BASE.to_owned(),
             url_ttl: DEFAULT_URL_TTL,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            part_size: crate::DEFAULT_PART_BYTES,
+            upload_max_age: DEFAULT_UPLOAD_MAX_AGE,
         }
     }
 }
@@ -75,6 +95,7 @@ struct Inner {
     fs: NativeFs,
     blobs: VPath,
     meta: VPath,
+    uploads: VPath,
     options: DiskStoreOptions,
     locks: Vec<tokio::sync::Mutex<()>>,
 }
@@ -122,12 +143,22 @@ impl DiskStore {
         })?;
         let fs = NativeFs::new(&options.data_dir);
         let tree = |name: &str| VPath::root().join(name).map_err(internal);
-        let (blobs, meta) = (tree("blobs")?, tree("meta")?);
+        if options.part_size < crate::MIN_PART_BYTES {
+            return Err(StoreError::new(
+                StoreErrorKind::BadRequest,
+                format!(
+                    "the part size {} is below the minimum of {} bytes",
+                    options.part_size,
+                    crate::MIN_PART_BYTES
+                ),
+            ));
+        }
+        let (blobs, meta, uploads) = (tree("blobs")?, tree("meta")?, tree("uploads")?);
         let recursive = MakeDirOptions {
             recursive: true,
             ..MakeDirOptions::default()
         };
-        for dir in [&blobs, &meta] {
+        for dir in [&blobs, &meta, &uploads] {
             fs.make_dir(dir, recursive).await.map_err(|err| {
                 StoreError::new(
                     StoreErrorKind::Unavailable,
@@ -138,15 +169,18 @@ impl DiskStore {
         let locks = (0..LOCK_STRIPES)
             .map(|_| tokio::sync::Mutex::new(()))
             .collect();
-        Ok(DiskStore {
+        let store = DiskStore {
             inner: Arc::new(Inner {
                 fs,
                 blobs,
                 meta,
+                uploads,
                 options,
                 locks,
             }),
-        })
+        };
+        store.start_sweeper().await;
+        Ok(store)
     }
 
     /// The path of the blob routes (`/livestore-filesync-files`).
@@ -377,6 +411,10 @@ impl BlobStore for DiskStore {
         origin: &str,
     ) -> Result<SignedRequest, StoreError> {
         Ok(self.signed("GET", key, origin))
+    }
+
+    fn multipart(&self) -> Option<&dyn crate::MultipartStore> {
+        Some(self)
     }
 
     async fn delete(&self, key: &BlobKey) -> Result<(), StoreError> {

@@ -43,6 +43,7 @@ mod disk;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod key;
+mod multipart;
 mod range;
 mod routes;
 mod signature;
@@ -61,9 +62,13 @@ pub use auth::{AuthError, TokenGrant, TokenTable};
 pub use content_type::{is_active_content, validate_content_type, DEFAULT_CONTENT_TYPE};
 pub use disk::{
     BlobInfo, DiskStore, DiskStoreOptions, StoredBlob, DEFAULT_FILES_BASE,
-    DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_URL_TTL,
+    DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_MAX_AGE, DEFAULT_URL_TTL,
 };
 pub use key::{BlobKey, MAX_KEY_BYTES};
+pub use multipart::{
+    CompletedPart, MultipartIntent, MultipartStore, MultipartUpload, StoredPart,
+    DEFAULT_PART_BYTES, MAX_PART_NUMBER, MIN_PART_BYTES,
+};
 pub use range::{parse_range, RangeRequest};
 pub use signature::{SignatureError, UrlSigner, MIN_SECRET_BYTES};
 pub use store::{BlobStore, SignedRequest, StoreError, StoreErrorKind, UploadIntent};
@@ -146,8 +151,10 @@ impl AppState {
 /// The signer API and the blob routes over a [`DiskStore`], with CORS and request tracing.
 pub fn router(config: ServerConfig, store: DiskStore) -> Router {
     let files = format!("{}/{{*key}}", store.files_base());
+    let parts = format!("{}-parts/{{*part}}", store.files_base());
     let blobs = Router::new()
         .route(&files, any(routes::blobs::blob))
+        .route(&parts, any(routes::multipart::put_part))
         .with_state(Arc::new(routes::blobs::BlobState {
             store: store.clone(),
         }));
@@ -174,6 +181,26 @@ fn signer_routes(config: ServerConfig, store: Arc<dyn BlobStore>) -> Router {
             post(routes::signer::sign_download),
         )
         .route(&format!("{base}/v1/delete"), post(routes::signer::delete))
+        .route(
+            &format!("{base}/v1/multipart/create"),
+            post(routes::multipart::create),
+        )
+        .route(
+            &format!("{base}/v1/multipart/sign-part"),
+            post(routes::multipart::sign_part),
+        )
+        .route(
+            &format!("{base}/v1/multipart/list"),
+            post(routes::multipart::list),
+        )
+        .route(
+            &format!("{base}/v1/multipart/complete"),
+            post(routes::multipart::complete),
+        )
+        .route(
+            &format!("{base}/v1/multipart/abort"),
+            post(routes::multipart::abort),
+        )
         .with_state(Arc::new(AppState { config, store }))
 }
 

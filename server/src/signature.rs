@@ -68,10 +68,52 @@ impl UrlSigner {
     }
 
     fn mac(&self, method: &str, key: &BlobKey, exp: u64) -> HmacSha256 {
+        self.mac_of(&format!("{method}\n{}\n{exp}", key.as_str()))
+    }
+
+    fn mac_of(&self, message: &str) -> HmacSha256 {
         // HMAC accepts keys of any length, so this cannot fail.
         let mut mac = HmacSha256::new_from_slice(&self.secret).expect("HMAC takes any key length");
-        mac.update(format!("{method}\n{}\n{exp}", key.as_str()).as_bytes());
+        mac.update(message.as_bytes());
         mac
+    }
+
+    /// What a part URL signs: the first line `PUT-PART` can never be a blob URL's method, and the key
+    /// comes last, so no blob signature is a part signature and no two parts share one.
+    fn part_message(key: &BlobKey, upload_id: &str, part_number: u32, exp: u64) -> String {
+        format!(
+            "PUT-PART\n{upload_id}\n{part_number}\n{exp}\n{}",
+            key.as_str()
+        )
+    }
+
+    /// The signature of a part upload URL: binds `key`, `upload_id`, `part_number` and `exp`
+    /// (`base64url_nopad(HMAC-SHA256(secret, "PUT-PART\n{uploadId}\n{partNumber}\n{exp}\n{key}"))`).
+    pub fn sign_part(&self, key: &BlobKey, upload_id: &str, part_number: u32, exp: u64) -> String {
+        let message = Self::part_message(key, upload_id, part_number, exp);
+        URL_SAFE_NO_PAD.encode(self.mac_of(&message).finalize().into_bytes())
+    }
+
+    /// Checks a part URL's `sig` in constant time, then the expiry against `now` (Unix seconds).
+    pub fn verify_part(
+        &self,
+        key: &BlobKey,
+        upload_id: &str,
+        part_number: u32,
+        exp: u64,
+        sig: &str,
+        now: u64,
+    ) -> Result<(), SignatureError> {
+        let sig = URL_SAFE_NO_PAD
+            .decode(sig)
+            .map_err(|_| SignatureError::Malformed("sig is not unpadded base64url"))?;
+        self.mac_of(&Self::part_message(key, upload_id, part_number, exp))
+            .verify_slice(&sig)
+            .map_err(|_| SignatureError::Mismatch)?;
+        if now >= exp {
+            return Err(SignatureError::Expired(exp));
+        }
+        Ok(())
     }
 
     /// The signature of `method` (upper case) on `key` until `exp`.
@@ -132,6 +174,31 @@ mod tests {
             s.verify("PUT", &k, 100, "!!", 1),
             Err(SignatureError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn part_signatures_bind_key_upload_and_part() {
+        let s = UrlSigner::new(*b"0123456789abcdef").unwrap();
+        let k = BlobKey::parse("a/b").unwrap();
+        let sig = s.sign_part(&k, "00ff", 2, 100);
+        assert_eq!(s.verify_part(&k, "00ff", 2, 100, &sig, 99), Ok(()));
+        let other = BlobKey::parse("a/c").unwrap();
+        assert_eq!(
+            s.verify_part(&other, "00ff", 2, 100, &sig, 1),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            s.verify_part(&k, "00fe", 2, 100, &sig, 1),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            s.verify_part(&k, "00ff", 3, 100, &sig, 1),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            s.verify("PUT", &k, 100, &sig, 1),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]

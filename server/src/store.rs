@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+use crate::multipart::MultipartStore;
 use crate::BlobKey;
 
 /// What a client declared when it asked to upload.
@@ -103,4 +104,10 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Deletes the blob at `key`; a missing blob is not an error.
     async fn delete(&self, key: &BlobKey) -> Result<(), StoreError>;
+
+    /// The store's resumable uploads, if it has them (default: none; the `multipart` routes then
+    /// answer 501).
+    fn multipart(&self) -> Option<&dyn MultipartStore> {
+        None
+    }
 }

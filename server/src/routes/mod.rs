@@ -1,4 +1,6 @@
-//! The HTTP routes: the signer API ([`signer`]) and the signed blob routes ([`blobs`]).
+//! The HTTP routes: the signer API ([`signer`]), the signed blob routes ([`blobs`]) and resumable
+//! uploads ([`multipart`]).
 
 pub(crate) mod blobs;
+pub(crate) mod multipart;
 pub(crate) mod signer;

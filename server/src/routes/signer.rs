@@ -123,13 +123,17 @@ pub(crate) async fn delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn authorized_key(state: &AppState, headers: &HeaderMap, key: &str) -> Result<BlobKey, ApiError> {
+pub(crate) fn authorized_key(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: &str,
+) -> Result<BlobKey, ApiError> {
     let key = BlobKey::parse(key).map_err(ApiError::bad_request)?;
     state.authorize(headers, Some(&key))?;
     Ok(key)
 }
 
-fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|err| {
         ApiError::bad_request(format!(
             "the request body is not the expected JSON ({err}); send an object such as {{\"key\": \"store/abc\"}}"
@@ -139,7 +143,11 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 
 /// `expiresAt` as ISO-8601 UTC (`2026-11-25T10:00:00Z`).
 fn iso_time(signed: &SignedRequest) -> String {
-    let secs = signed.expires_at;
+    iso_secs(signed.expires_at)
+}
+
+/// Unix seconds as ISO-8601 UTC (`2026-11-25T10:00:00Z`).
+pub(crate) fn iso_secs(secs: u64) -> String {
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
     format!(

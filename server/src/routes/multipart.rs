@@ -1,0 +1,301 @@
+//! Resumable uploads: the signer calls `POST {base}/v1/multipart/{create,sign-part,list,complete,abort}`
+//! and, for the disk store, the part route `PUT {filesBase}-parts/{uploadId}/{partNumber}?exp=…&sig=…`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::blobs::{form_pairs, BlobState};
+use super::signer::{authorized_key, iso_secs, parse_json};
+use crate::api_error::ApiError;
+use crate::content_type::validate_content_type;
+use crate::multipart::{CompletedPart, MultipartIntent, MultipartStore};
+use crate::signature::SignatureError;
+use crate::AppState;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateBody {
+    key: String,
+    content_type: Option<String>,
+    content_length: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UploadBody {
+    key: String,
+    upload_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SignPartBody {
+    key: String,
+    upload_id: String,
+    part_number: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PartBody {
+    part_number: u32,
+    etag: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CompleteBody {
+    key: String,
+    upload_id: String,
+    parts: Vec<PartBody>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateResponse {
+    upload_id: String,
+    part_size: u64,
+    expires_at: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SignPartResponse {
+    method: &'static str,
+    url: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    headers: BTreeMap<String, String>,
+    expires_at: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedPart {
+    part_number: u32,
+    size: u64,
+    etag: String,
+}
+
+#[derive(Serialize)]
+struct ListResponse {
+    parts: Vec<ListedPart>,
+}
+
+fn multipart(state: &AppState) -> Result<&dyn MultipartStore, ApiError> {
+    state.store.multipart().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "this storage has no resumable uploads; use a single signed upload",
+        )
+    })
+}
+
+/// `POST {base}/v1/multipart/create` → `{uploadId, partSize, expiresAt}`.
+pub(crate) async fn create(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    state.authorize(&headers, None)?;
+    let body: CreateBody = parse_json(&body)?;
+    let key = authorized_key(&state, &headers, &body.key)?;
+    let content_type = body
+        .content_type
+        .as_deref()
+        .map(validate_content_type)
+        .transpose()
+        .map_err(ApiError::bad_request)?;
+    let intent = MultipartIntent {
+        content_type,
+        content_length: body.content_length,
+    };
+    let upload = multipart(&state)?.create(&key, &intent).await?;
+    tracing::info!(
+        key = key.as_str(),
+        upload = upload.upload_id,
+        "created resumable upload"
+    );
+    Ok(Json(CreateResponse {
+        expires_at: iso_secs(upload.expires_at),
+        upload_id: upload.upload_id,
+        part_size: upload.part_size,
+    })
+    .into_response())
+}
+
+/// `POST {base}/v1/multipart/sign-part` → `{method: "PUT", url, headers?, expiresAt}`.
+pub(crate) async fn sign_part(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    state.authorize(&headers, None)?;
+    let body: SignPartBody = parse_json(&body)?;
+    let key = authorized_key(&state, &headers, &body.key)?;
+    let origin = state.origin(&headers)?;
+    let signed = multipart(&state)?
+        .sign_part(&key, &body.upload_id, body.part_number, &origin)
+        .await?;
+    Ok(Json(SignPartResponse {
+        method: signed.method,
+        expires_at: iso_secs(signed.expires_at),
+        url: signed.url,
+        headers: signed.headers,
+    })
+    .into_response())
+}
+
+/// `POST {base}/v1/multipart/list` → `{parts: [{partNumber, size, etag}]}`.
+pub(crate) async fn list(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    state.authorize(&headers, None)?;
+    let body: UploadBody = parse_json(&body)?;
+    let key = authorized_key(&state, &headers, &body.key)?;
+    let parts = multipart(&state)?
+        .list_parts(&key, &body.upload_id)
+        .await?
+        .into_iter()
+        .map(|p| ListedPart {
+            part_number: p.part_number,
+            size: p.size,
+            etag: p.etag,
+        })
+        .collect();
+    Ok(Json(ListResponse { parts }).into_response())
+}
+
+/// `POST {base}/v1/multipart/complete` → 204.
+pub(crate) async fn complete(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    state.authorize(&headers, None)?;
+    let body: CompleteBody = parse_json(&body)?;
+    let key = authorized_key(&state, &headers, &body.key)?;
+    let parts: Vec<CompletedPart> = body
+        .parts
+        .into_iter()
+        .map(|p| CompletedPart {
+            part_number: p.part_number,
+            etag: p.etag,
+        })
+        .collect();
+    multipart(&state)?
+        .complete(&key, &body.upload_id, &parts)
+        .await?;
+    tracing::info!(
+        key = key.as_str(),
+        upload = body.upload_id,
+        "completed resumable upload"
+    );
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST {base}/v1/multipart/abort` → 204.
+pub(crate) async fn abort(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    state.authorize(&headers, None)?;
+    let body: UploadBody = parse_json(&body)?;
+    let key = authorized_key(&state, &headers, &body.key)?;
+    multipart(&state)?.abort(&key, &body.upload_id).await?;
+    tracing::info!(
+        key = key.as_str(),
+        upload = body.upload_id,
+        "aborted resumable upload"
+    );
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `PUT {filesBase}-parts/{uploadId}/{partNumber}?exp=…&sig=…`: stores one part; answers 200 with
+/// the part's `ETag` (the quoted SHA-256 of its bytes).
+pub(crate) async fn put_part(State(state): State<Arc<BlobState>>, request: Request) -> Response {
+    let result = put_part_inner(&state, request).await;
+    let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    response.headers_mut().insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("cross-origin"),
+    );
+    response
+}
+
+async fn put_part_inner(state: &BlobState, request: Request) -> Result<Response, ApiError> {
+    let (parts, body): (_, Body) = request.into_parts();
+    if parts.method != axum::http::Method::PUT {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "part URLs accept PUT only",
+        ));
+    }
+    let store = &state.store;
+    let rest = parts
+        .uri
+        .path()
+        .strip_prefix(store.files_base())
+        .and_then(|rest| rest.strip_prefix("-parts/"))
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not a part URL"))?;
+    let (upload_id, part_number) = rest
+        .split_once('/')
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not a part URL"))?;
+    let part_number: u32 = part_number
+        .parse()
+        .map_err(|_| ApiError::bad_request("the part number is not a number"))?;
+    let (mut exp, mut sig) = (None, None);
+    for (name, value) in form_pairs(parts.uri.query().unwrap_or("")) {
+        match name.as_str() {
+            "exp" => exp = Some(value),
+            "sig" => sig = Some(value),
+            _ => {}
+        }
+    }
+    let exp = exp
+        .and_then(|e| e.parse::<u64>().ok())
+        .ok_or(SignatureError::Malformed(
+            "exp is missing or not a Unix time",
+        ))?;
+    let sig = sig.ok_or(SignatureError::Malformed("sig is missing"))?;
+    let key = store
+        .verify_part(upload_id, part_number, exp, &sig)
+        .await??;
+    let max = store.max_upload_bytes();
+    if let Some(length) = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        if length > max {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the part is larger than this server's limit of {max} bytes"),
+            ));
+        }
+    }
+    let sha256 = store
+        .put_part(&key, upload_id, part_number, body.into_data_stream())
+        .await?;
+    tracing::debug!(
+        key = key.as_str(),
+        upload = upload_id,
+        part_number,
+        "stored part"
+    );
+    let mut response = StatusCode::OK.into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{sha256}\"")) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
+}
