@@ -98,6 +98,8 @@ struct Inner {
     uploads: VPath,
     options: DiskStoreOptions,
     locks: Vec<tokio::sync::Mutex<()>>,
+    /// The resumable uploads being completed or aborted right now.
+    finishing: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// The sidecar of a blob.
@@ -130,7 +132,9 @@ pub struct StoredBlob {
 }
 
 impl DiskStore {
-    /// Opens (creating when missing) the data directory and its `blobs/` and `meta/` trees.
+    /// Opens (creating when missing) the data directory and its `blobs/`, `meta/` and `uploads/`
+    /// trees, sweeps expired resumable uploads, and spawns the periodic sweep on the current Tokio
+    /// runtime (call it within one); the sweep task ends once every clone of the store is dropped.
     pub async fn open(options: DiskStoreOptions) -> Result<DiskStore, StoreError> {
         std::fs::create_dir_all(&options.data_dir).map_err(|err| {
             StoreError::new(
@@ -177,6 +181,7 @@ impl DiskStore {
                 uploads,
                 options,
                 locks,
+                finishing: std::sync::Mutex::default(),
             }),
         };
         store.start_sweeper().await;

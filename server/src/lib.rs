@@ -11,6 +11,12 @@
 //! | `POST {api}/v1/sign/download` `{key}` | `{url, headers?, expiresAt}` |
 //! | `POST {api}/v1/delete` `{key}` | 204 (also when nothing was there) |
 //! | `PUT\|GET\|HEAD {files}/{key}?exp=<unix>&sig=<b64url>` | the blob (GET supports one `Range`) |
+//! | `POST {api}/v1/multipart/create` `{key, contentType?, contentLength}` | `{uploadId, partSize, expiresAt}` |
+//! | `POST {api}/v1/multipart/sign-part` `{key, uploadId, partNumber}` | `{method:"PUT", url, headers?, expiresAt}` |
+//! | `POST {api}/v1/multipart/list` `{key, uploadId}` | `{parts:[{partNumber, size, etag}]}` |
+//! | `POST {api}/v1/multipart/complete` `{key, uploadId, parts:[{partNumber, etag}]}` | 204 |
+//! | `POST {api}/v1/multipart/abort` `{key, uploadId}` | 204 |
+//! | `PUT {files}-parts/{uploadId}/{partNumber}?exp=<unix>&sig=<b64url>` | 200, `ETag: "<sha256>"` |
 //!
 //! Signer calls need `Authorization: Bearer <token>` (401 without a known token, 403 for a key outside
 //! the token's prefixes). `expiresAt` is ISO-8601 UTC. Errors are JSON `{"error": "..."}`. Signed URLs
@@ -19,6 +25,17 @@
 //! `base64url_nopad(HMAC-SHA256(secret, "{METHOD}\n{key}\n{exp}"))`; HEAD accepts a HEAD or a GET
 //! signature. Uploads to a content-addressed key (last segment = 64 lowercase hex) must hash to it
 //! (422 otherwise); nothing is stored on any failure.
+//!
+//! **Resumable uploads** ([`MultipartStore`]; the disk store implements them, other stores may not:
+//! 501) split a blob into parts of `partSize` bytes (8 MiB by default, at least 5 MiB; only the last
+//! part may be smaller), numbered 1..=10000. Each part goes to its own signed URL, whose signature
+//! (`base64url_nopad(HMAC-SHA256(secret, "PUT-PART\n{uploadId}\n{partNumber}\n{exp}\n{key}"))`) binds
+//! the key, the upload and the part number; its answer's `ETag` is the quoted SHA-256 of the part. A
+//! client that lost track calls `list`, uploads what is missing and calls `complete`, which checks
+//! the listed parts (ascending, ETags, sizes, total = `contentLength`: 400 otherwise) and, for a
+//! content-addressed key, the whole object's hash (422); the blob appears only then. An `uploadId`
+//! belongs to the key it was created for (404 for any other key) and to nobody after `complete` or
+//! `abort`; unfinished uploads are discarded after [`DiskStoreOptions::upload_max_age`] (24 h).
 //!
 //! Embedding: [`router`] returns a plain [`axum::Router`]; merge it into your app
 //! (`app.merge(router)`), don't nest it (the bases in the config are the full paths).

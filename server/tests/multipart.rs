@@ -527,3 +527,27 @@ async fn opening_a_store_sweeps_expired_uploads() {
     let _store = DiskStore::open(options).await.unwrap();
     assert!(!stale.exists());
 }
+
+#[tokio::test]
+async fn list_never_reports_half_written_parts() {
+    let server = start().await;
+    let key = "store-a/crash.bin";
+    let upload_id = server.create(key, 10).await;
+    let dir = server.upload_dir(&upload_id);
+    // What a server killed mid-part leaves: a sink's hidden temporary file, or a committed sink
+    // not yet renamed to its part name.
+    let sha = "c".repeat(64);
+    std::fs::write(dir.join(format!(".00001-{sha}.fsync-tmp")), b"half").unwrap();
+    std::fs::write(dir.join("incoming-00001-0123"), b"whole?").unwrap();
+    let (status, listed) = server.list(key, &upload_id).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["parts"], json!([]));
+    let (status, json) = server
+        .call(
+            "multipart/complete",
+            Some(ALL),
+            json!({ "key": key, "uploadId": upload_id, "parts": [{ "partNumber": 1, "etag": sha }] }),
+        )
+        .await;
+    assert_eq!(status, 400, "{json}");
+}

@@ -319,6 +319,44 @@ impl DiskStore {
     }
 }
 
+/// Marks an upload as being completed or aborted until dropped, so a second `complete` or `abort`
+/// of it meanwhile is refused (`Conflict`) instead of racing the first.
+struct Finishing<'a> {
+    inner: &'a super::Inner,
+    upload_id: String,
+}
+
+impl<'a> Finishing<'a> {
+    fn start(inner: &'a super::Inner, upload_id: &str) -> Result<Finishing<'a>, StoreError> {
+        let mut set = inner
+            .finishing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !set.insert(upload_id.to_owned()) {
+            return Err(StoreError::new(
+                StoreErrorKind::Conflict,
+                format!(
+                    "the upload {upload_id:?} is being completed or aborted by another request"
+                ),
+            ));
+        }
+        Ok(Finishing {
+            inner,
+            upload_id: upload_id.to_owned(),
+        })
+    }
+}
+
+impl Drop for Finishing<'_> {
+    fn drop(&mut self) {
+        self.inner
+            .finishing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.upload_id);
+    }
+}
+
 /// An error creating or committing a file of an upload: the folder gone means the upload is gone.
 fn read_as_missing(err: FsError, upload_id: &str) -> StoreError {
     if is_absent(&err) {
@@ -445,6 +483,7 @@ impl MultipartStore for DiskStore {
         parts: &[CompletedPart],
     ) -> Result<(), StoreError> {
         let (dir, manifest) = self.upload_of(key, upload_id).await?;
+        let _finishing = Finishing::start(&self.inner, upload_id)?;
         if parts.is_empty() {
             return Err(bad("complete needs at least one part"));
         }
@@ -499,6 +538,7 @@ impl MultipartStore for DiskStore {
 
     async fn abort(&self, key: &BlobKey, upload_id: &str) -> Result<(), StoreError> {
         let (dir, _) = self.upload_of(key, upload_id).await?;
+        let _finishing = Finishing::start(&self.inner, upload_id)?;
         let all = RemoveOptions {
             recursive: true,
             force: true,
