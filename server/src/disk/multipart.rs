@@ -14,7 +14,7 @@ use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 
-use super::{fs_error, internal, is_absent, to_hex, too_large, unix_now, DiskStore};
+use super::{internal, is_absent, to_hex, too_large, unix_now, DiskStore};
 use crate::multipart::{
     CompletedPart, MultipartIntent, MultipartStore, MultipartUpload, StoredPart, MAX_PART_NUMBER,
 };
@@ -547,7 +547,7 @@ impl MultipartStore for DiskStore {
             .fs
             .remove(&dir, all)
             .await
-            .map_err(|err| fs_error(key, err))
+            .map_err(|err| read_as_missing(err, upload_id))
     }
 }
 
