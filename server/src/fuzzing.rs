@@ -99,7 +99,9 @@ pub fn assert_key_invariants(key: &BlobKey) {
 ///   signature of its key and `exp`, and `exp` is later than now;
 /// - the correct signature for the same key and `exp` (or `now + 60`), appended to the query,
 ///   verifies exactly when unexpired; with any of its bytes flipped, for another method, another
-///   `exp` or another key it does not.
+///   `exp` or another key it does not;
+/// - a part signature of a resumable upload ([`UrlSigner::sign_part`]) verifies exactly when
+///   unexpired, never as a blob signature, and never for another upload or part number.
 pub fn check_signed_url(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let (path, query) = match text.split_once('\n') {
@@ -168,6 +170,28 @@ pub fn check_signed_url(data: &[u8]) {
     let truncated = &good[..good.len() - 1];
     refused("GET", &key, exp, truncated);
     refused("GET", &key, exp, &format!("{good}A"));
+
+    // Part URLs of resumable uploads: a part signature is no blob signature and the other way
+    // round, and it binds its upload and part number.
+    let part = u32::try_from(data.len() % 10_000).unwrap_or(0) + 1;
+    let part_sig = signer.sign_part(&key, "00ff", part, exp);
+    let part_verdict = signer.verify_part(&key, "00ff", part, exp, &part_sig, FUZZ_NOW);
+    assert_eq!(part_verdict.is_ok(), exp > FUZZ_NOW, "{part_verdict:?}");
+    for method in ["PUT", "GET", "HEAD"] {
+        refused(method, &key, exp, &part_sig);
+    }
+    for (upload, number, sig) in [
+        ("00ff", part, &*good),
+        ("00fe", part, &*part_sig),
+        ("00ff", part + 1, &*part_sig),
+    ] {
+        let verdict = signer.verify_part(&key, upload, number, exp, sig, FUZZ_NOW);
+        assert_eq!(
+            verdict,
+            Err(SignatureError::Mismatch),
+            "part {upload}/{number}"
+        );
+    }
 }
 
 /// `exp` (a Unix time) and `sig` from a blob URL's query string, as the blob routes read them: the
