@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::blobs::{form_pairs, BlobState};
 use super::signer::{authorized_key, iso_secs, parse_json};
 use crate::api_error::ApiError;
-use crate::content_type::validate_content_type;
 use crate::multipart::{CompletedPart, MultipartIntent, MultipartStore};
+use crate::routes::signer::requested_content_type;
 use crate::signature::SignatureError;
 use crate::AppState;
 
@@ -106,12 +106,7 @@ pub(crate) async fn create(
     state.authorize(&headers, None)?;
     let body: CreateBody = parse_json(&body)?;
     let key = authorized_key(&state, &headers, &body.key)?;
-    let content_type = body
-        .content_type
-        .as_deref()
-        .map(validate_content_type)
-        .transpose()
-        .map_err(ApiError::bad_request)?;
+    let content_type = requested_content_type(body.content_type.as_deref())?;
     let intent = MultipartIntent {
         content_type,
         content_length: body.content_length,

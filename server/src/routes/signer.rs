@@ -67,12 +67,7 @@ pub(crate) async fn sign_upload(
     state.authorize(&headers, None)?;
     let body: SignUploadBody = parse_json(&body)?;
     let key = authorized_key(&state, &headers, &body.key)?;
-    let content_type = body
-        .content_type
-        .as_deref()
-        .map(validate_content_type)
-        .transpose()
-        .map_err(ApiError::bad_request)?;
+    let content_type = requested_content_type(body.content_type.as_deref())?;
     let intent = UploadIntent {
         content_type,
         content_length: body.content_length,
@@ -177,6 +172,14 @@ pub(crate) fn authorization(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
+}
+
+/// The content type a client announced when asking to upload, validated (400 when malformed).
+pub(crate) fn requested_content_type(value: Option<&str>) -> Result<Option<String>, ApiError> {
+    value
+        .map(validate_content_type)
+        .transpose()
+        .map_err(ApiError::bad_request)
 }
 
 #[cfg(test)]
