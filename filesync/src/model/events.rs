@@ -1,0 +1,129 @@
+//! Event args (dates as ISO-8601 strings) and the tagged event enum.
+
+use serde::{Deserialize, Serialize};
+
+use super::rows::LocalFileStateRow;
+
+/// Args of the synced event `v1.FileCreated`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FileCreated {
+    /// The new file's id.
+    pub id: String,
+    /// The user-visible path.
+    pub path: String,
+    /// Lowercase hex SHA-256 of the content.
+    pub content_hash: String,
+    /// `None`: field absent; `Some(None)`: explicit `null`; `Some(Some(json))`: metadata.
+    /// (The schema is `optional(NullOr(String))`; the row gets `null` either way.)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::model::date::double_option"
+    )]
+    pub metadata_json: Option<Option<String>>,
+    /// Creation time, epoch ms (ISO-8601 string on the wire).
+    #[serde(with = "crate::model::date::iso")]
+    pub created_at: i64,
+    /// Update time, epoch ms (ISO-8601 string on the wire).
+    #[serde(with = "crate::model::date::iso")]
+    pub updated_at: i64,
+}
+
+/// Args of the synced event `v1.FileUpdated`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FileUpdated {
+    /// The file's id.
+    pub id: String,
+    /// The user-visible path.
+    pub path: String,
+    /// The remote key (`""` when not uploaded).
+    pub remote_key: String,
+    /// Lowercase hex SHA-256 of the content.
+    pub content_hash: String,
+    /// `None`: absent, the row keeps its old value; `Some(None)`: sets `null`;
+    /// `Some(Some(json))`: sets the metadata.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::model::date::double_option"
+    )]
+    pub metadata_json: Option<Option<String>>,
+    /// Update time, epoch ms (ISO-8601 string on the wire).
+    #[serde(with = "crate::model::date::iso")]
+    pub updated_at: i64,
+}
+
+/// Args of the synced event `v1.FileDeleted` (a soft delete).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FileDeleted {
+    /// The file's id.
+    pub id: String,
+    /// Delete time, epoch ms (ISO-8601 string on the wire).
+    #[serde(with = "crate::model::date::iso")]
+    pub deleted_at: i64,
+}
+
+/// Args of the client-only event `v1.LocalFileStateUpsert`: a whole row.
+pub type LocalFileStateUpsert = LocalFileStateRow;
+
+/// Args of the client-only event `v1.LocalFileStateRemove`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LocalFileStateRemove {
+    /// The file whose state row is removed.
+    pub file_id: String,
+}
+
+/// Args of the client-only event `v1.LocalFileStateClear` (an empty object).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalFileStateClear {}
+
+/// One of the package's events, as `{"name": "v1.…", "args": {…}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "args")]
+pub enum FileEvent {
+    /// `v1.FileCreated` (synced).
+    #[serde(rename = "v1.FileCreated")]
+    FileCreated(FileCreated),
+    /// `v1.FileUpdated` (synced).
+    #[serde(rename = "v1.FileUpdated")]
+    FileUpdated(FileUpdated),
+    /// `v1.FileDeleted` (synced).
+    #[serde(rename = "v1.FileDeleted")]
+    FileDeleted(FileDeleted),
+    /// `v1.LocalFileStateUpsert` (client-only).
+    #[serde(rename = "v1.LocalFileStateUpsert")]
+    LocalFileStateUpsert(LocalFileStateUpsert),
+    /// `v1.LocalFileStateRemove` (client-only).
+    #[serde(rename = "v1.LocalFileStateRemove")]
+    LocalFileStateRemove(LocalFileStateRemove),
+    /// `v1.LocalFileStateClear` (client-only).
+    #[serde(rename = "v1.LocalFileStateClear")]
+    LocalFileStateClear(LocalFileStateClear),
+}
+
+impl FileEvent {
+    /// The event's wire name (`v1.…`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            FileEvent::FileCreated(_) => "v1.FileCreated",
+            FileEvent::FileUpdated(_) => "v1.FileUpdated",
+            FileEvent::FileDeleted(_) => "v1.FileDeleted",
+            FileEvent::LocalFileStateUpsert(_) => "v1.LocalFileStateUpsert",
+            FileEvent::LocalFileStateRemove(_) => "v1.LocalFileStateRemove",
+            FileEvent::LocalFileStateClear(_) => "v1.LocalFileStateClear",
+        }
+    }
+
+    /// Whether the event syncs to other clients (the `files` events) or stays local.
+    pub fn is_synced(&self) -> bool {
+        matches!(
+            self,
+            FileEvent::FileCreated(_) | FileEvent::FileUpdated(_) | FileEvent::FileDeleted(_)
+        )
+    }
+}

@@ -1,0 +1,3 @@
+//! The engine's services, one folder each (DESIGN §5).
+
+pub mod hash;
