@@ -3,5 +3,6 @@
 //! So far: the [`model`] (the wire types of the `files`/`localFileState` rows, the `fileSyncCursor`
 //! document and the `v1.*` events, plus the storage layout helpers) and the [`services::hash`] service.
 
+pub mod decide;
 pub mod model;
 pub mod services;
