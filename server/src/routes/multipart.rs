@@ -12,7 +12,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::blobs::{form_pairs, BlobState};
-use super::signer::{authorized_key, iso_secs, parse_json};
+use super::signer::{iso_secs, keyed_request};
 use crate::api_error::ApiError;
 use crate::multipart::{CompletedPart, MultipartIntent, MultipartStore};
 use crate::routes::signer::requested_content_type;
@@ -103,9 +103,7 @@ pub(crate) async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers, None)?;
-    let body: CreateBody = parse_json(&body)?;
-    let key = authorized_key(&state, &headers, &body.key)?;
+    let (body, key) = keyed_request(&state, &headers, &body, |b: &CreateBody| &b.key)?;
     let content_type = requested_content_type(body.content_type.as_deref())?;
     let intent = MultipartIntent {
         content_type,
@@ -131,9 +129,7 @@ pub(crate) async fn sign_part(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers, None)?;
-    let body: SignPartBody = parse_json(&body)?;
-    let key = authorized_key(&state, &headers, &body.key)?;
+    let (body, key) = keyed_request(&state, &headers, &body, |b: &SignPartBody| &b.key)?;
     let origin = state.origin(&headers)?;
     let signed = multipart(&state)?
         .sign_part(&key, &body.upload_id, body.part_number, &origin)
@@ -153,9 +149,7 @@ pub(crate) async fn list(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers, None)?;
-    let body: UploadBody = parse_json(&body)?;
-    let key = authorized_key(&state, &headers, &body.key)?;
+    let (body, key) = keyed_request(&state, &headers, &body, |b: &UploadBody| &b.key)?;
     let parts = multipart(&state)?
         .list_parts(&key, &body.upload_id)
         .await?
@@ -175,9 +169,7 @@ pub(crate) async fn complete(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers, None)?;
-    let body: CompleteBody = parse_json(&body)?;
-    let key = authorized_key(&state, &headers, &body.key)?;
+    let (body, key) = keyed_request(&state, &headers, &body, |b: &CompleteBody| &b.key)?;
     let parts: Vec<CompletedPart> = body
         .parts
         .into_iter()
@@ -203,9 +195,7 @@ pub(crate) async fn abort(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers, None)?;
-    let body: UploadBody = parse_json(&body)?;
-    let key = authorized_key(&state, &headers, &body.key)?;
+    let (body, key) = keyed_request(&state, &headers, &body, |b: &UploadBody| &b.key)?;
     multipart(&state)?.abort(&key, &body.upload_id).await?;
     tracing::info!(
         key = key.as_str(),

@@ -64,9 +64,7 @@ pub(crate) async fn sign_upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers, None)?;
-    let body: SignUploadBody = parse_json(&body)?;
-    let key = authorized_key(&state, &headers, &body.key)?;
+    let (body, key) = keyed_request(&state, &headers, &body, |b: &SignUploadBody| &b.key)?;
     let content_type = requested_content_type(body.content_type.as_deref())?;
     let intent = UploadIntent {
         content_type,
@@ -90,9 +88,7 @@ pub(crate) async fn sign_download(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers, None)?;
-    let body: KeyBody = parse_json(&body)?;
-    let key = authorized_key(&state, &headers, &body.key)?;
+    let (_, key) = keyed_request(&state, &headers, &body, |b: &KeyBody| &b.key)?;
     let origin = state.origin(&headers)?;
     let signed = state.store.sign_download(&key, &origin).await?;
     tracing::debug!(key = key.as_str(), "signed download");
@@ -110,12 +106,24 @@ pub(crate) async fn delete(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers, None)?;
-    let body: KeyBody = parse_json(&body)?;
-    let key = authorized_key(&state, &headers, &body.key)?;
+    let (_, key) = keyed_request(&state, &headers, &body, |b: &KeyBody| &b.key)?;
     state.store.delete(&key).await?;
     tracing::info!(key = key.as_str(), "deleted");
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The common start of a signer call: the Bearer token (401), the JSON body (400), then the key the
+/// body names, checked against the token's prefixes (400, 403).
+pub(crate) fn keyed_request<T: DeserializeOwned>(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    key_of: impl FnOnce(&T) -> &str,
+) -> Result<(T, BlobKey), ApiError> {
+    state.authorize(headers, None)?;
+    let body: T = parse_json(body)?;
+    let key = authorized_key(state, headers, key_of(&body))?;
+    Ok((body, key))
 }
 
 pub(crate) fn authorized_key(
