@@ -1,3 +1,4 @@
 //! The engine's services, one folder each (DESIGN §5).
 
 pub mod hash;
+pub mod local_file_storage;

@@ -1,0 +1,281 @@
+//! Content-addressed blobs of one store over any [`FileSystem`] (DESIGN §4, §5).
+//!
+//! Layout under the backend's root:
+//!
+//! - `/livestore-filesync-files/{storeId}/{sha256hex}`: the blobs; their names are pure hashes, so a
+//!   listing (the orphan sweep) can tell them from everything else;
+//! - `/livestore-filesync-files/{storeId}/.meta/{sha256hex}.json`: the MIME sidecar, `{"mime": …}`;
+//! - `/livestore-filesync-files/{storeId}/.tmp-…`: a write in progress (ignored by [`LocalFileStorage::list`]).
+//!
+//! Writes stream into a temporary file while hashing, then the temporary file is renamed to its hash:
+//! a blob is visible only once complete and verified, and no file passes whole through memory.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use fs_core::{
+    random_name, ByteStream, ErrorKind, FileSystem, FileType, FsError, FsResult, MakeDirOptions,
+    ReadDirOptions, RemoveOptions, SinkOptions, StreamOptions, VPath,
+};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{sanitize_store_id, LOCAL_ROOT};
+use crate::services::hash::{hash_stream, ContentHash, Hasher};
+
+#[cfg(test)]
+mod tests;
+
+/// Name of the sidecar directory inside a store's directory.
+const META_DIR: &str = ".meta";
+/// Prefix of temporary files inside a store's directory.
+const TMP_PREFIX: &str = ".tmp-";
+
+/// A blob that was stored: its hash and size in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredFile {
+    /// The SHA-256 of the content, which is also its name.
+    pub hash: ContentHash,
+    /// The size in bytes.
+    pub size: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Sidecar {
+    mime: String,
+}
+
+/// Content-addressed storage of one store's blobs on a [`FileSystem`].
+#[derive(Clone)]
+pub struct LocalFileStorage {
+    fs: Arc<dyn FileSystem>,
+    dir: VPath,
+}
+
+/// The directory name of a store: the sanitized id, with names a path cannot hold (empty, `.`, `..`)
+/// replaced by underscores.
+fn store_dir_name(store_id: &str) -> String {
+    let name = sanitize_store_id(store_id);
+    match name.as_str() {
+        "" => "_".to_owned(),
+        "." | ".." => "_".repeat(name.len()),
+        _ => name,
+    }
+}
+
+impl LocalFileStorage {
+    /// Storage of `store_id`'s blobs on `fs`. The store id is sanitized as in DESIGN §4; an id whose
+    /// sanitized form is too long for a path segment is `BadArgument`.
+    pub fn new(fs: Arc<dyn FileSystem>, store_id: &str) -> FsResult<Self> {
+        let dir = VPath::root()
+            .join(LOCAL_ROOT)?
+            .join(&store_dir_name(store_id))
+            .map_err(|e| e.in_method("LocalFileStorage.new"))?;
+        Ok(LocalFileStorage { fs, dir })
+    }
+
+    /// The store's directory, `/livestore-filesync-files/{storeId}`.
+    pub fn dir(&self) -> &VPath {
+        &self.dir
+    }
+
+    /// The path of a blob: `/livestore-filesync-files/{storeId}/{sha256hex}`.
+    pub fn path_for(&self, hash: &ContentHash) -> VPath {
+        // A hash is 64 hex characters, always a valid segment.
+        self.dir
+            .join(&hash.to_hex())
+            .unwrap_or_else(|_| self.dir.clone())
+    }
+
+    fn meta_dir(&self) -> FsResult<VPath> {
+        self.dir.join(META_DIR)
+    }
+
+    fn sidecar_path(&self, hash: &ContentHash) -> FsResult<VPath> {
+        self.meta_dir()?.join(&format!("{hash}.json"))
+    }
+
+    async fn ensure_dir(&self, dir: &VPath) -> FsResult<()> {
+        let recursive = MakeDirOptions {
+            recursive: true,
+            mode: None,
+        };
+        self.fs.make_dir(dir, recursive).await
+    }
+
+    /// Streams `stream` into the store. The content is hashed while it is written to a temporary file,
+    /// which is renamed to its hash once complete. When `expected` is given and the content hashes to
+    /// something else, nothing is kept and the error is `InvalidData`. Content already stored is not
+    /// written again. A `mime` given is recorded in the sidecar.
+    pub async fn write_stream(
+        &self,
+        mut stream: ByteStream,
+        expected: Option<&ContentHash>,
+        mime: Option<&str>,
+    ) -> FsResult<StoredFile> {
+        self.ensure_dir(&self.dir).await?;
+        let tmp = self.dir.join(&random_name(Some(TMP_PREFIX)))?;
+        let mut sink = self.fs.write_sink(&tmp, SinkOptions::default()).await?;
+        let mut hasher = Hasher::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    let _ = sink.abort().await;
+                    return Err(e);
+                }
+            };
+            hasher.update(&chunk);
+            if let Err(e) = sink.write(chunk).await {
+                let _ = sink.abort().await;
+                return Err(e);
+            }
+        }
+        let size = hasher.bytes_hashed();
+        let hash = hasher.finalize();
+        if let Some(want) = expected {
+            if *want != hash {
+                sink.abort().await?;
+                return Err(FsError::new(
+                    ErrorKind::InvalidData,
+                    "LocalFileStorage.writeStream",
+                    format!("content hash mismatch: expected {want}, got {hash}"),
+                ));
+            }
+        }
+        sink.close().await?;
+        let target = self.path_for(&hash);
+        let already = match self.fs.stat(&target).await {
+            Ok(info) => info.file_type == FileType::File && info.size == size,
+            Err(e) if e.kind() == ErrorKind::NotFound => false,
+            Err(e) => {
+                let _ = self.fs.remove(&tmp, force()).await;
+                return Err(e);
+            }
+        };
+        if already {
+            self.fs.remove(&tmp, force()).await?;
+        } else if let Err(e) = self.fs.rename(&tmp, &target).await {
+            let _ = self.fs.remove(&tmp, force()).await;
+            return Err(e);
+        }
+        if let Some(mime) = mime {
+            self.write_mime(&hash, mime).await?;
+        }
+        Ok(StoredFile { hash, size })
+    }
+
+    /// [`LocalFileStorage::write_stream`] for bytes already in memory (no expected hash).
+    pub async fn write_bytes(&self, data: Bytes, mime: Option<&str>) -> FsResult<StoredFile> {
+        let stream: ByteStream = Box::pin(futures::stream::iter([Ok(data)]));
+        self.write_stream(stream, None, mime).await
+    }
+
+    async fn write_mime(&self, hash: &ContentHash, mime: &str) -> FsResult<()> {
+        let meta = self.meta_dir()?;
+        self.ensure_dir(&meta).await?;
+        let json = serde_json::to_vec(&Sidecar {
+            mime: mime.to_owned(),
+        })
+        .map_err(|e| {
+            FsError::new(
+                ErrorKind::InvalidData,
+                "LocalFileStorage.writeMime",
+                e.to_string(),
+            )
+        })?;
+        let mut sink = self
+            .fs
+            .write_sink(&self.sidecar_path(hash)?, SinkOptions::default())
+            .await?;
+        if let Err(e) = sink.write(Bytes::from(json)).await {
+            let _ = sink.abort().await;
+            return Err(e);
+        }
+        sink.close().await
+    }
+
+    /// The MIME type recorded for a blob, or `None` when there is no sidecar.
+    pub async fn mime_of(&self, hash: &ContentHash) -> FsResult<Option<String>> {
+        let path = self.sidecar_path(hash)?;
+        let data = match self.fs.read_file(&path).await {
+            Ok(data) => data,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let sidecar: Sidecar = serde_json::from_slice(&data).map_err(|e| {
+            FsError::new(
+                ErrorKind::InvalidData,
+                "LocalFileStorage.mimeOf",
+                e.to_string(),
+            )
+            .with_path(&path)
+        })?;
+        Ok(Some(sidecar.mime))
+    }
+
+    /// Streams a blob (a missing blob is `NotFound`).
+    pub async fn read_stream(
+        &self,
+        hash: &ContentHash,
+        options: StreamOptions,
+    ) -> FsResult<ByteStream> {
+        self.fs.read_stream(&self.path_for(hash), options).await
+    }
+
+    /// The blob's size when it is stored, `None` when it is not.
+    pub async fn exists(&self, hash: &ContentHash) -> FsResult<Option<u64>> {
+        match self.fs.stat(&self.path_for(hash)).await {
+            Ok(info) if info.file_type == FileType::File => Ok(Some(info.size)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Removes a blob and its sidecar; a missing one is not an error.
+    pub async fn remove(&self, hash: &ContentHash) -> FsResult<()> {
+        self.fs.remove(&self.path_for(hash), force()).await?;
+        self.fs.remove(&self.sidecar_path(hash)?, force()).await
+    }
+
+    /// Every stored blob with its size, sorted by hash. Temporary files, sidecars and any name that
+    /// is not a hash are left out.
+    pub async fn list(&self) -> FsResult<Vec<(ContentHash, u64)>> {
+        let entries = match self.fs.read_dir(&self.dir, ReadDirOptions::default()).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            if entry.file_type != FileType::File {
+                continue;
+            }
+            let Ok(hash) = ContentHash::parse(&entry.relative) else {
+                continue;
+            };
+            match self.fs.stat(&entry.path).await {
+                Ok(info) => out.push((hash, info.size)),
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// True when the stored blob still hashes to its name (re-hashed through a stream); a missing blob
+    /// is `NotFound`.
+    pub async fn verify(&self, hash: &ContentHash) -> FsResult<bool> {
+        let stream = self.read_stream(hash, StreamOptions::default()).await?;
+        Ok(hash_stream(stream).await? == *hash)
+    }
+}
+
+fn force() -> RemoveOptions {
+    RemoveOptions {
+        recursive: false,
+        force: true,
+    }
+}
