@@ -265,6 +265,25 @@ impl LocalFileStorage {
         Ok(out)
     }
 
+    /// Removes temporary files left by writes that never finished (a crash between writing and
+    /// renaming) and returns how many. Call it only while no write of this store is in progress (at
+    /// startup): it cannot tell a stale temporary file from one being written.
+    pub async fn remove_stale_temp_files(&self) -> FsResult<usize> {
+        let entries = match self.fs.read_dir(&self.dir, ReadDirOptions::default()).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let mut removed = 0;
+        for entry in entries {
+            if entry.file_type == FileType::File && entry.relative.starts_with(TMP_PREFIX) {
+                self.fs.remove(&entry.path, force()).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// True when the stored blob still hashes to its name (re-hashed through a stream); a missing blob
     /// is `NotFound`.
     pub async fn verify(&self, hash: &ContentHash) -> FsResult<bool> {

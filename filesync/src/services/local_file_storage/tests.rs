@@ -412,3 +412,28 @@ fn stores_are_separate() {
         assert!(two.list().await.unwrap().is_empty());
     });
 }
+
+#[test]
+fn stale_temp_files_are_removed() {
+    block_on(async {
+        let (fs, storage) = setup("s");
+        assert_eq!(storage.remove_stale_temp_files().await.unwrap(), 0);
+        let stored = storage
+            .write_bytes(Bytes::from_static(b"keep"), Some("a/b"))
+            .await
+            .unwrap();
+        let dir = storage.dir().clone();
+        for name in [".tmp-one", ".tmp-two"] {
+            fs.write_file(
+                &dir.join(name).unwrap(),
+                Bytes::from_static(b"half"),
+                OpenOptions::write(),
+            )
+            .await
+            .unwrap();
+        }
+        assert_eq!(storage.remove_stale_temp_files().await.unwrap(), 2);
+        assert_eq!(storage.list().await.unwrap(), vec![(stored.hash, 4)]);
+        assert_eq!(all_files(&fs).await.len(), 2); // the blob and its sidecar
+    });
+}
