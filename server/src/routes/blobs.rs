@@ -62,8 +62,22 @@ fn authorize(store: &DiskStore, request: &Parts) -> Result<BlobKey, ApiError> {
         .and_then(|rest| rest.strip_prefix('/'))
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not a blob URL"))?;
     let key = BlobKey::from_url_path(encoded).map_err(ApiError::bad_request)?;
+    let (exp, sig) = signature_params(request.uri.query())?;
+    let method = request.method.as_str();
+    let verified = store.verify(method, &key, exp, &sig);
+    match verified {
+        Err(SignatureError::Mismatch) if request.method == Method::HEAD => {
+            store.verify("GET", &key, exp, &sig)?;
+        }
+        other => other?,
+    }
+    Ok(key)
+}
+
+/// The `exp` (Unix time) and `sig` parameters of a signed URL's query string.
+pub(crate) fn signature_params(query: Option<&str>) -> Result<(u64, String), SignatureError> {
     let (mut exp, mut sig) = (None, None);
-    for (name, value) in form_pairs(request.uri.query().unwrap_or("")) {
+    for (name, value) in form_pairs(query.unwrap_or("")) {
         match name.as_str() {
             "exp" => exp = Some(value),
             "sig" => sig = Some(value),
@@ -76,15 +90,7 @@ fn authorize(store: &DiskStore, request: &Parts) -> Result<BlobKey, ApiError> {
             "exp is missing or not a Unix time",
         ))?;
     let sig = sig.ok_or(SignatureError::Malformed("sig is missing"))?;
-    let method = request.method.as_str();
-    let verified = store.verify(method, &key, exp, &sig);
-    match verified {
-        Err(SignatureError::Mismatch) if request.method == Method::HEAD => {
-            store.verify("GET", &key, exp, &sig)?;
-        }
-        other => other?,
-    }
-    Ok(key)
+    Ok((exp, sig))
 }
 
 /// The `name=value` pairs of a query string, each side percent-decoded; pairs without `=` or not

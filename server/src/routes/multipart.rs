@@ -11,12 +11,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use super::blobs::{form_pairs, BlobState};
+use super::blobs::{signature_params, BlobState};
 use super::signer::{iso_secs, keyed_request};
 use crate::api_error::ApiError;
 use crate::multipart::{CompletedPart, MultipartIntent, MultipartStore};
 use crate::routes::signer::requested_content_type;
-use crate::signature::SignatureError;
 use crate::AppState;
 
 #[derive(Deserialize)]
@@ -238,20 +237,7 @@ async fn put_part_inner(state: &BlobState, request: Request) -> Result<Response,
     let part_number: u32 = part_number
         .parse()
         .map_err(|_| ApiError::bad_request("the part number is not a number"))?;
-    let (mut exp, mut sig) = (None, None);
-    for (name, value) in form_pairs(parts.uri.query().unwrap_or("")) {
-        match name.as_str() {
-            "exp" => exp = Some(value),
-            "sig" => sig = Some(value),
-            _ => {}
-        }
-    }
-    let exp = exp
-        .and_then(|e| e.parse::<u64>().ok())
-        .ok_or(SignatureError::Malformed(
-            "exp is missing or not a Unix time",
-        ))?;
-    let sig = sig.ok_or(SignatureError::Malformed("sig is missing"))?;
+    let (exp, sig) = signature_params(parts.uri.query())?;
     let key = store
         .verify_part(upload_id, part_number, exp, &sig)
         .await??;
