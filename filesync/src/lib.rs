@@ -1,9 +1,15 @@
 //! `filesync`: the file sync engine (DESIGN §5), wire-compatible with `@livestore-filesync/core` 0.8.0.
 //!
-//! So far: the [`model`] (the wire types of the `files`/`localFileState` rows, the `fileSyncCursor`
-//! document and the `v1.*` events, plus the storage layout helpers), the [`services::hash`] service and
-//! the pure decision rules ([`decide`]).
+//! - [`model`]: the wire types of the `files`/`localFileState` rows, the `fileSyncCursor` document,
+//!   the `v1.*` events, our client-only `fileTransferState` table, and the storage layout helpers;
+//! - [`decide`]: the decision rules as a pure function;
+//! - [`runtime`]: spawn, sleep, clock (tokio, browser, and a deterministic simulator);
+//! - [`catalog`]: the metadata store the engine reads and commits to (in-memory implementation);
+//! - [`services`]: hashing, local storage, remote storage, transfer state, the executor and the
+//!   engine itself.
 
+pub mod catalog;
 pub mod decide;
 pub mod model;
+pub mod runtime;
 pub mod services;

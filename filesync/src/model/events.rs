@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::rows::LocalFileStateRow;
+use super::rows::{LocalFileStateRow, TransferStateRow};
 
 /// Args of the synced event `v1.FileCreated`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +82,17 @@ pub struct LocalFileStateRemove {
 #[serde(deny_unknown_fields)]
 pub struct LocalFileStateClear {}
 
+/// Args of our client-only event `v1.FileTransferStateUpsert`: a whole row.
+pub type FileTransferStateUpsert = TransferStateRow;
+
+/// Args of our client-only event `v1.FileTransferStateRemove`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FileTransferStateRemove {
+    /// The file whose transfer state row is removed.
+    pub file_id: String,
+}
+
 /// One of the package's events, as `{"name": "v1.…", "args": {…}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "args")]
@@ -104,6 +115,12 @@ pub enum FileEvent {
     /// `v1.LocalFileStateClear` (client-only).
     #[serde(rename = "v1.LocalFileStateClear")]
     LocalFileStateClear(LocalFileStateClear),
+    /// `v1.FileTransferStateUpsert` (client-only, our extension).
+    #[serde(rename = "v1.FileTransferStateUpsert")]
+    FileTransferStateUpsert(FileTransferStateUpsert),
+    /// `v1.FileTransferStateRemove` (client-only, our extension).
+    #[serde(rename = "v1.FileTransferStateRemove")]
+    FileTransferStateRemove(FileTransferStateRemove),
 }
 
 impl FileEvent {
@@ -116,6 +133,8 @@ impl FileEvent {
             FileEvent::LocalFileStateUpsert(_) => "v1.LocalFileStateUpsert",
             FileEvent::LocalFileStateRemove(_) => "v1.LocalFileStateRemove",
             FileEvent::LocalFileStateClear(_) => "v1.LocalFileStateClear",
+            FileEvent::FileTransferStateUpsert(_) => "v1.FileTransferStateUpsert",
+            FileEvent::FileTransferStateRemove(_) => "v1.FileTransferStateRemove",
         }
     }
 

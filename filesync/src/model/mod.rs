@@ -11,8 +11,8 @@ mod layout;
 mod rows;
 
 pub use events::{
-    FileCreated, FileDeleted, FileEvent, FileUpdated, LocalFileStateClear, LocalFileStateRemove,
-    LocalFileStateUpsert,
+    FileCreated, FileDeleted, FileEvent, FileTransferStateRemove, FileTransferStateUpsert,
+    FileUpdated, LocalFileStateClear, LocalFileStateRemove, LocalFileStateUpsert,
 };
 pub use layout::{local_path, remote_key, sanitize_store_id, LOCAL_ROOT};
-pub use rows::{FileRow, FileSyncCursor, LocalFileStateRow, TransferStatus};
+pub use rows::{FileRow, FileSyncCursor, LocalFileStateRow, TransferStateRow, TransferStatus};

@@ -69,3 +69,19 @@ pub struct FileSyncCursor {
     #[serde(with = "crate::model::date::iso")]
     pub updated_at: i64,
 }
+
+/// A row of our client-only `fileTransferState` table (an extension; 0.8.0 clients never see it).
+/// It keeps what `localFileState` has no column for: the size of the verified local bytes (so
+/// "verified" survives restarts without re-hashing) and the state of an interrupted upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TransferStateRow {
+    /// The `files.id` this state belongs to (primary key).
+    pub file_id: String,
+    /// The content hash the fields below refer to.
+    pub content_hash: String,
+    /// Size in bytes of the verified local copy, `null` when none is recorded.
+    pub local_size: Option<u64>,
+    /// The resumable upload in progress (an opaque token of the remote client), `null` when none.
+    pub upload_resume: Option<String>,
+}

@@ -2,3 +2,4 @@
 
 pub mod hash;
 pub mod local_file_storage;
+pub mod remote_storage;

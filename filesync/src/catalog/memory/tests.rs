@@ -1,0 +1,170 @@
+use futures::executor::block_on;
+use futures::StreamExt;
+
+use super::*;
+use crate::model::{FileCreated, FileDeleted, FileUpdated, LocalFileStateRemove, TransferStatus};
+
+const H1: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+const H2: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+fn created(id: &str, hash: &str) -> FileEvent {
+    FileEvent::FileCreated(FileCreated {
+        id: id.to_owned(),
+        path: format!("p/{hash}"),
+        content_hash: hash.to_owned(),
+        metadata_json: Some(Some("{\"name\":\"a\"}".to_owned())),
+        created_at: 1,
+        updated_at: 1,
+    })
+}
+
+fn updated(id: &str, hash: &str, key: &str, meta: Option<Option<String>>) -> FileEvent {
+    FileEvent::FileUpdated(FileUpdated {
+        id: id.to_owned(),
+        path: format!("p/{hash}"),
+        remote_key: key.to_owned(),
+        content_hash: hash.to_owned(),
+        metadata_json: meta,
+        updated_at: 2,
+    })
+}
+
+fn state(id: &str) -> LocalFileStateRow {
+    LocalFileStateRow {
+        file_id: id.to_owned(),
+        path: "p".to_owned(),
+        local_hash: String::new(),
+        download_status: TransferStatus::Pending,
+        upload_status: TransferStatus::Queued,
+        last_sync_error: String::new(),
+    }
+}
+
+#[test]
+fn automatic_mode_shares_synced_rows_but_not_client_tables() {
+    let log = SyncedLog::new();
+    let (a, b) = (log.client(), log.client());
+    block_on(a.commit(vec![
+        created("f1", H1),
+        FileEvent::LocalFileStateUpsert(state("f1")),
+    ]))
+    .unwrap();
+    let row = block_on(b.file("f1")).unwrap().unwrap();
+    assert_eq!(row.content_hash, H1);
+    assert_eq!(row.metadata_json.as_deref(), Some("{\"name\":\"a\"}"));
+    assert_eq!(block_on(a.local_states()).unwrap().len(), 1);
+    assert!(block_on(b.local_states()).unwrap().is_empty());
+}
+
+#[test]
+fn materializers_follow_the_package() {
+    let cat = MemoryCatalog::new();
+    block_on(cat.commit(vec![created("f1", H1)])).unwrap();
+    // Absent metadata keeps the old value; explicit null clears it.
+    block_on(cat.commit(vec![updated("f1", H2, "s/k", None)])).unwrap();
+    let row = block_on(cat.file("f1")).unwrap().unwrap();
+    assert_eq!(
+        (row.content_hash.as_str(), row.remote_key.as_str()),
+        (H2, "s/k")
+    );
+    assert!(row.metadata_json.is_some());
+    block_on(cat.commit(vec![updated("f1", H2, "s/k", Some(None))])).unwrap();
+    assert_eq!(block_on(cat.file("f1")).unwrap().unwrap().metadata_json, None);
+    block_on(cat.commit(vec![FileEvent::FileDeleted(FileDeleted {
+        id: "f1".to_owned(),
+        deleted_at: 9,
+    })]))
+    .unwrap();
+    // An update after the delete leaves the row deleted; updates of unknown ids change nothing.
+    block_on(cat.commit(vec![
+        updated("f1", H1, "", None),
+        updated("nope", H1, "", None),
+    ]))
+    .unwrap();
+    let files = block_on(cat.files()).unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].deleted_at, Some(9));
+}
+
+#[test]
+fn a_duplicate_create_is_refused_and_changes_nothing() {
+    let cat = MemoryCatalog::new();
+    block_on(cat.commit(vec![created("f1", H1)])).unwrap();
+    let before = cat.log().len();
+    let err = block_on(cat.commit(vec![
+        FileEvent::LocalFileStateUpsert(state("f2")),
+        created("f1", H2),
+    ]))
+    .unwrap_err();
+    assert!(matches!(err, CatalogError::Invalid(ref m) if m.contains("already exists")), "{err}");
+    assert_eq!(cat.log().len(), before);
+    assert!(block_on(cat.local_states()).unwrap().is_empty());
+    assert_eq!(block_on(cat.file("f1")).unwrap().unwrap().content_hash, H1);
+}
+
+#[test]
+fn manual_mode_delivers_late_and_rebases_pending_events() {
+    let log = SyncedLog::manual();
+    let (a, b) = (log.client(), log.client());
+    block_on(a.commit(vec![created("f1", H1)])).unwrap();
+    // Not pushed: b sees nothing, the log is empty.
+    assert!(block_on(b.files()).unwrap().is_empty());
+    assert!(log.is_empty());
+    assert!(a.push());
+    assert!(block_on(b.files()).unwrap().is_empty());
+    assert_eq!(b.pull(), 1);
+    assert_eq!(block_on(b.files()).unwrap().len(), 1);
+
+    // Both update concurrently; b pushes first, a is refused until it pulls (rebase).
+    block_on(a.commit(vec![updated("f1", H1, "s/h1", None)])).unwrap();
+    block_on(b.commit(vec![updated("f1", H2, "", None)])).unwrap();
+    assert!(b.push());
+    assert!(!a.push());
+    assert_eq!(a.pending_len(), 1);
+    // a still sees its own update before pulling.
+    assert_eq!(block_on(a.file("f1")).unwrap().unwrap().remote_key, "s/h1");
+    a.sync();
+    assert_eq!(a.pending_len(), 0);
+    b.pull();
+    // Global order: create, b's update, a's update (replayed last): both clients agree.
+    let ra = block_on(a.file("f1")).unwrap().unwrap();
+    let rb = block_on(b.file("f1")).unwrap().unwrap();
+    assert_eq!(ra, rb);
+    assert_eq!((ra.content_hash.as_str(), ra.remote_key.as_str()), (H1, "s/h1"));
+    assert_eq!(log.files().get("f1"), Some(&ra));
+}
+
+#[test]
+fn pull_some_delivers_a_prefix() {
+    let log = SyncedLog::manual();
+    let (a, b) = (log.client(), log.client());
+    block_on(a.commit(vec![created("f1", H1), created("f2", H2)])).unwrap();
+    a.push();
+    assert_eq!(b.pull_some(1), 1);
+    assert_eq!(block_on(b.files()).unwrap().len(), 1);
+    assert_eq!(b.pull_some(5), 1);
+    assert_eq!(block_on(b.files()).unwrap().len(), 2);
+}
+
+#[test]
+fn changes_coalesce_and_fire_for_remote_events() {
+    let log = SyncedLog::new();
+    let (a, b) = (log.client(), log.client());
+    let mut changes = b.changes();
+    // One item at subscription.
+    assert_eq!(block_on(changes.next()), Some(()));
+    block_on(a.commit(vec![created("f1", H1)])).unwrap();
+    block_on(a.commit(vec![created("f2", H1)])).unwrap();
+    assert_eq!(block_on(changes.next()), Some(()));
+    // Coalesced: nothing more is pending.
+    let waker = futures::task::noop_waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(changes.poll_next_unpin(&mut cx).is_pending());
+    block_on(b.commit(vec![FileEvent::LocalFileStateRemove(LocalFileStateRemove {
+        file_id: "x".to_owned(),
+    })]))
+    .unwrap();
+    assert_eq!(block_on(changes.next()), Some(()));
+    b.close_subscribers();
+    assert_eq!(block_on(changes.next()), None);
+}

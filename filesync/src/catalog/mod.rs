@@ -1,0 +1,57 @@
+//! The catalog: the engine's view of the LiveStore store (DESIGN §5).
+//!
+//! The engine reads the synced `files` rows, this client's `localFileState` rows and our own
+//! client-only `fileTransferState` rows, commits events, and observes changes. Implementations:
+//! [`MemoryCatalog`] (native and tests, with a shared synced log that can deliver events late, out of
+//! order across clients and replayed, as LiveStore's rebase does) and, in the browser, LiveStore
+//! through the JS glue.
+
+use async_trait::async_trait;
+use fs_core::{MaybeSend, MaybeSendBoxStream, MaybeSync};
+
+use crate::model::{FileEvent, FileRow, LocalFileStateRow, TransferStateRow};
+
+mod memory;
+
+pub use memory::{MemoryCatalog, SyncedLog};
+
+/// Why a catalog call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogError {
+    /// The events were refused before anything was committed (they do not match their schema, or a
+    /// materializer would fail); nothing changed.
+    Invalid(String),
+    /// The store is shut down or unreachable.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CatalogError::Invalid(m) => write!(f, "catalog refused the events: {m}"),
+            CatalogError::Unavailable(m) => write!(f, "catalog unavailable: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for CatalogError {}
+
+/// The metadata store the engine works against.
+#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
+pub trait Catalog: MaybeSend + MaybeSync {
+    /// Every `files` row (live and soft-deleted), ordered by id.
+    async fn files(&self) -> Result<Vec<FileRow>, CatalogError>;
+    /// One `files` row.
+    async fn file(&self, id: &str) -> Result<Option<FileRow>, CatalogError>;
+    /// Every `localFileState` row of this client, ordered by file id.
+    async fn local_states(&self) -> Result<Vec<LocalFileStateRow>, CatalogError>;
+    /// Every `fileTransferState` row of this client, ordered by file id.
+    async fn transfer_states(&self) -> Result<Vec<TransferStateRow>, CatalogError>;
+    /// Commits `events` atomically, in order: all of them or (on error) none.
+    async fn commit(&self, events: Vec<FileEvent>) -> Result<(), CatalogError>;
+    /// A stream that yields `()` after the rows changed (by a local commit or by synced events from
+    /// other clients). Several changes may be reported by one item; a new subscriber gets one item
+    /// at once.
+    fn changes(&self) -> MaybeSendBoxStream<()>;
+}
