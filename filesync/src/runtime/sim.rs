@@ -5,7 +5,7 @@
 //! clock jumps to the earliest pending timer. With the same seed and the same inputs a run is the same
 //! every time, so a failing simulation can be replayed from its seed.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,23 +18,29 @@ use super::Runtime;
 
 type TaskFuture = MaybeSendBoxFuture<'static, ()>;
 
-struct Task {
-    id: u64,
-    future: Mutex<Option<TaskFuture>>,
-    queue: Arc<Mutex<VecDeque<Arc<Task>>>>,
-    queued: Mutex<bool>,
+/// The ready queue: ids of tasks woken since they were last polled.
+#[derive(Default)]
+struct Ready {
+    queue: VecDeque<u64>,
+    queued: HashSet<u64>,
 }
 
-impl Wake for Task {
+/// A task's waker: it only knows the task's id, so it is `Send + Sync` even when the task's future
+/// is not (wasm32).
+struct TaskWaker {
+    id: u64,
+    ready: Arc<Mutex<Ready>>,
+}
+
+impl Wake for TaskWaker {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let mut queued = lock(&self.queued);
-        if !*queued {
-            *queued = true;
-            lock(&self.queue).push_back(self.clone());
+        let mut ready = lock(&self.ready);
+        if ready.queued.insert(self.id) {
+            ready.queue.push_back(self.id);
         }
     }
 }
@@ -56,7 +62,8 @@ struct State {
 #[derive(Clone)]
 pub struct SimRuntime {
     state: Arc<Mutex<State>>,
-    queue: Arc<Mutex<VecDeque<Arc<Task>>>>,
+    ready: Arc<Mutex<Ready>>,
+    tasks: Arc<Mutex<HashMap<u64, TaskFuture>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -112,7 +119,8 @@ impl SimRuntime {
                 rng: fastrand::Rng::with_seed(seed),
                 live_tasks: 0,
             })),
-            queue: Arc::new(Mutex::new(VecDeque::new())),
+            ready: Arc::new(Mutex::new(Ready::default())),
+            tasks: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -226,21 +234,28 @@ impl SimRuntime {
     fn run_ready(&self) -> bool {
         let mut ran = false;
         loop {
-            let task = lock(&self.queue).pop_front();
-            let Some(task) = task else { return ran };
+            let id = {
+                let mut ready = lock(&self.ready);
+                let Some(id) = ready.queue.pop_front() else {
+                    return ran;
+                };
+                ready.queued.remove(&id);
+                id
+            };
             ran = true;
-            *lock(&task.queued) = false;
-            let mut slot = lock(&task.future);
-            let Some(mut fut) = slot.take() else { continue };
-            drop(slot);
-            let waker = Waker::from(task.clone());
+            let Some(mut fut) = lock(&self.tasks).remove(&id) else {
+                continue;
+            };
+            let waker = Waker::from(Arc::new(TaskWaker {
+                id,
+                ready: self.ready.clone(),
+            }));
             let mut cx = Context::from_waker(&waker);
             match fut.as_mut().poll(&mut cx) {
-                Poll::Ready(()) => {
-                    lock(&self.state).live_tasks -= 1;
-                    let _ = task.id;
+                Poll::Ready(()) => lock(&self.state).live_tasks -= 1,
+                Poll::Pending => {
+                    lock(&self.tasks).insert(id, fut);
                 }
-                Poll::Pending => *lock(&task.future) = Some(fut),
             }
         }
     }
@@ -279,13 +294,10 @@ impl Runtime for SimRuntime {
             state.live_tasks += 1;
             state.next_id
         };
-        let task = Arc::new(Task {
-            id,
-            future: Mutex::new(Some(fut)),
-            queue: self.queue.clone(),
-            queued: Mutex::new(false),
-        });
-        task.wake_by_ref();
+        lock(&self.tasks).insert(id, fut);
+        let mut ready = lock(&self.ready);
+        ready.queued.insert(id);
+        ready.queue.push_back(id);
     }
 
     fn sleep(&self, duration: Duration) -> MaybeSendBoxFuture<'static, ()> {
