@@ -3,3 +3,4 @@
 pub mod hash;
 pub mod local_file_storage;
 pub mod remote_storage;
+pub mod sync_executor;
