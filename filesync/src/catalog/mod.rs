@@ -46,6 +46,22 @@ pub trait Catalog: MaybeSend + MaybeSync {
     async fn file(&self, id: &str) -> Result<Option<FileRow>, CatalogError>;
     /// Every `localFileState` row of this client, ordered by file id.
     async fn local_states(&self) -> Result<Vec<LocalFileStateRow>, CatalogError>;
+    /// One `localFileState` row of this client.
+    async fn local_state(&self, file_id: &str) -> Result<Option<LocalFileStateRow>, CatalogError> {
+        Ok(self
+            .local_states()
+            .await?
+            .into_iter()
+            .find(|s| s.file_id == file_id))
+    }
+    /// One `fileTransferState` row of this client.
+    async fn transfer_state(&self, file_id: &str) -> Result<Option<TransferStateRow>, CatalogError> {
+        Ok(self
+            .transfer_states()
+            .await?
+            .into_iter()
+            .find(|s| s.file_id == file_id))
+    }
     /// Every `fileTransferState` row of this client, ordered by file id.
     async fn transfer_states(&self) -> Result<Vec<TransferStateRow>, CatalogError>;
     /// Commits `events` atomically, in order: all of them or (on error) none.

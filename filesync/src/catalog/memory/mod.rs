@@ -400,6 +400,14 @@ impl Catalog for MemoryCatalog {
         Ok(lock(&self.state).local_states.values().cloned().collect())
     }
 
+    async fn local_state(&self, file_id: &str) -> Result<Option<LocalFileStateRow>, CatalogError> {
+        Ok(lock(&self.state).local_states.get(file_id).cloned())
+    }
+
+    async fn transfer_state(&self, file_id: &str) -> Result<Option<TransferStateRow>, CatalogError> {
+        Ok(lock(&self.state).transfer_states.get(file_id).cloned())
+    }
+
     async fn transfer_states(&self) -> Result<Vec<TransferStateRow>, CatalogError> {
         Ok(lock(&self.state).transfer_states.values().cloned().collect())
     }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use fs_core::{
     random_name, ByteStream, ErrorKind, FileSystem, FileType, FsError, FsResult, MakeDirOptions,
-    ReadDirOptions, RemoveOptions, SinkOptions, StreamOptions, VPath,
+    ReadDirOptions, RemoveOptions, SinkMode, SinkOptions, StreamOptions, VPath,
 };
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -30,6 +30,8 @@ mod tests;
 const META_DIR: &str = ".meta";
 /// Prefix of temporary files inside a store's directory.
 const TMP_PREFIX: &str = ".tmp-";
+/// Prefix of partial downloads inside a store's directory.
+const PART_PREFIX: &str = ".part-";
 
 /// A blob that was stored: its hash and size in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +81,11 @@ impl LocalFileStorage {
         &self.dir
     }
 
+    /// The file system the blobs live on.
+    pub fn fs(&self) -> &Arc<dyn FileSystem> {
+        &self.fs
+    }
+
     /// The path of a blob: `/livestore-filesync-files/{storeId}/{sha256hex}`.
     pub fn path_for(&self, hash: &ContentHash) -> VPath {
         // A hash is 64 hex characters, always a valid segment.
@@ -105,8 +112,8 @@ impl LocalFileStorage {
 
     /// Streams `stream` into the store. The content is hashed while it is written to a temporary file,
     /// which is renamed to its hash once complete. When `expected` is given and the content hashes to
-    /// something else, nothing is kept and the error is `InvalidData`. Content already stored is not
-    /// written again. A `mime` given is recorded in the sidecar.
+    /// something else, nothing is kept and the error is `InvalidData`. Content already stored is
+    /// replaced by the same bytes (atomically). A `mime` given is recorded in the sidecar.
     pub async fn write_stream(
         &self,
         mut stream: ByteStream,
@@ -145,17 +152,9 @@ impl LocalFileStorage {
         }
         sink.close().await?;
         let target = self.path_for(&hash);
-        let already = match self.fs.stat(&target).await {
-            Ok(info) => info.file_type == FileType::File && info.size == size,
-            Err(e) if e.kind() == ErrorKind::NotFound => false,
-            Err(e) => {
-                let _ = self.fs.remove(&tmp, force()).await;
-                return Err(e);
-            }
-        };
-        if already {
-            self.fs.remove(&tmp, force()).await?;
-        } else if let Err(e) = self.fs.rename(&tmp, &target).await {
+        // Content already stored is replaced by the same bytes: the blob then carries a fresh
+        // modification time, which keeps it out of an orphan sweep racing with this save.
+        if let Err(e) = self.fs.rename(&tmp, &target).await {
             let _ = self.fs.remove(&tmp, force()).await;
             return Err(e);
         }
@@ -282,6 +281,77 @@ impl LocalFileStorage {
             }
         }
         Ok(removed)
+    }
+
+    /// The path of a blob's partial download (kept across restarts so a download can resume).
+    pub fn partial_path(&self, hash: &ContentHash) -> VPath {
+        self.dir
+            .join(&format!("{PART_PREFIX}{hash}"))
+            .expect("a prefix and 64 hex digits form a valid name")
+    }
+
+    /// The size of a blob's partial download, `None` when there is none.
+    pub async fn partial_size(&self, hash: &ContentHash) -> FsResult<Option<u64>> {
+        match self.fs.stat(&self.partial_path(hash)).await {
+            Ok(info) if info.file_type == FileType::File => Ok(Some(info.size)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A hasher that has already consumed the partial download's bytes (for a resumed download).
+    pub async fn hash_partial(&self, hash: &ContentHash) -> FsResult<Hasher> {
+        let mut stream = self
+            .fs
+            .read_stream(&self.partial_path(hash), StreamOptions::default())
+            .await?;
+        let mut hasher = Hasher::new();
+        while let Some(chunk) = stream.next().await {
+            hasher.update(&chunk?);
+        }
+        Ok(hasher)
+    }
+
+    /// A sink into the partial download: `append` continues after its bytes, otherwise it starts
+    /// over. What is written becomes part of the partial file when the sink is closed.
+    pub async fn partial_sink(
+        &self,
+        hash: &ContentHash,
+        append: bool,
+    ) -> FsResult<Box<dyn fs_core::WriteSink>> {
+        self.ensure_dir(&self.dir).await?;
+        let mode = if append {
+            SinkMode::Append
+        } else {
+            SinkMode::Replace
+        };
+        self.fs
+            .write_sink(
+                &self.partial_path(hash),
+                SinkOptions {
+                    mode,
+                    permissions: None,
+                },
+            )
+            .await
+    }
+
+    /// Makes a complete, verified partial download the blob (a rename), recording `mime` if given.
+    /// The caller has checked that its bytes hash to `hash`.
+    pub async fn commit_partial(&self, hash: &ContentHash, mime: Option<&str>) -> FsResult<()> {
+        self.fs
+            .rename(&self.partial_path(hash), &self.path_for(hash))
+            .await?;
+        if let Some(mime) = mime {
+            self.write_mime(hash, mime).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes a partial download; a missing one is not an error.
+    pub async fn remove_partial(&self, hash: &ContentHash) -> FsResult<()> {
+        self.fs.remove(&self.partial_path(hash), force()).await
     }
 
     /// True when the stored blob still hashes to its name (re-hashed through a stream); a missing blob

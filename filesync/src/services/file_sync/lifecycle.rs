@@ -1,0 +1,352 @@
+//! The file lifecycle (DESIGN §5): delayed, durable, re-checked remote deletes; local copies
+//! removed only when no live row references them; the orphan sweep; cache eviction.
+//!
+//! A remote delete is a record on the engine's own file system
+//! (`…/{storeId}/.deletes/{sha256(key)}.json`, `{"key","dueAt"}`), so it survives restarts. When it
+//! falls due the catalog is read again: any live row that still references the key (or its content
+//! hash) cancels it. Offline or failing deletes stay and are tried again later.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use fs_core::{ErrorKind, FsResult, MakeDirOptions, ReadDirOptions, RemoveOptions, SinkOptions, VPath};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{FileRow, TransferStatus};
+use crate::services::hash::{hash_bytes, ContentHash};
+use crate::services::local_file_state::StateBatch;
+use crate::services::local_file_storage::LocalFileStorage;
+
+use super::{FileSyncEvent, FileSyncResult, Inner};
+
+const DELETES_DIR: &str = ".deletes";
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DeleteRecord {
+    key: String,
+    due_at: i64,
+}
+
+/// The durable queue of remote deletes.
+pub(super) struct DeleteQueue {
+    storage: LocalFileStorage,
+}
+
+impl DeleteQueue {
+    pub(super) fn new(storage: LocalFileStorage) -> Self {
+        DeleteQueue { storage }
+    }
+
+    fn dir(&self) -> VPath {
+        self.storage
+            .dir()
+            .join(DELETES_DIR)
+            .expect("a constant name is a valid path segment")
+    }
+
+    fn path(&self, key: &str) -> VPath {
+        self.dir()
+            .join(&format!("{}.json", hash_bytes(key.as_bytes())))
+            .expect("a hash is a valid path segment")
+    }
+
+    async fn put(&self, key: &str, due_at: i64) -> FsResult<()> {
+        let fs = self.storage.fs();
+        fs.make_dir(
+            &self.dir(),
+            MakeDirOptions {
+                recursive: true,
+                mode: None,
+            },
+        )
+        .await?;
+        let json = serde_json::to_vec(&DeleteRecord {
+            key: key.to_owned(),
+            due_at,
+        })
+        .expect("a record serializes");
+        let mut sink = fs.write_sink(&self.path(key), SinkOptions::default()).await?;
+        if let Err(e) = sink.write(Bytes::from(json)).await {
+            let _ = sink.abort().await;
+            return Err(e);
+        }
+        sink.close().await
+    }
+
+    async fn get(&self, key: &str) -> FsResult<Option<i64>> {
+        match self.storage.fs().read_file(&self.path(key)).await {
+            Ok(data) => Ok(serde_json::from_slice::<DeleteRecord>(&data)
+                .ok()
+                .map(|r| r.due_at)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn remove(&self, key: &str) -> FsResult<()> {
+        self.storage
+            .fs()
+            .remove(
+                &self.path(key),
+                RemoveOptions {
+                    recursive: false,
+                    force: true,
+                },
+            )
+            .await
+    }
+
+    /// Every pending delete as (key, due time). Unreadable records are skipped.
+    pub(super) async fn list(&self) -> FsResult<Vec<(String, i64)>> {
+        let fs = self.storage.fs();
+        let entries = match fs.read_dir(&self.dir(), ReadDirOptions::default()).await {
+            Ok(e) => e,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            if let Ok(data) = fs.read_file(&entry.path).await {
+                if let Ok(r) = serde_json::from_slice::<DeleteRecord>(&data) {
+                    out.push((r.key, r.due_at));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+/// Records a remote delete of `key`, due after the grace period, and arms its timer.
+pub(super) async fn schedule_remote_delete(inner: &Arc<Inner>, key: &str) {
+    let due = inner.now() + duration_ms(inner.options.delete_grace_period);
+    if inner.deletes.put(key, due).await.is_err() {
+        // Not durable, but still delayed and re-checked in this session.
+    }
+    arm(inner, key.to_owned(), inner.options.delete_grace_period);
+}
+
+/// Arms the timers of the deletes recorded before a restart.
+pub(super) async fn load_pending_deletes(inner: &Arc<Inner>) -> FileSyncResult<()> {
+    let now = inner.now();
+    for (key, due) in inner.deletes.list().await? {
+        let wait = Duration::from_millis(u64::try_from(due - now).unwrap_or(0));
+        arm(inner, key, wait);
+    }
+    Ok(())
+}
+
+fn duration_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
+}
+
+fn arm(inner: &Arc<Inner>, key: String, wait: Duration) {
+    let weak = Arc::downgrade(inner);
+    let sleep = inner.runtime.sleep(wait);
+    inner.runtime.spawn(Box::pin(async move {
+        sleep.await;
+        let Some(inner) = weak.upgrade() else { return };
+        run_delete(&inner, key).await;
+    }));
+}
+
+/// Runs a due delete: re-checked against the catalog, skipped when referenced, retried later when it
+/// cannot run now.
+async fn run_delete(inner: &Arc<Inner>, key: String) {
+    if inner.stopped() {
+        return;
+    }
+    let due = match inner.deletes.get(&key).await {
+        Ok(Some(due)) => due,
+        // Done or cancelled meanwhile; an unreadable record is tried again later.
+        Ok(None) => return,
+        Err(_) => return arm(inner, key, retry_wait(inner)),
+    };
+    if due > inner.now() {
+        // Re-scheduled later by another delete of the same key; that timer runs it.
+        return;
+    }
+    let files = match inner.catalog.files().await {
+        Ok(f) => f,
+        Err(_) => return arm(inner, key, retry_wait(inner)),
+    };
+    let hash = key.rsplit('/').next().unwrap_or_default();
+    let referenced = files
+        .iter()
+        .any(|f| f.deleted_at.is_none() && (f.remote_key == key || f.content_hash == hash));
+    if referenced {
+        let _ = inner.deletes.remove(&key).await;
+        return;
+    }
+    if !inner.is_online() {
+        return arm(inner, key, retry_wait(inner));
+    }
+    match inner.remote.delete(&key).await {
+        Ok(()) => {
+            let _ = inner.deletes.remove(&key).await;
+            inner.emit(FileSyncEvent::RemoteDeleted { key });
+        }
+        Err(e) => {
+            if e.suggests_offline() {
+                super::health_check(inner).await;
+            }
+            arm(inner, key, retry_wait(inner));
+        }
+    }
+}
+
+fn retry_wait(inner: &Inner) -> Duration {
+    inner
+        .options
+        .health_check_interval
+        .max(inner.options.executor.base_delay)
+}
+
+/// Whether no save is in progress (a sweep must not race a save that is about to record a blob).
+fn no_save_in_progress(inner: &Inner) -> bool {
+    inner.state().held.is_empty() && inner.state().saving == 0
+}
+
+/// Removes a local blob when no live row references it (read fresh from the catalog) and no save
+/// is in progress.
+pub(super) async fn remove_local_copy(
+    inner: &Arc<Inner>,
+    hash: &ContentHash,
+    _snapshot: &HashMap<String, FileRow>,
+) -> FileSyncResult<()> {
+    if !no_save_in_progress(inner) {
+        return Ok(());
+    }
+    let hex = hash.to_hex();
+    let files = inner.catalog.files().await?;
+    if files
+        .iter()
+        .any(|f| f.deleted_at.is_none() && f.content_hash == hex)
+    {
+        return Ok(());
+    }
+    if !no_save_in_progress(inner) {
+        return Ok(());
+    }
+    inner.storage.remove(hash).await?;
+    inner.storage.remove_partial(hash).await?;
+    inner.state().verified.remove(hash);
+    Ok(())
+}
+
+/// Removes local blobs that no live row references and that were not written recently (another
+/// process or tab may be about to record them).
+pub(super) async fn sweep_orphans(
+    inner: &Arc<Inner>,
+    snapshot: &HashMap<String, FileRow>,
+    listing: &HashMap<ContentHash, u64>,
+) -> FileSyncResult<()> {
+    let referenced: std::collections::HashSet<&str> = snapshot
+        .values()
+        .filter(|f| f.deleted_at.is_none())
+        .map(|f| f.content_hash.as_str())
+        .collect();
+    let candidates: Vec<ContentHash> = listing
+        .keys()
+        .filter(|h| !referenced.contains(h.to_hex().as_str()))
+        .copied()
+        .collect();
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    let min_age = inner.options.orphan_min_age;
+    let now = fs_core::SystemTime::now();
+    for hash in candidates {
+        if !min_age.is_zero() {
+            let info = match inner.storage.fs().stat(&inner.storage.path_for(&hash)).await {
+                Ok(info) => info,
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let recent = info
+                .mtime
+                .and_then(|m| now.duration_since(m).ok())
+                .is_none_or(|age| age < min_age);
+            if recent {
+                continue;
+            }
+        }
+        remove_local_copy(inner, &hash, snapshot).await?;
+    }
+    Ok(())
+}
+
+/// Evicts local copies that are safe on the remote, least recently updated first, until the
+/// verified content takes at most `limit` bytes. Evicted files are downloaded again on request.
+pub(super) async fn enforce_cache_limit(
+    inner: &Arc<Inner>,
+    limit: u64,
+    snapshot: &HashMap<String, FileRow>,
+) -> FileSyncResult<()> {
+    let listing: HashMap<ContentHash, u64> = inner.storage.list().await?.into_iter().collect();
+    let mut total: u64 = listing.values().sum();
+    if total <= limit {
+        return Ok(());
+    }
+    let states: HashMap<String, _> = inner
+        .catalog
+        .local_states()
+        .await?
+        .into_iter()
+        .map(|s| (s.file_id.clone(), s))
+        .collect();
+    let requested = inner.state().requested.clone();
+    // Safe: a live row with a remote key whose upload is done on this client or that this client
+    // downloaded (either way the remote holds it).
+    let mut candidates: Vec<(&FileRow, ContentHash, u64)> = snapshot
+        .values()
+        .filter(|f| f.deleted_at.is_none() && !f.remote_key.is_empty())
+        .filter(|f| !requested.contains(&f.id))
+        .filter(|f| {
+            states.get(&f.id).is_some_and(|s| {
+                s.download_status == TransferStatus::Done && s.upload_status == TransferStatus::Done
+            })
+        })
+        .filter_map(|f| {
+            let h = ContentHash::parse(&f.content_hash).ok()?;
+            listing.get(&h).map(|size| (f, h, *size))
+        })
+        .collect();
+    candidates.sort_by_key(|(f, _, _)| (f.updated_at, f.id.clone()));
+    let mut batch = StateBatch::new();
+    let mut evicted: std::collections::HashSet<ContentHash> = Default::default();
+    for (file, hash, size) in candidates {
+        if total <= limit {
+            break;
+        }
+        if evicted.insert(hash) {
+            inner.storage.remove(&hash).await?;
+            inner.state().verified.remove(&hash);
+            total = total.saturating_sub(size);
+        }
+        if let Some(s) = states.get(&file.id) {
+            let mut row = s.clone();
+            row.local_hash.clear();
+            row.download_status = TransferStatus::Pending;
+            batch.upsert(row);
+            batch.remove_transfer(&file.id);
+        }
+    }
+    // Other rows sharing an evicted hash lose their copy too.
+    for f in snapshot.values() {
+        if let (Ok(h), Some(s)) = (ContentHash::parse(&f.content_hash), states.get(&f.id)) {
+            if evicted.contains(&h) && !s.local_hash.is_empty() {
+                let mut row = s.clone();
+                row.local_hash.clear();
+                row.download_status = TransferStatus::Pending;
+                batch.upsert(row);
+                batch.remove_transfer(&f.id);
+            }
+        }
+    }
+    batch.commit(inner.catalog.as_ref()).await?;
+    Ok(())
+}
