@@ -18,8 +18,8 @@ mod http;
 mod local_only;
 mod memory;
 
-// #[cfg(not(target_arch = "wasm32"))]
-// pub use http::{HttpRemote, HttpRemoteOptions};
+#[cfg(not(target_arch = "wasm32"))]
+pub use http::{HttpRemote, HttpRemoteOptions};
 pub use local_only::LocalOnly;
 pub use memory::{CallCounts, Fault, MemoryRemote};
 
