@@ -299,16 +299,16 @@ pub(super) async fn enforce_cache_limit(
         .map(|s| (s.file_id.clone(), s))
         .collect();
     let requested = inner.state().requested.clone();
-    // Safe: a live row with a remote key whose upload is done on this client or that this client
-    // downloaded (either way the remote holds it).
+    // Safe: a live row with a remote key (the remote holds the content) whose local copy is verified
+    // and not being uploaded.
     let mut candidates: Vec<(&FileRow, ContentHash, u64)> = snapshot
         .values()
         .filter(|f| f.deleted_at.is_none() && !f.remote_key.is_empty())
         .filter(|f| !requested.contains(&f.id))
         .filter(|f| {
-            states.get(&f.id).is_some_and(|s| {
-                s.download_status == TransferStatus::Done && s.upload_status == TransferStatus::Done
-            })
+            states
+                .get(&f.id)
+                .is_some_and(|s| s.local_hash == f.content_hash && s.upload_status != TransferStatus::InProgress)
         })
         .filter_map(|f| {
             let h = ContentHash::parse(&f.content_hash).ok()?;

@@ -411,7 +411,11 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &CancelToken) -> Ou
     {
         return Outcome::Retry(e.to_string());
     }
-    inner.state().verified.insert(hash, size);
+    {
+        let mut st = inner.state();
+        st.verified.insert(hash, size);
+        st.requested.remove(file_id);
+    }
     let transfer = TransferStateRow {
         file_id: file_id.to_owned(),
         content_hash: hex.clone(),
