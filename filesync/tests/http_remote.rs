@@ -576,3 +576,36 @@ async fn bad_base_urls_say_what_to_fix() {
         assert!(err.message.contains(hint), "{url}: {err}");
     }
 }
+
+#[tokio::test]
+async fn an_unhealthy_store_is_a_server_error() {
+    let server = start().await;
+    let remote = server.remote();
+    std::fs::remove_dir_all(server.dir.path().join("blobs")).unwrap();
+    let err = remote.health().await.unwrap_err();
+    assert_eq!(err.kind, RemoteErrorKind::Server, "{err}");
+    assert!(err.message.contains("503"), "{err}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out_as_offline() {
+    // Accepts connections and reads nothing: the request must not hang.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let mut options = HttpRemoteOptions::new(format!("http://{addr}/api")).with_token(TOKEN);
+    options.request_timeout = std::time::Duration::from_millis(300);
+    let remote = HttpRemote::new(options).unwrap();
+    let err = remote.health().await.unwrap_err();
+    assert_eq!(err.kind, RemoteErrorKind::Offline, "{err}");
+    assert!(err.message.contains("timed out"), "{err}");
+    let err = remote.download("s/k", 0).await.err().unwrap();
+    assert_eq!(err.kind, RemoteErrorKind::Offline, "{err}");
+    hold.abort();
+}

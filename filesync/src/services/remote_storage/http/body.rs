@@ -49,10 +49,11 @@ impl BodyProbe {
         slot.get_or_insert(message);
     }
 
-    /// The local failure that ended the body, if one did.
-    pub(super) fn local_error(&self) -> Option<RemoteError> {
+    /// The local failure that ended the body of an upload of `key`, if one did.
+    pub(super) fn local_error(&self, key: &str) -> Option<RemoteError> {
         let slot = self.local_error.lock().unwrap_or_else(|p| p.into_inner());
-        slot.as_ref().map(errors::local)
+        slot.as_ref()
+            .map(|message| errors::local(format!("uploading {key}: {message}")))
     }
 }
 

@@ -54,12 +54,10 @@ pub(super) fn kind_of_status(status: StatusCode) -> RemoteErrorKind {
 /// What to do about a status, where it is obvious.
 fn hint(status: StatusCode) -> &'static str {
     match status.as_u16() {
-        401 => "check the token (HttpRemoteOptions::token) against the server's tokens",
-        403 => "the token may not touch this key (outside its prefixes), or a signed URL expired or was altered",
-        404 => "nothing is stored under this key (or the base URL points at the wrong path)",
+        401 => "check the token: HttpRemoteOptions::token must be one the server knows",
+        403 => "check the token's key prefixes; a signed URL may also have expired",
+        404 => "nothing under this key, or the base URL names the wrong path",
         413 => "the server's upload limit is smaller than this body",
-        416 => "the requested range is outside the object",
-        422 => "the bytes do not hash to the key; nothing was stored",
         500..=599 => "the server failed; try again later",
         _ => "",
     }

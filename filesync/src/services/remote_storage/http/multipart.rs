@@ -12,7 +12,8 @@ use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use super::body::Slice;
-use super::{header_map, parse_json, HttpRemote, SignedRequest};
+use super::signer::{header_map, parse_json, SignedRequest};
+use super::HttpRemote;
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult, UploadRequest};
 
 /// The version of the token format.
