@@ -42,9 +42,13 @@ pub struct HttpRemoteOptions {
     pub multipart_threshold: u64,
     /// How long connecting may take (default 10 s).
     pub connect_timeout: Duration,
-    /// How long a signer call may take as a whole (default 30 s); not applied to body transfers.
+    /// How long a signer call may take as a whole (default 30 s; `multipart/complete`, which makes
+    /// the server re-read the whole object, gets one more second per 32 MiB); not applied to body
+    /// transfers.
     pub request_timeout: Duration,
-    /// A body transfer fails with `Offline` when no byte moved for this long (default 60 s).
+    /// A body transfer fails with `Offline` when no byte moved for this long (default 60 s): while
+    /// a download waits for bytes, and while an upload waits to send its next chunk or, after the
+    /// last one, for the server's answer (which includes the server's final flush to disk).
     pub transfer_idle_timeout: Duration,
 }
 
@@ -182,6 +186,7 @@ impl HttpRemote {
     pub fn options(&self) -> &HttpRemoteOptions {
         &self.options
     }
+
     /// A signed URL made absolute (a path is resolved against the base URL's origin) and checked.
     fn resolve(&self, url: &str) -> RemoteResult<Url> {
         let url = url.trim();

@@ -120,13 +120,7 @@ impl HttpRemote {
                             (req.on_resume)(Some(token.encode()));
                             token
                         }
-                        None => {
-                            self.upload_single(req).await?;
-                            if req.resume.is_some() {
-                                (req.on_resume)(None);
-                            }
-                            return Ok(());
-                        }
+                        None => return self.upload_single(req).await,
                     }
                 }
             };
@@ -137,7 +131,7 @@ impl HttpRemote {
                 }
                 Err(Stop::Gone(err)) => {
                     (req.on_resume)(None);
-                    // A fresh upload that vanished at once will not do better a second time.
+                    // Two fresh uploads that vanished: something else is wrong; give up.
                     if fresh_starts >= 2 {
                         return Err(err);
                     }
@@ -185,7 +179,13 @@ impl HttpRemote {
     async fn attempt(&self, req: &UploadRequest, token: &ResumeToken) -> Result<(), Stop> {
         let timeout = self.options.request_timeout;
         let ids = serde_json::json!({ "key": token.key, "uploadId": token.upload_id });
-        let listed: Listed = self.post_json("/v1/multipart/list", &ids, timeout).await?;
+        let listed: Listed = match self.post_status("/v1/multipart/list", &ids, timeout).await {
+            Ok((url, text)) => parse_json(&url, &text)?,
+            // The server lost its resumable uploads altogether: start afresh (`create` then
+            // falls back to a single PUT).
+            Err((Some(status), err)) if no_multipart(status) => return Err(Stop::Gone(err)),
+            Err((_, err)) => return Err(err.into()),
+        };
         // Parts already there with the size they must have are kept; the rest is (re)sent.
         let mut etags: BTreeMap<u64, String> = BTreeMap::new();
         for part in listed.parts {
