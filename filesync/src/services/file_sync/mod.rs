@@ -253,6 +253,8 @@ struct EngineState {
     reconciling: bool,
     /// A background reconcile task is scheduled or running.
     task_pending: bool,
+    /// Transfers whose final state (error, queued for a retry) is being committed.
+    settling: HashSet<(Direction, String)>,
     /// Latest upload resume tokens not yet committed.
     resume_tokens: HashMap<String, Option<String>>,
 }

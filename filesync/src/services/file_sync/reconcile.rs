@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::decide::{decide, Action, DecisionInput, DownloadPolicy, LocalBytes, RemoteKnowledge, StateChange};
-use crate::model::{local_path, FileRow, TransferStateRow};
+use crate::model::{local_path, FileRow, TransferStateRow, TransferStatus};
 use crate::services::hash::ContentHash;
 use crate::services::local_file_state::StateBatch;
 use crate::services::sync_executor::Direction;
@@ -160,6 +160,20 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
         let refs = live_refs.get(hash_text.as_str()).copied().unwrap_or(0);
         let shared = refs > usize::from(this_live);
         let requested = inner.state().requested.contains(id.as_str());
+        // A state row that says queued/inProgress while no job exists (the job was lost: a cancel
+        // racing a re-enqueue, a stop) is recovered as at start-up.
+        let stuck = state.is_some_and(|s| {
+            [
+                (Direction::Upload, s.upload_status),
+                (Direction::Download, s.download_status),
+            ]
+            .into_iter()
+            .any(|(d, status)| {
+                matches!(status, TransferStatus::Queued | TransferStatus::InProgress)
+                    && !inner.executor.has_job(d, id)
+                    && !inner.state().settling.contains(&(d, id.clone()))
+            })
+        });
         let mut input = DecisionInput {
             file: file.cloned(),
             state: state.cloned(),
@@ -173,7 +187,7 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
             policy,
             requested,
             online: online && !local_only,
-            startup,
+            startup: startup || stuck,
         };
         let mut decision = decide(&input);
         if decision.actions.first() == Some(&Action::HashLocal) {

@@ -521,13 +521,27 @@ pub(super) fn on_executor_event(inner: &Arc<Inner>, event: ExecutorEvent) {
         | ExecutorEvent::Succeeded { .. }
         | ExecutorEvent::Dropped { .. } => return,
     };
+    inner.state().settling.insert((direction, file_id.clone()));
     let engine = inner.clone();
     inner.runtime.spawn(Box::pin(async move {
+        settle_state(&engine, direction, &file_id, status, error).await;
+        engine.state().settling.remove(&(direction, file_id));
+    }));
+}
+
+async fn settle_state(
+    engine: &Arc<Inner>,
+    direction: Direction,
+    file_id: &str,
+    status: TransferStatus,
+    error: Option<String>,
+) {
+    {
         // Only a file that still has a state row and a live row is updated.
-        if !matches!(live_file(&engine, &file_id).await, Ok(Some(_))) {
+        if !matches!(live_file(engine, file_id).await, Ok(Some(_))) {
             return;
         }
-        if let Ok(Some(mut row)) = engine.catalog.local_state(&file_id).await {
+        if let Ok(Some(mut row)) = engine.catalog.local_state(file_id).await {
             let before = row.clone();
             *status_of(&mut row, direction) = status;
             if let Some(e) = error {
@@ -540,5 +554,5 @@ pub(super) fn on_executor_event(inner: &Arc<Inner>, event: ExecutorEvent) {
                     .await;
             }
         }
-    }));
+    }
 }

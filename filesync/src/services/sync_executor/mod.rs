@@ -228,6 +228,8 @@ struct State {
     generation: u64,
     /// Jobs cancelled while running: their outcome is ignored.
     cancelled: HashSet<(Direction, String)>,
+    /// Cancelled running jobs enqueued again: queued anew when the cancelled run ends.
+    rerun: HashSet<(Direction, String)>,
 }
 
 struct Inner {
@@ -292,6 +294,7 @@ impl SyncExecutor {
                     stopped: false,
                     generation: 0,
                     cancelled: HashSet::new(),
+                    rerun: HashSet::new(),
                 }),
             }),
         }
@@ -319,10 +322,12 @@ impl SyncExecutor {
             if st.stopped {
                 return false;
             }
-            let lane = &mut st.lanes[direction.index()];
-            if lane.running.contains_key(file_id) {
-                return false;
+            let key = (direction, file_id.to_owned());
+            if st.lanes[direction.index()].running.contains_key(file_id) {
+                // A cancelled run still finishing: run again once it ended.
+                return st.cancelled.contains(&key) && st.rerun.insert(key);
             }
+            let lane = &mut st.lanes[direction.index()];
             if lane.waiting.contains_key(file_id) && !first {
                 // Keeps waiting for its retry.
                 return false;
@@ -362,6 +367,7 @@ impl SyncExecutor {
             if let Some(token) = lane.running.get(file_id) {
                 token.cancel();
                 st.cancelled.insert((direction, file_id.to_owned()));
+                st.rerun.remove(&(direction, file_id.to_owned()));
                 found = true;
             }
             found
@@ -418,9 +424,12 @@ impl SyncExecutor {
         st.cancelled.extend(cancelled);
     }
 
-    /// Whether the file has a job in `direction` (queued, running or waiting for a retry).
+    /// Whether the file has a job in `direction` (queued, running, waiting for a retry, or to run
+    /// again after a cancelled run ends).
     pub fn has_job(&self, direction: Direction, file_id: &str) -> bool {
-        lock(&self.inner.state).lanes[direction.index()].contains(file_id)
+        let st = lock(&self.inner.state);
+        st.lanes[direction.index()].contains(file_id)
+            || st.rerun.contains(&(direction, file_id.to_owned()))
     }
 
     /// Whether the job is running now.
@@ -501,7 +510,14 @@ impl SyncExecutor {
             let mut st = lock(&self.inner.state);
             st.lanes[direction.index()].running.remove(&file_id);
             let cancelled = st.cancelled.remove(&(direction, file_id.clone()));
-            if cancelled || st.stopped {
+            if st.stopped {
+                None
+            } else if cancelled {
+                if st.rerun.remove(&(direction, file_id.clone())) {
+                    st.lanes[direction.index()]
+                        .queue
+                        .push_back((file_id, 1));
+                }
                 None
             } else {
                 match outcome {

@@ -297,3 +297,19 @@ fn stop_cancels_everything() {
     assert_eq!(worker.log().len(), 2);
     assert!(exec.counts().is_idle());
 }
+
+#[test]
+fn a_job_enqueued_while_its_cancelled_run_finishes_runs_again() {
+    let (rt, worker, exec, _) = setup(ExecutorConfig::default());
+    exec.enqueue(Direction::Upload, "f");
+    rt.advance(Duration::from_millis(10));
+    assert!(exec.cancel(Direction::Upload, "f"));
+    // The cancelled run is still finishing; the new request must not be lost.
+    assert!(exec.enqueue(Direction::Upload, "f"));
+    assert!(!exec.enqueue(Direction::Upload, "f"), "only once");
+    assert!(exec.has_job(Direction::Upload, "f"));
+    assert!(rt.run_until_idle(Duration::from_secs(60)));
+    assert_eq!(worker.log().len(), 2);
+    assert!(exec.counts().is_idle());
+    assert!(!exec.has_job(Direction::Upload, "f"));
+}
