@@ -4,7 +4,7 @@
 //! flaps, injected failures, corrupt and cut transfers, and restarts. After quiescence every live
 //! file must be on the remote and on every client with a verified hash, and no saved row lost.
 //!
-//! `SIM_SEEDS` (default 200) seeds run from `SIM_SEED_START` (default 0); `SIM_STEPS` (default 60)
+//! `SIM_SEEDS` (default 200; 25 on wasm32) seeds run from `SIM_SEED_START` (default 0); `SIM_STEPS` (default 60)
 //! steps each. A failure prints the seed: rerun with `SIM_SEED_START=<seed> SIM_SEEDS=1`.
 
 use std::collections::BTreeMap;
@@ -14,7 +14,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use filesync::catalog::{Catalog, MemoryCatalog, SyncedLog};
 use filesync::runtime::{Runtime, SimRuntime};
-use filesync::services::file_sync::{Content, FileSync, FileSyncDeps, FileSyncOptions, SaveOptions};
+use filesync::services::file_sync::{
+    Content, FileSync, FileSyncDeps, FileSyncOptions, SaveOptions,
+};
 use filesync::services::hash::{hash_bytes, ContentHash};
 use filesync::services::remote_storage::{Fault, MemoryRemote};
 use fs_core::MemoryFs;
@@ -24,7 +26,11 @@ const POOL: usize = 6;
 fn content(i: usize) -> Bytes {
     // Different sizes, some above one 64 KiB chunk so cuts land mid-transfer.
     let len = [5usize, 300, 70_000, 12, 150_000, 9][i % POOL];
-    Bytes::from((0..len).map(|j| (j * 31 + i * 7) as u8).collect::<Vec<u8>>())
+    Bytes::from(
+        (0..len)
+            .map(|j| (j * 31 + i * 7) as u8)
+            .collect::<Vec<u8>>(),
+    )
 }
 
 struct Client {
@@ -130,30 +136,43 @@ impl Sim {
                 let i = self.rng.usize(0..POOL);
                 let e = self.clients[c].engine.clone();
                 let saved = self
-                    .run(async move { e.save(Content::Bytes(content(i)), SaveOptions::default()).await })
+                    .run(async move {
+                        e.save(Content::Bytes(content(i)), SaveOptions::default())
+                            .await
+                    })
                     .unwrap();
-                self.trace.push(format!("c{c} save content#{i} -> {}", saved.file_id));
+                self.trace
+                    .push(format!("c{c} save content#{i} -> {}", saved.file_id));
                 self.clients[c].saved.push(saved.file_id);
             }
             25..=34 => {
                 let ids = self.live_ids(c);
-                if let Some(id) = (!ids.is_empty()).then(|| ids[self.rng.usize(0..ids.len())].clone()) {
+                if let Some(id) =
+                    (!ids.is_empty()).then(|| ids[self.rng.usize(0..ids.len())].clone())
+                {
                     let i = self.rng.usize(0..POOL);
                     let e = self.clients[c].engine.clone();
                     let id2 = id.clone();
                     let r = self.run(async move {
-                        e.update(&id2, Content::Bytes(content(i)), SaveOptions::default()).await
+                        e.update(&id2, Content::Bytes(content(i)), SaveOptions::default())
+                            .await
                     });
-                    self.trace.push(format!("c{c} update {id} -> content#{i}: {:?}", r.map(|s| s.changed)));
+                    self.trace.push(format!(
+                        "c{c} update {id} -> content#{i}: {:?}",
+                        r.map(|s| s.changed)
+                    ));
                 }
             }
             35..=41 => {
                 let ids = self.live_ids(c);
-                if let Some(id) = (!ids.is_empty()).then(|| ids[self.rng.usize(0..ids.len())].clone()) {
+                if let Some(id) =
+                    (!ids.is_empty()).then(|| ids[self.rng.usize(0..ids.len())].clone())
+                {
                     let e = self.clients[c].engine.clone();
                     let id2 = id.clone();
                     let r = self.run(async move { e.delete(&id2).await });
-                    self.trace.push(format!("c{c} delete {id}: {:?}", r.is_ok()));
+                    self.trace
+                        .push(format!("c{c} delete {id}: {:?}", r.is_ok()));
                 }
             }
             42..=51 => {
@@ -329,9 +348,16 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn three_clients_converge_under_faults() {
-    let seeds = env_u64("SIM_SEEDS", 200);
+    // wasm32 has no environment variables: a smaller default there (the native run covers 200).
+    let default_seeds = if cfg!(target_arch = "wasm32") {
+        25
+    } else {
+        200
+    };
+    let seeds = env_u64("SIM_SEEDS", default_seeds);
     let start = env_u64("SIM_SEED_START", 0);
     let steps = env_u64("SIM_STEPS", 60);
     let mut failures = Vec::new();
@@ -342,7 +368,10 @@ fn three_clients_converge_under_faults() {
         }
         sim.quiesce();
         if let Err(e) = sim.check() {
-            eprintln!("seed {seed} failed: {e}\ntrace:\n  {}", sim.trace.join("\n  "));
+            eprintln!(
+                "seed {seed} failed: {e}\ntrace:\n  {}",
+                sim.trace.join("\n  ")
+            );
             failures.push(seed);
         }
         for c in &sim.clients {

@@ -436,7 +436,9 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn table() {
     for c in cases() {
         let d = decide(&c.input);
@@ -445,7 +447,9 @@ fn table() {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn case_names_are_unique() {
     let cases = cases();
     let mut names: Vec<_> = cases.iter().map(|c| c.name).collect();
@@ -456,7 +460,8 @@ fn case_names_are_unique() {
 
 /// Deciding twice gives the same answer, and deciding again after the engine committed the state
 /// change (and removed what it was told to remove) schedules nothing more.
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn idempotent_over_all_cases() {
     for c in cases() {
         let first = decide(&c.input);
@@ -485,7 +490,8 @@ fn idempotent_over_all_cases() {
 
 /// After a transfer completes (remoteKey set by an upload, bytes verified by a download), the next
 /// decision only marks done, and the one after that is nothing.
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn completed_transfers_settle() {
     let after_upload = DecisionInput {
         ..input(Some(row(KEY)), Some(state(H, P, Q)), verified())

@@ -34,14 +34,18 @@ mod tests {
     use super::*;
     use crate::services::hash::hash_bytes;
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn sanitize() {
         assert_eq!(sanitize_store_id("abc-1.2_Z"), "abc-1.2_Z");
         assert_eq!(sanitize_store_id("a/b c:é"), "a_b_c_é".replace('é', "_"));
         assert_eq!(sanitize_store_id(""), "");
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn paths() {
         let h = hash_bytes(b"abc");
         assert_eq!(

@@ -329,7 +329,9 @@ mod tests {
     use crate::runtime::RuntimeExt;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn sleeps_complete_in_virtual_time_order() {
         let rt = SimRuntime::new(1, 1_000);
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -346,7 +348,9 @@ mod tests {
         assert_eq!(rt.live_tasks(), 0);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn run_until_returns_the_value_and_reports_deadlock() {
         let rt = SimRuntime::new(1, 0);
         let rt2 = rt.clone();
@@ -373,7 +377,9 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn advance_fires_only_due_timers() {
         let rt = SimRuntime::new(1, 0);
         let count = Arc::new(AtomicUsize::new(0));
@@ -393,7 +399,9 @@ mod tests {
         assert_eq!(rt.now(), 40);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn same_seed_same_randomness() {
         let a = SimRuntime::new(42, 0);
         let b = SimRuntime::new(42, 0);

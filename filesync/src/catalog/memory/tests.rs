@@ -40,7 +40,9 @@ fn state(id: &str) -> LocalFileStateRow {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn automatic_mode_shares_synced_rows_but_not_client_tables() {
     let log = SyncedLog::new();
     let (a, b) = (log.client(), log.client());
@@ -56,7 +58,9 @@ fn automatic_mode_shares_synced_rows_but_not_client_tables() {
     assert!(block_on(b.local_states()).unwrap().is_empty());
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn materializers_follow_the_package() {
     let cat = MemoryCatalog::new();
     block_on(cat.commit(vec![created("f1", H1)])).unwrap();
@@ -86,7 +90,9 @@ fn materializers_follow_the_package() {
     assert_eq!(files[0].deleted_at, Some(9));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_duplicate_create_is_refused_and_changes_nothing() {
     let cat = MemoryCatalog::new();
     block_on(cat.commit(vec![created("f1", H1)])).unwrap();
@@ -102,7 +108,9 @@ fn a_duplicate_create_is_refused_and_changes_nothing() {
     assert_eq!(block_on(cat.file("f1")).unwrap().unwrap().content_hash, H1);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn manual_mode_delivers_late_and_rebases_pending_events() {
     let log = SyncedLog::manual();
     let (a, b) = (log.client(), log.client());
@@ -134,7 +142,9 @@ fn manual_mode_delivers_late_and_rebases_pending_events() {
     assert_eq!(log.files().get("f1"), Some(&ra));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn pull_some_delivers_a_prefix() {
     let log = SyncedLog::manual();
     let (a, b) = (log.client(), log.client());
@@ -146,7 +156,9 @@ fn pull_some_delivers_a_prefix() {
     assert_eq!(block_on(b.files()).unwrap().len(), 2);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn changes_coalesce_and_fire_for_remote_events() {
     let log = SyncedLog::new();
     let (a, b) = (log.client(), log.client());

@@ -23,7 +23,9 @@ fn stream_of(chunks: Vec<Vec<u8>>) -> ByteStream {
     Box::pin(stream::iter(chunks.into_iter().map(|c| Ok(Bytes::from(c)))))
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn known_vectors() {
     assert_eq!(hash_bytes(b"").to_hex(), EMPTY);
     assert_eq!(hash_bytes(b"abc").to_hex(), ABC);
@@ -40,7 +42,9 @@ fn known_vectors() {
     assert_eq!(abc.to_string(), ABC);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn uneven_chunks_equal_whole_buffer() {
     let data = prng(1024 * 1024 + 3);
     let whole = hash_bytes(&data);
@@ -63,7 +67,9 @@ fn uneven_chunks_equal_whole_buffer() {
     assert_eq!(block_on(hash_stream(stream_of(chunks))).unwrap(), whole);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn stream_error_is_returned() {
     let s: ByteStream = Box::pin(stream::iter(vec![
         Ok(Bytes::from_static(b"x")),
@@ -76,7 +82,9 @@ fn stream_error_is_returned() {
     assert!(block_on(hash_stream(s)).is_err());
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn hash_file_on_memory_fs() {
     let fs = MemoryFs::new();
     let data = prng(300_001);
@@ -87,7 +95,9 @@ fn hash_file_on_memory_fs() {
     assert!(block_on(hash_file(&fs, &missing)).is_err());
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn hex_parsing_and_serde() {
     let h = ContentHash::parse(ABC).unwrap();
     assert_eq!(h, ABC.parse().unwrap());

@@ -14,7 +14,9 @@ fn row(id: &str, up: TransferStatus, down: TransferStatus, err: &str) -> LocalFi
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_batch_keeps_the_last_change_per_row_and_commits_once() {
     use TransferStatus::*;
     let cat = MemoryCatalog::new();
@@ -41,7 +43,9 @@ fn a_batch_keeps_the_last_change_per_row_and_commits_once() {
     assert!(block_on(cat.transfer_states()).unwrap().is_empty());
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn large_batches_are_split() {
     use TransferStatus::*;
     let cat = MemoryCatalog::new();
@@ -53,7 +57,9 @@ fn large_batches_are_split() {
     assert_eq!(block_on(cat.local_states()).unwrap().len(), MAX_BATCH * 2 + 5);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn status_matches_the_package_aggregate() {
     use TransferStatus::*;
     let rows = [

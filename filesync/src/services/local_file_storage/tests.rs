@@ -59,7 +59,9 @@ async fn read_all(storage: &LocalFileStorage, hash: &ContentHash) -> Vec<u8> {
     out
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn path_follows_the_layout() {
     let (_fs, storage) = setup("my store");
     let h = hash_bytes(b"abc");
@@ -73,7 +75,9 @@ fn path_follows_the_layout() {
     );
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn round_trip_with_hash_and_size() {
     block_on(async {
         let (fs, storage) = setup("s1");
@@ -94,7 +98,9 @@ fn round_trip_with_hash_and_size() {
     });
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn expected_hash_matches() {
     block_on(async {
         let (_fs, storage) = setup("s");
@@ -107,7 +113,9 @@ fn expected_hash_matches() {
     });
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn expected_hash_mismatch_leaves_nothing() {
     block_on(async {
         let (fs, storage) = setup("s");
@@ -131,7 +139,9 @@ fn expected_hash_mismatch_leaves_nothing() {
     });
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn stream_error_leaves_nothing() {
     block_on(async {
         let (fs, storage) = setup("s");
@@ -148,7 +158,9 @@ fn stream_error_leaves_nothing() {
     });
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn dedupe() {
     block_on(async {
         let (fs, storage) = setup("s");
@@ -166,7 +178,9 @@ fn dedupe() {
     });
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn empty_content() {
     block_on(async {
         let (_fs, storage) = setup("s");
@@ -177,7 +191,9 @@ fn empty_content() {
     });
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn mime_round_trip() {
     block_on(async {
         let (fs, storage) = setup("s");
@@ -218,7 +234,9 @@ fn mime_round_trip() {
     });
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn list_ignores_junk_names() {
     block_on(async {
         let (fs, storage) = setup("s");
@@ -255,7 +273,9 @@ fn list_ignores_junk_names() {
     });
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn list_of_a_new_store_is_empty() {
     block_on(async {
         let (_fs, storage) = setup("never-written");
@@ -263,7 +283,9 @@ fn list_of_a_new_store_is_empty() {
     });
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn remove_blob_and_sidecar() {
     block_on(async {
         let (fs, storage) = setup("s");
@@ -290,7 +312,9 @@ fn remove_blob_and_sidecar() {
     });
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn verify_detects_corruption() {
     block_on(async {
         let (fs, storage) = setup("s");
@@ -315,7 +339,9 @@ fn verify_detects_corruption() {
     });
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn three_mib_in_uneven_chunks() {
     block_on(async {
         let (fs, storage) = setup("big");
@@ -353,7 +379,9 @@ fn three_mib_in_uneven_chunks() {
     });
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn hostile_store_ids_are_sanitized() {
     let fs: Arc<dyn FileSystem> = Arc::new(MemoryFs::new());
     let h = hash_bytes(b"x");
@@ -380,7 +408,9 @@ fn hostile_store_ids_are_sanitized() {
     );
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn hostile_store_stays_inside_its_directory() {
     block_on(async {
         let (fs, storage) = setup("../outside");
@@ -398,7 +428,9 @@ fn hostile_store_stays_inside_its_directory() {
     });
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn stores_are_separate() {
     block_on(async {
         let fs: Arc<dyn FileSystem> = Arc::new(MemoryFs::new());
@@ -413,7 +445,9 @@ fn stores_are_separate() {
     });
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn stale_temp_files_are_removed() {
     block_on(async {
         let (fs, storage) = setup("s");

@@ -102,7 +102,9 @@ fn no_jitter() -> ExecutorConfig {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn concurrency_is_limited_per_direction() {
     let (rt, worker, exec, _) = setup(ExecutorConfig::default());
     for i in 0..6 {
@@ -118,7 +120,9 @@ fn concurrency_is_limited_per_direction() {
     assert!(exec.counts().is_idle());
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn duplicates_are_ignored_and_priority_jumps_the_queue() {
     let config = ExecutorConfig {
         max_concurrent_downloads: 1,
@@ -137,7 +141,9 @@ fn duplicates_are_ignored_and_priority_jumps_the_queue() {
     assert_eq!(order, ["a", "d", "b", "c"]);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn retries_back_off_exponentially_then_exhaust() {
     let config = ExecutorConfig {
         max_retries: 3,
@@ -161,7 +167,9 @@ fn retries_back_off_exponentially_then_exhaust() {
     assert!(exec.counts().is_idle());
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn backoff_is_capped_and_jitter_is_bounded() {
     let config = ExecutorConfig::default();
     assert_eq!(config.backoff(1), Duration::from_secs(1));
@@ -186,7 +194,9 @@ fn backoff_is_capped_and_jitter_is_bounded() {
     assert_eq!(worker.log().len(), 2);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn fail_is_final_and_requeue_costs_no_retry() {
     let config = ExecutorConfig {
         max_retries: 1,
@@ -214,7 +224,9 @@ fn fail_is_final_and_requeue_costs_no_retry() {
     assert_eq!(worker.log().iter().filter(|l| l.1 == "bad").count(), 1);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn pause_holds_the_queue_and_resume_continues_without_loss() {
     let (rt, worker, exec, _) = setup(ExecutorConfig::default());
     exec.pause();
@@ -236,7 +248,9 @@ fn pause_holds_the_queue_and_resume_continues_without_loss() {
     assert_eq!(worker.log().len(), 5);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn cancel_drops_queued_waiting_and_running_jobs() {
     let config = ExecutorConfig {
         max_concurrent_uploads: 1,
@@ -268,7 +282,9 @@ fn cancel_drops_queued_waiting_and_running_jobs() {
     assert!(exec.counts().is_idle());
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn prioritizing_a_waiting_job_runs_it_now() {
     let (rt, worker, exec, _) = setup(no_jitter());
     worker.script("f", vec![Outcome::Retry("x".into()), Outcome::Done]);
@@ -284,7 +300,9 @@ fn prioritizing_a_waiting_job_runs_it_now() {
     assert_eq!(worker.log().len(), 2);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn stop_cancels_everything() {
     let (rt, worker, exec, _) = setup(ExecutorConfig::default());
     for i in 0..4 {
@@ -298,7 +316,9 @@ fn stop_cancels_everything() {
     assert!(exec.counts().is_idle());
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_job_enqueued_while_its_cancelled_run_finishes_runs_again() {
     let (rt, worker, exec, _) = setup(ExecutorConfig::default());
     exec.enqueue(Direction::Upload, "f");

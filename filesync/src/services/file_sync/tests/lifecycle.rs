@@ -2,7 +2,9 @@
 
 use super::*;
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_missing_remote_object_is_uploaded_again_by_a_client_holding_the_bytes() {
     let w = World::new(20);
     let a = w.client(options());
@@ -17,7 +19,9 @@ fn a_missing_remote_object_is_uploaded_again_by_a_client_holding_the_bytes() {
     assert_eq!(a.row(&w, &saved.file_id).unwrap().remote_key, key_of(b"precious"));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn restart_recovers_transfers_left_in_progress() {
     let w = World::new(21);
     let catalog = w.log.client();
@@ -42,7 +46,9 @@ fn restart_recovers_transfers_left_in_progress() {
     assert_eq!(a2.state(&w, &saved.file_id).unwrap().upload_status, TransferStatus::Done);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_restart_reconcile_does_not_rehash_verified_files() {
     let w = World::new(22);
     let catalog = w.log.client();
@@ -83,7 +89,9 @@ fn a_restart_reconcile_does_not_rehash_verified_files() {
     assert_eq!(a3.read(&w, &saved.file_id).unwrap(), &b"verified once"[..]);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn an_evicted_file_is_downloaded_again() {
     let w = World::new(23);
     let a = w.client(options());
@@ -105,7 +113,9 @@ fn an_evicted_file_is_downloaded_again() {
     assert_eq!(b.read(&w, &saved.file_id).unwrap(), &b"evict me"[..]);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn pending_remote_deletes_survive_a_restart() {
     let w = World::new(24);
     let catalog = w.log.client();
@@ -135,7 +145,9 @@ fn pending_remote_deletes_survive_a_restart() {
     assert!(w.run(async move { e.pending_remote_deletes().await.unwrap() }).is_empty());
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_delete_is_skipped_when_the_content_is_referenced_again_before_it_runs() {
     let w = World::new(25);
     let a = w.client(options());
@@ -154,7 +166,9 @@ fn a_delete_is_skipped_when_the_content_is_referenced_again_before_it_runs() {
     assert_eq!(a.read(&w, &again.file_id).unwrap(), &b"comes back"[..]);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn orphan_blobs_are_swept() {
     let w = World::new(26);
     let a = w.client(options());
@@ -172,7 +186,9 @@ fn orphan_blobs_are_swept() {
     assert!(a.has_blob(&w, &kept.content_hash));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn recent_orphans_are_left_for_other_writers() {
     let w = World::new(27);
     let mut o = options();
@@ -190,7 +206,9 @@ fn recent_orphans_are_left_for_other_writers() {
     assert!(a.has_blob(&w, &orphan.hash.to_hex()));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn the_cache_limit_evicts_safe_copies_and_resolve_brings_them_back() {
     let w = World::new(28);
     let a = w.client(options());

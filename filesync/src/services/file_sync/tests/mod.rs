@@ -154,7 +154,9 @@ pub(super) fn key_of(data: &[u8]) -> String {
     format!("store_1/{}", hash_bytes(data))
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn save_writes_locally_records_and_uploads() {
     let w = World::new(1);
     let a = w.client(options());
@@ -185,7 +187,9 @@ fn save_writes_locally_records_and_uploads() {
     assert!(!status.has_pending && status.errors.is_empty());
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn another_client_downloads_verified_bytes() {
     let w = World::new(2);
     let a = w.client(options());
@@ -204,7 +208,9 @@ fn another_client_downloads_verified_bytes() {
     assert!(matches!(resolved, Some(Resolved::Local { .. })));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn metadata_carries_name_mime_and_size() {
     let w = World::new(3);
     let a = w.client(options());
@@ -237,7 +243,9 @@ fn metadata_carries_name_mime_and_size() {
     assert_eq!(a.row(&w, &plain.file_id).unwrap().metadata_json, None);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn bad_input_is_refused_and_changes_nothing() {
     let w = World::new(4);
     let mut o = options();
@@ -293,7 +301,9 @@ fn bad_input_is_refused_and_changes_nothing() {
     assert!(listed.is_empty(), "{listed:?}");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn update_with_the_same_content_is_a_no_op() {
     let w = World::new(5);
     let a = w.client(options());
@@ -309,7 +319,9 @@ fn update_with_the_same_content_is_a_no_op() {
     assert_eq!(w.log.len(), before);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn update_uploads_new_content_and_deletes_the_old_after_the_grace_period() {
     let w = World::new(6);
     let a = w.client(options());
@@ -335,7 +347,9 @@ fn update_uploads_new_content_and_deletes_the_old_after_the_grace_period() {
     assert!(!a.has_blob(&w, &old) && !b.has_blob(&w, &old));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn delete_removes_local_copies_everywhere_and_the_remote_after_the_grace_period() {
     let w = World::new(7);
     let a = w.client(options());
@@ -360,7 +374,9 @@ fn delete_removes_local_copies_everywhere_and_the_remote_after_the_grace_period(
     ));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn identical_content_in_two_rows_survives_deleting_one() {
     let w = World::new(8);
     let a = w.client(options());
@@ -383,7 +399,8 @@ fn identical_content_in_two_rows_survives_deleting_one() {
 /// calls a local-only remote.
 struct CountingLocalOnly(MemoryRemote);
 
-#[async_trait::async_trait]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 impl crate::services::remote_storage::RemoteStorage for CountingLocalOnly {
     fn is_local_only(&self) -> bool {
         true
@@ -412,7 +429,9 @@ impl crate::services::remote_storage::RemoteStorage for CountingLocalOnly {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn local_only_mode_makes_no_remote_calls() {
     let w = World::new(9);
     let remote = MemoryRemote::new(Arc::new(w.rt.clone()));
@@ -440,7 +459,9 @@ fn local_only_mode_makes_no_remote_calls() {
     assert!(w.run(async move { e.pending_remote_deletes().await.unwrap() }).is_empty());
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn offline_saves_wait_and_upload_when_the_remote_returns() {
     let w = World::new(10);
     w.remote.set_offline(true);
@@ -460,7 +481,9 @@ fn offline_saves_wait_and_upload_when_the_remote_returns() {
     assert!(ev.contains(&FileSyncEvent::Offline) && ev.contains(&FileSyncEvent::Online));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn going_offline_mid_queue_loses_nothing() {
     let w = World::new(11);
     let a = w.client(options());

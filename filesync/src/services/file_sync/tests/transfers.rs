@@ -2,7 +2,9 @@
 
 use super::*;
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn corrupt_downloads_are_never_kept_and_are_retried() {
     let w = World::new(30);
     let a = w.client(options());
@@ -21,7 +23,9 @@ fn corrupt_downloads_are_never_kept_and_are_retried() {
     assert_eq!(errors, 2);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_cut_download_resumes_from_where_it_stopped() {
     let w = World::new(31);
     let a = w.client(options());
@@ -46,7 +50,9 @@ fn a_cut_download_resumes_from_where_it_stopped() {
     assert!(progress.iter().any(|d| *d > 200_000 && *d <= 200_000 + 65_536));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_cut_upload_resumes_with_its_token() {
     let w = World::new(32);
     let a = w.client(options());
@@ -73,7 +79,9 @@ fn a_cut_upload_resumes_with_its_token() {
     assert_eq!(t.upload_resume, None);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn server_errors_are_retried_and_exhaustion_is_reported_then_retry_errors_recovers() {
     let w = World::new(33);
     let mut o = options();
@@ -94,13 +102,15 @@ fn server_errors_are_retried_and_exhaustion_is_reported_then_retry_errors_recove
     assert_eq!(status.error_count(), 1);
     let e = a.engine.clone();
     let retried = w.run(async move { e.retry_errors().await.unwrap() });
-    assert_eq!(retried, [saved.file_id.clone()]);
+    assert_eq!(retried, std::slice::from_ref(&saved.file_id));
     w.settle(&[&a], Duration::from_secs(60));
     assert_eq!(a.row(&w, &saved.file_id).unwrap().remote_key, key_of(b"stubborn"));
     assert_eq!(a.state(&w, &saved.file_id).unwrap().upload_status, TransferStatus::Done);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn on_demand_downloads_only_what_is_resolved() {
     let w = World::new(34);
     let a = w.client(options());
@@ -123,7 +133,9 @@ fn on_demand_downloads_only_what_is_resolved() {
     assert!(matches!(b.read(&w, &two.file_id), Err(FileSyncError::NotLocal(_))));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn resolve_prioritizes_a_queued_download() {
     let w = World::new(35);
     let a = w.client(options());
