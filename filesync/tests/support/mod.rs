@@ -1,0 +1,204 @@
+//! The real `filesync-server`, run in this process on 127.0.0.1 over a temporary data directory,
+//! on a tokio runtime of its own (a thread), so that a test can kill it abruptly mid-transfer (the
+//! runtime is shut down: every connection is dropped at once, as when the process dies) and start
+//! it again on the same port over the same data directory.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use filesync_server::{
+    router, serve, DiskStore, DiskStoreOptions, ServerConfig, TokenGrant, TokenTable, UrlSigner,
+    MIN_PART_BYTES,
+};
+
+/// The token every key may be touched with.
+pub const TOKEN: &str = "e2e-token";
+const SECRET: &[u8] = b"end-to-end tests, a secret of 16+ bytes";
+/// The largest upload the test server accepts.
+pub const MAX_UPLOAD: u64 = 256 * 1024 * 1024;
+
+struct Running {
+    kill: tokio::sync::oneshot::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+/// A server on a fixed 127.0.0.1 port over one data directory; it can be killed and started again.
+/// Dropping it kills it.
+pub struct Server {
+    pub addr: SocketAddr,
+    dir: tempfile::TempDir,
+    running: Mutex<Option<Running>>,
+}
+
+impl Server {
+    /// Starts a server on 127.0.0.1 with a port of the system's choosing, over a new data
+    /// directory; resumable uploads use the smallest part size (5 MiB).
+    pub fn start() -> Server {
+        let dir = tempfile::tempdir().expect("a temporary data directory");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("the bound address");
+        let server = Server {
+            addr,
+            dir,
+            running: Mutex::new(None),
+        };
+        server.launch(listener);
+        server
+    }
+
+    /// The signer's base URL.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/api", self.addr)
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Where the server keeps the blob of `key`.
+    pub fn blob_path(&self, key: &str) -> PathBuf {
+        self.dir.path().join("blobs").join(key)
+    }
+
+    /// Resumable uploads staged on the server and not completed or aborted.
+    pub fn staged_uploads(&self) -> usize {
+        std::fs::read_dir(self.dir.path().join("uploads"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    /// Kills the server: stops accepting, drops every connection mid-request, waits (at most
+    /// 10 s) for its blocking disk work, and returns once it is gone. Blocking; may be called from
+    /// a synchronous callback. Does nothing when it is not running.
+    pub fn kill(&self) {
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(running) = running {
+            let _ = running.kill.send(());
+            running
+                .thread
+                .join()
+                .expect("the server thread ends cleanly");
+        }
+    }
+
+    /// Starts the server again on the same port over the same data directory (retrying the bind
+    /// for up to 5 s). Blocking.
+    pub fn restart(&self) {
+        assert!(!self.is_running(), "restart() of a running server");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let listener = loop {
+            match std::net::TcpListener::bind(self.addr) {
+                Ok(l) => break l,
+                Err(err) if Instant::now() < deadline => {
+                    eprintln!("rebinding {}: {err}; retrying", self.addr);
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(err) => panic!("cannot bind {} again: {err}", self.addr),
+            }
+        };
+        self.launch(listener);
+    }
+
+    fn launch(&self, listener: std::net::TcpListener) {
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let data_dir = self.dir.path().to_owned();
+        let (kill_tx, kill_rx) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
+        let thread = std::thread::Builder::new()
+            .name(format!("filesync-server-{}", self.addr.port()))
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("the server's runtime");
+                rt.block_on(async move {
+                    let signer = UrlSigner::new(SECRET).expect("a signing secret");
+                    let mut options = DiskStoreOptions::new(&data_dir, signer);
+                    options.max_upload_bytes = MAX_UPLOAD;
+                    options.part_size = MIN_PART_BYTES;
+                    let store = match DiskStore::open(options).await {
+                        Ok(store) => store,
+                        Err(err) => {
+                            let _ = ready_tx.send(Err(format!("DiskStore::open: {err}")));
+                            return;
+                        }
+                    };
+                    let tokens = TokenTable::new([TokenGrant {
+                        token: TOKEN.into(),
+                        prefixes: vec![],
+                    }])
+                    .expect("a token table");
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(err) => {
+                            let _ = ready_tx.send(Err(format!("listener: {err}")));
+                            return;
+                        }
+                    };
+                    let app = router(ServerConfig::new(tokens), store);
+                    let _ = ready_tx.send(Ok(()));
+                    tokio::select! {
+                        served = serve(listener, app, std::future::pending()) => {
+                            if let Err(err) = served {
+                                eprintln!("the server stopped with an error: {err}");
+                            }
+                        }
+                        _ = kill_rx => {}
+                    }
+                });
+                // Dropping the runtime's tasks closes every connection at once (the listener and
+                // the connection tasks live on it); blocking disk work may finish first.
+                rt.shutdown_timeout(Duration::from_secs(10));
+            })
+            .expect("a server thread");
+        match ready_rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => panic!("the server did not start: {err}"),
+            Err(err) => panic!("the server did not start within 30 s: {err}"),
+        }
+        *self.running.lock().unwrap_or_else(|p| p.into_inner()) = Some(Running {
+            kill: kill_tx,
+            thread,
+        });
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Deterministic pseudo-random bytes (xorshift64, eight bytes per step).
+pub fn data(len: usize, seed: u64) -> bytes::Bytes {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out.into()
+}
