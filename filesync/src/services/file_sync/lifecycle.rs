@@ -233,7 +233,9 @@ pub(super) async fn remove_local_copy(
     }
     inner.storage.remove(hash).await?;
     inner.storage.remove_partial(hash).await?;
-    inner.state().verified.remove(hash);
+    let mut st = inner.state();
+    st.verified.remove(hash);
+    st.index.remove(hash);
     Ok(())
 }
 
@@ -286,7 +288,7 @@ pub(super) async fn enforce_cache_limit(
     limit: u64,
     snapshot: &HashMap<String, FileRow>,
 ) -> FileSyncResult<()> {
-    let listing: HashMap<ContentHash, u64> = inner.storage.list().await?.into_iter().collect();
+    let listing: HashMap<ContentHash, u64> = inner.state().index.clone();
     let mut total: u64 = listing.values().sum();
     if total <= limit {
         return Ok(());
@@ -324,7 +326,10 @@ pub(super) async fn enforce_cache_limit(
         }
         if evicted.insert(hash) {
             inner.storage.remove(&hash).await?;
-            inner.state().verified.remove(&hash);
+            let mut st = inner.state();
+            st.verified.remove(&hash);
+            st.index.remove(&hash);
+            drop(st);
             total = total.saturating_sub(size);
         }
         if let Some(s) = states.get(&file.id) {

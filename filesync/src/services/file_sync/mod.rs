@@ -65,6 +65,11 @@ pub struct FileSyncOptions {
     pub auto_prioritize_on_resolve: bool,
     /// Remove local blobs that no live row references (default true).
     pub orphan_sweep: bool,
+    /// How often a reconcile re-reads the local store's listing (default 5 min). In between, the
+    /// engine trusts its own index of the blobs it wrote and removed, so a reconcile costs no file
+    /// system calls per file; files that vanish behind its back (OPFS eviction) are noticed on
+    /// read/resolve, by `sync_now`, or at the next rescan.
+    pub rescan_interval: Duration,
     /// The orphan sweep leaves blobs written less than this long ago (wall clock) alone: another
     /// tab or process may be about to record them (default 60 s).
     pub orphan_min_age: Duration,
@@ -84,6 +89,7 @@ impl FileSyncOptions {
             auto_prioritize_on_resolve: true,
             orphan_sweep: true,
             orphan_min_age: Duration::from_secs(60),
+            rescan_interval: Duration::from_secs(300),
         }
     }
 }
@@ -242,6 +248,13 @@ struct EngineState {
     verified: HashMap<ContentHash, u64>,
     /// Files the app asked for (on-demand policy, priority).
     requested: HashSet<String>,
+    /// The local blobs (hash → size) as of the last listing, kept up to date by the engine's own
+    /// writes and removals.
+    index: HashMap<ContentHash, u64>,
+    /// When the index was last read from the store (runtime ms); `None`: never.
+    index_scanned_at: Option<i64>,
+    /// The next reconcile re-reads the listing.
+    force_rescan: bool,
     /// Saves and updates in progress (between the first byte written and the commit).
     saving: usize,
     /// Hashes being saved right now (not yet recorded; the orphan sweep must not take them).
@@ -508,6 +521,8 @@ impl FileSync {
         if !row.remote_key.is_empty() && !inner.local_only() {
             lifecycle::schedule_remote_delete(inner, &row.remote_key).await;
         }
+        // The old content may be an orphan now: the next reconcile re-reads the store and sweeps.
+        inner.state().force_rescan = true;
         reconcile::request(inner);
         Ok(SavedFile {
             file_id: file_id.to_owned(),
@@ -648,8 +663,9 @@ impl FileSync {
         Ok(ids)
     }
 
-    /// Reconciles now (and returns when done).
+    /// Reconciles now, re-reading the local store's listing (and returns when done).
     pub async fn sync_now(&self) -> FileSyncResult<()> {
+        self.inner.state().force_rescan = true;
         reconcile::reconcile(&self.inner).await
     }
 
@@ -733,7 +749,11 @@ impl FileSync {
             }
             Err(e) => return Err(e.into()),
         };
-        inner.state().verified.insert(stored.hash, stored.size);
+        {
+            let mut st = inner.state();
+            st.verified.insert(stored.hash, stored.size);
+            st.index.insert(stored.hash, stored.size);
+        }
         Ok(stored)
     }
 }

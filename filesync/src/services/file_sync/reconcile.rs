@@ -77,6 +77,12 @@ pub(super) async fn is_verified_local(
     hash: &ContentHash,
 ) -> FileSyncResult<bool> {
     let Some(size) = inner.storage.exists(hash).await? else {
+        // Gone behind the engine's back (eviction): forget it and look at the store again.
+        let mut st = inner.state();
+        if st.index.remove(hash).is_some() {
+            st.force_rescan = true;
+        }
+        st.verified.remove(hash);
         return Ok(false);
     };
     if inner.state().verified.get(hash) == Some(&size) {
@@ -85,16 +91,14 @@ pub(super) async fn is_verified_local(
     let hex = hash.to_hex();
     let trusted = inner
         .catalog
-        .local_states()
+        .local_state(file_id)
         .await?
-        .iter()
-        .any(|s| s.file_id == file_id && s.local_hash == hex);
+        .is_some_and(|s| s.local_hash == hex);
     let recorded = inner
         .catalog
-        .transfer_states()
+        .transfer_state(file_id)
         .await?
-        .iter()
-        .any(|t| t.file_id == file_id && t.content_hash == hex && t.local_size == Some(size));
+        .is_some_and(|t| t.content_hash == hex && t.local_size == Some(size));
     Ok(trusted && recorded)
 }
 
@@ -122,7 +126,27 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
         .into_iter()
         .map(|t| (t.file_id.clone(), t))
         .collect();
-    let listing: HashMap<ContentHash, u64> = inner.storage.list().await?.into_iter().collect();
+    // The listing: read from the store at start-up, on request and every `rescan_interval`;
+    // otherwise the engine's own index.
+    let now = inner.now();
+    let rescan = {
+        let st = inner.state();
+        startup
+            || st.force_rescan
+            || st.index_scanned_at.is_none_or(|at| {
+                now - at >= i64::try_from(inner.options.rescan_interval.as_millis()).unwrap_or(i64::MAX)
+            })
+    };
+    let listing: HashMap<ContentHash, u64> = if rescan {
+        let listing: HashMap<ContentHash, u64> = inner.storage.list().await?.into_iter().collect();
+        let mut st = inner.state();
+        st.index = listing.clone();
+        st.index_scanned_at = Some(now);
+        st.force_rescan = false;
+        listing
+    } else {
+        inner.state().index.clone()
+    };
 
     // Live references per content hash.
     let mut live_refs: HashMap<&str, usize> = HashMap::new();
@@ -189,6 +213,11 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
             online: online && !local_only,
             startup: startup || stuck,
         };
+        // This client held other content for the row (it changed elsewhere): once the new content
+        // is here the old may be an orphan, so the next pass re-reads the store and sweeps.
+        if state.is_some_and(|s| !s.local_hash.is_empty() && s.local_hash != hash_text) {
+            inner.state().force_rescan = true;
+        }
         let mut decision = decide(&input);
         if decision.actions.first() == Some(&Action::HashLocal) {
             let (Some(h), LocalBytes::Present { size, .. }) = (hash, input.local) else {
@@ -270,7 +299,7 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
             }
         }
     }
-    if inner.options.orphan_sweep {
+    if inner.options.orphan_sweep && rescan {
         lifecycle::sweep_orphans(inner, &files, &listing).await?;
     }
     if let Some(limit) = inner.options.cache_limit {

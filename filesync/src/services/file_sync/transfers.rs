@@ -414,6 +414,7 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &CancelToken) -> Ou
     {
         let mut st = inner.state();
         st.verified.insert(hash, size);
+        st.index.insert(hash, size);
         st.requested.remove(file_id);
     }
     let transfer = TransferStateRow {
