@@ -663,6 +663,12 @@ impl FileSync {
         Ok(ids)
     }
 
+    /// Reconciles now with the engine's index of local blobs (no listing of the store), and returns
+    /// when done. This is the pass every catalog change triggers.
+    pub async fn reconcile(&self) -> FileSyncResult<()> {
+        reconcile::reconcile(&self.inner).await
+    }
+
     /// Reconciles now, re-reading the local store's listing (and returns when done).
     pub async fn sync_now(&self) -> FileSyncResult<()> {
         self.inner.state().force_rescan = true;
