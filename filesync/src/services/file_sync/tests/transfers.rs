@@ -164,3 +164,54 @@ fn resolve_prioritizes_a_queued_download() {
     let pos = order.iter().position(|id| *id == last).unwrap();
     assert!(pos <= 2, "resolved file finished at position {pos}: {order:?}");
 }
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_full_disk_refuses_saves_cleanly_and_keeps_no_partial_download() {
+    let w = World::new(36);
+    let a = w.client(options());
+    let big: &'static [u8] = Box::leak(vec![9u8; 200_000].into_boxed_slice());
+    let saved = a.save(&w, big);
+    w.settle(&[&a], Duration::from_secs(30));
+    // B's storage holds 100,000 bytes: the download cannot fit.
+    let mut o = options();
+    o.executor.max_retries = 1;
+    let b = w.client_on(
+        o,
+        w.log.client(),
+        Arc::new(MemoryFs::with_quota(100_000)),
+        Arc::new(w.remote.clone()),
+    );
+    w.settle(&[&a, &b], Duration::from_secs(60));
+    assert!(matches!(b.read(&w, &saved.file_id), Err(FileSyncError::NotLocal(_))));
+    let st = b.state(&w, &saved.file_id).unwrap();
+    assert_eq!(st.download_status, TransferStatus::Error);
+    assert!(!st.last_sync_error.is_empty());
+    assert!(!b.has_blob(&w, &saved.content_hash));
+    // A save that does not fit fails with a storage error and records nothing.
+    let before = w.log.len();
+    let e = b.engine.clone();
+    let err = w
+        .run(async move { e.save(Content::from(big), SaveOptions::default()).await })
+        .unwrap_err();
+    assert!(matches!(&err, FileSyncError::Storage(e) if e.kind() == fs_core::ErrorKind::StorageFull), "{err}");
+    assert_eq!(w.log.len(), before);
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_store_id_that_cannot_form_a_path_is_refused() {
+    let w = World::new(37);
+    let err = FileSync::new(
+        FileSyncDeps {
+            runtime: Arc::new(w.rt.clone()),
+            fs: Arc::new(MemoryFs::new()),
+            catalog: Arc::new(MemoryCatalog::new()),
+            remote: Arc::new(w.remote.clone()),
+        },
+        FileSyncOptions::new("x".repeat(300)),
+    )
+    .err()
+    .expect("refused");
+    assert!(matches!(err, FileSyncError::Storage(ref e) if e.kind() == fs_core::ErrorKind::BadArgument), "{err}");
+}
