@@ -55,7 +55,10 @@ pub trait Catalog: MaybeSend + MaybeSync {
             .find(|s| s.file_id == file_id))
     }
     /// One `fileTransferState` row of this client.
-    async fn transfer_state(&self, file_id: &str) -> Result<Option<TransferStateRow>, CatalogError> {
+    async fn transfer_state(
+        &self,
+        file_id: &str,
+    ) -> Result<Option<TransferStateRow>, CatalogError> {
         Ok(self
             .transfer_states()
             .await?

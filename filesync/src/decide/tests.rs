@@ -437,7 +437,6 @@ fn cases() -> Vec<Case> {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn table() {
     for c in cases() {
@@ -448,7 +447,6 @@ fn table() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn case_names_are_unique() {
     let cases = cases();

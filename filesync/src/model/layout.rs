@@ -35,7 +35,6 @@ mod tests {
     use crate::services::hash::hash_bytes;
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn sanitize() {
         assert_eq!(sanitize_store_id("abc-1.2_Z"), "abc-1.2_Z");
@@ -44,7 +43,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn paths() {
         let h = hash_bytes(b"abc");

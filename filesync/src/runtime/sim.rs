@@ -330,7 +330,6 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn sleeps_complete_in_virtual_time_order() {
         let rt = SimRuntime::new(1, 1_000);
@@ -349,7 +348,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn run_until_returns_the_value_and_reports_deadlock() {
         let rt = SimRuntime::new(1, 0);
@@ -378,7 +376,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn advance_fires_only_due_timers() {
         let rt = SimRuntime::new(1, 0);
@@ -400,7 +397,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn same_seed_same_randomness() {
         let a = SimRuntime::new(42, 0);

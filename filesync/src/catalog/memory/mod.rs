@@ -404,12 +404,19 @@ impl Catalog for MemoryCatalog {
         Ok(lock(&self.state).local_states.get(file_id).cloned())
     }
 
-    async fn transfer_state(&self, file_id: &str) -> Result<Option<TransferStateRow>, CatalogError> {
+    async fn transfer_state(
+        &self,
+        file_id: &str,
+    ) -> Result<Option<TransferStateRow>, CatalogError> {
         Ok(lock(&self.state).transfer_states.get(file_id).cloned())
     }
 
     async fn transfer_states(&self) -> Result<Vec<TransferStateRow>, CatalogError> {
-        Ok(lock(&self.state).transfer_states.values().cloned().collect())
+        Ok(lock(&self.state)
+            .transfer_states
+            .values()
+            .cloned()
+            .collect())
     }
 
     async fn commit(&self, events: Vec<FileEvent>) -> Result<(), CatalogError> {

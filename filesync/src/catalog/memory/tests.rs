@@ -41,7 +41,6 @@ fn state(id: &str) -> LocalFileStateRow {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn automatic_mode_shares_synced_rows_but_not_client_tables() {
     let log = SyncedLog::new();
@@ -59,7 +58,6 @@ fn automatic_mode_shares_synced_rows_but_not_client_tables() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn materializers_follow_the_package() {
     let cat = MemoryCatalog::new();
@@ -73,7 +71,10 @@ fn materializers_follow_the_package() {
     );
     assert!(row.metadata_json.is_some());
     block_on(cat.commit(vec![updated("f1", H2, "s/k", Some(None))])).unwrap();
-    assert_eq!(block_on(cat.file("f1")).unwrap().unwrap().metadata_json, None);
+    assert_eq!(
+        block_on(cat.file("f1")).unwrap().unwrap().metadata_json,
+        None
+    );
     block_on(cat.commit(vec![FileEvent::FileDeleted(FileDeleted {
         id: "f1".to_owned(),
         deleted_at: 9,
@@ -91,7 +92,6 @@ fn materializers_follow_the_package() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_duplicate_create_is_refused_and_changes_nothing() {
     let cat = MemoryCatalog::new();
@@ -102,14 +102,16 @@ fn a_duplicate_create_is_refused_and_changes_nothing() {
         created("f1", H2),
     ]))
     .unwrap_err();
-    assert!(matches!(err, CatalogError::Invalid(ref m) if m.contains("already exists")), "{err}");
+    assert!(
+        matches!(err, CatalogError::Invalid(ref m) if m.contains("already exists")),
+        "{err}"
+    );
     assert_eq!(cat.log().len(), before);
     assert!(block_on(cat.local_states()).unwrap().is_empty());
     assert_eq!(block_on(cat.file("f1")).unwrap().unwrap().content_hash, H1);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn manual_mode_delivers_late_and_rebases_pending_events() {
     let log = SyncedLog::manual();
@@ -138,12 +140,14 @@ fn manual_mode_delivers_late_and_rebases_pending_events() {
     let ra = block_on(a.file("f1")).unwrap().unwrap();
     let rb = block_on(b.file("f1")).unwrap().unwrap();
     assert_eq!(ra, rb);
-    assert_eq!((ra.content_hash.as_str(), ra.remote_key.as_str()), (H1, "s/h1"));
+    assert_eq!(
+        (ra.content_hash.as_str(), ra.remote_key.as_str()),
+        (H1, "s/h1")
+    );
     assert_eq!(log.files().get("f1"), Some(&ra));
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn pull_some_delivers_a_prefix() {
     let log = SyncedLog::manual();
@@ -157,7 +161,6 @@ fn pull_some_delivers_a_prefix() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn changes_coalesce_and_fire_for_remote_events() {
     let log = SyncedLog::new();
@@ -172,9 +175,11 @@ fn changes_coalesce_and_fire_for_remote_events() {
     let waker = futures::task::noop_waker();
     let mut cx = std::task::Context::from_waker(&waker);
     assert!(changes.poll_next_unpin(&mut cx).is_pending());
-    block_on(b.commit(vec![FileEvent::LocalFileStateRemove(LocalFileStateRemove {
-        file_id: "x".to_owned(),
-    })]))
+    block_on(b.commit(vec![FileEvent::LocalFileStateRemove(
+        LocalFileStateRemove {
+            file_id: "x".to_owned(),
+        },
+    )]))
     .unwrap();
     assert_eq!(block_on(changes.next()), Some(()));
     b.close_subscribers();

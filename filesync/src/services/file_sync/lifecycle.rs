@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use fs_core::{ErrorKind, FsResult, MakeDirOptions, ReadDirOptions, RemoveOptions, SinkOptions, VPath};
+use fs_core::{
+    ErrorKind, FsResult, MakeDirOptions, ReadDirOptions, RemoveOptions, SinkOptions, VPath,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{FileRow, TransferStatus};
@@ -68,7 +70,9 @@ impl DeleteQueue {
             due_at,
         })
         .expect("a record serializes");
-        let mut sink = fs.write_sink(&self.path(key), SinkOptions::default()).await?;
+        let mut sink = fs
+            .write_sink(&self.path(key), SinkOptions::default())
+            .await?;
         if let Err(e) = sink.write(Bytes::from(json)).await {
             let _ = sink.abort().await;
             return Err(e);
@@ -263,7 +267,12 @@ pub(super) async fn sweep_orphans(
     let now = fs_core::SystemTime::now();
     for hash in candidates {
         if !min_age.is_zero() {
-            let info = match inner.storage.fs().stat(&inner.storage.path_for(&hash)).await {
+            let info = match inner
+                .storage
+                .fs()
+                .stat(&inner.storage.path_for(&hash))
+                .await
+            {
                 Ok(info) => info,
                 Err(e) if e.kind() == ErrorKind::NotFound => continue,
                 Err(e) => return Err(e.into()),
@@ -308,9 +317,9 @@ pub(super) async fn enforce_cache_limit(
         .filter(|f| f.deleted_at.is_none() && !f.remote_key.is_empty())
         .filter(|f| !requested.contains(&f.id))
         .filter(|f| {
-            states
-                .get(&f.id)
-                .is_some_and(|s| s.local_hash == f.content_hash && s.upload_status != TransferStatus::InProgress)
+            states.get(&f.id).is_some_and(|s| {
+                s.local_hash == f.content_hash && s.upload_status != TransferStatus::InProgress
+            })
         })
         .filter_map(|f| {
             let h = ContentHash::parse(&f.content_hash).ok()?;

@@ -690,7 +690,10 @@ impl FileSync {
     /// before its time, and no reconcile is running.
     pub fn is_idle(&self) -> bool {
         let st = self.inner.state();
-        !st.reconciling && !st.reconcile_again && !st.task_pending && self.inner.executor.counts().is_idle()
+        !st.reconciling
+            && !st.reconcile_again
+            && !st.task_pending
+            && self.inner.executor.counts().is_idle()
     }
 
     /// The content-addressed local storage (for apps that serve files from it).
@@ -904,4 +907,3 @@ fn spawn_health_loop(inner: &Arc<Inner>) {
         }
     }));
 }
-

@@ -3,7 +3,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use crate::decide::{decide, Action, DecisionInput, DownloadPolicy, LocalBytes, RemoteKnowledge, StateChange};
+use crate::decide::{
+    decide, Action, DecisionInput, DownloadPolicy, LocalBytes, RemoteKnowledge, StateChange,
+};
 use crate::model::{local_path, FileRow, TransferStateRow, TransferStatus};
 use crate::services::hash::ContentHash;
 use crate::services::local_file_state::StateBatch;
@@ -134,7 +136,8 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
         startup
             || st.force_rescan
             || st.index_scanned_at.is_none_or(|at| {
-                now - at >= i64::try_from(inner.options.rescan_interval.as_millis()).unwrap_or(i64::MAX)
+                now - at
+                    >= i64::try_from(inner.options.rescan_interval.as_millis()).unwrap_or(i64::MAX)
             })
     };
     let listing: HashMap<ContentHash, u64> = if rescan {

@@ -13,7 +13,9 @@ use crate::model::{
 };
 use crate::services::hash::{ContentHash, Hasher};
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind, UploadRequest};
-use crate::services::sync_executor::{CancelToken, Direction, ExecutorEvent, Outcome, TransferWorker};
+use crate::services::sync_executor::{
+    CancelToken, Direction, ExecutorEvent, Outcome, TransferWorker,
+};
 
 use super::{reconcile, FileSyncEvent, Inner};
 
@@ -220,10 +222,7 @@ async fn upload(inner: &Arc<Inner>, file_id: &str, _cancel: &CancelToken) -> Out
         resume,
         on_resume: Arc::new(move |token| {
             if let Some(inner) = resume_engine.upgrade() {
-                inner
-                    .state()
-                    .resume_tokens
-                    .insert(resume_id.clone(), token);
+                inner.state().resume_tokens.insert(resume_id.clone(), token);
                 let engine = inner.clone();
                 let id = resume_id.clone();
                 let hash = resume_hash.clone();
@@ -442,7 +441,12 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &CancelToken) -> Ou
 
 /// The row's remote object is gone (404). The row's `remoteKey` is cleared (a standard
 /// `v1.FileUpdated`), which tells every client holding verified bytes to upload them again.
-async fn remote_missing(inner: &Arc<Inner>, file_id: &str, row: &FileRow, e: &RemoteError) -> Outcome {
+async fn remote_missing(
+    inner: &Arc<Inner>,
+    file_id: &str,
+    row: &FileRow,
+    e: &RemoteError,
+) -> Outcome {
     if let Ok(Some(fresh)) = live_file(inner, file_id).await {
         if fresh.remote_key == row.remote_key && fresh.content_hash == row.content_hash {
             let event = FileEvent::FileUpdated(FileUpdated {

@@ -24,7 +24,6 @@ fn stream_of(chunks: Vec<Vec<u8>>) -> ByteStream {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn known_vectors() {
     assert_eq!(hash_bytes(b"").to_hex(), EMPTY);
@@ -43,7 +42,6 @@ fn known_vectors() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn uneven_chunks_equal_whole_buffer() {
     let data = prng(1024 * 1024 + 3);
@@ -68,7 +66,6 @@ fn uneven_chunks_equal_whole_buffer() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn stream_error_is_returned() {
     let s: ByteStream = Box::pin(stream::iter(vec![
@@ -83,7 +80,6 @@ fn stream_error_is_returned() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn hash_file_on_memory_fs() {
     let fs = MemoryFs::new();
@@ -96,7 +92,6 @@ fn hash_file_on_memory_fs() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn hex_parsing_and_serde() {
     let h = ContentHash::parse(ABC).unwrap();

@@ -15,7 +15,6 @@ fn row(id: &str, up: TransferStatus, down: TransferStatus, err: &str) -> LocalFi
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_batch_keeps_the_last_change_per_row_and_commits_once() {
     use TransferStatus::*;
@@ -36,7 +35,10 @@ fn a_batch_keeps_the_last_change_per_row_and_commits_once() {
     let rows = block_on(cat.local_states()).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].upload_status, InProgress);
-    assert_eq!(block_on(cat.transfer_states()).unwrap()[0].local_size, Some(3));
+    assert_eq!(
+        block_on(cat.transfer_states()).unwrap()[0].local_size,
+        Some(3)
+    );
     let mut b = StateBatch::new();
     b.remove_transfer("a");
     block_on(b.commit(&cat)).unwrap();
@@ -44,7 +46,6 @@ fn a_batch_keeps_the_last_change_per_row_and_commits_once() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn large_batches_are_split() {
     use TransferStatus::*;
@@ -54,11 +55,13 @@ fn large_batches_are_split() {
         b.upsert(row(&format!("f{i:05}"), Done, Done, ""));
     }
     block_on(b.commit(&cat)).unwrap();
-    assert_eq!(block_on(cat.local_states()).unwrap().len(), MAX_BATCH * 2 + 5);
+    assert_eq!(
+        block_on(cat.local_states()).unwrap().len(),
+        MAX_BATCH * 2 + 5
+    );
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn status_matches_the_package_aggregate() {
     use TransferStatus::*;

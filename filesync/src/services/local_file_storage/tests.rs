@@ -60,7 +60,6 @@ async fn read_all(storage: &LocalFileStorage, hash: &ContentHash) -> Vec<u8> {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn path_follows_the_layout() {
     let (_fs, storage) = setup("my store");
@@ -76,7 +75,6 @@ fn path_follows_the_layout() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn round_trip_with_hash_and_size() {
     block_on(async {
@@ -99,7 +97,6 @@ fn round_trip_with_hash_and_size() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn expected_hash_matches() {
     block_on(async {
@@ -114,7 +111,6 @@ fn expected_hash_matches() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn expected_hash_mismatch_leaves_nothing() {
     block_on(async {
@@ -140,7 +136,6 @@ fn expected_hash_mismatch_leaves_nothing() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn stream_error_leaves_nothing() {
     block_on(async {
@@ -159,7 +154,6 @@ fn stream_error_leaves_nothing() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn dedupe() {
     block_on(async {
@@ -179,7 +173,6 @@ fn dedupe() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn empty_content() {
     block_on(async {
@@ -192,7 +185,6 @@ fn empty_content() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn mime_round_trip() {
     block_on(async {
@@ -235,7 +227,6 @@ fn mime_round_trip() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn list_ignores_junk_names() {
     block_on(async {
@@ -274,7 +265,6 @@ fn list_ignores_junk_names() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn list_of_a_new_store_is_empty() {
     block_on(async {
@@ -284,7 +274,6 @@ fn list_of_a_new_store_is_empty() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn remove_blob_and_sidecar() {
     block_on(async {
@@ -313,7 +302,6 @@ fn remove_blob_and_sidecar() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn verify_detects_corruption() {
     block_on(async {
@@ -340,7 +328,6 @@ fn verify_detects_corruption() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn three_mib_in_uneven_chunks() {
     block_on(async {
@@ -380,7 +367,6 @@ fn three_mib_in_uneven_chunks() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn hostile_store_ids_are_sanitized() {
     let fs: Arc<dyn FileSystem> = Arc::new(MemoryFs::new());
@@ -409,7 +395,6 @@ fn hostile_store_ids_are_sanitized() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn hostile_store_stays_inside_its_directory() {
     block_on(async {
@@ -429,7 +414,6 @@ fn hostile_store_stays_inside_its_directory() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn stores_are_separate() {
     block_on(async {
@@ -446,7 +430,6 @@ fn stores_are_separate() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn stale_temp_files_are_removed() {
     block_on(async {

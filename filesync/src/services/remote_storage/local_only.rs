@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 
-use super::{Download, RemoteError, RemoteErrorKind, RemoteResult, RemoteStorage, SignedUrl, UploadRequest};
+use super::{
+    Download, RemoteError, RemoteErrorKind, RemoteResult, RemoteStorage, SignedUrl, UploadRequest,
+};
 
 /// No remote: [`RemoteStorage::is_local_only`] is true and every call fails with
 /// [`RemoteErrorKind::LocalOnly`] (the engine never makes them).

@@ -231,7 +231,8 @@ impl RemoteStorage for MemoryRemote {
         let cut = lock(&self.state).cut_upload.take();
         (req.progress)(offset, req.size);
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| RemoteError::new(RemoteErrorKind::Local, e.to_string()))?;
+            let chunk =
+                chunk.map_err(|e| RemoteError::new(RemoteErrorKind::Local, e.to_string()))?;
             let mut chunk = &chunk[..];
             if let Some(after) = cut {
                 let room = after.saturating_sub(buf.len() as u64) as usize;
@@ -271,7 +272,8 @@ impl RemoteStorage for MemoryRemote {
         }
         let mut s = lock(&self.state);
         s.partial.remove(&req.key);
-        s.objects.insert(req.key.clone(), (bytes, req.content_type.clone()));
+        s.objects
+            .insert(req.key.clone(), (bytes, req.content_type.clone()));
         drop(s);
         (req.on_resume)(None);
         Ok(())

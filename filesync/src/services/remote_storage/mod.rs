@@ -13,11 +13,15 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use fs_core::{ByteStream, FsResult, MaybeSend, MaybeSendBoxFuture, MaybeSendBoxStream, MaybeSync};
 
+#[cfg(target_arch = "wasm32")]
+mod browser;
 #[cfg(not(target_arch = "wasm32"))]
 mod http;
 mod local_only;
 mod memory;
 
+#[cfg(target_arch = "wasm32")]
+pub use browser::{BrowserHttpRemote, BrowserHttpRemoteOptions};
 #[cfg(not(target_arch = "wasm32"))]
 pub use http::{HttpRemote, HttpRemoteOptions};
 pub use local_only::LocalOnly;
@@ -99,7 +103,8 @@ pub type RemoteResult<T> = Result<T, RemoteError>;
 
 /// Opens the upload's bytes from an offset (a resumed upload reads only what is left).
 #[cfg(not(target_arch = "wasm32"))]
-pub type OpenAt = Arc<dyn Fn(u64) -> MaybeSendBoxFuture<'static, FsResult<ByteStream>> + Send + Sync>;
+pub type OpenAt =
+    Arc<dyn Fn(u64) -> MaybeSendBoxFuture<'static, FsResult<ByteStream>> + Send + Sync>;
 /// Opens the upload's bytes from an offset (a resumed upload reads only what is left).
 #[cfg(target_arch = "wasm32")]
 pub type OpenAt = Arc<dyn Fn(u64) -> MaybeSendBoxFuture<'static, FsResult<ByteStream>>>;

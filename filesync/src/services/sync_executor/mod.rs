@@ -80,7 +80,9 @@ impl Default for ExecutorConfig {
 impl ExecutorConfig {
     /// The delay before retry number `attempt` (1-based), without jitter.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX);
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
         self.base_delay
             .checked_mul(factor)
             .unwrap_or(self.max_delay)
@@ -514,9 +516,7 @@ impl SyncExecutor {
                 None
             } else if cancelled {
                 if st.rerun.remove(&(direction, file_id.clone())) {
-                    st.lanes[direction.index()]
-                        .queue
-                        .push_back((file_id, 1));
+                    st.lanes[direction.index()].queue.push_back((file_id, 1));
                 }
                 None
             } else {

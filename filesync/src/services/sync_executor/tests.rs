@@ -81,7 +81,14 @@ impl TransferWorker for Scripted {
     }
 }
 
-fn setup(config: ExecutorConfig) -> (SimRuntime, Arc<Scripted>, SyncExecutor, Arc<Mutex<Vec<ExecutorEvent>>>) {
+fn setup(
+    config: ExecutorConfig,
+) -> (
+    SimRuntime,
+    Arc<Scripted>,
+    SyncExecutor,
+    Arc<Mutex<Vec<ExecutorEvent>>>,
+) {
     let rt = SimRuntime::new(7, 0);
     let worker = Scripted::new(&rt, Duration::from_millis(100));
     let events: Arc<Mutex<Vec<ExecutorEvent>>> = Arc::default();
@@ -103,7 +110,6 @@ fn no_jitter() -> ExecutorConfig {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn concurrency_is_limited_per_direction() {
     let (rt, worker, exec, _) = setup(ExecutorConfig::default());
@@ -121,7 +127,6 @@ fn concurrency_is_limited_per_direction() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn duplicates_are_ignored_and_priority_jumps_the_queue() {
     let config = ExecutorConfig {
@@ -142,7 +147,6 @@ fn duplicates_are_ignored_and_priority_jumps_the_queue() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn retries_back_off_exponentially_then_exhaust() {
     let config = ExecutorConfig {
@@ -168,7 +172,6 @@ fn retries_back_off_exponentially_then_exhaust() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn backoff_is_capped_and_jitter_is_bounded() {
     let config = ExecutorConfig::default();
@@ -195,7 +198,6 @@ fn backoff_is_capped_and_jitter_is_bounded() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn fail_is_final_and_requeue_costs_no_retry() {
     let config = ExecutorConfig {
@@ -206,7 +208,12 @@ fn fail_is_final_and_requeue_costs_no_retry() {
     worker.script("bad", vec![Outcome::Fail("HTTP 403".into())]);
     worker.script(
         "flaky",
-        vec![Outcome::Requeue, Outcome::Requeue, Outcome::Requeue, Outcome::Done],
+        vec![
+            Outcome::Requeue,
+            Outcome::Requeue,
+            Outcome::Requeue,
+            Outcome::Done,
+        ],
     );
     exec.enqueue(Direction::Upload, "bad");
     exec.enqueue(Direction::Upload, "flaky");
@@ -219,13 +226,16 @@ fn fail_is_final_and_requeue_costs_no_retry() {
         .collect();
     assert_eq!(flaky, [1, 1, 1, 1]);
     let events = events.lock().unwrap();
-    assert!(events.iter().any(|e| matches!(e, ExecutorEvent::Failed { file_id, .. } if file_id == "bad")));
-    assert!(events.iter().any(|e| matches!(e, ExecutorEvent::Succeeded { file_id, .. } if file_id == "flaky")));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, ExecutorEvent::Failed { file_id, .. } if file_id == "bad")));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, ExecutorEvent::Succeeded { file_id, .. } if file_id == "flaky")));
     assert_eq!(worker.log().iter().filter(|l| l.1 == "bad").count(), 1);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn pause_holds_the_queue_and_resume_continues_without_loss() {
     let (rt, worker, exec, _) = setup(ExecutorConfig::default());
@@ -249,7 +259,6 @@ fn pause_holds_the_queue_and_resume_continues_without_loss() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn cancel_drops_queued_waiting_and_running_jobs() {
     let config = ExecutorConfig {
@@ -283,7 +292,6 @@ fn cancel_drops_queued_waiting_and_running_jobs() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn prioritizing_a_waiting_job_runs_it_now() {
     let (rt, worker, exec, _) = setup(no_jitter());
@@ -301,7 +309,6 @@ fn prioritizing_a_waiting_job_runs_it_now() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn stop_cancels_everything() {
     let (rt, worker, exec, _) = setup(ExecutorConfig::default());
@@ -317,7 +324,6 @@ fn stop_cancels_everything() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_job_enqueued_while_its_cancelled_run_finishes_runs_again() {
     let (rt, worker, exec, _) = setup(ExecutorConfig::default());

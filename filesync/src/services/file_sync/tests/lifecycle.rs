@@ -3,7 +3,6 @@
 use super::*;
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_missing_remote_object_is_uploaded_again_by_a_client_holding_the_bytes() {
     let w = World::new(20);
@@ -16,17 +15,20 @@ fn a_missing_remote_object_is_uploaded_again_by_a_client_holding_the_bytes() {
     w.settle(&[&a, &b], Duration::from_secs(60));
     assert_eq!(b.read(&w, &saved.file_id).unwrap(), &b"precious"[..]);
     assert!(w.remote.get(&key_of(b"precious")).is_some());
-    assert_eq!(a.row(&w, &saved.file_id).unwrap().remote_key, key_of(b"precious"));
+    assert_eq!(
+        a.row(&w, &saved.file_id).unwrap().remote_key,
+        key_of(b"precious")
+    );
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn restart_recovers_transfers_left_in_progress() {
     let w = World::new(21);
     let catalog = w.log.client();
     let fs = Arc::new(MemoryFs::new());
-    let remote: Arc<dyn crate::services::remote_storage::RemoteStorage> = Arc::new(w.remote.clone());
+    let remote: Arc<dyn crate::services::remote_storage::RemoteStorage> =
+        Arc::new(w.remote.clone());
     w.remote.set_offline(true);
     let a = w.client_on(options(), catalog.clone(), fs.clone(), remote.clone());
     let saved = a.save(&w, b"interrupted");
@@ -37,23 +39,30 @@ fn restart_recovers_transfers_left_in_progress() {
     let mut row = a.state(&w, &saved.file_id).unwrap();
     row.upload_status = TransferStatus::InProgress;
     let c = catalog.clone();
-    w.run(async move { c.commit(vec![FileEvent::LocalFileStateUpsert(row)]).await.unwrap() });
+    w.run(async move {
+        c.commit(vec![FileEvent::LocalFileStateUpsert(row)])
+            .await
+            .unwrap()
+    });
     w.remote.set_offline(false);
     let a2 = w.client_on(options(), catalog, fs, remote);
     w.settle(&[&a2], Duration::from_secs(30));
     let row = a2.row(&w, &saved.file_id).unwrap();
     assert_eq!(row.remote_key, key_of(b"interrupted"));
-    assert_eq!(a2.state(&w, &saved.file_id).unwrap().upload_status, TransferStatus::Done);
+    assert_eq!(
+        a2.state(&w, &saved.file_id).unwrap().upload_status,
+        TransferStatus::Done
+    );
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_restart_reconcile_does_not_rehash_verified_files() {
     let w = World::new(22);
     let catalog = w.log.client();
     let fs = Arc::new(MemoryFs::new());
-    let remote: Arc<dyn crate::services::remote_storage::RemoteStorage> = Arc::new(w.remote.clone());
+    let remote: Arc<dyn crate::services::remote_storage::RemoteStorage> =
+        Arc::new(w.remote.clone());
     let a = w.client_on(options(), catalog.clone(), fs.clone(), remote.clone());
     let saved = a.save(&w, b"verified once");
     w.settle(&[&a], Duration::from_secs(30));
@@ -65,22 +74,33 @@ fn a_restart_reconcile_does_not_rehash_verified_files() {
     let path = w.run(async move { e.storage().path_for(&h) });
     let fs2 = fs.clone();
     w.run(async move {
-        fs2.write_file(&path, Bytes::from_static(b"verified twice"), fs_core::OpenOptions::write())
-            .await
-            .unwrap()
+        fs2.write_file(
+            &path,
+            Bytes::from_static(b"verified twice"),
+            fs_core::OpenOptions::write(),
+        )
+        .await
+        .unwrap()
     });
     let a2 = w.client_on(options(), catalog.clone(), fs.clone(), remote.clone());
     w.settle(&[&a2], Duration::from_secs(30));
-    assert_eq!(a2.state(&w, &saved.file_id).unwrap().local_hash, saved.content_hash);
+    assert_eq!(
+        a2.state(&w, &saved.file_id).unwrap().local_hash,
+        saved.content_hash
+    );
     // … but a size change (eviction, truncation) is noticed and the bytes downloaded again.
     let e = a2.engine.clone();
     let h = ContentHash::parse(&saved.content_hash).unwrap();
     let path = w.run(async move { e.storage().path_for(&h) });
     let fs3 = fs.clone();
     w.run(async move {
-        fs3.write_file(&path, Bytes::from_static(b"short"), fs_core::OpenOptions::write())
-            .await
-            .unwrap()
+        fs3.write_file(
+            &path,
+            Bytes::from_static(b"short"),
+            fs_core::OpenOptions::write(),
+        )
+        .await
+        .unwrap()
     });
     a2.engine.stop();
     catalog.close_subscribers();
@@ -90,7 +110,6 @@ fn a_restart_reconcile_does_not_rehash_verified_files() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn an_evicted_file_is_downloaded_again() {
     let w = World::new(23);
@@ -106,7 +125,10 @@ fn an_evicted_file_is_downloaded_again() {
         let p = e.storage().path_for(&h);
         fs.remove(&p, Default::default()).await.unwrap();
     });
-    assert!(matches!(b.read(&w, &saved.file_id), Err(FileSyncError::NotLocal(_))));
+    assert!(matches!(
+        b.read(&w, &saved.file_id),
+        Err(FileSyncError::NotLocal(_))
+    ));
     let e = b.engine.clone();
     w.run(async move { e.sync_now().await.unwrap() });
     w.settle(&[&b], Duration::from_secs(30));
@@ -114,13 +136,13 @@ fn an_evicted_file_is_downloaded_again() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn pending_remote_deletes_survive_a_restart() {
     let w = World::new(24);
     let catalog = w.log.client();
     let fs = Arc::new(MemoryFs::new());
-    let remote: Arc<dyn crate::services::remote_storage::RemoteStorage> = Arc::new(w.remote.clone());
+    let remote: Arc<dyn crate::services::remote_storage::RemoteStorage> =
+        Arc::new(w.remote.clone());
     let a = w.client_on(options(), catalog.clone(), fs.clone(), remote.clone());
     let saved = a.save(&w, b"delete after restart");
     w.settle(&[&a], Duration::from_secs(30));
@@ -142,11 +164,12 @@ fn pending_remote_deletes_survive_a_restart() {
     w.settle(&[&a2], Duration::from_secs(5));
     assert!(w.remote.get(&key_of(b"delete after restart")).is_none());
     let e = a2.engine.clone();
-    assert!(w.run(async move { e.pending_remote_deletes().await.unwrap() }).is_empty());
+    assert!(w
+        .run(async move { e.pending_remote_deletes().await.unwrap() })
+        .is_empty());
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_delete_is_skipped_when_the_content_is_referenced_again_before_it_runs() {
     let w = World::new(25);
@@ -167,7 +190,6 @@ fn a_delete_is_skipped_when_the_content_is_referenced_again_before_it_runs() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn orphan_blobs_are_swept() {
     let w = World::new(26);
@@ -187,7 +209,6 @@ fn orphan_blobs_are_swept() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn recent_orphans_are_left_for_other_writers() {
     let w = World::new(27);
@@ -207,7 +228,6 @@ fn recent_orphans_are_left_for_other_writers() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn the_cache_limit_evicts_safe_copies_and_resolve_brings_them_back() {
     let w = World::new(28);
@@ -241,5 +261,8 @@ fn the_cache_limit_evicts_safe_copies_and_resolve_brings_them_back() {
     assert!(total <= 20, "{total}");
     // The most recent one is local; the oldest was evicted.
     assert_eq!(b.read(&w, &ids[2]).unwrap(), &b"ABCDEFGHIJ"[..]);
-    assert!(matches!(b.read(&w, &ids[0]), Err(FileSyncError::NotLocal(_))));
+    assert!(matches!(
+        b.read(&w, &ids[0]),
+        Err(FileSyncError::NotLocal(_))
+    ));
 }

@@ -155,7 +155,6 @@ pub(super) fn key_of(data: &[u8]) -> String {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn save_writes_locally_records_and_uploads() {
     let w = World::new(1);
@@ -180,15 +179,28 @@ fn save_writes_locally_records_and_uploads() {
     );
     assert_eq!(st.local_hash, saved.content_hash);
     let ev = a.events();
-    assert!(ev.iter().any(|e| matches!(e, FileSyncEvent::TransferComplete { direction: Direction::Upload, .. })));
-    assert!(ev.iter().any(|e| matches!(e, FileSyncEvent::TransferProgress { direction: Direction::Upload, done: 11, total: 11, .. })));
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        FileSyncEvent::TransferComplete {
+            direction: Direction::Upload,
+            ..
+        }
+    )));
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        FileSyncEvent::TransferProgress {
+            direction: Direction::Upload,
+            done: 11,
+            total: 11,
+            ..
+        }
+    )));
     let e = a.engine.clone();
     let status = w.run(async move { e.sync_status().await.unwrap() });
     assert!(!status.has_pending && status.errors.is_empty());
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn another_client_downloads_verified_bytes() {
     let w = World::new(2);
@@ -209,7 +221,6 @@ fn another_client_downloads_verified_bytes() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn metadata_carries_name_mime_and_size() {
     let w = World::new(3);
@@ -237,14 +248,16 @@ fn metadata_carries_name_mime_and_size() {
     assert_eq!(v["name"], "cat.png");
     assert_eq!(v["custom"]["album"], "x");
     w.settle(&[&a], Duration::from_secs(30));
-    assert_eq!(w.remote.content_type(&key_of(b"png bytes")).as_deref(), Some("image/png"));
+    assert_eq!(
+        w.remote.content_type(&key_of(b"png bytes")).as_deref(),
+        Some("image/png")
+    );
     // Without metadata or name the column is null, as in the package.
     let plain = a.save(&w, b"plain");
     assert_eq!(a.row(&w, &plain.file_id).unwrap().metadata_json, None);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn bad_input_is_refused_and_changes_nothing() {
     let w = World::new(4);
@@ -253,7 +266,10 @@ fn bad_input_is_refused_and_changes_nothing() {
     let a = w.client(o);
     let e = a.engine.clone();
     let err = w
-        .run(async move { e.save(Content::from(&b"too large"[..]), SaveOptions::default()).await })
+        .run(async move {
+            e.save(Content::from(&b"too large"[..]), SaveOptions::default())
+                .await
+        })
         .unwrap_err();
     assert!(matches!(err, FileSyncError::TooLarge { limit: 4 }), "{err}");
     assert!(err.to_string().contains("max_file_size"));
@@ -261,8 +277,10 @@ fn bad_input_is_refused_and_changes_nothing() {
     let e = a.engine.clone();
     let err = w
         .run(async move {
-            let chunks: Vec<fs_core::FsResult<Bytes>> =
-                vec![Ok(Bytes::from_static(b"abc")), Ok(Bytes::from_static(b"def"))];
+            let chunks: Vec<fs_core::FsResult<Bytes>> = vec![
+                Ok(Bytes::from_static(b"abc")),
+                Ok(Bytes::from_static(b"def")),
+            ];
             e.save(
                 Content::Stream(Box::pin(futures::stream::iter(chunks))),
                 SaveOptions::default(),
@@ -287,7 +305,14 @@ fn bad_input_is_refused_and_changes_nothing() {
     assert!(matches!(err, FileSyncError::InvalidInput(_)), "{err}");
     let e = a.engine.clone();
     let err = w
-        .run(async move { e.update("no-such-id", Content::from(&b"x"[..]), SaveOptions::default()).await })
+        .run(async move {
+            e.update(
+                "no-such-id",
+                Content::from(&b"x"[..]),
+                SaveOptions::default(),
+            )
+            .await
+        })
         .unwrap_err();
     assert!(matches!(err, FileSyncError::NotFound(_)));
     let e = a.engine.clone();
@@ -302,7 +327,6 @@ fn bad_input_is_refused_and_changes_nothing() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn update_with_the_same_content_is_a_no_op() {
     let w = World::new(5);
@@ -313,14 +337,16 @@ fn update_with_the_same_content_is_a_no_op() {
     let e = a.engine.clone();
     let id = saved.file_id.clone();
     let r = w
-        .run(async move { e.update(&id, Content::from(&b"v1"[..]), SaveOptions::default()).await })
+        .run(async move {
+            e.update(&id, Content::from(&b"v1"[..]), SaveOptions::default())
+                .await
+        })
         .unwrap();
     assert!(!r.changed);
     assert_eq!(w.log.len(), before);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn update_uploads_new_content_and_deletes_the_old_after_the_grace_period() {
     let w = World::new(6);
@@ -331,12 +357,22 @@ fn update_uploads_new_content_and_deletes_the_old_after_the_grace_period() {
     let e = a.engine.clone();
     let id = saved.file_id.clone();
     let r = w
-        .run(async move { e.update(&id, Content::from(&b"version two"[..]), SaveOptions::default()).await })
+        .run(async move {
+            e.update(
+                &id,
+                Content::from(&b"version two"[..]),
+                SaveOptions::default(),
+            )
+            .await
+        })
         .unwrap();
     assert!(r.changed);
     w.settle(&[&a, &b], Duration::from_secs(30));
     assert_eq!(b.read(&w, &saved.file_id).unwrap(), &b"version two"[..]);
-    assert_eq!(a.row(&w, &saved.file_id).unwrap().remote_key, key_of(b"version two"));
+    assert_eq!(
+        a.row(&w, &saved.file_id).unwrap().remote_key,
+        key_of(b"version two")
+    );
     // The old blob is still there during the grace period, gone after it.
     assert!(w.remote.get(&key_of(b"version one")).is_some());
     w.advance(Duration::from_secs(61));
@@ -348,7 +384,6 @@ fn update_uploads_new_content_and_deletes_the_old_after_the_grace_period() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn delete_removes_local_copies_everywhere_and_the_remote_after_the_grace_period() {
     let w = World::new(7);
@@ -375,7 +410,6 @@ fn delete_removes_local_copies_everywhere_and_the_remote_after_the_grace_period(
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn identical_content_in_two_rows_survives_deleting_one() {
     let w = World::new(8);
@@ -418,19 +452,22 @@ impl crate::services::remote_storage::RemoteStorage for CountingLocalOnly {
         &self,
         key: &str,
         offset: u64,
-    ) -> crate::services::remote_storage::RemoteResult<crate::services::remote_storage::Download> {
+    ) -> crate::services::remote_storage::RemoteResult<crate::services::remote_storage::Download>
+    {
         self.0.download(key, offset).await
     }
     async fn delete(&self, key: &str) -> crate::services::remote_storage::RemoteResult<()> {
         self.0.delete(key).await
     }
-    async fn download_url(&self, key: &str) -> crate::services::remote_storage::RemoteResult<SignedUrl> {
+    async fn download_url(
+        &self,
+        key: &str,
+    ) -> crate::services::remote_storage::RemoteResult<SignedUrl> {
         self.0.download_url(key).await
     }
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn local_only_mode_makes_no_remote_calls() {
     let w = World::new(9);
@@ -456,11 +493,12 @@ fn local_only_mode_makes_no_remote_calls() {
     w.settle(&[&a], Duration::from_secs(120));
     assert_eq!(remote.calls(), Default::default());
     let e = a.engine.clone();
-    assert!(w.run(async move { e.pending_remote_deletes().await.unwrap() }).is_empty());
+    assert!(w
+        .run(async move { e.pending_remote_deletes().await.unwrap() })
+        .is_empty());
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn offline_saves_wait_and_upload_when_the_remote_returns() {
     let w = World::new(10);
@@ -476,13 +514,15 @@ fn offline_saves_wait_and_upload_when_the_remote_returns() {
     w.advance(Duration::from_secs(11));
     w.settle(&[&a], Duration::from_secs(30));
     assert!(a.engine.is_online());
-    assert_eq!(a.row(&w, &saved.file_id).unwrap().remote_key, key_of(b"made offline"));
+    assert_eq!(
+        a.row(&w, &saved.file_id).unwrap().remote_key,
+        key_of(b"made offline")
+    );
     let ev = a.events();
     assert!(ev.contains(&FileSyncEvent::Offline) && ev.contains(&FileSyncEvent::Online));
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn going_offline_mid_queue_loses_nothing() {
     let w = World::new(11);
@@ -499,7 +539,10 @@ fn going_offline_mid_queue_loses_nothing() {
     w.advance(Duration::from_secs(11));
     w.settle(&[&a], Duration::from_secs(60));
     for id in &ids {
-        assert!(!a.row(&w, id).unwrap().remote_key.is_empty(), "{id} not uploaded");
+        assert!(
+            !a.row(&w, id).unwrap().remote_key.is_empty(),
+            "{id} not uploaded"
+        );
     }
     assert_eq!(w.remote.keys().len(), 5);
 }

@@ -3,7 +3,6 @@
 use super::*;
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn corrupt_downloads_are_never_kept_and_are_retried() {
     let w = World::new(30);
@@ -13,7 +12,10 @@ fn corrupt_downloads_are_never_kept_and_are_retried() {
     w.remote.inject(Fault::CorruptNextDownloads(2));
     let b = w.client(options());
     w.settle(&[&a, &b], Duration::from_secs(60));
-    assert_eq!(b.read(&w, &saved.file_id).unwrap(), &b"must arrive intact"[..]);
+    assert_eq!(
+        b.read(&w, &saved.file_id).unwrap(),
+        &b"must arrive intact"[..]
+    );
     assert!(w.remote.calls().download >= 3);
     let errors = b
         .events()
@@ -24,7 +26,6 @@ fn corrupt_downloads_are_never_kept_and_are_retried() {
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_cut_download_resumes_from_where_it_stopped() {
     let w = World::new(31);
@@ -41,17 +42,22 @@ fn a_cut_download_resumes_from_where_it_stopped() {
         .events()
         .into_iter()
         .filter_map(|e| match e {
-            FileSyncEvent::TransferProgress { direction: Direction::Download, done, .. } => Some(done),
+            FileSyncEvent::TransferProgress {
+                direction: Direction::Download,
+                done,
+                ..
+            } => Some(done),
             _ => None,
         })
         .collect();
     let restart = progress.windows(2).find(|p| p[1] < p[0]).map(|p| p[1]);
     assert!(restart.is_none(), "progress went backwards: {progress:?}");
-    assert!(progress.iter().any(|d| *d > 200_000 && *d <= 200_000 + 65_536));
+    assert!(progress
+        .iter()
+        .any(|d| *d > 200_000 && *d <= 200_000 + 65_536));
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_cut_upload_resumes_with_its_token() {
     let w = World::new(32);
@@ -67,7 +73,11 @@ fn a_cut_upload_resumes_with_its_token() {
         .events()
         .into_iter()
         .filter_map(|e| match e {
-            FileSyncEvent::TransferProgress { direction: Direction::Upload, done, .. } => Some(done),
+            FileSyncEvent::TransferProgress {
+                direction: Direction::Upload,
+                done,
+                ..
+            } => Some(done),
             _ => None,
         })
         .collect();
@@ -75,12 +85,13 @@ fn a_cut_upload_resumes_with_its_token() {
     // The token is cleared once done.
     let c = a.catalog.clone();
     let id = saved.file_id.clone();
-    let t = w.run(async move { c.transfer_state(&id).await.unwrap() }).unwrap();
+    let t = w
+        .run(async move { c.transfer_state(&id).await.unwrap() })
+        .unwrap();
     assert_eq!(t.upload_resume, None);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn server_errors_are_retried_and_exhaustion_is_reported_then_retry_errors_recovers() {
     let w = World::new(33);
@@ -104,12 +115,17 @@ fn server_errors_are_retried_and_exhaustion_is_reported_then_retry_errors_recove
     let retried = w.run(async move { e.retry_errors().await.unwrap() });
     assert_eq!(retried, std::slice::from_ref(&saved.file_id));
     w.settle(&[&a], Duration::from_secs(60));
-    assert_eq!(a.row(&w, &saved.file_id).unwrap().remote_key, key_of(b"stubborn"));
-    assert_eq!(a.state(&w, &saved.file_id).unwrap().upload_status, TransferStatus::Done);
+    assert_eq!(
+        a.row(&w, &saved.file_id).unwrap().remote_key,
+        key_of(b"stubborn")
+    );
+    assert_eq!(
+        a.state(&w, &saved.file_id).unwrap().upload_status,
+        TransferStatus::Done
+    );
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn on_demand_downloads_only_what_is_resolved() {
     let w = World::new(34);
@@ -130,11 +146,13 @@ fn on_demand_downloads_only_what_is_resolved() {
     }
     w.settle(&[&a, &b], Duration::from_secs(30));
     assert_eq!(b.read(&w, &one.file_id).unwrap(), &b"wanted"[..]);
-    assert!(matches!(b.read(&w, &two.file_id), Err(FileSyncError::NotLocal(_))));
+    assert!(matches!(
+        b.read(&w, &two.file_id),
+        Err(FileSyncError::NotLocal(_))
+    ));
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn resolve_prioritizes_a_queued_download() {
     let w = World::new(35);
@@ -156,13 +174,19 @@ fn resolve_prioritizes_a_queued_download() {
         .events()
         .into_iter()
         .filter_map(|e| match e {
-            FileSyncEvent::TransferComplete { direction: Direction::Download, file_id } => Some(file_id),
+            FileSyncEvent::TransferComplete {
+                direction: Direction::Download,
+                file_id,
+            } => Some(file_id),
             _ => None,
         })
         .collect();
     assert_eq!(order.len(), 6);
     let pos = order.iter().position(|id| *id == last).unwrap();
-    assert!(pos <= 2, "resolved file finished at position {pos}: {order:?}");
+    assert!(
+        pos <= 2,
+        "resolved file finished at position {pos}: {order:?}"
+    );
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -183,7 +207,10 @@ fn a_full_disk_refuses_saves_cleanly_and_keeps_no_partial_download() {
         Arc::new(w.remote.clone()),
     );
     w.settle(&[&a, &b], Duration::from_secs(60));
-    assert!(matches!(b.read(&w, &saved.file_id), Err(FileSyncError::NotLocal(_))));
+    assert!(matches!(
+        b.read(&w, &saved.file_id),
+        Err(FileSyncError::NotLocal(_))
+    ));
     let st = b.state(&w, &saved.file_id).unwrap();
     assert_eq!(st.download_status, TransferStatus::Error);
     assert!(!st.last_sync_error.is_empty());
@@ -194,7 +221,10 @@ fn a_full_disk_refuses_saves_cleanly_and_keeps_no_partial_download() {
     let err = w
         .run(async move { e.save(Content::from(big), SaveOptions::default()).await })
         .unwrap_err();
-    assert!(matches!(&err, FileSyncError::Storage(e) if e.kind() == fs_core::ErrorKind::StorageFull), "{err}");
+    assert!(
+        matches!(&err, FileSyncError::Storage(e) if e.kind() == fs_core::ErrorKind::StorageFull),
+        "{err}"
+    );
     assert_eq!(w.log.len(), before);
 }
 
@@ -213,5 +243,8 @@ fn a_store_id_that_cannot_form_a_path_is_refused() {
     )
     .err()
     .expect("refused");
-    assert!(matches!(err, FileSyncError::Storage(ref e) if e.kind() == fs_core::ErrorKind::BadArgument), "{err}");
+    assert!(
+        matches!(err, FileSyncError::Storage(ref e) if e.kind() == fs_core::ErrorKind::BadArgument),
+        "{err}"
+    );
 }
