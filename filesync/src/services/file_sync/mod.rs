@@ -427,30 +427,15 @@ impl FileSync {
         let metadata_json = metadata_json(&options, stored.size)?;
         let id = inner.runtime.random_id(true);
         let now = inner.now();
-        let events = vec![
-            FileEvent::FileCreated(FileCreated {
-                id: id.clone(),
-                path: path.clone(),
-                content_hash: hash_hex.clone(),
-                metadata_json: Some(metadata_json),
-                created_at: now,
-                updated_at: now,
-            }),
-            FileEvent::LocalFileStateUpsert(LocalFileStateRow {
-                file_id: id.clone(),
-                path: path.clone(),
-                local_hash: hash_hex.clone(),
-                download_status: TransferStatus::Done,
-                upload_status: TransferStatus::Pending,
-                last_sync_error: String::new(),
-            }),
-            FileEvent::FileTransferStateUpsert(TransferStateRow {
-                file_id: id.clone(),
-                content_hash: hash_hex.clone(),
-                local_size: Some(stored.size),
-                upload_resume: None,
-            }),
-        ];
+        let mut events = vec![FileEvent::FileCreated(FileCreated {
+            id: id.clone(),
+            path: path.clone(),
+            content_hash: hash_hex.clone(),
+            metadata_json: Some(metadata_json),
+            created_at: now,
+            updated_at: now,
+        })];
+        events.extend(local_copy_events(&id, &path, &hash_hex, stored.size));
         inner.catalog.commit(events).await?;
         reconcile::request(inner);
         Ok(SavedFile {
@@ -493,30 +478,15 @@ impl FileSync {
         }
         let metadata_json = metadata_json(&options, stored.size)?;
         inner.executor.cancel_file(file_id);
-        let events = vec![
-            FileEvent::FileUpdated(FileUpdated {
-                id: file_id.to_owned(),
-                path: path.clone(),
-                remote_key: String::new(),
-                content_hash: hash_hex.clone(),
-                metadata_json: Some(metadata_json),
-                updated_at: inner.now(),
-            }),
-            FileEvent::LocalFileStateUpsert(LocalFileStateRow {
-                file_id: file_id.to_owned(),
-                path: path.clone(),
-                local_hash: hash_hex.clone(),
-                download_status: TransferStatus::Done,
-                upload_status: TransferStatus::Pending,
-                last_sync_error: String::new(),
-            }),
-            FileEvent::FileTransferStateUpsert(TransferStateRow {
-                file_id: file_id.to_owned(),
-                content_hash: hash_hex.clone(),
-                local_size: Some(stored.size),
-                upload_resume: None,
-            }),
-        ];
+        let mut events = vec![FileEvent::FileUpdated(FileUpdated {
+            id: file_id.to_owned(),
+            path: path.clone(),
+            remote_key: String::new(),
+            content_hash: hash_hex.clone(),
+            metadata_json: Some(metadata_json),
+            updated_at: inner.now(),
+        })];
+        events.extend(local_copy_events(file_id, &path, &hash_hex, stored.size));
         inner.catalog.commit(events).await?;
         if !row.remote_key.is_empty() && !inner.local_only() {
             lifecycle::schedule_remote_delete(inner, &row.remote_key).await;
@@ -765,6 +735,26 @@ impl FileSync {
         }
         Ok(stored)
     }
+}
+
+/// This client's state rows for content it just stored: verified bytes of `size`, upload pending.
+fn local_copy_events(file_id: &str, path: &str, hash_hex: &str, size: u64) -> [FileEvent; 2] {
+    [
+        FileEvent::LocalFileStateUpsert(LocalFileStateRow {
+            file_id: file_id.to_owned(),
+            path: path.to_owned(),
+            local_hash: hash_hex.to_owned(),
+            download_status: TransferStatus::Done,
+            upload_status: TransferStatus::Pending,
+            last_sync_error: String::new(),
+        }),
+        FileEvent::FileTransferStateUpsert(TransferStateRow {
+            file_id: file_id.to_owned(),
+            content_hash: hash_hex.to_owned(),
+            local_size: Some(size),
+            upload_resume: None,
+        }),
+    ]
 }
 
 /// Counts a save or update in progress (the orphan sweep waits for none).

@@ -478,6 +478,13 @@ async fn remote_missing(
 
 /// Turns executor events into state rows and app events.
 pub(super) fn on_executor_event(inner: &Arc<Inner>, event: ExecutorEvent) {
+    let error_event =
+        |direction, file_id: &String, error: &String, will_retry| FileSyncEvent::TransferError {
+            direction,
+            file_id: file_id.clone(),
+            error: error.clone(),
+            will_retry,
+        };
     let (direction, file_id, status, error) = match event {
         ExecutorEvent::RetryScheduled {
             direction,
@@ -485,12 +492,7 @@ pub(super) fn on_executor_event(inner: &Arc<Inner>, event: ExecutorEvent) {
             error,
             ..
         } => {
-            inner.emit(FileSyncEvent::TransferError {
-                direction,
-                file_id: file_id.clone(),
-                error: error.clone(),
-                will_retry: true,
-            });
+            inner.emit(error_event(direction, &file_id, &error, true));
             (direction, file_id, TransferStatus::Queued, Some(error))
         }
         ExecutorEvent::Failed {
@@ -498,12 +500,7 @@ pub(super) fn on_executor_event(inner: &Arc<Inner>, event: ExecutorEvent) {
             file_id,
             error,
         } => {
-            inner.emit(FileSyncEvent::TransferError {
-                direction,
-                file_id: file_id.clone(),
-                error: error.clone(),
-                will_retry: false,
-            });
+            inner.emit(error_event(direction, &file_id, &error, false));
             (direction, file_id, TransferStatus::Error, Some(error))
         }
         ExecutorEvent::Exhausted {
