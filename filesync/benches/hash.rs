@@ -160,6 +160,10 @@ fn main() {
     let pattern_len = pattern_len.div_ceil(MIB) * MIB;
     let data = pattern(pattern_len);
 
+    if !full {
+        println!("smoke run (no --bench): checks the digests; the figures mean nothing here");
+    }
+
     println!(
         "filesync SHA-256, native ({}; median of {} rounds; target {TARGET_GB_PER_S} GB/s)",
         sha_extensions(),
