@@ -65,6 +65,9 @@ pub struct FileSyncOptions {
     pub auto_prioritize_on_resolve: bool,
     /// Remove local blobs that no live row references (default true).
     pub orphan_sweep: bool,
+    /// How long the engine waits after a catalog change before it reconciles, so a burst of
+    /// changes costs one pass (default 50 ms).
+    pub reconcile_debounce: Duration,
     /// How often a reconcile re-reads the local store's listing (default 5 min). In between, the
     /// engine trusts its own index of the blobs it wrote and removed, so a reconcile costs no file
     /// system calls per file; files that vanish behind its back (OPFS eviction) are noticed on
@@ -90,6 +93,7 @@ impl FileSyncOptions {
             orphan_sweep: true,
             orphan_min_age: Duration::from_secs(60),
             rescan_interval: Duration::from_secs(300),
+            reconcile_debounce: Duration::from_millis(50),
         }
     }
 }
@@ -257,6 +261,9 @@ struct EngineState {
     force_rescan: bool,
     /// Saves and updates in progress (between the first byte written and the commit).
     saving: usize,
+    /// A local removal was skipped because a save was in progress: the last save to end asks
+    /// for a reconcile (a save that fails commits nothing, so no catalog change would).
+    removal_deferred: bool,
     /// Hashes being saved right now (not yet recorded; the orphan sweep must not take them).
     held: HashMap<ContentHash, usize>,
     /// A health check is running.
@@ -266,6 +273,8 @@ struct EngineState {
     reconciling: bool,
     /// A background reconcile task is scheduled or running.
     task_pending: bool,
+    /// A catalog change arrived and its reconcile waits out the debounce.
+    change_pending: bool,
     /// Transfers whose final state (error, queued for a retry) is being committed.
     settling: HashSet<(Direction, String)>,
     /// Latest upload resume tokens not yet committed.
@@ -435,9 +444,13 @@ impl FileSync {
             created_at: now,
             updated_at: now,
         })];
-        events.extend(local_copy_events(&id, &path, &hash_hex, stored.size));
+        let queue = inner.is_online();
+        events.extend(local_copy_events(&id, &path, &hash_hex, stored.size, queue));
         inner.catalog.commit(events).await?;
-        reconcile::request(inner);
+        // The upload is queued at once; the reconcile the commit triggers finds it queued.
+        if queue {
+            inner.executor.enqueue(Direction::Upload, &id);
+        }
         Ok(SavedFile {
             file_id: id,
             path,
@@ -486,8 +499,18 @@ impl FileSync {
             metadata_json: Some(metadata_json),
             updated_at: inner.now(),
         })];
-        events.extend(local_copy_events(file_id, &path, &hash_hex, stored.size));
+        let queue = inner.is_online();
+        events.extend(local_copy_events(
+            file_id,
+            &path,
+            &hash_hex,
+            stored.size,
+            queue,
+        ));
         inner.catalog.commit(events).await?;
+        if queue {
+            inner.executor.enqueue(Direction::Upload, file_id);
+        }
         if !row.remote_key.is_empty() && !inner.local_only() {
             lifecycle::schedule_remote_delete(inner, &row.remote_key).await;
         }
@@ -663,6 +686,7 @@ impl FileSync {
         !st.reconciling
             && !st.reconcile_again
             && !st.task_pending
+            && !st.change_pending
             && self.inner.executor.counts().is_idle()
     }
 
@@ -737,15 +761,26 @@ impl FileSync {
     }
 }
 
-/// This client's state rows for content it just stored: verified bytes of `size`, upload pending.
-fn local_copy_events(file_id: &str, path: &str, hash_hex: &str, size: u64) -> [FileEvent; 2] {
+/// This client's state rows for content it just stored: verified bytes of `size`, the upload
+/// queued (`queued`, the caller enqueues it) or pending (offline: the reconcile queues it later).
+fn local_copy_events(
+    file_id: &str,
+    path: &str,
+    hash_hex: &str,
+    size: u64,
+    queued: bool,
+) -> [FileEvent; 2] {
     [
         FileEvent::LocalFileStateUpsert(LocalFileStateRow {
             file_id: file_id.to_owned(),
             path: path.to_owned(),
             local_hash: hash_hex.to_owned(),
             download_status: TransferStatus::Done,
-            upload_status: TransferStatus::Pending,
+            upload_status: if queued {
+                TransferStatus::Queued
+            } else {
+                TransferStatus::Pending
+            },
             last_sync_error: String::new(),
         }),
         FileEvent::FileTransferStateUpsert(TransferStateRow {
@@ -758,10 +793,10 @@ fn local_copy_events(file_id: &str, path: &str, hash_hex: &str, size: u64) -> [F
 }
 
 /// Counts a save or update in progress (the orphan sweep waits for none).
-struct Saving<'a>(&'a Inner);
+struct Saving<'a>(&'a Arc<Inner>);
 
 impl<'a> Saving<'a> {
-    fn new(inner: &'a Inner) -> Self {
+    fn new(inner: &'a Arc<Inner>) -> Self {
         inner.state().saving += 1;
         Saving(inner)
     }
@@ -769,7 +804,14 @@ impl<'a> Saving<'a> {
 
 impl Drop for Saving<'_> {
     fn drop(&mut self) {
-        self.0.state().saving -= 1;
+        let deferred = {
+            let mut st = self.0.state();
+            st.saving -= 1;
+            st.saving == 0 && std::mem::take(&mut st.removal_deferred)
+        };
+        if deferred {
+            reconcile::request(self.0);
+        }
     }
 }
 
@@ -869,9 +911,19 @@ async fn health_check(inner: &Arc<Inner>) -> bool {
 fn spawn_change_loop(inner: &Arc<Inner>) {
     let weak = Arc::downgrade(inner);
     let mut changes = inner.catalog.changes();
-    inner.runtime.spawn(Box::pin(async move {
+    let runtime = inner.runtime.clone();
+    let debounce = inner.options.reconcile_debounce;
+    runtime.clone().spawn(Box::pin(async move {
         while changes.next().await.is_some() {
+            match weak.upgrade() {
+                Some(inner) => inner.state().change_pending = true,
+                None => return,
+            }
+            if !debounce.is_zero() {
+                runtime.sleep(debounce).await;
+            }
             let Some(inner) = weak.upgrade() else { return };
+            inner.state().change_pending = false;
             if inner.stopped() {
                 return;
             }
