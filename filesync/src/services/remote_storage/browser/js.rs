@@ -1,0 +1,131 @@
+//! Small pieces of browser glue that work on the page and in workers alike: the global `fetch`, a
+//! `setTimeout` sleep, a deadline for a future, reading a response's text and streaming its body.
+
+use std::future::Future;
+use std::time::Duration;
+
+use bytes::Bytes;
+use fs_core::MaybeSendBoxStream;
+use futures::StreamExt;
+use js_sys::{Function, Promise, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{ReadableStreamDefaultReader, Request, Response};
+
+use super::errors;
+use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult};
+
+/// A function of the global scope (`window`, a worker's `self`), looked up when called.
+fn global_function(name: &str) -> Result<(JsValue, Function), JsValue> {
+    let global: JsValue = js_sys::global().into();
+    let value = Reflect::get(&global, &JsValue::from_str(name))?;
+    let function = value
+        .dyn_into::<Function>()
+        .map_err(|_| JsValue::from_str(&format!("this JavaScript global scope has no {name}()")))?;
+    Ok((global, function))
+}
+
+/// The global `fetch(request)`: its promise of a [`Response`].
+pub(super) fn fetch(request: &Request) -> Result<Promise, JsValue> {
+    let (global, fetch) = global_function("fetch")?;
+    Ok(fetch.call1(&global, request)?.unchecked_into())
+}
+
+/// Resolves after `duration` (the global `setTimeout`; a missing one resolves at once).
+pub(super) async fn sleep(duration: Duration) {
+    let ms = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
+    let promise = Promise::new(&mut |resolve, _reject| {
+        let scheduled = global_function("setTimeout").and_then(|(global, set_timeout)| {
+            set_timeout.call2(&global, &resolve, &JsValue::from(ms))
+        });
+        if scheduled.is_err() {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// `future`'s output, or `None` when `limit` passes first.
+pub(super) async fn within<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
+    let future = std::pin::pin!(future);
+    let timer = std::pin::pin!(sleep(limit));
+    match futures::future::select(future, timer).await {
+        futures::future::Either::Left((output, _)) => Some(output),
+        futures::future::Either::Right(((), _)) => None,
+    }
+}
+
+/// The text of a response's body; errors give what was read (nothing).
+pub(super) async fn text(response: &Response) -> Result<String, JsValue> {
+    let promise = response.text()?;
+    Ok(JsFuture::from(promise)
+        .await?
+        .as_string()
+        .unwrap_or_default())
+}
+
+/// Cancels the reader of an unfinished body when dropped (the engine stopped reading).
+struct Reader {
+    reader: ReadableStreamDefaultReader,
+    finished: bool,
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = self.reader.cancel();
+        }
+    }
+}
+
+/// A response body chunk by chunk (each chunk copied out of JS once); a failed read or no chunk
+/// within `idle` ends it with `Offline`.
+pub(super) fn body_stream(
+    response: &Response,
+    url: String,
+    idle: Duration,
+) -> MaybeSendBoxStream<RemoteResult<Bytes>> {
+    let Some(body) = response.body() else {
+        // A body-less answer (HEAD-like, 204): nothing to read.
+        return futures::stream::empty().boxed_local();
+    };
+    let reader = Reader {
+        reader: body.get_reader().unchecked_into(),
+        finished: false,
+    };
+    futures::stream::unfold(Some((reader, url)), move |state| async move {
+        let (mut reader, url) = state?;
+        let read = JsFuture::from(reader.reader.read());
+        let failure = match within(idle, read).await {
+            None => format!("no bytes arrived for {idle:?}; the connection stalled"),
+            Some(Err(err)) => format!(
+                "the connection broke during the body: {}",
+                errors::js_text(&err)
+            ),
+            Some(Ok(result)) => {
+                let done = Reflect::get(&result, &JsValue::from_str("done"))
+                    .ok()
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(true);
+                if done {
+                    reader.finished = true;
+                    return None;
+                }
+                let value = Reflect::get(&result, &JsValue::from_str("value"))
+                    .unwrap_or(JsValue::UNDEFINED);
+                match value.dyn_into::<Uint8Array>() {
+                    Ok(chunk) => {
+                        return Some((Ok(Bytes::from(chunk.to_vec())), Some((reader, url))))
+                    }
+                    Err(_) => "the body gave something other than bytes".to_owned(),
+                }
+            }
+        };
+        let err = RemoteError::new(
+            RemoteErrorKind::Offline,
+            format!("GET {}: {failure}", errors::shown(&url)),
+        );
+        Some((Err(err), None))
+    })
+    .boxed_local()
+}

@@ -1,0 +1,330 @@
+//! [`BrowserHttpRemote`]: the client of the server's signer protocol (DESIGN §6) in a browser, on the
+//! page or in a worker (wasm32 only).
+//!
+//! The same protocol, error kinds and resume tokens as the native [`HttpRemote`](super), with the
+//! browser's own transports (DESIGN §5a):
+//! - signer calls (`GET {base}/health`, `POST {base}/v1/...` with `Authorization: Bearer <token>`)
+//!   by the global `fetch`, with a deadline ([`BrowserHttpRemoteOptions::request_timeout`]);
+//! - uploads by `XMLHttpRequest` (fetch reports no upload progress), the body a `Blob` assembled from
+//!   the chunks of [`UploadRequest::open`](super::UploadRequest::open); uploads of at least
+//!   [`BrowserHttpRemoteOptions::multipart_threshold`] bytes go part by part through the resumable
+//!   protocol, so at most one part is held as a `Blob` at a time;
+//! - downloads by `fetch` (ranged when resuming), the body read chunk by chunk.
+//!
+//! Transfers have no deadline as a whole but fail with `Offline` when nothing moved for
+//! [`BrowserHttpRemoteOptions::transfer_idle_timeout`]. Nothing touches the global scope until a
+//! call is made, except [`BrowserHttpRemote::new`] reading `location.href` to resolve a relative
+//! base URL.
+
+mod errors;
+mod js;
+mod multipart;
+mod signer;
+mod transfer;
+mod xhr;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use wasm_bindgen::JsValue;
+
+use super::{
+    Download, RemoteError, RemoteErrorKind, RemoteResult, RemoteStorage, SignedUrl, UploadRequest,
+};
+
+/// The default [`BrowserHttpRemoteOptions::multipart_threshold`]: 64 MiB.
+const DEFAULT_MULTIPART_THRESHOLD: u64 = 64 * 1024 * 1024;
+
+/// Settings of a [`BrowserHttpRemote`].
+#[derive(Clone)]
+pub struct BrowserHttpRemoteOptions {
+    /// The signer's base URL, e.g. `http://127.0.0.1:8787/api`, or relative to the page or worker
+    /// (`/api`, the TypeScript package's default). A trailing `/` is ignored.
+    pub base_url: String,
+    /// The Bearer token sent to the signer (`None` or empty: no `Authorization` header).
+    pub token: Option<String>,
+    /// Uploads of at least this many bytes use the resumable protocol (default 64 MiB). Below it,
+    /// the whole upload is assembled as one `Blob` before it is sent.
+    pub multipart_threshold: u64,
+    /// How long a signer call may take as a whole (default 30 s; `multipart/complete`, which makes
+    /// the server re-read the whole object, gets one more second per 32 MiB).
+    pub request_timeout: Duration,
+    /// A transfer fails with `Offline` when nothing moved for this long (default 60 s): no upload
+    /// progress event (including the wait for the answer after the last byte), or no download
+    /// chunk.
+    pub transfer_idle_timeout: Duration,
+}
+
+impl BrowserHttpRemoteOptions {
+    /// The defaults for the signer at `base_url`, without a token.
+    pub fn new(base_url: impl Into<String>) -> BrowserHttpRemoteOptions {
+        BrowserHttpRemoteOptions {
+            base_url: base_url.into(),
+            token: None,
+            multipart_threshold: DEFAULT_MULTIPART_THRESHOLD,
+            request_timeout: Duration::from_secs(30),
+            transfer_idle_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// The same options with `token`.
+    pub fn with_token(mut self, token: impl Into<String>) -> BrowserHttpRemoteOptions {
+        self.token = Some(token.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for BrowserHttpRemoteOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrowserHttpRemoteOptions")
+            .field("base_url", &self.base_url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("multipart_threshold", &self.multipart_threshold)
+            .field("request_timeout", &self.request_timeout)
+            .field("transfer_idle_timeout", &self.transfer_idle_timeout)
+            .finish()
+    }
+}
+
+/// The browser client of the signer protocol of `filesync-server` (and of the TypeScript package's
+/// signers), with resumable uploads and ranged downloads. Cheap to clone.
+#[derive(Clone)]
+pub struct BrowserHttpRemote {
+    /// The absolute base URL without a trailing `/`.
+    base: String,
+    /// `Bearer <token>`, when there is a token.
+    auth: Option<String>,
+    options: BrowserHttpRemoteOptions,
+}
+
+impl std::fmt::Debug for BrowserHttpRemote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrowserHttpRemote")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+fn config_error(message: impl Into<String>) -> RemoteError {
+    RemoteError::new(RemoteErrorKind::Rejected, message)
+}
+
+/// The global scope's `location.href`, when it has one (pages and workers do).
+fn location_href() -> Option<String> {
+    let global: JsValue = js_sys::global().into();
+    let location = js_sys::Reflect::get(&global, &JsValue::from_str("location")).ok()?;
+    if location.is_undefined() || location.is_null() {
+        return None;
+    }
+    js_sys::Reflect::get(&location, &JsValue::from_str("href"))
+        .ok()?
+        .as_string()
+}
+
+impl BrowserHttpRemote {
+    /// A client for the signer described by `options`. Fails (`Rejected`, with what to fix) when the
+    /// base URL is unusable or the token cannot be sent as a header. A relative base URL is resolved
+    /// against the page's (or worker's) `location`.
+    pub fn new(options: BrowserHttpRemoteOptions) -> RemoteResult<BrowserHttpRemote> {
+        let raw = options.base_url.trim();
+        let example = "e.g. http://127.0.0.1:8787/api or /api";
+        if raw.is_empty() {
+            return Err(config_error(format!(
+                "the base URL is empty; set BrowserHttpRemoteOptions::base_url to the signer's URL, {example}"
+            )));
+        }
+        let url = match web_sys::Url::new(raw) {
+            Ok(url) => url,
+            Err(_) => {
+                let Some(page) = location_href() else {
+                    return Err(config_error(format!(
+                        "the base URL {raw:?} is relative and this JavaScript scope has no location to resolve it against; give an absolute URL, {example}"
+                    )));
+                };
+                web_sys::Url::new_with_base(raw, &page).map_err(|err| {
+                    config_error(format!(
+                        "the base URL {raw:?} is not a URL ({}), {example}",
+                        errors::js_text(&err)
+                    ))
+                })?
+            }
+        };
+        match url.protocol().as_str() {
+            "http:" | "https:" => {}
+            other => {
+                return Err(config_error(format!(
+                    "the base URL {raw:?} has the scheme {:?}; use an http:// or https:// URL, {example}",
+                    other.trim_end_matches(':')
+                )))
+            }
+        }
+        if url.hostname().is_empty() {
+            return Err(config_error(format!(
+                "the base URL {raw:?} has no host, {example}"
+            )));
+        }
+        if !url.search().is_empty() || !url.hash().is_empty() || raw.contains(['?', '#']) {
+            return Err(config_error(format!(
+                "the base URL {raw:?} has a query or fragment; give only scheme, host and path, {example}"
+            )));
+        }
+        if !url.username().is_empty() || !url.password().is_empty() {
+            return Err(config_error(format!(
+                "the base URL {raw:?} holds credentials; remove them and set BrowserHttpRemoteOptions::token"
+            )));
+        }
+        let auth = match options.token.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(token) => {
+                if !token
+                    .bytes()
+                    .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+                {
+                    return Err(config_error(
+                        "the token holds characters an HTTP header cannot carry (control characters or non-ASCII); check BrowserHttpRemoteOptions::token",
+                    ));
+                }
+                Some(format!("Bearer {token}"))
+            }
+        };
+        Ok(BrowserHttpRemote {
+            base: url.href().trim_end_matches('/').to_owned(),
+            auth,
+            options,
+        })
+    }
+
+    /// The options this client was made with.
+    pub fn options(&self) -> &BrowserHttpRemoteOptions {
+        &self.options
+    }
+
+    /// The absolute base URL the signer calls go to (without a trailing `/`).
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// A signed URL made absolute (resolved against the base URL) and checked.
+    fn resolve(&self, url: &str) -> RemoteResult<String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(RemoteError::new(
+                RemoteErrorKind::Server,
+                "the signer answered an empty URL",
+            ));
+        }
+        let resolved = web_sys::Url::new_with_base(url, &self.base).map_err(|err| {
+            RemoteError::new(
+                RemoteErrorKind::Server,
+                format!(
+                    "the signer answered an unusable URL ({})",
+                    errors::js_text(&err)
+                ),
+            )
+        })?;
+        match resolved.protocol().as_str() {
+            "http:" | "https:" => Ok(resolved.href()),
+            other => Err(RemoteError::new(
+                RemoteErrorKind::Server,
+                format!(
+                    "the signer answered a URL with the scheme {:?}",
+                    other.trim_end_matches(':')
+                ),
+            )),
+        }
+    }
+}
+
+#[async_trait(?Send)]
+impl RemoteStorage for BrowserHttpRemote {
+    async fn health(&self) -> RemoteResult<()> {
+        self.check_health().await
+    }
+
+    async fn upload(&self, req: UploadRequest) -> RemoteResult<()> {
+        if req.size > 0 && req.size >= self.options.multipart_threshold {
+            return self.upload_multipart(&req).await;
+        }
+        self.upload_single(&req).await?;
+        if req.resume.is_some() {
+            (req.on_resume)(None);
+        }
+        Ok(())
+    }
+
+    async fn download(&self, key: &str, offset: u64) -> RemoteResult<Download> {
+        self.fetch_blob(key, offset).await
+    }
+
+    async fn delete(&self, key: &str) -> RemoteResult<()> {
+        match self
+            .post(
+                "/v1/delete",
+                &serde_json::json!({ "key": key }),
+                self.options.request_timeout,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            // A signer that answers 404 for a missing key: nothing to delete is success.
+            Err(err) if err.kind == RemoteErrorKind::NotFound => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn download_url(&self, key: &str) -> RemoteResult<SignedUrl> {
+        self.signed_url(key).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn base_urls_are_checked() {
+        let new = |url: &str| BrowserHttpRemote::new(BrowserHttpRemoteOptions::new(url));
+        let remote = new("http://127.0.0.1:8787/api/").unwrap();
+        assert_eq!(remote.base, "http://127.0.0.1:8787/api");
+        assert_eq!(
+            new("https://files.example.com/api").unwrap().base,
+            "https://files.example.com/api"
+        );
+        for (url, hint) in [
+            ("", "empty"),
+            ("ftp://example.com/api", "scheme"),
+            ("http://example.com/api?x=1", "query"),
+            ("http://u:p@example.com/api", "credentials"),
+        ] {
+            let err = new(url).unwrap_err();
+            assert_eq!(err.kind, RemoteErrorKind::Rejected);
+            assert!(err.message.contains(hint), "{url}: {}", err.message);
+        }
+        let bad_token = BrowserHttpRemote::new(
+            BrowserHttpRemoteOptions::new("http://h/api").with_token("a\nb"),
+        );
+        assert!(bad_token.unwrap_err().message.contains("token"));
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn relative_urls_resolve_against_the_base() {
+        let remote =
+            BrowserHttpRemote::new(BrowserHttpRemoteOptions::new("http://h:1/api")).unwrap();
+        assert_eq!(
+            remote.resolve("/files/a/b?exp=1&sig=x").unwrap(),
+            "http://h:1/files/a/b?exp=1&sig=x"
+        );
+        assert_eq!(
+            remote.resolve("http://other:2/x").unwrap(),
+            "http://other:2/x"
+        );
+        assert_eq!(
+            remote.resolve("").unwrap_err().kind,
+            RemoteErrorKind::Server
+        );
+        assert_eq!(
+            remote.resolve("javascript:alert(1)").unwrap_err().kind,
+            RemoteErrorKind::Server
+        );
+    }
+}

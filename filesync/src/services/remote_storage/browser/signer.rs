@@ -1,0 +1,261 @@
+//! Signer calls by `fetch`: JSON POSTs to `{base}/v1/...` with the Bearer token, their answers and
+//! errors.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, Request, RequestInit, Response};
+
+use super::{errors, js, BrowserHttpRemote};
+use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult, SignedUrl};
+
+/// How long a signed URL is assumed to work when the signer does not say (`expiresAt`).
+const ASSUMED_URL_LIFETIME_MS: i64 = 5 * 60 * 1000;
+
+/// A signed request as the signer returns it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SignedRequest {
+    pub(super) method: Option<String>,
+    pub(super) url: String,
+    #[serde(default)]
+    pub(super) headers: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub(super) expires_at: Option<serde_json::Value>,
+}
+
+/// A failed signer call: the status of a non-2xx answer (none when there was no answer) and the
+/// error.
+pub(super) type Failure = (Option<u16>, RemoteError);
+
+impl BrowserHttpRemote {
+    /// The URL of a signer route (`path` starts with `/`).
+    fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends `method url` (with `body` as JSON when given) to the signer within `timeout`; the
+    /// status and the text of the answer.
+    async fn call(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&serde_json::Value>,
+        timeout: Duration,
+    ) -> RemoteResult<(u16, String)> {
+        let headers = Headers::new().map_err(|err| errors::unsendable(url, &err))?;
+        if let Some(auth) = &self.auth {
+            headers
+                .set("Authorization", auth)
+                .map_err(|err| errors::unsendable(url, &err))?;
+        }
+        let init = RequestInit::new();
+        init.set_method(method);
+        if let Some(body) = body {
+            headers
+                .set("Content-Type", "application/json")
+                .map_err(|err| errors::unsendable(url, &err))?;
+            init.set_body(&wasm_bindgen::JsValue::from_str(&body.to_string()));
+        }
+        init.set_headers(&headers);
+        let controller = AbortController::new().ok();
+        if let Some(controller) = &controller {
+            init.set_signal(Some(&controller.signal()));
+        }
+        let request = Request::new_with_str_and_init(url, &init)
+            .map_err(|err| errors::unsendable(&format!("{method} {}", errors::shown(url)), &err))?;
+        let exchange = async {
+            let promise = js::fetch(&request)
+                .map_err(|err| errors::network(method, url, &errors::js_text(&err)))?;
+            let response: Response = JsFuture::from(promise)
+                .await
+                .map_err(|err| errors::network(method, url, &errors::js_text(&err)))?
+                .unchecked_into();
+            let text = js::text(&response).await.map_err(|err| {
+                errors::network(
+                    method,
+                    url,
+                    &format!(
+                        "the connection broke during the answer: {}",
+                        errors::js_text(&err)
+                    ),
+                )
+            })?;
+            Ok((response.status(), text))
+        };
+        match js::within(timeout, exchange).await {
+            Some(answer) => answer,
+            None => {
+                if let Some(controller) = &controller {
+                    controller.abort();
+                }
+                Err(RemoteError::new(
+                    RemoteErrorKind::Offline,
+                    format!(
+                        "{method} {}: no answer within {timeout:?}",
+                        errors::shown(url)
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// `GET {base}/health`: `Ok` on any 2xx.
+    pub(super) async fn check_health(&self) -> RemoteResult<()> {
+        let url = self.endpoint("/health");
+        let (status, text) = self
+            .call("GET", &url, None, self.options.request_timeout)
+            .await?;
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(errors::from_status("GET", &url, status, &text))
+        }
+    }
+
+    /// POSTs `body` as JSON to `path`; the URL called and the answer's text.
+    pub(super) async fn post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        timeout: Duration,
+    ) -> RemoteResult<(String, String)> {
+        self.post_status(path, body, timeout)
+            .await
+            .map_err(|(_, err)| err)
+    }
+
+    /// [`BrowserHttpRemote::post`], with the status of a non-2xx answer beside the error.
+    pub(super) async fn post_status(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        timeout: Duration,
+    ) -> Result<(String, String), Failure> {
+        let url = self.endpoint(path);
+        let (status, text) = self
+            .call("POST", &url, Some(body), timeout)
+            .await
+            .map_err(|err| (None, err))?;
+        if !(200..300).contains(&status) {
+            return Err((
+                Some(status),
+                errors::from_status("POST", &url, status, &text),
+            ));
+        }
+        Ok((url, text))
+    }
+
+    /// POSTs to `path` and parses the JSON answer (`Server` when it is not the expected shape).
+    pub(super) async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        timeout: Duration,
+    ) -> RemoteResult<T> {
+        let (url, text) = self.post(path, body, timeout).await?;
+        parse_json(&url, &text)
+    }
+
+    /// Signs a download of `key`: the absolute URL, its headers, its expiry.
+    pub(super) async fn sign_download(
+        &self,
+        key: &str,
+    ) -> RemoteResult<(String, Vec<(String, String)>, Option<i64>)> {
+        let signed: SignedRequest = self
+            .post_json(
+                "/v1/sign/download",
+                &serde_json::json!({ "key": key }),
+                self.options.request_timeout,
+            )
+            .await?;
+        let url = self.resolve(&signed.url)?;
+        let headers = header_list(signed.headers.as_ref())?;
+        Ok((url, headers, signed.expires_at.as_ref().and_then(expiry_ms)))
+    }
+
+    /// `sign/download` as a [`SignedUrl`].
+    pub(super) async fn signed_url(&self, key: &str) -> RemoteResult<SignedUrl> {
+        let (url, headers, expires) = self.sign_download(key).await?;
+        Ok(SignedUrl {
+            url,
+            headers,
+            expires_at_ms: expires
+                .unwrap_or_else(|| js_sys::Date::now() as i64 + ASSUMED_URL_LIFETIME_MS),
+        })
+    }
+}
+
+/// A signer answer parsed as `T` (`Server` when it is not that JSON).
+pub(super) fn parse_json<T: DeserializeOwned>(url: &str, text: &str) -> RemoteResult<T> {
+    serde_json::from_str(text)
+        .map_err(|err| errors::malformed("POST", url, format!("not the expected JSON ({err})")))
+}
+
+/// The signed headers as a list (`Server` when the signer sent something no request can carry).
+pub(super) fn header_list(
+    headers: Option<&BTreeMap<String, String>>,
+) -> RemoteResult<Vec<(String, String)>> {
+    let mut list = Vec::new();
+    for (name, value) in headers.into_iter().flatten() {
+        let token_char = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        let name_ok = !name.is_empty() && name.bytes().all(token_char);
+        let value_ok = value
+            .bytes()
+            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
+        if !name_ok || !value_ok {
+            return Err(RemoteError::new(
+                RemoteErrorKind::Server,
+                format!("the signer answered a header that cannot be sent: {name:?}"),
+            ));
+        }
+        list.push((name.clone(), value.clone()));
+    }
+    Ok(list)
+}
+
+/// The expiry a signer answered, in epoch ms: an ISO-8601 string (our server), or a number of
+/// seconds (or milliseconds, when it is that large) since the epoch.
+fn expiry_ms(value: &serde_json::Value) -> Option<i64> {
+    match value {
+        serde_json::Value::String(text) => crate::model::date::parse_iso(text.trim()).ok(),
+        serde_json::Value::Number(n) => {
+            let n = n.as_i64()?;
+            Some(if n >= 100_000_000_000 { n } else { n * 1000 })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn expiries_parse() {
+        let ms = |v: serde_json::Value| expiry_ms(&v);
+        assert_eq!(ms("2025-11-25T10:00:00Z".into()), Some(1_764_064_800_000));
+        assert_eq!(ms(1_764_064_800.into()), Some(1_764_064_800_000));
+        assert_eq!(ms(1_764_064_800_000i64.into()), Some(1_764_064_800_000));
+        assert_eq!(ms("soon".into()), None);
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn malformed_answers_are_server_errors() {
+        let err = parse_json::<SignedRequest>("http://h/api/v1/sign/upload", "<html>")
+            .err()
+            .unwrap();
+        assert_eq!(err.kind, RemoteErrorKind::Server);
+        let err = header_list(Some(&BTreeMap::from([("bad name".into(), "v".into())])));
+        assert_eq!(err.unwrap_err().kind, RemoteErrorKind::Server);
+        let ok = header_list(Some(&BTreeMap::from([(
+            "x-amz-checksum-sha256".into(),
+            "abc=".into(),
+        )])));
+        assert_eq!(ok.unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,273 @@
+//! Moving bytes: uploads (whole, or one part) as a `Blob` sent by XHR, and (ranged) GETs by `fetch`.
+
+use std::rc::Rc;
+
+use futures::StreamExt;
+use js_sys::{Array, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Blob, BlobPropertyBag, Headers, Request, RequestInit, Response};
+
+use super::signer::{header_list, SignedRequest};
+use super::{errors, js, xhr, BrowserHttpRemote};
+use crate::services::remote_storage::{
+    Download, RemoteError, RemoteErrorKind, RemoteResult, UploadRequest,
+};
+
+/// The part of an upload one request sends.
+pub(super) struct Slice {
+    /// Where the request's bytes start in the object.
+    pub(super) offset: u64,
+    /// How many bytes the request sends.
+    pub(super) len: u64,
+    /// Bytes of the object already safe on the remote before this request (for progress).
+    pub(super) done_before: u64,
+}
+
+/// Whether `name` is among `headers` (case-insensitively).
+fn has_header(headers: &[(String, String)], name: &str) -> bool {
+    headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+}
+
+/// `slice` of the upload's bytes as a `Blob`: the chunks of `req.open(slice.offset)`, each copied
+/// once into its own JS array and assembled by the browser (never one wasm buffer). A read error or
+/// a stream that ends early is `Local`.
+async fn slice_blob(req: &UploadRequest, slice: &Slice) -> RemoteResult<Blob> {
+    let mut stream = (req.open)(slice.offset).await.map_err(|err| {
+        errors::local(format!(
+            "opening the local bytes of {} at offset {}: {err}",
+            req.key, slice.offset
+        ))
+    })?;
+    let parts = Array::new();
+    let mut got: u64 = 0;
+    while got < slice.len {
+        match stream.next().await {
+            Some(Ok(chunk)) => {
+                let room = slice.len - got;
+                let take = usize::try_from(room).map_or(chunk.len(), |room| chunk.len().min(room));
+                if take > 0 {
+                    parts.push(&Uint8Array::from(&chunk[..take]));
+                    got += take as u64;
+                }
+            }
+            Some(Err(err)) => {
+                return Err(errors::local(format!(
+                    "uploading {}: reading the local bytes at offset {}: {err}",
+                    req.key,
+                    slice.offset + got
+                )))
+            }
+            None => {
+                return Err(errors::local(format!(
+                    "uploading {}: the local bytes ended after {got} of the {} bytes expected from offset {} (did the file change?)",
+                    req.key, slice.len, slice.offset
+                )))
+            }
+        }
+    }
+    let options = BlobPropertyBag::new();
+    if let Some(content_type) = req.content_type.as_deref().filter(|t| !t.is_empty()) {
+        options.set_type(content_type);
+    }
+    Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|err| {
+        errors::local(format!(
+            "uploading {}: the browser could not hold {} bytes as a Blob: {}",
+            req.key,
+            slice.len,
+            errors::js_text(&err)
+        ))
+    })
+}
+
+impl BrowserHttpRemote {
+    /// Sends `slice` of the upload's bytes with `method` to the signed `url`; the answer's `ETag`.
+    pub(super) async fn send_slice(
+        &self,
+        method: &str,
+        url: &str,
+        mut headers: Vec<(String, String)>,
+        req: &UploadRequest,
+        slice: Slice,
+    ) -> RemoteResult<Option<String>> {
+        let body = slice_blob(req, &slice).await?;
+        if let Some(content_type) = req.content_type.as_deref().filter(|t| !t.is_empty()) {
+            if !has_header(&headers, "content-type") {
+                headers.push(("Content-Type".into(), content_type.to_owned()));
+            }
+        }
+        // The browser sets these itself and refuses them from scripts.
+        headers.retain(|(name, _)| {
+            !name.eq_ignore_ascii_case("content-length") && !name.eq_ignore_ascii_case("host")
+        });
+        let progress = req.progress.clone();
+        let (done_before, len, total) = (slice.done_before, slice.len, req.size);
+        let on_progress: Rc<dyn Fn(u64)> =
+            Rc::new(move |sent: u64| progress(done_before + sent.min(len), total));
+        let answer = xhr::send(
+            method,
+            url,
+            &headers,
+            &body,
+            on_progress,
+            self.options.transfer_idle_timeout,
+        )
+        .await?;
+        if !(200..300).contains(&answer.status) {
+            return Err(errors::from_status(
+                method,
+                url,
+                answer.status,
+                &answer.text,
+            ));
+        }
+        (req.progress)(done_before + len, total);
+        Ok(answer.etag)
+    }
+
+    /// One signed PUT (or POST) of the whole object.
+    pub(super) async fn upload_single(&self, req: &UploadRequest) -> RemoteResult<()> {
+        let mut ask = serde_json::json!({ "key": req.key, "contentLength": req.size });
+        if let Some(content_type) = req.content_type.as_deref().filter(|t| !t.is_empty()) {
+            ask["contentType"] = content_type.into();
+        }
+        let signed: SignedRequest = self
+            .post_json("/v1/sign/upload", &ask, self.options.request_timeout)
+            .await?;
+        let method = match signed.method.as_deref() {
+            Some("PUT") | None => "PUT",
+            Some("POST") => "POST",
+            Some(other) => {
+                return Err(RemoteError::new(
+                    RemoteErrorKind::Server,
+                    format!("the signer asked for an upload with the method {other:?}; only PUT and POST are supported"),
+                ))
+            }
+        };
+        let url = self.resolve(&signed.url)?;
+        let headers = header_list(signed.headers.as_ref())?;
+        (req.progress)(0, req.size);
+        let slice = Slice {
+            offset: 0,
+            len: req.size,
+            done_before: 0,
+        };
+        self.send_slice(method, &url, headers, req, slice).await?;
+        Ok(())
+    }
+
+    /// `sign/download`, then a GET of the signed URL from `offset`.
+    pub(super) async fn fetch_blob(&self, key: &str, offset: u64) -> RemoteResult<Download> {
+        let (url, mut signed_headers, _) = self.sign_download(key).await?;
+        if offset > 0 {
+            signed_headers.retain(|(name, _)| !name.eq_ignore_ascii_case("range"));
+            signed_headers.push(("Range".into(), format!("bytes={offset}-")));
+        }
+        let what = format!("GET {}", errors::shown(&url));
+        let headers = Headers::new().map_err(|err| errors::unsendable(&what, &err))?;
+        for (name, value) in &signed_headers {
+            headers
+                .set(name, value)
+                .map_err(|err| errors::unsendable(&what, &err))?;
+        }
+        let init = RequestInit::new();
+        init.set_method("GET");
+        init.set_headers(&headers);
+        let controller = AbortController::new().ok();
+        if let Some(controller) = &controller {
+            init.set_signal(Some(&controller.signal()));
+        }
+        let request = Request::new_with_str_and_init(&url, &init)
+            .map_err(|err| errors::unsendable(&what, &err))?;
+        let promise = js::fetch(&request)
+            .map_err(|err| errors::network("GET", &url, &errors::js_text(&err)))?;
+        let idle = self.options.transfer_idle_timeout;
+        let response: Response = match js::within(idle, JsFuture::from(promise)).await {
+            None => {
+                if let Some(controller) = &controller {
+                    controller.abort();
+                }
+                return Err(RemoteError::new(
+                    RemoteErrorKind::Offline,
+                    format!("{what}: no answer within {idle:?}"),
+                ));
+            }
+            Some(Err(err)) => return Err(errors::network("GET", &url, &errors::js_text(&err))),
+            Some(Ok(response)) => response.unchecked_into(),
+        };
+        let status = response.status();
+        let answer_headers = response.headers();
+        let header = |name: &str| answer_headers.get(name).ok().flatten();
+        let range = header("Content-Range").as_deref().and_then(content_range);
+        if status == 416 {
+            // Asking from the very end of a complete object: nothing left to read.
+            if let Some((None, Some(total))) = range {
+                if total == offset {
+                    return Ok(Download {
+                        offset,
+                        total_size: Some(total),
+                        content_type: None,
+                        body: futures::stream::empty().boxed_local(),
+                    });
+                }
+            }
+        }
+        if !(200..300).contains(&status) {
+            let text = js::text(&response).await.unwrap_or_default();
+            return Err(errors::from_status("GET", &url, status, &text));
+        }
+        let content_type = header("Content-Type");
+        let length = header("Content-Length").and_then(|v| v.trim().parse::<u64>().ok());
+        let (start, total_size) = if status == 206 {
+            let Some((Some(start), total)) = range else {
+                return Err(errors::malformed(
+                    "GET",
+                    &url,
+                    "a 206 answer without a usable Content-Range (is Content-Range among the CORS exposed headers?)",
+                ));
+            };
+            (start, total)
+        } else {
+            (0, length)
+        };
+        if status == 206 && start != offset {
+            return Err(errors::malformed(
+                "GET",
+                &url,
+                format!("asked for bytes from {offset}, got bytes from {start}"),
+            ));
+        }
+        Ok(Download {
+            offset: start,
+            total_size,
+            content_type,
+            body: js::body_stream(&response, url, idle),
+        })
+    }
+}
+
+/// `bytes a-b/total` → (a, total); `bytes */total` → (None, total).
+fn content_range(value: &str) -> Option<(Option<u64>, Option<u64>)> {
+    let rest = value.trim().strip_prefix("bytes ")?;
+    let (range, total) = rest.split_once('/')?;
+    let total = total.trim().parse().ok();
+    let start = if range.trim() == "*" {
+        None
+    } else {
+        Some(range.split_once('-')?.0.trim().parse().ok()?)
+    };
+    Some((start, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn content_ranges_parse() {
+        assert_eq!(content_range("bytes 5-9/10"), Some((Some(5), Some(10))));
+        assert_eq!(content_range("bytes */10"), Some((None, Some(10))));
+        assert_eq!(content_range("bytes 0-9/*"), Some((Some(0), None)));
+        assert_eq!(content_range("items 1-2/3"), None);
+    }
+}
