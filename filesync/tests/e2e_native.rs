@@ -455,6 +455,89 @@ async fn a_delete_on_b_removes_a_local_copy_and_the_server_blob() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_left_during_a_save_is_removed_once_the_save_ends() {
+    // While a save runs on A, A keeps every local blob (the save may be about to record it). A
+    // copy whose row was deleted meanwhile must still go once the save ends, even when the save
+    // fails and so commits nothing that would start another reconcile.
+    let t0 = Instant::now();
+    let server = Server::start();
+    let log = SyncedLog::new();
+    let a = Client::start("A", &log, &server).await;
+    let b = Client::start("B", &log, &server).await;
+    let bytes = data(40_000, 10);
+    let saved = a.save(&bytes, None).await;
+    let id = saved.file_id.as_str();
+    settle("B to download the file", &[&a, &b], || async {
+        b.reads(id, &bytes).await
+    })
+    .await;
+
+    // A save whose stream hands over one chunk, then waits for the test, then fails.
+    let (release, gate) = tokio::sync::oneshot::channel::<()>();
+    let started = Arc::new(AtomicBool::new(false));
+    let flag = started.clone();
+    let stream = futures::stream::unfold(0u8, move |step| {
+        let flag = flag.clone();
+        async move {
+            if step == 0 {
+                flag.store(true, Ordering::SeqCst);
+                return Some((Ok(Bytes::from_static(b"the first chunk")), 1));
+            }
+            None
+        }
+    });
+    let gated = futures::stream::StreamExt::chain(
+        stream,
+        futures::stream::once(async move {
+            let _ = gate.await;
+            Err(fs_core::FsError::new(
+                fs_core::ErrorKind::Unknown,
+                "readStream",
+                "the app's source failed",
+            ))
+        }),
+    );
+    let engine = a.engine.clone();
+    let pending_save = tokio::spawn(async move {
+        engine
+            .save(Content::Stream(Box::pin(gated)), SaveOptions::default())
+            .await
+    });
+    wait_until("the save to start", &[&a, &b], || async {
+        started.load(Ordering::SeqCst)
+    })
+    .await;
+
+    b.engine.delete(id).await.unwrap();
+    settle("B to drop its copy", &[&a, &b], || async {
+        !b.holds(&saved.content_hash).await && a.row(id).await.deleted_at.is_some()
+    })
+    .await;
+    assert!(
+        a.holds(&saved.content_hash).await,
+        "A keeps its copy while a save is in progress"
+    );
+
+    let _ = release.send(());
+    let failed = pending_save.await.unwrap();
+    assert!(
+        matches!(failed, Err(FileSyncError::Storage(_))),
+        "{failed:?}"
+    );
+    settle("A's copy to go after the save ended", &[&a, &b], || async {
+        !a.holds(&saved.content_hash).await
+    })
+    .await;
+    a.engine.stop();
+    b.engine.stop();
+    drop(server);
+    eprintln!(
+        "copy kept during a save removed after it: {:?}",
+        t0.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_interrupted_by_a_server_restart_resumes_without_resending_parts() {
     let t0 = Instant::now();
     let server = Arc::new(Server::start());
@@ -638,6 +721,87 @@ async fn a_download_interrupted_by_a_server_restart_resumes_with_a_ranged_get() 
         "download resumed at {:.1} MiB of {} MiB; {:?}",
         partial as f64 / MIB as f64,
         size / MIB,
+        t0.elapsed()
+    );
+    a.engine.stop();
+    b.engine.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_server_restart_mid_transfer_is_retried_and_resumes() {
+    // The server is killed and at once started again (the health check that follows the failure
+    // finds it up, so the engine retries instead of going offline): once mid-upload on A, once
+    // mid-download on B, on the same 48 MiB file.
+    let t0 = Instant::now();
+    let server = Arc::new(Server::start());
+    let log = SyncedLog::new();
+    let a = Client::start("A", &log, &server).await;
+    let b = Client::start("B", &log, &server).await;
+    let size = 48 * MIB;
+    let bytes = data(size as usize, 9);
+    let restarts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let restart_at = |direction: Direction, at: u64| {
+        let (srv, count, fired) = (server.clone(), restarts.clone(), AtomicBool::new(false));
+        Arc::new(move |e: &FileSyncEvent| {
+            if let FileSyncEvent::TransferProgress {
+                direction: d, done, ..
+            } = e
+            {
+                if *d == direction && *done >= at && !fired.swap(true, Ordering::SeqCst) {
+                    srv.kill();
+                    srv.restart();
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        })
+    };
+    a.engine.on_event(restart_at(Direction::Upload, 12 * MIB));
+    b.engine.on_event(restart_at(Direction::Download, MIB));
+
+    let saved = a.save(&bytes, None).await;
+    let id = saved.file_id.as_str();
+    let key = key_of(&saved.content_hash);
+    settle_large("B to download the file", &[&a, &b], || async {
+        matches!(b.engine.read(id).await, Ok(got) if same_bytes(&got, &bytes))
+    })
+    .await;
+    assert_eq!(restarts.load(Ordering::SeqCst), 2);
+    assert_eq!(a.row(id).await.remote_key, key);
+    assert!(same_bytes(
+        &std::fs::read(server.blob_path(&key)).unwrap(),
+        &bytes
+    ));
+    assert_eq!(server.staged_uploads(), 0);
+
+    let up = a.attempts(Direction::Upload);
+    assert!(up.len() >= 2, "{up:?}");
+    let first_max = up[0].iter().copied().max().unwrap_or(0);
+    assert!((12 * MIB..size).contains(&first_max), "{first_max}");
+    for attempt in &up[1..] {
+        let start = attempt[0];
+        assert!(
+            start >= 10 * MIB && start % (5 * MIB) == 0 && start <= first_max,
+            "a resumed upload started at {start}"
+        );
+    }
+    let down = b.attempts(Direction::Download);
+    assert!(down.len() >= 2, "{down:?}");
+    let first_max = down[0].iter().copied().max().unwrap_or(0);
+    assert!(first_max < size, "the first download attempt finished");
+    // The bytes before the cut were kept: the resumed GET asked for the rest.
+    assert!(
+        down[1][0] > MIB,
+        "the second download attempt started at {}",
+        down[1][0]
+    );
+    assert_eq!(*down.last().unwrap().last().unwrap(), size);
+    eprintln!(
+        "quick restarts: upload attempts started at {:?} MiB, download attempts at {:?} bytes; \
+         offline seen: A {}, B {}; {:?}",
+        up.iter().map(|a| a[0] / MIB).collect::<Vec<_>>(),
+        down.iter().map(|a| a[0]).collect::<Vec<_>>(),
+        a.saw(|e| *e == FileSyncEvent::Offline),
+        b.saw(|e| *e == FileSyncEvent::Offline),
         t0.elapsed()
     );
     a.engine.stop();

@@ -209,9 +209,13 @@ fn retry_wait(inner: &Inner) -> Duration {
         .max(inner.options.executor.base_delay)
 }
 
-/// Whether no save is in progress (a sweep must not race a save that is about to record a blob).
-fn no_save_in_progress(inner: &Inner) -> bool {
-    inner.state().held.is_empty() && inner.state().saving == 0
+/// Whether a save is in progress (a sweep must not race a save that is about to record a blob).
+/// If so, the removal is deferred: the last save to end requests a reconcile, which tries again.
+fn defer_for_saves(inner: &Inner) -> bool {
+    let mut st = inner.state();
+    let busy = !st.held.is_empty() || st.saving != 0;
+    st.removal_deferred |= busy;
+    busy
 }
 
 /// Removes a local blob when no live row references it (read fresh from the catalog) and no save
@@ -221,7 +225,7 @@ pub(super) async fn remove_local_copy(
     hash: &ContentHash,
     _snapshot: &HashMap<String, FileRow>,
 ) -> FileSyncResult<()> {
-    if !no_save_in_progress(inner) {
+    if defer_for_saves(inner) {
         return Ok(());
     }
     let hex = hash.to_hex();
@@ -232,7 +236,7 @@ pub(super) async fn remove_local_copy(
     {
         return Ok(());
     }
-    if !no_save_in_progress(inner) {
+    if defer_for_saves(inner) {
         return Ok(());
     }
     inner.storage.remove(hash).await?;
