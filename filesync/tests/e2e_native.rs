@@ -641,6 +641,8 @@ async fn an_upload_interrupted_by_a_server_restart_resumes_without_resending_par
     );
     a.engine.stop();
     b.engine.stop();
+    // The listeners hold the server too: stop it here, not when the runtime drops them.
+    server.kill();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -725,6 +727,8 @@ async fn a_download_interrupted_by_a_server_restart_resumes_with_a_ranged_get() 
     );
     a.engine.stop();
     b.engine.stop();
+    // The listeners hold the server too: stop it here, not when the runtime drops them.
+    server.kill();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -806,6 +810,8 @@ async fn a_quick_server_restart_mid_transfer_is_retried_and_resumes() {
     );
     a.engine.stop();
     b.engine.stop();
+    // The listeners hold the server too: stop it here, not when the runtime drops them.
+    server.kill();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
