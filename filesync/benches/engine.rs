@@ -12,349 +12,363 @@
 //! small smoke configuration runs instead. Sizes: BENCH_RECONCILE_FILES, BENCH_UPLOAD_FILES,
 //! BENCH_UPLOAD_KIB, BENCH_ROUNDS.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+#![cfg_attr(target_arch = "wasm32", allow(unused))]
 
-use bytes::Bytes;
-use filesync::catalog::{Catalog, MemoryCatalog};
-use filesync::model::{
-    local_path, remote_key, FileCreated, FileEvent, FileUpdated, LocalFileStateRow,
-    TransferStateRow, TransferStatus,
-};
-use filesync::runtime::{SharedRuntime, TokioRuntime};
-use filesync::services::file_sync::{
-    Content, FileSync, FileSyncDeps, FileSyncOptions, SaveOptions,
-};
-use filesync::services::hash::hash_bytes;
-use filesync::services::local_file_storage::LocalFileStorage;
-use filesync::services::remote_storage::{HttpRemote, HttpRemoteOptions, MemoryRemote};
-use filesync_server::{
-    router, serve, DiskStore, DiskStoreOptions, ServerConfig, TokenGrant, TokenTable, UrlSigner,
-};
-use fs_native::NativeFs;
+#[cfg(target_arch = "wasm32")]
+fn main() {}
 
-const STORE: &str = "bench";
-const TOKEN: &str = "bench-token";
+#[cfg(not(target_arch = "wasm32"))]
+mod bench {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
 
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+    use bytes::Bytes;
+    use filesync::catalog::{Catalog, MemoryCatalog};
+    use filesync::model::{
+        local_path, remote_key, FileCreated, FileEvent, FileUpdated, LocalFileStateRow,
+        TransferStateRow, TransferStatus,
+    };
+    use filesync::runtime::{SharedRuntime, TokioRuntime};
+    use filesync::services::file_sync::{
+        Content, FileSync, FileSyncDeps, FileSyncOptions, SaveOptions,
+    };
+    use filesync::services::hash::hash_bytes;
+    use filesync::services::local_file_storage::LocalFileStorage;
+    use filesync::services::remote_storage::{HttpRemote, HttpRemoteOptions, MemoryRemote};
+    use filesync_server::{
+        router, serve, DiskStore, DiskStoreOptions, ServerConfig, TokenGrant, TokenTable, UrlSigner,
+    };
+    use fs_native::NativeFs;
 
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort();
-    xs[xs.len() / 2]
-}
+    const STORE: &str = "bench";
+    const TOKEN: &str = "bench-token";
 
-/// Deterministic bytes, distinct per `seed`.
-fn data(len: usize, seed: u64) -> Bytes {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect::<Vec<u8>>()
-        .into()
-}
-
-fn options() -> FileSyncOptions {
-    let mut o = FileSyncOptions::new(STORE);
-    o.orphan_min_age = Duration::from_secs(3_600);
-    o
-}
-
-async fn reconcile_bench(files: usize, rounds: usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let fs: Arc<NativeFs> = Arc::new(NativeFs::new(dir.path()));
-    let storage = LocalFileStorage::new(fs.clone(), STORE).unwrap();
-    let catalog = MemoryCatalog::new();
-    // Blobs named by the hash of one content but holding other bytes of the same size.
-    let store_dir = dir
-        .path()
-        .join(storage.dir().as_str().trim_start_matches('/'));
-    std::fs::create_dir_all(&store_dir).unwrap();
-    let mut events = Vec::new();
-    for i in 0..files {
-        let named = data(1024, i as u64);
-        let hash = hash_bytes(&named);
-        std::fs::write(store_dir.join(hash.to_hex()), vec![0u8; named.len()]).unwrap();
-        let id = format!("file-{i:06}");
-        let hex = hash.to_hex();
-        events.push(FileEvent::FileCreated(FileCreated {
-            id: id.clone(),
-            path: local_path(STORE, &hash),
-            content_hash: hex.clone(),
-            metadata_json: None,
-            created_at: 1,
-            updated_at: 1,
-        }));
-        events.push(FileEvent::FileUpdated(FileUpdated {
-            id: id.clone(),
-            path: local_path(STORE, &hash),
-            remote_key: remote_key(STORE, &hash),
-            content_hash: hex.clone(),
-            metadata_json: None,
-            updated_at: 2,
-        }));
-        events.push(FileEvent::LocalFileStateUpsert(LocalFileStateRow {
-            file_id: id.clone(),
-            path: local_path(STORE, &hash),
-            local_hash: hex.clone(),
-            download_status: TransferStatus::Done,
-            upload_status: TransferStatus::Done,
-            last_sync_error: String::new(),
-        }));
-        events.push(FileEvent::FileTransferStateUpsert(TransferStateRow {
-            file_id: id,
-            content_hash: hex,
-            local_size: Some(named.len() as u64),
-            upload_resume: None,
-        }));
-        if events.len() >= 4_000 {
-            catalog.commit(std::mem::take(&mut events)).await.unwrap();
-        }
+    fn env_number(name: &str, default: u64) -> u64 {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     }
-    catalog.commit(events).await.unwrap();
-    let before = catalog.local_states().await.unwrap();
 
-    let runtime: SharedRuntime = Arc::new(TokioRuntime::current());
-    let remote = MemoryRemote::new(runtime.clone());
-    let mut list_times = Vec::new();
-    let mut start_times = Vec::new();
-    let mut again_times = Vec::new();
-    let mut pass_times = Vec::new();
-    for _ in 0..rounds {
-        let t = Instant::now();
-        let listed = storage.list().await.unwrap();
-        list_times.push(t.elapsed());
-        assert_eq!(listed.len(), files);
-        let engine = FileSync::new(
-            FileSyncDeps {
-                runtime: runtime.clone(),
-                fs: fs.clone(),
-                catalog: Arc::new(catalog.clone()),
-                remote: Arc::new(remote.clone()),
-            },
-            options(),
-        )
-        .unwrap();
-        let t = Instant::now();
-        engine.start().await.unwrap();
-        start_times.push(t.elapsed());
-        // The change loop's first pass runs in the background; time a pass of our own after it.
-        while !engine.is_idle() {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        let t = Instant::now();
-        engine.sync_now().await.unwrap();
-        again_times.push(t.elapsed());
-        let t = Instant::now();
-        engine.reconcile().await.unwrap();
-        pass_times.push(t.elapsed());
-        engine.stop();
+    fn median(mut xs: Vec<Duration>) -> Duration {
+        xs.sort();
+        xs[xs.len() / 2]
     }
-    let after = catalog.local_states().await.unwrap();
-    let unchanged = before.iter().zip(&after).filter(|(a, b)| a == b).count();
-    let (list, start, again) = (median(list_times), median(start_times), median(again_times));
-    let pass = median(pass_times);
-    println!(
-        "reconcile of {files} synced files (fs-native, median of {rounds}):\n  \
+
+    /// Deterministic bytes, distinct per `seed`.
+    fn data(len: usize, seed: u64) -> Bytes {
+        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect::<Vec<u8>>()
+            .into()
+    }
+
+    fn options() -> FileSyncOptions {
+        let mut o = FileSyncOptions::new(STORE);
+        o.orphan_min_age = Duration::from_secs(3_600);
+        o
+    }
+
+    async fn reconcile_bench(files: usize, rounds: usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let fs: Arc<NativeFs> = Arc::new(NativeFs::new(dir.path()));
+        let storage = LocalFileStorage::new(fs.clone(), STORE).unwrap();
+        let catalog = MemoryCatalog::new();
+        // Blobs named by the hash of one content but holding other bytes of the same size.
+        let store_dir = dir
+            .path()
+            .join(storage.dir().as_str().trim_start_matches('/'));
+        std::fs::create_dir_all(&store_dir).unwrap();
+        let mut events = Vec::new();
+        for i in 0..files {
+            let named = data(1024, i as u64);
+            let hash = hash_bytes(&named);
+            std::fs::write(store_dir.join(hash.to_hex()), vec![0u8; named.len()]).unwrap();
+            let id = format!("file-{i:06}");
+            let hex = hash.to_hex();
+            events.push(FileEvent::FileCreated(FileCreated {
+                id: id.clone(),
+                path: local_path(STORE, &hash),
+                content_hash: hex.clone(),
+                metadata_json: None,
+                created_at: 1,
+                updated_at: 1,
+            }));
+            events.push(FileEvent::FileUpdated(FileUpdated {
+                id: id.clone(),
+                path: local_path(STORE, &hash),
+                remote_key: remote_key(STORE, &hash),
+                content_hash: hex.clone(),
+                metadata_json: None,
+                updated_at: 2,
+            }));
+            events.push(FileEvent::LocalFileStateUpsert(LocalFileStateRow {
+                file_id: id.clone(),
+                path: local_path(STORE, &hash),
+                local_hash: hex.clone(),
+                download_status: TransferStatus::Done,
+                upload_status: TransferStatus::Done,
+                last_sync_error: String::new(),
+            }));
+            events.push(FileEvent::FileTransferStateUpsert(TransferStateRow {
+                file_id: id,
+                content_hash: hex,
+                local_size: Some(named.len() as u64),
+                upload_resume: None,
+            }));
+            if events.len() >= 4_000 {
+                catalog.commit(std::mem::take(&mut events)).await.unwrap();
+            }
+        }
+        catalog.commit(events).await.unwrap();
+        let before = catalog.local_states().await.unwrap();
+
+        let runtime: SharedRuntime = Arc::new(TokioRuntime::current());
+        let remote = MemoryRemote::new(runtime.clone());
+        let mut list_times = Vec::new();
+        let mut start_times = Vec::new();
+        let mut again_times = Vec::new();
+        let mut pass_times = Vec::new();
+        for _ in 0..rounds {
+            let t = Instant::now();
+            let listed = storage.list().await.unwrap();
+            list_times.push(t.elapsed());
+            assert_eq!(listed.len(), files);
+            let engine = FileSync::new(
+                FileSyncDeps {
+                    runtime: runtime.clone(),
+                    fs: fs.clone(),
+                    catalog: Arc::new(catalog.clone()),
+                    remote: Arc::new(remote.clone()),
+                },
+                options(),
+            )
+            .unwrap();
+            let t = Instant::now();
+            engine.start().await.unwrap();
+            start_times.push(t.elapsed());
+            // The change loop's first pass runs in the background; time a pass of our own after it.
+            while !engine.is_idle() {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let t = Instant::now();
+            engine.sync_now().await.unwrap();
+            again_times.push(t.elapsed());
+            let t = Instant::now();
+            engine.reconcile().await.unwrap();
+            pass_times.push(t.elapsed());
+            engine.stop();
+        }
+        let after = catalog.local_states().await.unwrap();
+        let unchanged = before.iter().zip(&after).filter(|(a, b)| a == b).count();
+        let (list, start, again) = (median(list_times), median(start_times), median(again_times));
+        let pass = median(pass_times);
+        println!(
+            "reconcile of {files} synced files (fs-native, median of {rounds}):\n  \
          list + stat the store     {:>9.1} ms\n  \
          start-up reconcile        {:>9.1} ms   ({:.2}× the listing; target ≤ 1000 ms)\n  \
          sync_now (warm, rescans)  {:>9.1} ms\n  \
          reconcile pass (index)    {:>9.1} ms   (the pass each catalog change triggers)\n  \
          state rows unchanged      {unchanged}/{files} (a re-hash would have flagged every file: \
          their bytes do not match their names); remote calls besides health: {}",
-        ms(list),
-        ms(start),
-        ms(start) / ms(list).max(0.001),
-        ms(again),
-        ms(pass),
-        remote.calls().upload + remote.calls().download + remote.calls().delete,
-    );
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1_000.0
-}
-
-struct Server {
-    addr: std::net::SocketAddr,
-    _dir: tempfile::TempDir,
-    shutdown: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-async fn start_server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let signer = UrlSigner::new(*b"engine benchmark signing secret").unwrap();
-    let store = DiskStore::open(DiskStoreOptions::new(dir.path(), signer))
-        .await
-        .unwrap();
-    let tokens = TokenTable::new([TokenGrant {
-        token: TOKEN.into(),
-        prefixes: vec![],
-    }])
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(serve(
-        listener,
-        router(ServerConfig::new(tokens), store),
-        async move {
-            let _ = rx.await;
-        },
-    ));
-    Server {
-        addr,
-        _dir: dir,
-        shutdown,
-        task,
+            ms(list),
+            ms(start),
+            ms(start) / ms(list).max(0.001),
+            ms(again),
+            ms(pass),
+            remote.calls().upload + remote.calls().download + remote.calls().delete,
+        );
     }
-}
 
-/// The baseline: sign and PUT each file with `concurrency` in flight, nothing stored locally.
-async fn raw_upload(base: &str, files: &[Bytes], concurrency: usize) -> Duration {
-    use futures::StreamExt;
-    let client = reqwest::Client::new();
-    let t = Instant::now();
-    futures::stream::iter(files.iter().cloned())
-        .map(|bytes| {
-            let client = client.clone();
-            let base = base.to_owned();
+    fn ms(d: Duration) -> f64 {
+        d.as_secs_f64() * 1_000.0
+    }
+
+    struct Server {
+        addr: std::net::SocketAddr,
+        _dir: tempfile::TempDir,
+        shutdown: tokio::sync::oneshot::Sender<()>,
+        task: tokio::task::JoinHandle<std::io::Result<()>>,
+    }
+
+    async fn start_server() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = UrlSigner::new(*b"engine benchmark signing secret").unwrap();
+        let store = DiskStore::open(DiskStoreOptions::new(dir.path(), signer))
+            .await
+            .unwrap();
+        let tokens = TokenTable::new([TokenGrant {
+            token: TOKEN.into(),
+            prefixes: vec![],
+        }])
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(
+            listener,
+            router(ServerConfig::new(tokens), store),
             async move {
-                let key = format!("raw/{}", hash_bytes(&bytes));
-                let signed: serde_json::Value = client
-                    .post(format!("{base}/v1/sign/upload"))
-                    .bearer_auth(TOKEN)
-                    .json(&serde_json::json!({"key": key, "contentLength": bytes.len()}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                let url = signed["url"].as_str().unwrap();
-                let url = if url.starts_with('/') {
-                    format!("{}{url}", base.trim_end_matches("/api"))
-                } else {
-                    url.to_owned()
-                };
-                let status = client.put(url).body(bytes).send().await.unwrap().status();
-                assert!(status.is_success(), "{status}");
-            }
-        })
-        .buffer_unordered(concurrency)
-        .collect::<Vec<()>>()
-        .await;
-    t.elapsed()
-}
+                let _ = rx.await;
+            },
+        ));
+        Server {
+            addr,
+            _dir: dir,
+            shutdown,
+            task,
+        }
+    }
 
-async fn upload_bench(files: usize, kib: usize, rounds: usize) {
-    let mut engine_totals = Vec::new();
-    let mut engine_saves = Vec::new();
-    let mut raw_totals = Vec::new();
-    for round in 0..rounds {
-        let server = start_server().await;
-        let base = format!("http://{}/api", server.addr);
-        let contents: Vec<Bytes> = (0..files)
-            .map(|i| data(kib * 1024, (round * files + i) as u64 + 1_000_000))
-            .collect();
-        // Sides alternate between rounds.
-        let engine_first = round % 2 == 0;
-        for side in 0..2 {
-            if (side == 0) == engine_first {
-                let dir = tempfile::tempdir().unwrap();
-                let catalog = MemoryCatalog::new();
-                let remote =
-                    HttpRemote::new(HttpRemoteOptions::new(base.clone()).with_token(TOKEN))
-                        .unwrap();
-                let engine = FileSync::new(
-                    FileSyncDeps {
-                        runtime: Arc::new(TokioRuntime::current()),
-                        fs: Arc::new(NativeFs::new(dir.path())),
-                        catalog: Arc::new(catalog.clone()),
-                        remote: Arc::new(remote),
-                    },
-                    options(),
-                )
-                .unwrap();
-                engine.start().await.unwrap();
-                let t = Instant::now();
-                for bytes in &contents {
-                    engine
-                        .save(Content::Bytes(bytes.clone()), SaveOptions::default())
+    /// The baseline: sign and PUT each file with `concurrency` in flight, nothing stored locally.
+    async fn raw_upload(base: &str, files: &[Bytes], concurrency: usize) -> Duration {
+        use futures::StreamExt;
+        let client = reqwest::Client::new();
+        let t = Instant::now();
+        futures::stream::iter(files.iter().cloned())
+            .map(|bytes| {
+                let client = client.clone();
+                let base = base.to_owned();
+                async move {
+                    let key = format!("raw/{}", hash_bytes(&bytes));
+                    let signed: serde_json::Value = client
+                        .post(format!("{base}/v1/sign/upload"))
+                        .bearer_auth(TOKEN)
+                        .json(&serde_json::json!({"key": key, "contentLength": bytes.len()}))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
                         .await
                         .unwrap();
+                    let url = signed["url"].as_str().unwrap();
+                    let url = if url.starts_with('/') {
+                        format!("{}{url}", base.trim_end_matches("/api"))
+                    } else {
+                        url.to_owned()
+                    };
+                    let status = client.put(url).body(bytes).send().await.unwrap().status();
+                    assert!(status.is_success(), "{status}");
                 }
-                engine_saves.push(t.elapsed());
-                loop {
-                    let rows = catalog.files().await.unwrap();
-                    if rows.len() == files && rows.iter().all(|r| !r.remote_key.is_empty()) {
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(2)).await;
-                }
-                engine_totals.push(t.elapsed());
-                engine.stop();
-            } else {
-                raw_totals.push(raw_upload(&base, &contents, 2).await);
-            }
-        }
-        let _ = server.shutdown.send(());
-        server.task.await.unwrap().unwrap();
+            })
+            .buffer_unordered(concurrency)
+            .collect::<Vec<()>>()
+            .await;
+        t.elapsed()
     }
-    let (saves, total, raw) = (
-        median(engine_saves),
-        median(engine_totals),
-        median(raw_totals),
-    );
-    let rate = |d: Duration| files as f64 / d.as_secs_f64();
-    println!(
-        "save + upload of {files} × {kib} KiB to the local server (median of {rounds}):\n  \
+
+    async fn upload_bench(files: usize, kib: usize, rounds: usize) {
+        let mut engine_totals = Vec::new();
+        let mut engine_saves = Vec::new();
+        let mut raw_totals = Vec::new();
+        for round in 0..rounds {
+            let server = start_server().await;
+            let base = format!("http://{}/api", server.addr);
+            let contents: Vec<Bytes> = (0..files)
+                .map(|i| data(kib * 1024, (round * files + i) as u64 + 1_000_000))
+                .collect();
+            // Sides alternate between rounds.
+            let engine_first = round % 2 == 0;
+            for side in 0..2 {
+                if (side == 0) == engine_first {
+                    let dir = tempfile::tempdir().unwrap();
+                    let catalog = MemoryCatalog::new();
+                    let remote =
+                        HttpRemote::new(HttpRemoteOptions::new(base.clone()).with_token(TOKEN))
+                            .unwrap();
+                    let engine = FileSync::new(
+                        FileSyncDeps {
+                            runtime: Arc::new(TokioRuntime::current()),
+                            fs: Arc::new(NativeFs::new(dir.path())),
+                            catalog: Arc::new(catalog.clone()),
+                            remote: Arc::new(remote),
+                        },
+                        options(),
+                    )
+                    .unwrap();
+                    engine.start().await.unwrap();
+                    let t = Instant::now();
+                    for bytes in &contents {
+                        engine
+                            .save(Content::Bytes(bytes.clone()), SaveOptions::default())
+                            .await
+                            .unwrap();
+                    }
+                    engine_saves.push(t.elapsed());
+                    loop {
+                        let rows = catalog.files().await.unwrap();
+                        if rows.len() == files && rows.iter().all(|r| !r.remote_key.is_empty()) {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
+                    engine_totals.push(t.elapsed());
+                    engine.stop();
+                } else {
+                    raw_totals.push(raw_upload(&base, &contents, 2).await);
+                }
+            }
+            let _ = server.shutdown.send(());
+            server.task.await.unwrap().unwrap();
+        }
+        let (saves, total, raw) = (
+            median(engine_saves),
+            median(engine_totals),
+            median(raw_totals),
+        );
+        let rate = |d: Duration| files as f64 / d.as_secs_f64();
+        println!(
+            "save + upload of {files} × {kib} KiB to the local server (median of {rounds}):\n  \
          engine: saves done           {:>8.0} files/s ({:.2} s)\n  \
          engine: saved and uploaded   {:>8.0} files/s ({:.2} s)\n  \
          plain sign + PUT, 2 in flight {:>7.0} files/s ({:.2} s)\n  \
          ratio engine end-to-end / plain upload: {:.2}×",
-        rate(saves),
-        saves.as_secs_f64(),
-        rate(total),
-        total.as_secs_f64(),
-        rate(raw),
-        raw.as_secs_f64(),
-        raw.as_secs_f64() / total.as_secs_f64(),
-    );
+            rate(saves),
+            saves.as_secs_f64(),
+            rate(total),
+            total.as_secs_f64(),
+            rate(raw),
+            raw.as_secs_f64(),
+            raw.as_secs_f64() / total.as_secs_f64(),
+        );
+    }
+
+    pub fn main() {
+        let full = std::env::args().any(|a| a == "--bench");
+        let (rfiles, ufiles, kib, rounds) = if full {
+            (10_000, 1_000, 100, 3)
+        } else {
+            (200, 20, 4, 1)
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            reconcile_bench(
+                env_number("BENCH_RECONCILE_FILES", rfiles) as usize,
+                env_number("BENCH_ROUNDS", rounds) as usize,
+            )
+            .await;
+            upload_bench(
+                env_number("BENCH_UPLOAD_FILES", ufiles) as usize,
+                env_number("BENCH_UPLOAD_KIB", kib) as usize,
+                env_number("BENCH_ROUNDS", rounds) as usize,
+            )
+            .await;
+        });
+    }
 }
 
+/// Native only: the benchmark needs fs-native, tokio and the server.
+#[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
-    let (rfiles, ufiles, kib, rounds) = if full {
-        (10_000, 1_000, 100, 3)
-    } else {
-        (200, 20, 4, 1)
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        reconcile_bench(
-            env_number("BENCH_RECONCILE_FILES", rfiles) as usize,
-            env_number("BENCH_ROUNDS", rounds) as usize,
-        )
-        .await;
-        upload_bench(
-            env_number("BENCH_UPLOAD_FILES", ufiles) as usize,
-            env_number("BENCH_UPLOAD_KIB", kib) as usize,
-            env_number("BENCH_ROUNDS", rounds) as usize,
-        )
-        .await;
-    });
+    bench::main();
 }

@@ -3,6 +3,8 @@
 //! in-memory remote. Save → upload → the other client downloads into OPFS and reads verified
 //! bytes; update; delete.
 #![cfg(target_arch = "wasm32")]
+// One thread in the browser: the engine's parts are shared with `Arc` although they hold JS values.
+#![allow(clippy::arc_with_non_send_sync)]
 
 use std::sync::Arc;
 use std::time::Duration;
