@@ -238,7 +238,7 @@ async fn errors_have_their_kinds() {
     let err = remote.download(&key, 0).await.err().unwrap();
     assert_eq!(err.kind, RemoteErrorKind::NotFound, "{err}");
 
-    // Nothing listens there: offline.
+    // No answer (port 9: nothing listens, and Chromium refuses the port anyway): offline.
     let nowhere =
         BrowserHttpRemote::new(BrowserHttpRemoteOptions::new("http://127.0.0.1:9/api")).unwrap();
     let err = nowhere.health().await.unwrap_err();
@@ -405,4 +405,25 @@ async fn two_engines_sync_through_the_server() {
     assert!(got == bytes, "client B read other bytes");
     a.stop();
     b.stop();
+}
+
+#[wasm_bindgen_test]
+async fn refused_multipart_upload_drops_its_token() {
+    let remote = remote_with(server().1, Some(MIB as u64));
+    let bytes = data(6 * MIB);
+    // The parts arrive, but the whole does not hash to the key: `complete` is refused.
+    let key = key_of(&data(64));
+    let (req, seen) = upload_request(&key, bytes, None, None, None);
+    let err = remote.upload(req).await.unwrap_err();
+    assert_eq!(err.kind, RemoteErrorKind::Rejected, "{err}");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.tokens.len(), 2, "{:?}", seen.tokens);
+    assert!(seen.tokens[0].is_some());
+    assert_eq!(
+        seen.tokens[1], None,
+        "a refused upload leaves nothing to resume"
+    );
+    drop(seen);
+    let err = remote.download(&key, 0).await.err().unwrap();
+    assert_eq!(err.kind, RemoteErrorKind::NotFound, "{err}");
 }
