@@ -416,14 +416,15 @@ async fn refused_multipart_upload_drops_its_token() {
     let (req, seen) = upload_request(&key, bytes, None, None, None);
     let err = remote.upload(req).await.unwrap_err();
     assert_eq!(err.kind, RemoteErrorKind::Rejected, "{err}");
-    let seen = seen.lock().unwrap();
-    assert_eq!(seen.tokens.len(), 2, "{:?}", seen.tokens);
-    assert!(seen.tokens[0].is_some());
-    assert_eq!(
-        seen.tokens[1], None,
-        "a refused upload leaves nothing to resume"
-    );
-    drop(seen);
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.tokens.len(), 2, "{:?}", seen.tokens);
+        assert!(seen.tokens[0].is_some());
+        assert_eq!(
+            seen.tokens[1], None,
+            "a refused upload leaves nothing to resume"
+        );
+    }
     let err = remote.download(&key, 0).await.err().unwrap();
     assert_eq!(err.kind, RemoteErrorKind::NotFound, "{err}");
 }
