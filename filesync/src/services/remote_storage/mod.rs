@@ -19,6 +19,7 @@ mod browser;
 mod http;
 mod local_only;
 mod memory;
+mod protocol;
 
 #[cfg(target_arch = "wasm32")]
 pub use browser::{BrowserHttpRemote, BrowserHttpRemoteOptions};

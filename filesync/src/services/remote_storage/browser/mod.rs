@@ -28,8 +28,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use wasm_bindgen::JsValue;
 
-use super::{
-    Download, RemoteError, RemoteErrorKind, RemoteResult, RemoteStorage, SignedUrl, UploadRequest,
+use super::protocol::errors::config as config_error;
+use super::protocol::{urls, Client};
+use super::{Download, RemoteErrorKind, RemoteResult, RemoteStorage, SignedUrl, UploadRequest};
+
+/// How the browser client words its messages and what it accepts.
+const CLIENT: Client = Client {
+    options: "BrowserHttpRemoteOptions",
+    tls: true,
+    cors: true,
+    hint_not_found: false,
+    example: "e.g. http://127.0.0.1:8787/api or /api",
 };
 
 /// The default [`BrowserHttpRemoteOptions::multipart_threshold`]: 64 MiB.
@@ -105,10 +114,6 @@ impl std::fmt::Debug for BrowserHttpRemote {
     }
 }
 
-fn config_error(message: impl Into<String>) -> RemoteError {
-    RemoteError::new(RemoteErrorKind::Rejected, message)
-}
-
 /// The global scope's `location.href`, when it has one (pages and workers do).
 fn location_href() -> Option<String> {
     let global: JsValue = js_sys::global().into();
@@ -127,11 +132,9 @@ impl BrowserHttpRemote {
     /// against the page's (or worker's) `location`.
     pub fn new(options: BrowserHttpRemoteOptions) -> RemoteResult<BrowserHttpRemote> {
         let raw = options.base_url.trim();
-        let example = "e.g. http://127.0.0.1:8787/api or /api";
+        let example = CLIENT.example;
         if raw.is_empty() {
-            return Err(config_error(format!(
-                "the base URL is empty; set BrowserHttpRemoteOptions::base_url to the signer's URL, {example}"
-            )));
+            return Err(urls::empty_base(&CLIENT));
         }
         let url = match web_sys::Url::new(raw) {
             Ok(url) => url,
@@ -149,30 +152,16 @@ impl BrowserHttpRemote {
                 })?
             }
         };
-        match url.protocol().as_str() {
-            "http:" | "https:" => {}
-            other => {
-                return Err(config_error(format!(
-                    "the base URL {raw:?} has the scheme {:?}; use an http:// or https:// URL, {example}",
-                    other.trim_end_matches(':')
-                )))
-            }
-        }
-        if url.hostname().is_empty() {
-            return Err(config_error(format!(
-                "the base URL {raw:?} has no host, {example}"
-            )));
-        }
-        if !url.search().is_empty() || !url.hash().is_empty() || raw.contains(['?', '#']) {
-            return Err(config_error(format!(
-                "the base URL {raw:?} has a query or fragment; give only scheme, host and path, {example}"
-            )));
-        }
-        if !url.username().is_empty() || !url.password().is_empty() {
-            return Err(config_error(format!(
-                "the base URL {raw:?} holds credentials; remove them and set BrowserHttpRemoteOptions::token"
-            )));
-        }
+        let scheme = url.protocol();
+        let parts = urls::BaseParts {
+            scheme: scheme.trim_end_matches(':'),
+            has_host: !url.hostname().is_empty(),
+            has_query_or_fragment: !url.search().is_empty()
+                || !url.hash().is_empty()
+                || raw.contains(['?', '#']),
+            has_credentials: !url.username().is_empty() || !url.password().is_empty(),
+        };
+        urls::check_base(&CLIENT, raw, &parts)?;
         let auth = match options.token.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(token) => {
@@ -180,9 +169,7 @@ impl BrowserHttpRemote {
                     .bytes()
                     .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
                 {
-                    return Err(config_error(
-                        "the token holds characters an HTTP header cannot carry (control characters or non-ASCII); check BrowserHttpRemoteOptions::token",
-                    ));
+                    return Err(urls::bad_token(&CLIENT));
                 }
                 Some(format!("Bearer {token}"))
             }
@@ -206,32 +193,12 @@ impl BrowserHttpRemote {
 
     /// A signed URL made absolute (resolved against the base URL) and checked.
     fn resolve(&self, url: &str) -> RemoteResult<String> {
-        let url = url.trim();
-        if url.is_empty() {
-            return Err(RemoteError::new(
-                RemoteErrorKind::Server,
-                "the signer answered an empty URL",
-            ));
-        }
-        let resolved = web_sys::Url::new_with_base(url, &self.base).map_err(|err| {
-            RemoteError::new(
-                RemoteErrorKind::Server,
-                format!(
-                    "the signer answered an unusable URL ({})",
-                    errors::js_text(&err)
-                ),
-            )
-        })?;
-        match resolved.protocol().as_str() {
-            "http:" | "https:" => Ok(resolved.href()),
-            other => Err(RemoteError::new(
-                RemoteErrorKind::Server,
-                format!(
-                    "the signer answered a URL with the scheme {:?}",
-                    other.trim_end_matches(':')
-                ),
-            )),
-        }
+        let url = urls::signed_text(url)?;
+        let resolved = web_sys::Url::new_with_base(url, &self.base)
+            .map_err(|err| urls::unusable(errors::js_text(&err)))?;
+        let href = resolved.href();
+        urls::check_signed_scheme(&CLIENT, resolved.protocol().trim_end_matches(':'), &href)?;
+        Ok(href)
     }
 }
 

@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::signer::{header_list, parse_json, SignedRequest};
+use super::signer::header_list;
 use super::transfer::Slice;
 use super::{errors, BrowserHttpRemote};
+use crate::services::remote_storage::protocol::signer::{parse_json, SignedRequest};
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult, UploadRequest};
 
 /// The version of the token format.
@@ -156,7 +157,7 @@ impl BrowserHttpRemote {
             .post_status("/v1/multipart/create", &ask, timeout)
             .await
         {
-            Ok((url, text)) => parse_json(&url, &text)?,
+            Ok((url, text)) => parse_json(&url, text.as_bytes())?,
             Err((Some(status), _)) if no_multipart(status) => return Ok(None),
             Err((_, err)) => return Err(err),
         };
@@ -183,7 +184,7 @@ impl BrowserHttpRemote {
         let timeout = self.options.request_timeout;
         let ids = serde_json::json!({ "key": token.key, "uploadId": token.upload_id });
         let listed: Listed = match self.post_status("/v1/multipart/list", &ids, timeout).await {
-            Ok((url, text)) => parse_json(&url, &text)?,
+            Ok((url, text)) => parse_json(&url, text.as_bytes())?,
             // The server lost its resumable uploads altogether: start afresh (`create` then
             // falls back to a single PUT).
             Err((Some(status), err)) if no_multipart(status) => return Err(Stop::Gone(err)),
@@ -213,15 +214,7 @@ impl BrowserHttpRemote {
             let signed: SignedRequest = self
                 .post_json("/v1/multipart/sign-part", &ask, timeout)
                 .await?;
-            match signed.method.as_deref() {
-                Some("PUT") | None => {}
-                Some(other) => {
-                    return Err(Stop::Failed(RemoteError::new(
-                        RemoteErrorKind::Server,
-                        format!("the signer asked for a part upload with the method {other:?}; only PUT is supported"),
-                    )))
-                }
-            }
+            signed.part_method().map_err(Stop::Failed)?;
             let url = self.resolve(&signed.url)?;
             let headers = header_list(signed.headers.as_ref())?;
             let slice = Slice {

@@ -5,28 +5,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Request, RequestInit, Response};
 
 use super::{errors, js, BrowserHttpRemote};
+use crate::services::remote_storage::protocol::signer::{parse_json, SignedRequest};
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult, SignedUrl};
-
-/// How long a signed URL is assumed to work when the signer does not say (`expiresAt`).
-const ASSUMED_URL_LIFETIME_MS: i64 = 5 * 60 * 1000;
-
-/// A signed request as the signer returns it.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct SignedRequest {
-    pub(super) method: Option<String>,
-    pub(super) url: String,
-    #[serde(default)]
-    pub(super) headers: Option<BTreeMap<String, String>>,
-    #[serde(default)]
-    pub(super) expires_at: Option<serde_json::Value>,
-}
 
 /// A failed signer call: the status of a non-2xx answer (none when there was no answer) and the
 /// error.
@@ -93,13 +78,7 @@ impl BrowserHttpRemote {
                 if let Some(controller) = &controller {
                     controller.abort();
                 }
-                Err(RemoteError::new(
-                    RemoteErrorKind::Offline,
-                    format!(
-                        "{method} {}: no answer within {timeout:?}",
-                        errors::shown(url)
-                    ),
-                ))
+                Err(errors::no_answer_within(method, url, timeout))
             }
         }
     }
@@ -158,14 +137,14 @@ impl BrowserHttpRemote {
         timeout: Duration,
     ) -> RemoteResult<T> {
         let (url, text) = self.post(path, body, timeout).await?;
-        parse_json(&url, &text)
+        parse_json(&url, text.as_bytes())
     }
 
     /// Signs a download of `key`: the absolute URL, its headers, its expiry.
     pub(super) async fn sign_download(
         &self,
         key: &str,
-    ) -> RemoteResult<(String, Vec<(String, String)>, Option<i64>)> {
+    ) -> RemoteResult<(String, Vec<(String, String)>, i64)> {
         let signed: SignedRequest = self
             .post_json(
                 "/v1/sign/download",
@@ -175,7 +154,11 @@ impl BrowserHttpRemote {
             .await?;
         let url = self.resolve(&signed.url)?;
         let headers = header_list(signed.headers.as_ref())?;
-        Ok((url, headers, signed.expires_at.as_ref().and_then(expiry_ms)))
+        Ok((
+            url,
+            headers,
+            signed.expires_at_ms(|| js_sys::Date::now() as i64),
+        ))
     }
 
     /// `sign/download` as a [`SignedUrl`].
@@ -184,16 +167,9 @@ impl BrowserHttpRemote {
         Ok(SignedUrl {
             url,
             headers,
-            expires_at_ms: expires
-                .unwrap_or_else(|| js_sys::Date::now() as i64 + ASSUMED_URL_LIFETIME_MS),
+            expires_at_ms: expires,
         })
     }
-}
-
-/// A signer answer parsed as `T` (`Server` when it is not that JSON).
-pub(super) fn parse_json<T: DeserializeOwned>(url: &str, text: &str) -> RemoteResult<T> {
-    serde_json::from_str(text)
-        .map_err(|err| errors::malformed("POST", url, format!("not the expected JSON ({err})")))
 }
 
 /// The signed headers as a list (`Server` when the signer sent something no request can carry).
@@ -218,38 +194,12 @@ pub(super) fn header_list(
     Ok(list)
 }
 
-/// The expiry a signer answered, in epoch ms: an ISO-8601 string (our server), or a number of
-/// seconds (or milliseconds, when it is that large) since the epoch.
-fn expiry_ms(value: &serde_json::Value) -> Option<i64> {
-    match value {
-        serde_json::Value::String(text) => crate::model::date::parse_iso(text.trim()).ok(),
-        serde_json::Value::Number(n) => {
-            let n = n.as_i64()?;
-            Some(if n >= 100_000_000_000 { n } else { n * 1000 })
-        }
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-    fn expiries_parse() {
-        let ms = |v: serde_json::Value| expiry_ms(&v);
-        assert_eq!(ms("2025-11-25T10:00:00Z".into()), Some(1_764_064_800_000));
-        assert_eq!(ms(1_764_064_800.into()), Some(1_764_064_800_000));
-        assert_eq!(ms(1_764_064_800_000i64.into()), Some(1_764_064_800_000));
-        assert_eq!(ms("soon".into()), None);
-    }
-
-    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-    fn malformed_answers_are_server_errors() {
-        let err = parse_json::<SignedRequest>("http://h/api/v1/sign/upload", "<html>")
-            .err()
-            .unwrap();
-        assert_eq!(err.kind, RemoteErrorKind::Server);
+    fn unsendable_headers_are_server_errors() {
         let err = header_list(Some(&BTreeMap::from([("bad name".into(), "v".into())])));
         assert_eq!(err.unwrap_err().kind, RemoteErrorKind::Server);
         let ok = header_list(Some(&BTreeMap::from([(

@@ -8,11 +8,11 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Blob, BlobPropertyBag, Headers, Request, RequestInit, Response};
 
-use super::signer::{header_list, SignedRequest};
-use super::{errors, js, xhr, BrowserHttpRemote};
-use crate::services::remote_storage::{
-    Download, RemoteError, RemoteErrorKind, RemoteResult, UploadRequest,
-};
+use super::signer::header_list;
+use super::{errors, js, xhr, BrowserHttpRemote, CLIENT};
+use crate::services::remote_storage::protocol::signer::SignedRequest;
+use crate::services::remote_storage::protocol::transfer::{download_answer, Answered};
+use crate::services::remote_storage::{Download, RemoteResult, UploadRequest};
 
 /// The part of an upload one request sends.
 pub(super) struct Slice {
@@ -134,16 +134,7 @@ impl BrowserHttpRemote {
         let signed: SignedRequest = self
             .post_json("/v1/sign/upload", &ask, self.options.request_timeout)
             .await?;
-        let method = match signed.method.as_deref() {
-            Some("PUT") | None => "PUT",
-            Some("POST") => "POST",
-            Some(other) => {
-                return Err(RemoteError::new(
-                    RemoteErrorKind::Server,
-                    format!("the signer asked for an upload with the method {other:?}; only PUT and POST are supported"),
-                ))
-            }
-        };
+        let method = signed.upload_method()?;
         let url = self.resolve(&signed.url)?;
         let headers = header_list(signed.headers.as_ref())?;
         (req.progress)(0, req.size);
@@ -187,10 +178,7 @@ impl BrowserHttpRemote {
                 if let Some(controller) = &controller {
                     controller.abort();
                 }
-                return Err(RemoteError::new(
-                    RemoteErrorKind::Offline,
-                    format!("{what}: no answer within {idle:?}"),
-                ));
+                return Err(errors::no_answer_within("GET", &url, idle));
             }
             Some(Err(err)) => return Err(errors::network("GET", &url, &errors::js_text(&err))),
             Some(Ok(response)) => response.unchecked_into(),
@@ -198,76 +186,35 @@ impl BrowserHttpRemote {
         let status = response.status();
         let answer_headers = response.headers();
         let header = |name: &str| answer_headers.get(name).ok().flatten();
-        let range = header("Content-Range").as_deref().and_then(content_range);
-        if status == 416 {
-            // Asking from the very end of a complete object: nothing left to read.
-            if let Some((None, Some(total))) = range {
-                if total == offset {
-                    return Ok(Download {
-                        offset,
-                        total_size: Some(total),
-                        content_type: None,
-                        body: futures::stream::empty().boxed_local(),
-                    });
-                }
+        let answered = download_answer(
+            &CLIENT,
+            &url,
+            offset,
+            status,
+            header("Content-Range").as_deref(),
+            header("Content-Length").as_deref(),
+        )?;
+        let (start, total_size) = match answered {
+            Answered::AtEnd { total } => {
+                return Ok(Download {
+                    offset,
+                    total_size: Some(total),
+                    content_type: None,
+                    body: futures::stream::empty().boxed_local(),
+                })
             }
-        }
-        if !(200..300).contains(&status) {
-            let text = js::text(&response).await.unwrap_or_default();
-            return Err(errors::from_status("GET", &url, status, &text));
-        }
-        let content_type = header("Content-Type");
-        let length = header("Content-Length").and_then(|v| v.trim().parse::<u64>().ok());
-        let (start, total_size) = if status == 206 {
-            let Some((Some(start), total)) = range else {
-                return Err(errors::malformed(
-                    "GET",
-                    &url,
-                    "a 206 answer without a usable Content-Range (is Content-Range among the CORS exposed headers?)",
-                ));
-            };
-            (start, total)
-        } else {
-            (0, length)
+            Answered::Failed => {
+                let text = js::text(&response).await.unwrap_or_default();
+                return Err(errors::from_status("GET", &url, status, &text));
+            }
+            Answered::Body { start, total_size } => (start, total_size),
         };
-        if status == 206 && start != offset {
-            return Err(errors::malformed(
-                "GET",
-                &url,
-                format!("asked for bytes from {offset}, got bytes from {start}"),
-            ));
-        }
+        let content_type = header("Content-Type");
         Ok(Download {
             offset: start,
             total_size,
             content_type,
             body: js::body_stream(&response, url, idle),
         })
-    }
-}
-
-/// `bytes a-b/total` → (a, total); `bytes */total` → (None, total).
-fn content_range(value: &str) -> Option<(Option<u64>, Option<u64>)> {
-    let rest = value.trim().strip_prefix("bytes ")?;
-    let (range, total) = rest.split_once('/')?;
-    let total = total.trim().parse().ok();
-    let start = if range.trim() == "*" {
-        None
-    } else {
-        Some(range.split_once('-')?.0.trim().parse().ok()?)
-    };
-    Some((start, total))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-    fn content_ranges_parse() {
-        assert_eq!(content_range("bytes 5-9/10"), Some((Some(5), Some(10))));
-        assert_eq!(content_range("bytes */10"), Some((None, Some(10))));
-        assert_eq!(content_range("bytes 0-9/*"), Some((Some(0), None)));
-        assert_eq!(content_range("items 1-2/3"), None);
     }
 }

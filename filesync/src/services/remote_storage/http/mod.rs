@@ -24,8 +24,17 @@ use async_trait::async_trait;
 use reqwest::header::HeaderValue;
 use reqwest::Url;
 
-use super::{
-    Download, RemoteError, RemoteErrorKind, RemoteResult, RemoteStorage, SignedUrl, UploadRequest,
+use super::protocol::errors::config as config_error;
+use super::protocol::{urls, Client};
+use super::{Download, RemoteErrorKind, RemoteResult, RemoteStorage, SignedUrl, UploadRequest};
+
+/// How the native client words its messages and what it accepts.
+const CLIENT: Client = Client {
+    options: "HttpRemoteOptions",
+    tls: false,
+    cors: false,
+    hint_not_found: true,
+    example: "e.g. http://127.0.0.1:8787/api",
 };
 
 /// The default [`HttpRemoteOptions::multipart_threshold`]: 64 MiB.
@@ -106,64 +115,34 @@ impl std::fmt::Debug for HttpRemote {
     }
 }
 
-pub(super) fn config_error(message: impl Into<String>) -> RemoteError {
-    RemoteError::new(RemoteErrorKind::Rejected, message)
-}
-
 impl HttpRemote {
     /// A client for the signer described by `options`. Fails (`Rejected`, with what to fix) when the
     /// base URL is not an absolute `http://` URL or the token cannot be sent as a header.
     pub fn new(options: HttpRemoteOptions) -> RemoteResult<HttpRemote> {
         let raw = options.base_url.trim();
-        let example = "e.g. http://127.0.0.1:8787/api";
         if raw.is_empty() {
-            return Err(config_error(format!(
-                "the base URL is empty; set HttpRemoteOptions::base_url to the signer's URL, {example}"
-            )));
+            return Err(urls::empty_base(&CLIENT));
         }
         let url = Url::parse(raw).map_err(|err| {
             config_error(format!(
-                "the base URL {raw:?} is not an absolute URL ({err}); give scheme, host and path, {example}"
+                "the base URL {raw:?} is not an absolute URL ({err}); give scheme, host and path, {}",
+                CLIENT.example
             ))
         })?;
-        match url.scheme() {
-            "http" => {}
-            "https" => {
-                return Err(config_error(format!(
-                    "the base URL {raw:?} uses https, but this build of filesync has no TLS support; use an http:// URL (loopback or a trusted network) or a TLS-terminating proxy on this machine"
-                )))
-            }
-            other => {
-                return Err(config_error(format!(
-                    "the base URL {raw:?} has the scheme {other:?}; use an http:// URL, {example}"
-                )))
-            }
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(config_error(format!(
-                "the base URL {raw:?} has no host, {example}"
-            )));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(config_error(format!(
-                "the base URL {raw:?} has a query or fragment; give only scheme, host and path, {example}"
-            )));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(config_error(format!(
-                "the base URL {raw:?} holds credentials; remove them and set HttpRemoteOptions::token"
-            )));
-        }
+        let parts = urls::BaseParts {
+            scheme: url.scheme(),
+            has_host: !url.host_str().is_none_or(str::is_empty),
+            has_query_or_fragment: url.query().is_some() || url.fragment().is_some(),
+            has_credentials: !url.username().is_empty() || url.password().is_some(),
+        };
+        urls::check_base(&CLIENT, raw, &parts)?;
         let mut origin = url.clone();
         origin.set_path("/");
         let auth = match options.token.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(token) => {
-                let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-                    config_error(
-                        "the token holds characters an HTTP header cannot carry (control characters or non-ASCII); check HttpRemoteOptions::token",
-                    )
-                })?;
+                let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
+                    .map_err(|_| urls::bad_token(&CLIENT))?;
                 value.set_sensitive(true);
                 Some(value)
             }
@@ -189,30 +168,10 @@ impl HttpRemote {
 
     /// A signed URL made absolute (a path is resolved against the base URL's origin) and checked.
     fn resolve(&self, url: &str) -> RemoteResult<Url> {
-        let url = url.trim();
-        if url.is_empty() {
-            return Err(RemoteError::new(
-                RemoteErrorKind::Server,
-                "the signer answered an empty URL",
-            ));
-        }
-        let resolved = self.origin.join(url).map_err(|err| {
-            RemoteError::new(
-                RemoteErrorKind::Server,
-                format!("the signer answered an unusable URL ({err})"),
-            )
-        })?;
-        match resolved.scheme() {
-            "http" => Ok(resolved),
-            "https" => Err(config_error(format!(
-                "the signer answered an https URL ({}), but this build of filesync has no TLS support",
-                errors::shown(&resolved)
-            ))),
-            other => Err(RemoteError::new(
-                RemoteErrorKind::Server,
-                format!("the signer answered a URL with the scheme {other:?}"),
-            )),
-        }
+        let url = urls::signed_text(url)?;
+        let resolved = self.origin.join(url).map_err(urls::unusable)?;
+        urls::check_signed_scheme(&CLIENT, resolved.scheme(), resolved.as_str())?;
+        Ok(resolved)
     }
 }
 

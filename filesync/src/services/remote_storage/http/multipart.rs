@@ -12,8 +12,9 @@ use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use super::body::Slice;
-use super::signer::{header_map, parse_json, SignedRequest};
+use super::signer::header_map;
 use super::HttpRemote;
+use crate::services::remote_storage::protocol::signer::{parse_json, SignedRequest};
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult, UploadRequest};
 
 /// The version of the token format.
@@ -153,7 +154,7 @@ impl HttpRemote {
             .post_status("/v1/multipart/create", &ask, timeout)
             .await
         {
-            Ok((url, text)) => parse_json(&url, &text)?,
+            Ok((url, text)) => parse_json(url.as_str(), &text)?,
             Err((Some(status), _)) if no_multipart(status) => return Ok(None),
             Err((_, err)) => return Err(err),
         };
@@ -180,7 +181,7 @@ impl HttpRemote {
         let timeout = self.options.request_timeout;
         let ids = serde_json::json!({ "key": token.key, "uploadId": token.upload_id });
         let listed: Listed = match self.post_status("/v1/multipart/list", &ids, timeout).await {
-            Ok((url, text)) => parse_json(&url, &text)?,
+            Ok((url, text)) => parse_json(url.as_str(), &text)?,
             // The server lost its resumable uploads altogether: start afresh (`create` then
             // falls back to a single PUT).
             Err((Some(status), err)) if no_multipart(status) => return Err(Stop::Gone(err)),
@@ -210,15 +211,8 @@ impl HttpRemote {
             let signed: SignedRequest = self
                 .post_json("/v1/multipart/sign-part", &ask, timeout)
                 .await?;
-            let method = match signed.method.as_deref() {
-                Some("PUT") | None => Method::PUT,
-                Some(other) => {
-                    return Err(Stop::Failed(RemoteError::new(
-                        RemoteErrorKind::Server,
-                        format!("the signer asked for a part upload with the method {other:?}; only PUT is supported"),
-                    )))
-                }
-            };
+            signed.part_method().map_err(Stop::Failed)?;
+            let method = Method::PUT;
             let url = self.resolve(&signed.url)?;
             let headers = header_map(signed.headers.as_ref())?;
             let slice = Slice {

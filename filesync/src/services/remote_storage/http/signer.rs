@@ -8,29 +8,15 @@ use futures::StreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 
 use super::{config_error, errors, HttpRemote};
+use crate::services::remote_storage::protocol::signer::{parse_json, SignedRequest};
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult, SignedUrl};
 
 /// Error bodies are read up to this many bytes.
 pub(super) const MAX_ERROR_BODY: usize = 16 * 1024;
 /// Signer answers are read up to this many bytes.
 const MAX_SIGNER_BODY: usize = 1024 * 1024;
-/// How long a signed URL is assumed to work when the signer does not say (`expiresAt`).
-const ASSUMED_URL_LIFETIME_MS: i64 = 5 * 60 * 1000;
-
-/// A signed request as the signer returns it.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct SignedRequest {
-    pub(super) method: Option<String>,
-    pub(super) url: String,
-    #[serde(default)]
-    pub(super) headers: Option<BTreeMap<String, String>>,
-    #[serde(default)]
-    pub(super) expires_at: Option<serde_json::Value>,
-}
 
 impl HttpRemote {
     /// `GET {base}/health`: `Ok` on any 2xx.
@@ -60,7 +46,7 @@ impl HttpRemote {
         Ok(SignedUrl {
             url: url.to_string(),
             headers,
-            expires_at_ms: expires.unwrap_or_else(|| now_ms() + ASSUMED_URL_LIFETIME_MS),
+            expires_at_ms: expires,
         })
     }
 
@@ -137,14 +123,11 @@ impl HttpRemote {
         timeout: Duration,
     ) -> RemoteResult<T> {
         let (url, text) = self.post(path, body, timeout).await?;
-        parse_json(&url, &text)
+        parse_json(url.as_str(), &text)
     }
 
-    /// Signs a download of `key`.
-    pub(super) async fn sign_download(
-        &self,
-        key: &str,
-    ) -> RemoteResult<(Url, HeaderMap, Option<i64>)> {
+    /// Signs a download of `key`: the URL, its headers, its expiry (epoch ms).
+    pub(super) async fn sign_download(&self, key: &str) -> RemoteResult<(Url, HeaderMap, i64)> {
         let signed: SignedRequest = self
             .post_json(
                 "/v1/sign/download",
@@ -154,14 +137,8 @@ impl HttpRemote {
             .await?;
         let url = self.resolve(&signed.url)?;
         let headers = header_map(signed.headers.as_ref())?;
-        Ok((url, headers, signed.expires_at.as_ref().and_then(expiry_ms)))
+        Ok((url, headers, signed.expires_at_ms(now_ms)))
     }
-}
-
-/// A signer answer parsed as `T` (`Server` when it is not that JSON).
-pub(super) fn parse_json<T: DeserializeOwned>(url: &Url, text: &[u8]) -> RemoteResult<T> {
-    serde_json::from_slice(text)
-        .map_err(|err| errors::malformed("POST", url, format!("not the expected JSON ({err})")))
 }
 
 /// The signed headers as a header map (`Server` when the signer sent something unusable).
@@ -179,19 +156,6 @@ pub(super) fn header_map(headers: Option<&BTreeMap<String, String>>) -> RemoteRe
         map.insert(name, value);
     }
     Ok(map)
-}
-
-/// The expiry a signer answered, in epoch ms: an ISO-8601 string (our server), or a number of
-/// seconds (or milliseconds, when it is that large) since the epoch.
-fn expiry_ms(value: &serde_json::Value) -> Option<i64> {
-    match value {
-        serde_json::Value::String(text) => crate::model::date::parse_iso(text.trim()).ok(),
-        serde_json::Value::Number(n) => {
-            let n = n.as_i64()?;
-            Some(if n >= 100_000_000_000 { n } else { n * 1000 })
-        }
-        _ => None,
-    }
 }
 
 fn now_ms() -> i64 {
@@ -236,19 +200,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn expiries_parse() {
-        let ms = |v: serde_json::Value| expiry_ms(&v);
-        assert_eq!(ms("2025-11-25T10:00:00Z".into()), Some(1_764_064_800_000));
-        assert_eq!(ms(1_764_064_800.into()), Some(1_764_064_800_000));
-        assert_eq!(ms(1_764_064_800_000i64.into()), Some(1_764_064_800_000));
-        assert_eq!(ms("soon".into()), None);
-    }
-
-    #[test]
-    fn malformed_answers_are_server_errors() {
-        let url = Url::parse("http://h/api/v1/sign/upload").unwrap();
-        let err = parse_json::<SignedRequest>(&url, b"<html>").err().unwrap();
-        assert_eq!(err.kind, RemoteErrorKind::Server);
+    fn unsendable_headers_are_server_errors() {
         let err = header_map(Some(&BTreeMap::from([("bad name".into(), "v".into())])));
         assert_eq!(err.unwrap_err().kind, RemoteErrorKind::Server);
     }

@@ -1,12 +1,14 @@
 //! Moving bytes: streamed PUTs of an upload (or one part of it) and ranged GETs.
 
 use futures::StreamExt;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, StatusCode, Url};
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, Url};
 
 use super::body::{self, BodyProbe, Slice};
-use super::signer::{header_map, read_capped, SignedRequest, MAX_ERROR_BODY};
-use super::{config_error, errors, HttpRemote};
+use super::signer::{header_map, read_capped, MAX_ERROR_BODY};
+use super::{config_error, errors, HttpRemote, CLIENT};
+use crate::services::remote_storage::protocol::signer::SignedRequest;
+use crate::services::remote_storage::protocol::transfer::{download_answer, Answered};
 use crate::services::remote_storage::{
     Download, RemoteError, RemoteErrorKind, RemoteResult, UploadRequest,
 };
@@ -92,15 +94,9 @@ impl HttpRemote {
         let signed: SignedRequest = self
             .post_json("/v1/sign/upload", &ask, self.options.request_timeout)
             .await?;
-        let method = match signed.method.as_deref() {
-            Some("PUT") | None => Method::PUT,
-            Some("POST") => Method::POST,
-            Some(other) => {
-                return Err(RemoteError::new(
-                    RemoteErrorKind::Server,
-                    format!("the signer asked for an upload with the method {other:?}; only PUT and POST are supported"),
-                ))
-            }
+        let method = match signed.upload_method()? {
+            "POST" => Method::POST,
+            _ => Method::PUT,
         };
         let url = self.resolve(&signed.url)?;
         let headers = header_map(signed.headers.as_ref())?;
@@ -126,105 +122,46 @@ impl HttpRemote {
         let idle = self.options.transfer_idle_timeout;
         let send = self.client.get(url.clone()).headers(headers).send();
         let response = match tokio::time::timeout(idle, send).await {
-            Err(_) => {
-                return Err(RemoteError::new(
-                    RemoteErrorKind::Offline,
-                    format!("GET {}: no answer within {idle:?}", errors::shown(&url)),
-                ))
-            }
+            Err(_) => return Err(errors::no_answer_within("GET", url.as_str(), idle)),
             Ok(answer) => answer.map_err(|err| errors::from_transport("GET", &url, err))?,
         };
         let status = response.status();
-        let headers = response.headers().clone();
-        let range = content_range(&headers);
-        if status == StatusCode::RANGE_NOT_SATISFIABLE {
-            // Asking from the very end of a complete object: nothing left to read.
-            if let Some((None, Some(total))) = range {
-                if total == offset {
-                    return Ok(Download {
-                        offset,
-                        total_size: Some(total),
-                        content_type: None,
-                        body: futures::stream::empty().boxed(),
-                    });
-                }
-            }
-        }
-        if !status.is_success() {
-            let text = read_capped(response, MAX_ERROR_BODY).await;
-            return Err(errors::from_status("GET", &url, status, &text));
-        }
-        let content_type = headers
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let length = header_u64(&headers, reqwest::header::CONTENT_LENGTH);
-        let (start, total_size) = if status == StatusCode::PARTIAL_CONTENT {
-            let Some((Some(start), total)) = range else {
-                return Err(errors::malformed(
-                    "GET",
-                    &url,
-                    "a 206 answer without a usable Content-Range",
-                ));
-            };
-            (start, total)
-        } else {
-            (0, length)
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
         };
-        if status == StatusCode::PARTIAL_CONTENT && start != offset {
-            return Err(errors::malformed(
-                "GET",
-                &url,
-                format!("asked for bytes from {offset}, got bytes from {start}"),
-            ));
-        }
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let answered = download_answer(
+            &CLIENT,
+            url.as_str(),
+            offset,
+            status.as_u16(),
+            header(reqwest::header::CONTENT_RANGE).as_deref(),
+            header(reqwest::header::CONTENT_LENGTH).as_deref(),
+        )?;
+        let (start, total_size) = match answered {
+            Answered::AtEnd { total } => {
+                return Ok(Download {
+                    offset,
+                    total_size: Some(total),
+                    content_type: None,
+                    body: futures::stream::empty().boxed(),
+                })
+            }
+            Answered::Failed => {
+                let text = read_capped(response, MAX_ERROR_BODY).await;
+                return Err(errors::from_status("GET", &url, status, &text));
+            }
+            Answered::Body { start, total_size } => (start, total_size),
+        };
         Ok(Download {
             offset: start,
             total_size,
             content_type,
             body: body::download_body(response, url, idle),
         })
-    }
-}
-
-/// `bytes a-b/total` → (a, total); `bytes */total` → (None, total).
-fn content_range(headers: &HeaderMap) -> Option<(Option<u64>, Option<u64>)> {
-    let value = headers.get(reqwest::header::CONTENT_RANGE)?.to_str().ok()?;
-    let rest = value.trim().strip_prefix("bytes ")?;
-    let (range, total) = rest.split_once('/')?;
-    let total = total.trim().parse().ok();
-    let start = if range.trim() == "*" {
-        None
-    } else {
-        Some(range.split_once('-')?.0.trim().parse().ok()?)
-    };
-    Some((start, total))
-}
-
-fn header_u64(headers: &HeaderMap, name: HeaderName) -> Option<u64> {
-    headers.get(name)?.to_str().ok()?.trim().parse().ok()
-}
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn content_ranges_parse() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            reqwest::header::CONTENT_RANGE,
-            HeaderValue::from_static("bytes 5-9/10"),
-        );
-        assert_eq!(content_range(&headers), Some((Some(5), Some(10))));
-        headers.insert(
-            reqwest::header::CONTENT_RANGE,
-            HeaderValue::from_static("bytes */10"),
-        );
-        assert_eq!(content_range(&headers), Some((None, Some(10))));
-        headers.insert(
-            reqwest::header::CONTENT_RANGE,
-            HeaderValue::from_static("items 1-2/3"),
-        );
-        assert_eq!(content_range(&headers), None);
     }
 }

@@ -1,0 +1,31 @@
+//! The signer protocol (DESIGN §6) without a transport: what [`HttpRemote`](super::HttpRemote)
+//! (native, reqwest) and `BrowserHttpRemote` (wasm32, fetch + XHR) say and understand alike.
+//!
+//! - [`errors`]: status → [`RemoteErrorKind`](super::RemoteErrorKind), the messages and hints of
+//!   failed calls (signatures never shown);
+//! - [`signer`]: the JSON of signer answers, `expiresAt`;
+//! - [`urls`]: the checks of the base URL and of the signed URLs the signer answers;
+//! - [`transfer`]: `Content-Range`, what a (ranged) download's answer means.
+//!
+//! Pure Rust, compiled on every target; the transports parse URLs and move bytes.
+
+pub(crate) mod errors;
+pub(crate) mod signer;
+pub(crate) mod transfer;
+pub(crate) mod urls;
+
+/// What differs between the clients in what they say and accept.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Client {
+    /// The options type named in hints (`HttpRemoteOptions`).
+    pub(crate) options: &'static str,
+    /// Whether `https://` URLs work (the native build has no TLS).
+    pub(crate) tls: bool,
+    /// Whether the server must expose response headers to scripts (CORS): messages about a
+    /// missing header then say so.
+    pub(crate) cors: bool,
+    /// Whether a 404 gets the hint about the key or the base URL's path.
+    pub(crate) hint_not_found: bool,
+    /// Example base URLs, for messages (`e.g. http://127.0.0.1:8787/api`).
+    pub(crate) example: &'static str,
+}
