@@ -8,7 +8,7 @@ use super::CLIENT;
 use crate::services::remote_storage::protocol::errors as protocol;
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind};
 
-pub(super) use protocol::{local, malformed, no_answer_within, shown};
+pub(super) use protocol::{local, no_answer_within, shown};
 
 /// The error for a non-2xx answer to `method url`, with the server's own message.
 pub(super) fn from_status(method: &str, url: &str, status: u16, body: &str) -> RemoteError {

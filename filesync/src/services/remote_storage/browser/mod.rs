@@ -18,19 +18,21 @@
 
 mod errors;
 mod js;
-mod multipart;
 mod signer;
 mod transfer;
 mod xhr;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use wasm_bindgen::JsValue;
 
 use super::protocol::errors::config as config_error;
+use super::protocol::transport::{self, Failure, Slice, Transport};
 use super::protocol::{urls, Client};
-use super::{Download, RemoteErrorKind, RemoteResult, RemoteStorage, SignedUrl, UploadRequest};
+use super::{Download, RemoteResult, RemoteStorage, SignedUrl, UploadRequest};
 
 /// How the browser client words its messages and what it accepts.
 const CLIENT: Client = Client {
@@ -203,20 +205,66 @@ impl BrowserHttpRemote {
 }
 
 #[async_trait(?Send)]
+impl Transport for BrowserHttpRemote {
+    type Url = String;
+    type Headers = Vec<(String, String)>;
+
+    fn client(&self) -> &'static Client {
+        &CLIENT
+    }
+
+    fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn request_timeout(&self) -> Duration {
+        self.options.request_timeout
+    }
+
+    fn now_ms(&self) -> i64 {
+        js_sys::Date::now() as i64
+    }
+
+    async fn signer_post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        timeout: Duration,
+    ) -> Result<(String, Bytes), Failure> {
+        self.post_status(path, body, timeout).await
+    }
+
+    fn resolve(&self, url: &str) -> RemoteResult<String> {
+        BrowserHttpRemote::resolve(self, url)
+    }
+
+    fn headers(
+        &self,
+        headers: Option<&BTreeMap<String, String>>,
+    ) -> RemoteResult<Vec<(String, String)>> {
+        signer::header_list(headers)
+    }
+
+    async fn send_slice(
+        &self,
+        method: &'static str,
+        url: &String,
+        headers: Vec<(String, String)>,
+        req: &UploadRequest,
+        slice: Slice,
+    ) -> RemoteResult<Option<String>> {
+        self.put_slice(method, url, headers, req, slice).await
+    }
+}
+
+#[async_trait(?Send)]
 impl RemoteStorage for BrowserHttpRemote {
     async fn health(&self) -> RemoteResult<()> {
         self.check_health().await
     }
 
     async fn upload(&self, req: UploadRequest) -> RemoteResult<()> {
-        if req.size > 0 && req.size >= self.options.multipart_threshold {
-            return self.upload_multipart(&req).await;
-        }
-        self.upload_single(&req).await?;
-        if req.resume.is_some() {
-            (req.on_resume)(None);
-        }
-        Ok(())
+        transport::upload(self, &req, self.options.multipart_threshold).await
     }
 
     async fn download(&self, key: &str, offset: u64) -> RemoteResult<Download> {
@@ -224,19 +272,7 @@ impl RemoteStorage for BrowserHttpRemote {
     }
 
     async fn delete(&self, key: &str) -> RemoteResult<()> {
-        match self
-            .post(
-                "/v1/delete",
-                &serde_json::json!({ "key": key }),
-                self.options.request_timeout,
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            // A signer that answers 404 for a missing key: nothing to delete is success.
-            Err(err) if err.kind == RemoteErrorKind::NotFound => Ok(()),
-            Err(err) => Err(err),
-        }
+        transport::delete(self, key).await
     }
 
     async fn download_url(&self, key: &str) -> RemoteResult<SignedUrl> {
@@ -247,6 +283,7 @@ impl RemoteStorage for BrowserHttpRemote {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::remote_storage::RemoteErrorKind;
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn base_urls_are_checked() {

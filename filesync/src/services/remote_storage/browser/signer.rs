@@ -4,18 +4,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
+use bytes::Bytes;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Request, RequestInit, Response};
 
 use super::{errors, js, BrowserHttpRemote};
-use crate::services::remote_storage::protocol::signer::{parse_json, SignedRequest};
+use crate::services::remote_storage::protocol::transport::{self, Failure};
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult, SignedUrl};
-
-/// A failed signer call: the status of a non-2xx answer (none when there was no answer) and the
-/// error.
-pub(super) type Failure = (Option<u16>, RemoteError);
 
 impl BrowserHttpRemote {
     /// The URL of a signer route (`path` starts with `/`).
@@ -96,25 +92,14 @@ impl BrowserHttpRemote {
         }
     }
 
-    /// POSTs `body` as JSON to `path`; the URL called and the answer's text.
-    pub(super) async fn post(
-        &self,
-        path: &str,
-        body: &serde_json::Value,
-        timeout: Duration,
-    ) -> RemoteResult<(String, String)> {
-        self.post_status(path, body, timeout)
-            .await
-            .map_err(|(_, err)| err)
-    }
-
-    /// [`BrowserHttpRemote::post`], with the status of a non-2xx answer beside the error.
+    /// POSTs `body` as JSON to `path`: the URL called and the answer's body on 2xx, else the status
+    /// of a non-2xx answer (if any) beside the error.
     pub(super) async fn post_status(
         &self,
         path: &str,
         body: &serde_json::Value,
         timeout: Duration,
-    ) -> Result<(String, String), Failure> {
+    ) -> Result<(String, Bytes), Failure> {
         let url = self.endpoint(path);
         let (status, text) = self
             .call("POST", &url, Some(body), timeout)
@@ -126,44 +111,12 @@ impl BrowserHttpRemote {
                 errors::from_status("POST", &url, status, &text),
             ));
         }
-        Ok((url, text))
-    }
-
-    /// POSTs to `path` and parses the JSON answer (`Server` when it is not the expected shape).
-    pub(super) async fn post_json<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &serde_json::Value,
-        timeout: Duration,
-    ) -> RemoteResult<T> {
-        let (url, text) = self.post(path, body, timeout).await?;
-        parse_json(&url, text.as_bytes())
-    }
-
-    /// Signs a download of `key`: the absolute URL, its headers, its expiry.
-    pub(super) async fn sign_download(
-        &self,
-        key: &str,
-    ) -> RemoteResult<(String, Vec<(String, String)>, i64)> {
-        let signed: SignedRequest = self
-            .post_json(
-                "/v1/sign/download",
-                &serde_json::json!({ "key": key }),
-                self.options.request_timeout,
-            )
-            .await?;
-        let url = self.resolve(&signed.url)?;
-        let headers = header_list(signed.headers.as_ref())?;
-        Ok((
-            url,
-            headers,
-            signed.expires_at_ms(|| js_sys::Date::now() as i64),
-        ))
+        Ok((url, Bytes::from(text)))
     }
 
     /// `sign/download` as a [`SignedUrl`].
     pub(super) async fn signed_url(&self, key: &str) -> RemoteResult<SignedUrl> {
-        let (url, headers, expires) = self.sign_download(key).await?;
+        let (url, headers, expires) = transport::sign_download(self, key).await?;
         Ok(SignedUrl {
             url,
             headers,

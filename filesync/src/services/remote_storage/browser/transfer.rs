@@ -8,21 +8,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Blob, BlobPropertyBag, Headers, Request, RequestInit, Response};
 
-use super::signer::header_list;
 use super::{errors, js, xhr, BrowserHttpRemote, CLIENT};
-use crate::services::remote_storage::protocol::signer::SignedRequest;
 use crate::services::remote_storage::protocol::transfer::{download_answer, Answered};
+use crate::services::remote_storage::protocol::transport::{self, Slice};
 use crate::services::remote_storage::{Download, RemoteResult, UploadRequest};
-
-/// The part of an upload one request sends.
-pub(super) struct Slice {
-    /// Where the request's bytes start in the object.
-    pub(super) offset: u64,
-    /// How many bytes the request sends.
-    pub(super) len: u64,
-    /// Bytes of the object already safe on the remote before this request (for progress).
-    pub(super) done_before: u64,
-}
 
 /// Whether `name` is among `headers` (case-insensitively).
 fn has_header(headers: &[(String, String)], name: &str) -> bool {
@@ -81,8 +70,9 @@ async fn slice_blob(req: &UploadRequest, slice: &Slice) -> RemoteResult<Blob> {
 }
 
 impl BrowserHttpRemote {
-    /// Sends `slice` of the upload's bytes with `method` to the signed `url`; the answer's `ETag`.
-    pub(super) async fn send_slice(
+    /// Sends `slice` of the upload's bytes with `method` to the signed `url` by XHR; the answer's
+    /// `ETag`.
+    pub(super) async fn put_slice(
         &self,
         method: &str,
         url: &str,
@@ -125,31 +115,9 @@ impl BrowserHttpRemote {
         Ok(answer.etag)
     }
 
-    /// One signed PUT (or POST) of the whole object.
-    pub(super) async fn upload_single(&self, req: &UploadRequest) -> RemoteResult<()> {
-        let mut ask = serde_json::json!({ "key": req.key, "contentLength": req.size });
-        if let Some(content_type) = req.content_type.as_deref().filter(|t| !t.is_empty()) {
-            ask["contentType"] = content_type.into();
-        }
-        let signed: SignedRequest = self
-            .post_json("/v1/sign/upload", &ask, self.options.request_timeout)
-            .await?;
-        let method = signed.upload_method()?;
-        let url = self.resolve(&signed.url)?;
-        let headers = header_list(signed.headers.as_ref())?;
-        (req.progress)(0, req.size);
-        let slice = Slice {
-            offset: 0,
-            len: req.size,
-            done_before: 0,
-        };
-        self.send_slice(method, &url, headers, req, slice).await?;
-        Ok(())
-    }
-
     /// `sign/download`, then a GET of the signed URL from `offset`.
     pub(super) async fn fetch_blob(&self, key: &str, offset: u64) -> RemoteResult<Download> {
-        let (url, mut signed_headers, _) = self.sign_download(key).await?;
+        let (url, mut signed_headers, _) = transport::sign_download(self, key).await?;
         if offset > 0 {
             signed_headers.retain(|(name, _)| !name.eq_ignore_ascii_case("range"));
             signed_headers.push(("Range".into(), format!("bytes={offset}-")));

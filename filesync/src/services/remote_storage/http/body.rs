@@ -12,6 +12,7 @@ use futures::StreamExt;
 use reqwest::Url;
 
 use super::errors;
+use crate::services::remote_storage::protocol::transport::Slice;
 use crate::services::remote_storage::{ProgressFn, RemoteError, RemoteErrorKind, RemoteResult};
 
 /// What an upload body saw: when it last moved, and the local failure that ended it, if any.
@@ -57,22 +58,12 @@ impl BodyProbe {
     }
 }
 
-/// The part of an upload one request sends.
-pub(super) struct Slice {
-    /// Where the request's bytes start in the object.
-    pub(super) offset: u64,
-    /// How many bytes the request sends.
-    pub(super) len: u64,
-    /// Bytes of the object already safe on the remote before this request (for progress).
-    pub(super) done_before: u64,
-    /// The object's size (for progress).
-    pub(super) total: u64,
-}
-
 struct UploadState {
     stream: ByteStream,
     sent: u64,
     slice: Slice,
+    /// The object's size (for progress).
+    total: u64,
     progress: ProgressFn,
     probe: Arc<BodyProbe>,
     ended: bool,
@@ -84,6 +75,7 @@ struct UploadState {
 pub(super) fn upload_body(
     stream: ByteStream,
     slice: Slice,
+    total: u64,
     progress: ProgressFn,
     probe: Arc<BodyProbe>,
 ) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
@@ -91,6 +83,7 @@ pub(super) fn upload_body(
         stream,
         sent: 0,
         slice,
+        total,
         progress,
         probe,
         ended: false,
@@ -107,7 +100,7 @@ pub(super) fn upload_body(
                 }
                 s.sent += chunk.len() as u64;
                 s.probe.touch();
-                (s.progress)(s.slice.done_before + s.sent, s.slice.total);
+                (s.progress)(s.slice.done_before + s.sent, s.total);
                 return Some((Ok(chunk), s));
             }
             Some(Err(err)) => format!(

@@ -14,19 +14,21 @@
 
 mod body;
 mod errors;
-mod multipart;
 mod signer;
 mod transfer;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::header::HeaderValue;
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Url;
 
 use super::protocol::errors::config as config_error;
+use super::protocol::transport::{self, Failure, Slice, Transport};
 use super::protocol::{urls, Client};
-use super::{Download, RemoteErrorKind, RemoteResult, RemoteStorage, SignedUrl, UploadRequest};
+use super::{Download, RemoteResult, RemoteStorage, SignedUrl, UploadRequest};
 
 /// How the native client words its messages and what it accepts.
 const CLIENT: Client = Client {
@@ -176,20 +178,63 @@ impl HttpRemote {
 }
 
 #[async_trait]
+impl Transport for HttpRemote {
+    type Url = Url;
+    type Headers = HeaderMap;
+
+    fn client(&self) -> &'static Client {
+        &CLIENT
+    }
+
+    fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn request_timeout(&self) -> Duration {
+        self.options.request_timeout
+    }
+
+    fn now_ms(&self) -> i64 {
+        signer::now_ms()
+    }
+
+    async fn signer_post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        timeout: Duration,
+    ) -> Result<(String, Bytes), Failure> {
+        self.post_status(path, body, timeout).await
+    }
+
+    fn resolve(&self, url: &str) -> RemoteResult<Url> {
+        HttpRemote::resolve(self, url)
+    }
+
+    fn headers(&self, headers: Option<&BTreeMap<String, String>>) -> RemoteResult<HeaderMap> {
+        signer::header_map(headers)
+    }
+
+    async fn send_slice(
+        &self,
+        method: &'static str,
+        url: &Url,
+        headers: HeaderMap,
+        req: &UploadRequest,
+        slice: Slice,
+    ) -> RemoteResult<Option<String>> {
+        self.put_slice(method, url, headers, req, slice).await
+    }
+}
+
+#[async_trait]
 impl RemoteStorage for HttpRemote {
     async fn health(&self) -> RemoteResult<()> {
         self.check_health().await
     }
 
     async fn upload(&self, req: UploadRequest) -> RemoteResult<()> {
-        if req.size > 0 && req.size >= self.options.multipart_threshold {
-            return self.upload_multipart(&req).await;
-        }
-        self.upload_single(&req).await?;
-        if req.resume.is_some() {
-            (req.on_resume)(None);
-        }
-        Ok(())
+        transport::upload(self, &req, self.options.multipart_threshold).await
     }
 
     async fn download(&self, key: &str, offset: u64) -> RemoteResult<Download> {
@@ -197,19 +242,7 @@ impl RemoteStorage for HttpRemote {
     }
 
     async fn delete(&self, key: &str) -> RemoteResult<()> {
-        match self
-            .post(
-                "/v1/delete",
-                &serde_json::json!({ "key": key }),
-                self.options.request_timeout,
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            // A signer that answers 404 for a missing key: nothing to delete is success.
-            Err(err) if err.kind == RemoteErrorKind::NotFound => Ok(()),
-            Err(err) => Err(err),
-        }
+        transport::delete(self, key).await
     }
 
     async fn download_url(&self, key: &str) -> RemoteResult<SignedUrl> {
@@ -220,6 +253,7 @@ impl RemoteStorage for HttpRemote {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::remote_storage::RemoteErrorKind;
 
     #[test]
     fn base_urls_are_checked() {

@@ -6,11 +6,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use futures::StreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, StatusCode, Url};
-use serde::de::DeserializeOwned;
+use reqwest::{Method, Url};
 
 use super::{config_error, errors, HttpRemote};
-use crate::services::remote_storage::protocol::signer::{parse_json, SignedRequest};
+use crate::services::remote_storage::protocol::transport::{self, Failure};
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult, SignedUrl};
 
 /// Error bodies are read up to this many bytes.
@@ -38,7 +37,7 @@ impl HttpRemote {
 
     /// `sign/download` as a [`SignedUrl`] (an absolute URL, its headers, its expiry).
     pub(super) async fn signed_url(&self, key: &str) -> RemoteResult<SignedUrl> {
-        let (url, headers, expires) = self.sign_download(key).await?;
+        let (url, headers, expires) = transport::sign_download(self, key).await?;
         let headers = headers
             .iter()
             .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
@@ -69,25 +68,14 @@ impl HttpRemote {
         request
     }
 
-    /// POSTs `body` as JSON to the signer route `path`; the answer's body on 2xx.
-    pub(super) async fn post(
-        &self,
-        path: &str,
-        body: &serde_json::Value,
-        timeout: Duration,
-    ) -> RemoteResult<(Url, Bytes)> {
-        self.post_status(path, body, timeout)
-            .await
-            .map_err(|(_, err)| err)
-    }
-
-    /// [`HttpRemote::post`], with the status of a non-2xx answer beside the error.
+    /// POSTs `body` as JSON to the signer route `path`: the URL and the answer's body on 2xx, else
+    /// the status of a non-2xx answer (if any) beside the error.
     pub(super) async fn post_status(
         &self,
         path: &str,
         body: &serde_json::Value,
         timeout: Duration,
-    ) -> Result<(Url, Bytes), (Option<StatusCode>, RemoteError)> {
+    ) -> Result<(String, Bytes), Failure> {
         let url = self.endpoint(path).map_err(|err| (None, err))?;
         let request = self
             .signer_request(Method::POST, url.clone(), timeout)
@@ -100,7 +88,7 @@ impl HttpRemote {
         if !status.is_success() {
             let text = read_capped(response, MAX_ERROR_BODY).await;
             return Err((
-                Some(status),
+                Some(status.as_u16()),
                 errors::from_status("POST", &url, status, &text),
             ));
         }
@@ -112,32 +100,7 @@ impl HttpRemote {
             };
             (None, err)
         })?;
-        Ok((url, text))
-    }
-
-    /// POSTs to `path` and parses the JSON answer (`Server` when it is not the expected shape).
-    pub(super) async fn post_json<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &serde_json::Value,
-        timeout: Duration,
-    ) -> RemoteResult<T> {
-        let (url, text) = self.post(path, body, timeout).await?;
-        parse_json(url.as_str(), &text)
-    }
-
-    /// Signs a download of `key`: the URL, its headers, its expiry (epoch ms).
-    pub(super) async fn sign_download(&self, key: &str) -> RemoteResult<(Url, HeaderMap, i64)> {
-        let signed: SignedRequest = self
-            .post_json(
-                "/v1/sign/download",
-                &serde_json::json!({ "key": key }),
-                self.options.request_timeout,
-            )
-            .await?;
-        let url = self.resolve(&signed.url)?;
-        let headers = header_map(signed.headers.as_ref())?;
-        Ok((url, headers, signed.expires_at_ms(now_ms)))
+        Ok((url.into(), text))
     }
 }
 
@@ -158,7 +121,7 @@ pub(super) fn header_map(headers: Option<&BTreeMap<String, String>>) -> RemoteRe
     Ok(map)
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

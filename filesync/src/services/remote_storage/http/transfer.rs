@@ -4,26 +4,30 @@ use futures::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 
-use super::body::{self, BodyProbe, Slice};
-use super::signer::{header_map, read_capped, MAX_ERROR_BODY};
+use super::body::{self, BodyProbe};
+use super::signer::{read_capped, MAX_ERROR_BODY};
 use super::{config_error, errors, HttpRemote, CLIENT};
-use crate::services::remote_storage::protocol::signer::SignedRequest;
 use crate::services::remote_storage::protocol::transfer::{download_answer, Answered};
+use crate::services::remote_storage::protocol::transport::{self, Slice};
 use crate::services::remote_storage::{
     Download, RemoteError, RemoteErrorKind, RemoteResult, UploadRequest,
 };
 
 impl HttpRemote {
-    /// Sends `slice` of the upload's bytes with `method` to the signed `url`; the answer's `ETag`.
-    pub(super) async fn send_slice(
+    /// Sends `slice` of the upload's bytes with `method` to the signed `url` as a stream; the
+    /// answer's `ETag`.
+    pub(super) async fn put_slice(
         &self,
-        method: Method,
-        url: Url,
+        method_name: &'static str,
+        url: &Url,
         mut headers: HeaderMap,
         req: &UploadRequest,
         slice: Slice,
     ) -> RemoteResult<Option<String>> {
-        let method_name = method.to_string();
+        let method = match method_name {
+            "POST" => Method::POST,
+            _ => Method::PUT,
+        };
         let stream = (req.open)(slice.offset).await.map_err(|err| {
             errors::local(format!(
                 "opening the local bytes of {} at offset {}: {err}",
@@ -42,7 +46,7 @@ impl HttpRemote {
             HeaderValue::from(slice.len),
         );
         let probe = BodyProbe::new();
-        let body = body::upload_body(stream, slice, req.progress.clone(), probe.clone());
+        let body = body::upload_body(stream, slice, req.size, req.progress.clone(), probe.clone());
         let request = self
             .client
             .request(method, url.clone())
@@ -56,14 +60,14 @@ impl HttpRemote {
                     RemoteErrorKind::Offline,
                     format!(
                         "{method_name} {}: nothing moved for {quiet:?}; the connection stalled",
-                        errors::shown(&url)
+                        errors::shown(url)
                     ),
                 ))
             }
             Ok(Err(err)) => {
                 return Err(probe
                     .local_error(&req.key)
-                    .unwrap_or_else(|| errors::from_transport(&method_name, &url, err)))
+                    .unwrap_or_else(|| errors::from_transport(method_name, url, err)))
             }
             Ok(Ok(response)) => response,
         };
@@ -73,7 +77,7 @@ impl HttpRemote {
                 return Err(local);
             }
             let text = read_capped(response, MAX_ERROR_BODY).await;
-            return Err(errors::from_status(&method_name, &url, status, &text));
+            return Err(errors::from_status(method_name, url, status, &text));
         }
         let etag = response
             .headers()
@@ -85,35 +89,9 @@ impl HttpRemote {
         Ok(etag)
     }
 
-    /// One signed PUT of the whole object.
-    pub(super) async fn upload_single(&self, req: &UploadRequest) -> RemoteResult<()> {
-        let mut ask = serde_json::json!({ "key": req.key, "contentLength": req.size });
-        if let Some(content_type) = req.content_type.as_deref().filter(|t| !t.is_empty()) {
-            ask["contentType"] = content_type.into();
-        }
-        let signed: SignedRequest = self
-            .post_json("/v1/sign/upload", &ask, self.options.request_timeout)
-            .await?;
-        let method = match signed.upload_method()? {
-            "POST" => Method::POST,
-            _ => Method::PUT,
-        };
-        let url = self.resolve(&signed.url)?;
-        let headers = header_map(signed.headers.as_ref())?;
-        (req.progress)(0, req.size);
-        let slice = Slice {
-            offset: 0,
-            len: req.size,
-            done_before: 0,
-            total: req.size,
-        };
-        self.send_slice(method, url, headers, req, slice).await?;
-        Ok(())
-    }
-
     /// `sign/download`, then a GET of the signed URL from `offset`.
     pub(super) async fn fetch(&self, key: &str, offset: u64) -> RemoteResult<Download> {
-        let (url, mut headers, _) = self.sign_download(key).await?;
+        let (url, mut headers, _) = transport::sign_download(self, key).await?;
         if offset > 0 {
             let range = HeaderValue::from_str(&format!("bytes={offset}-"))
                 .map_err(|err| config_error(format!("bad range: {err}")))?;

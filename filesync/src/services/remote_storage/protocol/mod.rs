@@ -5,13 +5,20 @@
 //!   failed calls (signatures never shown);
 //! - [`signer`]: the JSON of signer answers, `expiresAt`;
 //! - [`urls`]: the checks of the base URL and of the signed URLs the signer answers;
-//! - [`transfer`]: `Content-Range`, what a (ranged) download's answer means.
+//! - [`transfer`]: `Content-Range`, what a (ranged) download's answer means;
+//! - [`transport`]: the [`Transport`](transport::Transport) trait each client implements (signer
+//!   POSTs, resolving signed URLs, sending a slice of an upload) and the calls made over it:
+//!   whole-object uploads, deletes, signed downloads;
+//! - [`multipart`]: resumable uploads: the resume token, which parts remain, when the token is
+//!   handed to `on_resume` or dropped, the fallbacks, `complete` and `abort`.
 //!
 //! Pure Rust, compiled on every target; the transports parse URLs and move bytes.
 
 pub(crate) mod errors;
+pub(crate) mod multipart;
 pub(crate) mod signer;
 pub(crate) mod transfer;
+pub(crate) mod transport;
 pub(crate) mod urls;
 
 /// What differs between the clients in what they say and accept.
