@@ -27,12 +27,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use fs_core::MaybeSendBoxStream;
 use wasm_bindgen::JsValue;
 
 use super::protocol::errors::config as config_error;
-use super::protocol::transport::{self, Failure, Slice, Transport};
+use super::protocol::transport::{self, Failure, Put, SignerCall, Site, Transport};
 use super::protocol::{urls, Client};
-use super::{Download, RemoteResult, RemoteStorage, SignedUrl, UploadRequest};
+use super::{RemoteError, RemoteResult};
 
 /// How the browser client words its messages and what it accepts.
 const CLIENT: Client = Client {
@@ -101,8 +102,9 @@ impl std::fmt::Debug for BrowserHttpRemoteOptions {
 /// signers), with resumable uploads and ranged downloads. Cheap to clone.
 #[derive(Clone)]
 pub struct BrowserHttpRemote {
-    /// The absolute base URL without a trailing `/`.
-    base: String,
+    /// The client, the absolute base URL without a trailing `/`, the signer timeout and the
+    /// threshold.
+    site: Site,
     /// `Bearer <token>`, when there is a token.
     auth: Option<String>,
     options: BrowserHttpRemoteOptions,
@@ -177,7 +179,12 @@ impl BrowserHttpRemote {
             }
         };
         Ok(BrowserHttpRemote {
-            base: url.href().trim_end_matches('/').to_owned(),
+            site: Site {
+                client: &CLIENT,
+                base: url.href().trim_end_matches('/').to_owned(),
+                request_timeout: options.request_timeout,
+                multipart_threshold: options.multipart_threshold,
+            },
             auth,
             options,
         })
@@ -190,13 +197,13 @@ impl BrowserHttpRemote {
 
     /// The absolute base URL the signer calls go to (without a trailing `/`).
     pub fn base_url(&self) -> &str {
-        &self.base
+        &self.site.base
     }
 
     /// A signed URL made absolute (resolved against the base URL) and checked.
     fn resolve(&self, url: &str) -> RemoteResult<String> {
         let url = urls::signed_text(url)?;
-        let resolved = web_sys::Url::new_with_base(url, &self.base)
+        let resolved = web_sys::Url::new_with_base(url, &self.site.base)
             .map_err(|err| urls::unusable(errors::js_text(&err)))?;
         let href = resolved.href();
         urls::check_signed_scheme(&CLIENT, resolved.protocol().trim_end_matches(':'), &href)?;
@@ -208,77 +215,74 @@ impl BrowserHttpRemote {
 impl Transport for BrowserHttpRemote {
     type Url = String;
     type Headers = Vec<(String, String)>;
+    type Answer = web_sys::Response;
 
-    fn client(&self) -> &'static Client {
-        &CLIENT
-    }
-
-    fn base(&self) -> &str {
-        &self.base
-    }
-
-    fn request_timeout(&self) -> Duration {
-        self.options.request_timeout
+    fn site(&self) -> &Site {
+        &self.site
     }
 
     fn now_ms(&self) -> i64 {
         js_sys::Date::now() as i64
     }
 
-    async fn signer_post(
-        &self,
-        path: &str,
-        body: &serde_json::Value,
-        timeout: Duration,
-    ) -> Result<(String, Bytes), Failure> {
-        self.post_status(path, body, timeout).await
+    async fn health(&self) -> RemoteResult<()> {
+        self.check_health().await
+    }
+
+    async fn signer_post(&self, call: SignerCall<'_>) -> Result<(String, Bytes), Failure> {
+        self.post_status(call).await
     }
 
     fn resolve(&self, url: &str) -> RemoteResult<String> {
         BrowserHttpRemote::resolve(self, url)
     }
 
-    fn headers(
-        &self,
-        headers: Option<&BTreeMap<String, String>>,
-    ) -> RemoteResult<Vec<(String, String)>> {
+    fn headers(&self, headers: Option<&BTreeMap<String, String>>) -> RemoteResult<Self::Headers> {
         signer::header_list(headers)
+    }
+
+    fn header_pairs(&self, headers: Self::Headers) -> Vec<(String, String)> {
+        headers
     }
 
     async fn send_slice(
         &self,
-        method: &'static str,
-        url: &String,
-        headers: Vec<(String, String)>,
-        req: &UploadRequest,
-        slice: Slice,
+        put: Put<'_, String, Self::Headers>,
     ) -> RemoteResult<Option<String>> {
-        self.put_slice(method, url, headers, req, slice).await
+        self.put_slice(put).await
+    }
+
+    async fn get(
+        &self,
+        url: &String,
+        headers: Self::Headers,
+        offset: u64,
+    ) -> RemoteResult<Self::Answer> {
+        self.get_from(url, headers, offset).await
+    }
+
+    fn status(&self, answer: &web_sys::Response) -> u16 {
+        answer.status()
+    }
+
+    fn header(&self, answer: &web_sys::Response, name: &str) -> Option<String> {
+        answer.headers().get(name).ok().flatten()
+    }
+
+    async fn failed(&self, url: &String, answer: web_sys::Response) -> RemoteError {
+        self.get_failed(url, answer).await
+    }
+
+    fn body(
+        &self,
+        url: String,
+        answer: web_sys::Response,
+    ) -> MaybeSendBoxStream<RemoteResult<Bytes>> {
+        self.get_body(url, answer)
     }
 }
 
-#[async_trait(?Send)]
-impl RemoteStorage for BrowserHttpRemote {
-    async fn health(&self) -> RemoteResult<()> {
-        self.check_health().await
-    }
-
-    async fn upload(&self, req: UploadRequest) -> RemoteResult<()> {
-        transport::upload(self, &req, self.options.multipart_threshold).await
-    }
-
-    async fn download(&self, key: &str, offset: u64) -> RemoteResult<Download> {
-        self.fetch_blob(key, offset).await
-    }
-
-    async fn delete(&self, key: &str) -> RemoteResult<()> {
-        transport::delete(self, key).await
-    }
-
-    async fn download_url(&self, key: &str) -> RemoteResult<SignedUrl> {
-        self.signed_url(key).await
-    }
-}
+transport::remote_storage_over_transport!(BrowserHttpRemote);
 
 #[cfg(test)]
 mod tests {
@@ -289,9 +293,9 @@ mod tests {
     fn base_urls_are_checked() {
         let new = |url: &str| BrowserHttpRemote::new(BrowserHttpRemoteOptions::new(url));
         let remote = new("http://127.0.0.1:8787/api/").unwrap();
-        assert_eq!(remote.base, "http://127.0.0.1:8787/api");
+        assert_eq!(remote.site.base, "http://127.0.0.1:8787/api");
         assert_eq!(
-            new("https://files.example.com/api").unwrap().base,
+            new("https://files.example.com/api").unwrap().site.base,
             "https://files.example.com/api"
         );
         for (url, hint) in [

@@ -10,13 +10,13 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Request, RequestInit, Response};
 
 use super::{errors, js, BrowserHttpRemote};
-use crate::services::remote_storage::protocol::transport::{self, Failure};
-use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult, SignedUrl};
+use crate::services::remote_storage::protocol::transport::{Failure, SignerCall};
+use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult};
 
 impl BrowserHttpRemote {
     /// The URL of a signer route (`path` starts with `/`).
     fn endpoint(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        format!("{}{path}", self.site.base)
     }
 
     /// Sends `method url` (with `body` as JSON when given) to the signer within `timeout`; the
@@ -96,10 +96,13 @@ impl BrowserHttpRemote {
     /// of a non-2xx answer (if any) beside the error.
     pub(super) async fn post_status(
         &self,
-        path: &str,
-        body: &serde_json::Value,
-        timeout: Duration,
+        call: SignerCall<'_>,
     ) -> Result<(String, Bytes), Failure> {
+        let SignerCall {
+            path,
+            body,
+            timeout,
+        } = call;
         let url = self.endpoint(path);
         let (status, text) = self
             .call("POST", &url, Some(body), timeout)
@@ -112,16 +115,6 @@ impl BrowserHttpRemote {
             ));
         }
         Ok((url, Bytes::from(text)))
-    }
-
-    /// `sign/download` as a [`SignedUrl`].
-    pub(super) async fn signed_url(&self, key: &str) -> RemoteResult<SignedUrl> {
-        let (url, headers, expires) = transport::sign_download(self, key).await?;
-        Ok(SignedUrl {
-            url,
-            headers,
-            expires_at_ms: expires,
-        })
     }
 }
 

@@ -2,16 +2,20 @@
 
 use std::rc::Rc;
 
+use bytes::Bytes;
+use fs_core::MaybeSendBoxStream;
 use futures::StreamExt;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Blob, BlobPropertyBag, Headers, Request, RequestInit, Response};
+use web_sys::{AbortController, Blob, BlobPropertyBag, Request, RequestInit, Response};
 
-use super::{errors, js, xhr, BrowserHttpRemote, CLIENT};
-use crate::services::remote_storage::protocol::transfer::{download_answer, Answered};
-use crate::services::remote_storage::protocol::transport::{self, Slice};
-use crate::services::remote_storage::{Download, RemoteResult, UploadRequest};
+use super::{errors, js, xhr, BrowserHttpRemote};
+use crate::services::remote_storage::protocol::transport::{self, Put, Slice};
+use crate::services::remote_storage::{RemoteError, RemoteResult, UploadRequest};
+
+/// Signed headers, as name/value pairs.
+type Headers = Vec<(String, String)>;
 
 /// Whether `name` is among `headers` (case-insensitively).
 fn has_header(headers: &[(String, String)], name: &str) -> bool {
@@ -22,12 +26,7 @@ fn has_header(headers: &[(String, String)], name: &str) -> bool {
 /// once into its own JS array and assembled by the browser (never one wasm buffer). A read error or
 /// a stream that ends early is `Local`.
 async fn slice_blob(req: &UploadRequest, slice: &Slice) -> RemoteResult<Blob> {
-    let mut stream = (req.open)(slice.offset).await.map_err(|err| {
-        errors::local(format!(
-            "opening the local bytes of {} at offset {}: {err}",
-            req.key, slice.offset
-        ))
-    })?;
+    let mut stream = transport::open_slice(req, slice).await?;
     let parts = Array::new();
     let mut got: u64 = 0;
     while got < slice.len {
@@ -70,16 +69,18 @@ async fn slice_blob(req: &UploadRequest, slice: &Slice) -> RemoteResult<Blob> {
 }
 
 impl BrowserHttpRemote {
-    /// Sends `slice` of the upload's bytes with `method` to the signed `url` by XHR; the answer's
-    /// `ETag`.
+    /// Sends the bytes of `put` to its signed URL by XHR, as one `Blob`; the answer's `ETag`.
     pub(super) async fn put_slice(
         &self,
-        method: &str,
-        url: &str,
-        mut headers: Vec<(String, String)>,
-        req: &UploadRequest,
-        slice: Slice,
+        put: Put<'_, String, Headers>,
     ) -> RemoteResult<Option<String>> {
+        let Put {
+            method,
+            url,
+            mut headers,
+            req,
+            slice,
+        } = put;
         let body = slice_blob(req, &slice).await?;
         if let Some(content_type) = req.content_type.as_deref().filter(|t| !t.is_empty()) {
             if !has_header(&headers, "content-type") {
@@ -115,15 +116,20 @@ impl BrowserHttpRemote {
         Ok(answer.etag)
     }
 
-    /// `sign/download`, then a GET of the signed URL from `offset`.
-    pub(super) async fn fetch_blob(&self, key: &str, offset: u64) -> RemoteResult<Download> {
-        let (url, mut signed_headers, _) = transport::sign_download(self, key).await?;
+    /// GETs the signed `url` from `offset` by `fetch`; the answer once its headers are in
+    /// (`Offline` when none came within the idle timeout).
+    pub(super) async fn get_from(
+        &self,
+        url: &str,
+        mut signed_headers: Headers,
+        offset: u64,
+    ) -> RemoteResult<Response> {
         if offset > 0 {
             signed_headers.retain(|(name, _)| !name.eq_ignore_ascii_case("range"));
             signed_headers.push(("Range".into(), format!("bytes={offset}-")));
         }
-        let what = format!("GET {}", errors::shown(&url));
-        let headers = Headers::new().map_err(|err| errors::unsendable(&what, &err))?;
+        let what = format!("GET {}", errors::shown(url));
+        let headers = web_sys::Headers::new().map_err(|err| errors::unsendable(&what, &err))?;
         for (name, value) in &signed_headers {
             headers
                 .set(name, value)
@@ -136,53 +142,35 @@ impl BrowserHttpRemote {
         if let Some(controller) = &controller {
             init.set_signal(Some(&controller.signal()));
         }
-        let request = Request::new_with_str_and_init(&url, &init)
+        let request = Request::new_with_str_and_init(url, &init)
             .map_err(|err| errors::unsendable(&what, &err))?;
         let promise = js::fetch(&request)
-            .map_err(|err| errors::network("GET", &url, &errors::js_text(&err)))?;
+            .map_err(|err| errors::network("GET", url, &errors::js_text(&err)))?;
         let idle = self.options.transfer_idle_timeout;
-        let response: Response = match js::within(idle, JsFuture::from(promise)).await {
+        match js::within(idle, JsFuture::from(promise)).await {
             None => {
                 if let Some(controller) = &controller {
                     controller.abort();
                 }
-                return Err(errors::no_answer_within("GET", &url, idle));
+                Err(errors::no_answer_within("GET", url, idle))
             }
-            Some(Err(err)) => return Err(errors::network("GET", &url, &errors::js_text(&err))),
-            Some(Ok(response)) => response.unchecked_into(),
-        };
-        let status = response.status();
-        let answer_headers = response.headers();
-        let header = |name: &str| answer_headers.get(name).ok().flatten();
-        let answered = download_answer(
-            &CLIENT,
-            &url,
-            offset,
-            status,
-            header("Content-Range").as_deref(),
-            header("Content-Length").as_deref(),
-        )?;
-        let (start, total_size) = match answered {
-            Answered::AtEnd { total } => {
-                return Ok(Download {
-                    offset,
-                    total_size: Some(total),
-                    content_type: None,
-                    body: futures::stream::empty().boxed_local(),
-                })
-            }
-            Answered::Failed => {
-                let text = js::text(&response).await.unwrap_or_default();
-                return Err(errors::from_status("GET", &url, status, &text));
-            }
-            Answered::Body { start, total_size } => (start, total_size),
-        };
-        let content_type = header("Content-Type");
-        Ok(Download {
-            offset: start,
-            total_size,
-            content_type,
-            body: js::body_stream(&response, url, idle),
-        })
+            Some(Err(err)) => Err(errors::network("GET", url, &errors::js_text(&err))),
+            Some(Ok(response)) => Ok(response.unchecked_into()),
+        }
+    }
+
+    /// The error for a non-2xx answer to a GET of `url`.
+    pub(super) async fn get_failed(&self, url: &str, response: Response) -> RemoteError {
+        let text = js::text(&response).await.unwrap_or_default();
+        errors::from_status("GET", url, response.status(), &text)
+    }
+
+    /// The body of a download answer, read chunk by chunk with the idle timeout.
+    pub(super) fn get_body(
+        &self,
+        url: String,
+        response: Response,
+    ) -> MaybeSendBoxStream<RemoteResult<Bytes>> {
+        js::body_stream(&response, url, self.options.transfer_idle_timeout)
     }
 }

@@ -22,13 +22,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use fs_core::MaybeSendBoxStream;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Url;
 
 use super::protocol::errors::config as config_error;
-use super::protocol::transport::{self, Failure, Slice, Transport};
+use super::protocol::transport::{self, Failure, Put, SignerCall, Site, Transport};
 use super::protocol::{urls, Client};
-use super::{Download, RemoteResult, RemoteStorage, SignedUrl, UploadRequest};
+use super::{RemoteError, RemoteResult};
 
 /// How the native client words its messages and what it accepts.
 const CLIENT: Client = Client {
@@ -101,8 +102,8 @@ impl std::fmt::Debug for HttpRemoteOptions {
 #[derive(Clone)]
 pub struct HttpRemote {
     client: reqwest::Client,
-    /// The base URL without a trailing `/`.
-    base: String,
+    /// The client, the base URL without a trailing `/`, the signer timeout and the threshold.
+    site: Site,
     /// The base URL's origin (`http://host:port/`), for signed URLs given as paths.
     origin: Url,
     auth: Option<HeaderValue>,
@@ -156,7 +157,12 @@ impl HttpRemote {
             .map_err(|err| config_error(format!("cannot set up the HTTP client: {err}")))?;
         Ok(HttpRemote {
             client,
-            base: url.as_str().trim_end_matches('/').to_owned(),
+            site: Site {
+                client: &CLIENT,
+                base: url.as_str().trim_end_matches('/').to_owned(),
+                request_timeout: options.request_timeout,
+                multipart_threshold: options.multipart_threshold,
+            },
             origin,
             auth,
             options,
@@ -181,30 +187,22 @@ impl HttpRemote {
 impl Transport for HttpRemote {
     type Url = Url;
     type Headers = HeaderMap;
+    type Answer = reqwest::Response;
 
-    fn client(&self) -> &'static Client {
-        &CLIENT
-    }
-
-    fn base(&self) -> &str {
-        &self.base
-    }
-
-    fn request_timeout(&self) -> Duration {
-        self.options.request_timeout
+    fn site(&self) -> &Site {
+        &self.site
     }
 
     fn now_ms(&self) -> i64 {
         signer::now_ms()
     }
 
-    async fn signer_post(
-        &self,
-        path: &str,
-        body: &serde_json::Value,
-        timeout: Duration,
-    ) -> Result<(String, Bytes), Failure> {
-        self.post_status(path, body, timeout).await
+    async fn health(&self) -> RemoteResult<()> {
+        self.check_health().await
+    }
+
+    async fn signer_post(&self, call: SignerCall<'_>) -> Result<(String, Bytes), Failure> {
+        self.post_status(call).await
     }
 
     fn resolve(&self, url: &str) -> RemoteResult<Url> {
@@ -215,40 +213,45 @@ impl Transport for HttpRemote {
         signer::header_map(headers)
     }
 
-    async fn send_slice(
+    fn header_pairs(&self, headers: HeaderMap) -> Vec<(String, String)> {
+        headers
+            .iter()
+            .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+            .collect()
+    }
+
+    async fn send_slice(&self, put: Put<'_, Url, HeaderMap>) -> RemoteResult<Option<String>> {
+        self.put_slice(put).await
+    }
+
+    async fn get(
         &self,
-        method: &'static str,
         url: &Url,
         headers: HeaderMap,
-        req: &UploadRequest,
-        slice: Slice,
-    ) -> RemoteResult<Option<String>> {
-        self.put_slice(method, url, headers, req, slice).await
+        offset: u64,
+    ) -> RemoteResult<reqwest::Response> {
+        self.get_from(url, headers, offset).await
+    }
+
+    fn status(&self, answer: &reqwest::Response) -> u16 {
+        answer.status().as_u16()
+    }
+
+    fn header(&self, answer: &reqwest::Response, name: &str) -> Option<String> {
+        let value = answer.headers().get(name)?;
+        value.to_str().ok().map(str::to_owned)
+    }
+
+    async fn failed(&self, url: &Url, answer: reqwest::Response) -> RemoteError {
+        self.get_failed(url, answer).await
+    }
+
+    fn body(&self, url: Url, answer: reqwest::Response) -> MaybeSendBoxStream<RemoteResult<Bytes>> {
+        self.get_body(url, answer)
     }
 }
 
-#[async_trait]
-impl RemoteStorage for HttpRemote {
-    async fn health(&self) -> RemoteResult<()> {
-        self.check_health().await
-    }
-
-    async fn upload(&self, req: UploadRequest) -> RemoteResult<()> {
-        transport::upload(self, &req, self.options.multipart_threshold).await
-    }
-
-    async fn download(&self, key: &str, offset: u64) -> RemoteResult<Download> {
-        self.fetch(key, offset).await
-    }
-
-    async fn delete(&self, key: &str) -> RemoteResult<()> {
-        transport::delete(self, key).await
-    }
-
-    async fn download_url(&self, key: &str) -> RemoteResult<SignedUrl> {
-        self.signed_url(key).await
-    }
-}
+transport::remote_storage_over_transport!(HttpRemote);
 
 #[cfg(test)]
 mod tests {
@@ -259,7 +262,7 @@ mod tests {
     fn base_urls_are_checked() {
         let new = |url: &str| HttpRemote::new(HttpRemoteOptions::new(url));
         let remote = new("http://127.0.0.1:8787/api/").unwrap();
-        assert_eq!(remote.base, "http://127.0.0.1:8787/api");
+        assert_eq!(remote.site.base, "http://127.0.0.1:8787/api");
         assert_eq!(remote.origin.as_str(), "http://127.0.0.1:8787/");
         for (url, hint) in [
             ("", "empty"),

@@ -9,8 +9,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 
 use super::{config_error, errors, HttpRemote};
-use crate::services::remote_storage::protocol::transport::{self, Failure};
-use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult, SignedUrl};
+use crate::services::remote_storage::protocol::transport::{Failure, SignerCall};
+use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult};
 
 /// Error bodies are read up to this many bytes.
 pub(super) const MAX_ERROR_BODY: usize = 16 * 1024;
@@ -35,23 +35,9 @@ impl HttpRemote {
         }
     }
 
-    /// `sign/download` as a [`SignedUrl`] (an absolute URL, its headers, its expiry).
-    pub(super) async fn signed_url(&self, key: &str) -> RemoteResult<SignedUrl> {
-        let (url, headers, expires) = transport::sign_download(self, key).await?;
-        let headers = headers
-            .iter()
-            .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
-            .collect();
-        Ok(SignedUrl {
-            url: url.to_string(),
-            headers,
-            expires_at_ms: expires,
-        })
-    }
-
     /// The URL of a signer route (`path` starts with `/`).
     pub(super) fn endpoint(&self, path: &str) -> RemoteResult<Url> {
-        let joined = format!("{}{path}", self.base);
+        let joined = format!("{}{path}", self.site.base);
         Url::parse(&joined).map_err(|err| config_error(format!("bad signer URL {joined:?}: {err}")))
     }
 
@@ -72,10 +58,13 @@ impl HttpRemote {
     /// the status of a non-2xx answer (if any) beside the error.
     pub(super) async fn post_status(
         &self,
-        path: &str,
-        body: &serde_json::Value,
-        timeout: Duration,
+        call: SignerCall<'_>,
     ) -> Result<(String, Bytes), Failure> {
+        let SignerCall {
+            path,
+            body,
+            timeout,
+        } = call;
         let url = self.endpoint(path).map_err(|err| (None, err))?;
         let request = self
             .signer_request(Method::POST, url.clone(), timeout)

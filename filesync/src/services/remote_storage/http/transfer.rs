@@ -1,39 +1,34 @@
 //! Moving bytes: streamed PUTs of an upload (or one part of it) and ranged GETs.
 
-use futures::StreamExt;
+use bytes::Bytes;
+use fs_core::MaybeSendBoxStream;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 
 use super::body::{self, BodyProbe};
 use super::signer::{read_capped, MAX_ERROR_BODY};
-use super::{config_error, errors, HttpRemote, CLIENT};
-use crate::services::remote_storage::protocol::transfer::{download_answer, Answered};
-use crate::services::remote_storage::protocol::transport::{self, Slice};
-use crate::services::remote_storage::{
-    Download, RemoteError, RemoteErrorKind, RemoteResult, UploadRequest,
-};
+use super::{config_error, errors, HttpRemote};
+use crate::services::remote_storage::protocol::transport::{self, Put};
+use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult};
 
 impl HttpRemote {
-    /// Sends `slice` of the upload's bytes with `method` to the signed `url` as a stream; the
-    /// answer's `ETag`.
+    /// Sends the bytes of `put` to its signed URL as a stream; the answer's `ETag`.
     pub(super) async fn put_slice(
         &self,
-        method_name: &'static str,
-        url: &Url,
-        mut headers: HeaderMap,
-        req: &UploadRequest,
-        slice: Slice,
+        put: Put<'_, Url, HeaderMap>,
     ) -> RemoteResult<Option<String>> {
+        let Put {
+            method: method_name,
+            url,
+            mut headers,
+            req,
+            slice,
+        } = put;
         let method = match method_name {
             "POST" => Method::POST,
             _ => Method::PUT,
         };
-        let stream = (req.open)(slice.offset).await.map_err(|err| {
-            errors::local(format!(
-                "opening the local bytes of {} at offset {}: {err}",
-                req.key, slice.offset
-            ))
-        })?;
+        let stream = transport::open_slice(req, &slice).await?;
         if let Some(content_type) = &req.content_type {
             if !headers.contains_key(reqwest::header::CONTENT_TYPE) {
                 if let Ok(value) = HeaderValue::from_str(content_type) {
@@ -89,9 +84,14 @@ impl HttpRemote {
         Ok(etag)
     }
 
-    /// `sign/download`, then a GET of the signed URL from `offset`.
-    pub(super) async fn fetch(&self, key: &str, offset: u64) -> RemoteResult<Download> {
-        let (url, mut headers, _) = transport::sign_download(self, key).await?;
+    /// GETs the signed `url` from `offset`; the answer once its headers are in (`Offline` when
+    /// none came within the idle timeout).
+    pub(super) async fn get_from(
+        &self,
+        url: &Url,
+        mut headers: HeaderMap,
+        offset: u64,
+    ) -> RemoteResult<reqwest::Response> {
         if offset > 0 {
             let range = HeaderValue::from_str(&format!("bytes={offset}-"))
                 .map_err(|err| config_error(format!("bad range: {err}")))?;
@@ -99,47 +99,25 @@ impl HttpRemote {
         }
         let idle = self.options.transfer_idle_timeout;
         let send = self.client.get(url.clone()).headers(headers).send();
-        let response = match tokio::time::timeout(idle, send).await {
-            Err(_) => return Err(errors::no_answer_within("GET", url.as_str(), idle)),
-            Ok(answer) => answer.map_err(|err| errors::from_transport("GET", &url, err))?,
-        };
+        match tokio::time::timeout(idle, send).await {
+            Err(_) => Err(errors::no_answer_within("GET", url.as_str(), idle)),
+            Ok(answer) => answer.map_err(|err| errors::from_transport("GET", url, err)),
+        }
+    }
+
+    /// The error for a non-2xx answer to a GET of `url`.
+    pub(super) async fn get_failed(&self, url: &Url, response: reqwest::Response) -> RemoteError {
         let status = response.status();
-        let header = |name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v: &HeaderValue| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let content_type = header(reqwest::header::CONTENT_TYPE);
-        let answered = download_answer(
-            &CLIENT,
-            url.as_str(),
-            offset,
-            status.as_u16(),
-            header(reqwest::header::CONTENT_RANGE).as_deref(),
-            header(reqwest::header::CONTENT_LENGTH).as_deref(),
-        )?;
-        let (start, total_size) = match answered {
-            Answered::AtEnd { total } => {
-                return Ok(Download {
-                    offset,
-                    total_size: Some(total),
-                    content_type: None,
-                    body: futures::stream::empty().boxed(),
-                })
-            }
-            Answered::Failed => {
-                let text = read_capped(response, MAX_ERROR_BODY).await;
-                return Err(errors::from_status("GET", &url, status, &text));
-            }
-            Answered::Body { start, total_size } => (start, total_size),
-        };
-        Ok(Download {
-            offset: start,
-            total_size,
-            content_type,
-            body: body::download_body(response, url, idle),
-        })
+        let text = read_capped(response, MAX_ERROR_BODY).await;
+        errors::from_status("GET", url, status, &text)
+    }
+
+    /// The body of a download answer, with the idle timeout.
+    pub(super) fn get_body(
+        &self,
+        url: Url,
+        response: reqwest::Response,
+    ) -> MaybeSendBoxStream<RemoteResult<Bytes>> {
+        body::download_body(response, url, self.options.transfer_idle_timeout)
     }
 }

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use super::errors;
 use super::signer::{parse_json, SignedRequest};
-use super::transport::{post, post_json, upload_ask, upload_single, Slice, Transport};
+use super::transport::{
+    post, post_json, upload_ask, upload_single, Put, SignerCall, Slice, Transport,
+};
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult, UploadRequest};
 
 /// The version of the token format.
@@ -166,11 +168,11 @@ async fn create<T: Transport + ?Sized>(
     req: &UploadRequest,
 ) -> RemoteResult<Option<ResumeToken>> {
     let created: Created = match t
-        .signer_post(
-            "/v1/multipart/create",
-            &upload_ask(req),
-            t.request_timeout(),
-        )
+        .signer_post(SignerCall {
+            path: "/v1/multipart/create",
+            body: &upload_ask(req),
+            timeout: t.site().request_timeout,
+        })
         .await
     {
         Ok((url, text)) => parse_json(&url, &text)?,
@@ -182,7 +184,7 @@ async fn create<T: Transport + ?Sized>(
             RemoteErrorKind::Server,
             format!(
                 "POST {}/v1/multipart/create answered part size {} and upload id {:?}",
-                t.base(),
+                t.site().base,
                 created.part_size,
                 created.upload_id
             ),
@@ -203,9 +205,14 @@ async fn attempt<T: Transport + ?Sized>(
     req: &UploadRequest,
     token: &ResumeToken,
 ) -> Result<(), Stop> {
-    let timeout = t.request_timeout();
+    let timeout = t.site().request_timeout;
     let ids = serde_json::json!({ "key": token.key, "uploadId": token.upload_id });
-    let listed: Listed = match t.signer_post("/v1/multipart/list", &ids, timeout).await {
+    let list = SignerCall {
+        path: "/v1/multipart/list",
+        body: &ids,
+        timeout,
+    };
+    let listed: Listed = match t.signer_post(list).await {
         Ok((url, text)) => parse_json(&url, &text)?,
         // The server lost its resumable uploads altogether: start afresh (`create` then falls
         // back to a single request).
@@ -234,10 +241,17 @@ async fn attempt<T: Transport + ?Sized>(
             len,
             done_before: done,
         };
-        let etag = t.send_slice(method, &url, headers, req, slice).await?;
+        let put = Put {
+            method,
+            url: &url,
+            headers,
+            req,
+            slice,
+        };
+        let etag = t.send_slice(put).await?;
         let etag = etag.ok_or_else(|| {
             Stop::Failed(errors::missing_header(
-                t.client(),
+                t.site().client,
                 "PUT",
                 url.as_ref(),
                 "no ETag on the part's answer",

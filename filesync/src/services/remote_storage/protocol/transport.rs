@@ -6,12 +6,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use fs_core::{MaybeSend, MaybeSync};
+use fs_core::{ByteStream, MaybeSend, MaybeSendBoxStream, MaybeSync};
 use serde::de::DeserializeOwned;
 
 use super::signer::{parse_json, SignedRequest};
-use super::{multipart, Client};
-use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult, UploadRequest};
+use super::transfer::{download_answer, Answered};
+use super::{errors, multipart, Client};
+use crate::services::remote_storage::{
+    Download, RemoteError, RemoteErrorKind, RemoteResult, SignedUrl, UploadRequest,
+};
 
 /// A failed signer call: the status of a non-2xx answer (none when there was no answer) and the
 /// error.
@@ -28,7 +31,46 @@ pub(crate) struct Slice {
     pub(crate) done_before: u64,
 }
 
-/// What a client provides for the protocol: signer calls and sending bytes to signed URLs.
+/// What the protocol calls need to know of a client, fixed when it is made.
+#[derive(Debug, Clone)]
+pub(crate) struct Site {
+    /// How the client words its messages and what it accepts.
+    pub(crate) client: &'static Client,
+    /// The absolute base URL, without a trailing `/`.
+    pub(crate) base: String,
+    /// How long a signer call may take (`complete` gets more, see [`multipart`]).
+    pub(crate) request_timeout: Duration,
+    /// Uploads of at least this many bytes use the resumable protocol.
+    pub(crate) multipart_threshold: u64,
+}
+
+/// A signer call: `POST {base}{path}` with `body` as JSON, within `timeout`.
+pub(crate) struct SignerCall<'a> {
+    /// The route, starting with `/` (`/v1/sign/upload`).
+    pub(crate) path: &'a str,
+    /// The JSON body.
+    pub(crate) body: &'a serde_json::Value,
+    /// How long the call may take.
+    pub(crate) timeout: Duration,
+}
+
+/// One request of an upload: `slice` of `req`'s bytes sent with `method` to a signed URL.
+pub(crate) struct Put<'a, U, H> {
+    /// `PUT` or `POST`.
+    pub(crate) method: &'static str,
+    /// The signed URL.
+    pub(crate) url: &'a U,
+    /// The signed headers.
+    pub(crate) headers: H,
+    /// The upload.
+    pub(crate) req: &'a UploadRequest,
+    /// Which bytes.
+    pub(crate) slice: Slice,
+}
+
+/// What a client provides for the protocol: signer calls, resolving signed URLs, and moving bytes
+/// to and from them. The protocol's calls ([`upload`], [`download`], [`delete`], [`download_url`])
+/// run over it.
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
 pub(crate) trait Transport: MaybeSync {
@@ -36,40 +78,48 @@ pub(crate) trait Transport: MaybeSync {
     type Url: AsRef<str> + MaybeSend + MaybeSync;
     /// The headers of a signed request, in the transport's type.
     type Headers: MaybeSend;
+    /// The answer to a download GET, its body not read yet.
+    type Answer: MaybeSend;
 
-    /// How this client words its messages and what it accepts.
-    fn client(&self) -> &'static Client;
-    /// The base URL, without a trailing `/`.
-    fn base(&self) -> &str;
-    /// How long a signer call may take (`complete` gets more, see [`multipart`]).
-    fn request_timeout(&self) -> Duration;
+    /// The client's fixed settings.
+    fn site(&self) -> &Site;
     /// Now, in epoch ms.
     fn now_ms(&self) -> i64;
+    /// `GET {base}/health`: `Ok` on any 2xx.
+    async fn health(&self) -> RemoteResult<()>;
 
-    /// POSTs `body` as JSON to the signer route `path` (starting with `/`) within `timeout`: on a
-    /// 2xx, the URL called and the answer's body.
-    async fn signer_post(
-        &self,
-        path: &str,
-        body: &serde_json::Value,
-        timeout: Duration,
-    ) -> Result<(String, Bytes), Failure>;
-
+    /// Makes the signer call: on a 2xx, the URL called and the answer's body.
+    async fn signer_post(&self, call: SignerCall<'_>) -> Result<(String, Bytes), Failure>;
     /// A signed URL made absolute and checked.
     fn resolve(&self, url: &str) -> RemoteResult<Self::Url>;
     /// The signed headers (`Server` when the signer sent some that cannot be sent).
     fn headers(&self, headers: Option<&BTreeMap<String, String>>) -> RemoteResult<Self::Headers>;
+    /// The headers as name/value pairs (for a [`SignedUrl`]).
+    fn header_pairs(&self, headers: Self::Headers) -> Vec<(String, String)>;
 
-    /// Sends `slice` of `req`'s bytes with `method` (`PUT` or `POST`) to `url` with `headers`,
-    /// reporting progress; the answer's `ETag`.
+    /// Sends the bytes of `put`, reporting progress; the answer's `ETag`.
     async fn send_slice(
         &self,
-        method: &'static str,
+        put: Put<'_, Self::Url, Self::Headers>,
+    ) -> RemoteResult<Option<String>>;
+
+    /// GETs `url` with `headers`, from `offset` when it is not 0 (`Range`); the answer once its
+    /// status and headers are in.
+    async fn get(
+        &self,
         url: &Self::Url,
         headers: Self::Headers,
-        req: &UploadRequest,
-        slice: Slice,
-    ) -> RemoteResult<Option<String>>;
+        offset: u64,
+    ) -> RemoteResult<Self::Answer>;
+    /// The answer's status.
+    fn status(&self, answer: &Self::Answer) -> u16;
+    /// The answer's header `name`, when it has one that is text.
+    fn header(&self, answer: &Self::Answer, name: &str) -> Option<String>;
+    /// The error for a non-2xx answer, with the start of its body.
+    async fn failed(&self, url: &Self::Url, answer: Self::Answer) -> RemoteError;
+    /// The answer's body (`Offline` when it breaks or stalls).
+    fn body(&self, url: Self::Url, answer: Self::Answer)
+        -> MaybeSendBoxStream<RemoteResult<Bytes>>;
 }
 
 /// [`Transport::signer_post`] without the status.
@@ -79,9 +129,13 @@ pub(crate) async fn post<T: Transport + ?Sized>(
     body: &serde_json::Value,
     timeout: Duration,
 ) -> RemoteResult<(String, Bytes)> {
-    t.signer_post(path, body, timeout)
-        .await
-        .map_err(|(_, err)| err)
+    t.signer_post(SignerCall {
+        path,
+        body,
+        timeout,
+    })
+    .await
+    .map_err(|(_, err)| err)
 }
 
 /// POSTs to `path` and parses the JSON answer (`Server` when it is not the expected shape).
@@ -104,14 +158,10 @@ pub(crate) fn upload_ask(req: &UploadRequest) -> serde_json::Value {
     ask
 }
 
-/// Uploads `req`: through the resumable protocol from `multipart_threshold` bytes on, else (or
-/// when the server has no resumable uploads) with one signed request.
-pub(crate) async fn upload<T: Transport + ?Sized>(
-    t: &T,
-    req: &UploadRequest,
-    multipart_threshold: u64,
-) -> RemoteResult<()> {
-    if req.size > 0 && req.size >= multipart_threshold {
+/// Uploads `req`: through the resumable protocol from [`Site::multipart_threshold`] bytes on, else
+/// (or when the server has no resumable uploads) with one signed request.
+pub(crate) async fn upload<T: Transport + ?Sized>(t: &T, req: &UploadRequest) -> RemoteResult<()> {
+    if req.size > 0 && req.size >= t.site().multipart_threshold {
         return multipart::upload(t, req).await;
     }
     upload_single(t, req).await?;
@@ -121,13 +171,28 @@ pub(crate) async fn upload<T: Transport + ?Sized>(
     Ok(())
 }
 
+/// The local bytes of `req` from `slice.offset` on (`Local` when they cannot be opened).
+pub(crate) async fn open_slice(req: &UploadRequest, slice: &Slice) -> RemoteResult<ByteStream> {
+    (req.open)(slice.offset).await.map_err(|err| {
+        errors::local(format!(
+            "opening the local bytes of {} at offset {}: {err}",
+            req.key, slice.offset
+        ))
+    })
+}
+
 /// One signed PUT (or POST) of the whole object.
 pub(crate) async fn upload_single<T: Transport + ?Sized>(
     t: &T,
     req: &UploadRequest,
 ) -> RemoteResult<()> {
-    let signed: SignedRequest =
-        post_json(t, "/v1/sign/upload", &upload_ask(req), t.request_timeout()).await?;
+    let signed: SignedRequest = post_json(
+        t,
+        "/v1/sign/upload",
+        &upload_ask(req),
+        t.site().request_timeout,
+    )
+    .await?;
     let method = signed.upload_method()?;
     let url = t.resolve(&signed.url)?;
     let headers = t.headers(signed.headers.as_ref())?;
@@ -137,7 +202,14 @@ pub(crate) async fn upload_single<T: Transport + ?Sized>(
         len: req.size,
         done_before: 0,
     };
-    t.send_slice(method, &url, headers, req, slice).await?;
+    t.send_slice(Put {
+        method,
+        url: &url,
+        headers,
+        req,
+        slice,
+    })
+    .await?;
     Ok(())
 }
 
@@ -150,7 +222,7 @@ pub(crate) async fn sign_download<T: Transport + ?Sized>(
         t,
         "/v1/sign/download",
         &serde_json::json!({ "key": key }),
-        t.request_timeout(),
+        t.site().request_timeout,
     )
     .await?;
     let url = t.resolve(&signed.url)?;
@@ -164,7 +236,7 @@ pub(crate) async fn delete<T: Transport + ?Sized>(t: &T, key: &str) -> RemoteRes
         t,
         "/v1/delete",
         &serde_json::json!({ "key": key }),
-        t.request_timeout(),
+        t.site().request_timeout,
     )
     .await
     {
@@ -173,3 +245,97 @@ pub(crate) async fn delete<T: Transport + ?Sized>(t: &T, key: &str) -> RemoteRes
         Err(err) => Err(err),
     }
 }
+
+/// `sign/download`, then a GET of the signed URL from `offset`.
+pub(crate) async fn download<T: Transport + ?Sized>(
+    t: &T,
+    key: &str,
+    offset: u64,
+) -> RemoteResult<Download> {
+    let (url, headers, _) = sign_download(t, key).await?;
+    let answer = t.get(&url, headers, offset).await?;
+    let answered = download_answer(
+        t.site().client,
+        url.as_ref(),
+        offset,
+        t.status(&answer),
+        t.header(&answer, "Content-Range").as_deref(),
+        t.header(&answer, "Content-Length").as_deref(),
+    )?;
+    match answered {
+        Answered::AtEnd { total } => Ok(Download {
+            offset,
+            total_size: Some(total),
+            content_type: None,
+            body: Box::pin(futures::stream::empty()),
+        }),
+        Answered::Failed => Err(t.failed(&url, answer).await),
+        Answered::Body { start, total_size } => Ok(Download {
+            offset: start,
+            total_size,
+            content_type: t.header(&answer, "Content-Type"),
+            body: t.body(url, answer),
+        }),
+    }
+}
+
+/// `sign/download` as a [`SignedUrl`] (an absolute URL, its headers, its expiry).
+pub(crate) async fn download_url<T: Transport + ?Sized>(
+    t: &T,
+    key: &str,
+) -> RemoteResult<SignedUrl> {
+    let (url, headers, expires_at_ms) = sign_download(t, key).await?;
+    Ok(SignedUrl {
+        url: url.as_ref().to_owned(),
+        headers: t.header_pairs(headers),
+        expires_at_ms,
+    })
+}
+
+/// `impl RemoteStorage for $remote` over its [`Transport`] (the same for both clients).
+macro_rules! remote_storage_over_transport {
+    ($remote:ty) => {
+        #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+        #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+        impl $crate::services::remote_storage::RemoteStorage for $remote {
+            async fn health(&self) -> $crate::services::remote_storage::RemoteResult<()> {
+                $crate::services::remote_storage::protocol::transport::Transport::health(self).await
+            }
+
+            async fn upload(
+                &self,
+                req: $crate::services::remote_storage::UploadRequest,
+            ) -> $crate::services::remote_storage::RemoteResult<()> {
+                $crate::services::remote_storage::protocol::transport::upload(self, &req).await
+            }
+
+            async fn download(
+                &self,
+                key: &str,
+                offset: u64,
+            ) -> $crate::services::remote_storage::RemoteResult<
+                $crate::services::remote_storage::Download,
+            > {
+                $crate::services::remote_storage::protocol::transport::download(self, key, offset)
+                    .await
+            }
+
+            async fn delete(
+                &self,
+                key: &str,
+            ) -> $crate::services::remote_storage::RemoteResult<()> {
+                $crate::services::remote_storage::protocol::transport::delete(self, key).await
+            }
+
+            async fn download_url(
+                &self,
+                key: &str,
+            ) -> $crate::services::remote_storage::RemoteResult<
+                $crate::services::remote_storage::SignedUrl,
+            > {
+                $crate::services::remote_storage::protocol::transport::download_url(self, key).await
+            }
+        }
+    };
+}
+pub(crate) use remote_storage_over_transport;
