@@ -22,18 +22,14 @@ mod signer;
 mod transfer;
 mod xhr;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use bytes::Bytes;
-use fs_core::MaybeSendBoxStream;
 use wasm_bindgen::JsValue;
 
 use super::protocol::errors::config as config_error;
-use super::protocol::transport::{self, Failure, Put, SignerCall, Site, Transport};
+use super::protocol::transport::{self, Site};
 use super::protocol::{urls, Client};
-use super::{RemoteError, RemoteResult};
+use super::RemoteResult;
 
 /// How the browser client words its messages and what it accepts.
 const CLIENT: Client = Client {
@@ -199,87 +195,6 @@ impl BrowserHttpRemote {
     pub fn base_url(&self) -> &str {
         &self.site.base
     }
-
-    /// A signed URL made absolute (resolved against the base URL) and checked.
-    fn resolve(&self, url: &str) -> RemoteResult<String> {
-        let url = urls::signed_text(url)?;
-        let resolved = web_sys::Url::new_with_base(url, &self.site.base)
-            .map_err(|err| urls::unusable(errors::js_text(&err)))?;
-        let href = resolved.href();
-        urls::check_signed_scheme(&CLIENT, resolved.protocol().trim_end_matches(':'), &href)?;
-        Ok(href)
-    }
-}
-
-#[async_trait(?Send)]
-impl Transport for BrowserHttpRemote {
-    type Url = String;
-    type Headers = Vec<(String, String)>;
-    type Answer = web_sys::Response;
-
-    fn site(&self) -> &Site {
-        &self.site
-    }
-
-    fn now_ms(&self) -> i64 {
-        js_sys::Date::now() as i64
-    }
-
-    async fn health(&self) -> RemoteResult<()> {
-        self.check_health().await
-    }
-
-    async fn signer_post(&self, call: SignerCall<'_>) -> Result<(String, Bytes), Failure> {
-        self.post_status(call).await
-    }
-
-    fn resolve(&self, url: &str) -> RemoteResult<String> {
-        BrowserHttpRemote::resolve(self, url)
-    }
-
-    fn headers(&self, headers: Option<&BTreeMap<String, String>>) -> RemoteResult<Self::Headers> {
-        signer::header_list(headers)
-    }
-
-    fn header_pairs(&self, headers: Self::Headers) -> Vec<(String, String)> {
-        headers
-    }
-
-    async fn send_slice(
-        &self,
-        put: Put<'_, String, Self::Headers>,
-    ) -> RemoteResult<Option<String>> {
-        self.put_slice(put).await
-    }
-
-    async fn get(
-        &self,
-        url: &String,
-        headers: Self::Headers,
-        offset: u64,
-    ) -> RemoteResult<Self::Answer> {
-        self.get_from(url, headers, offset).await
-    }
-
-    fn status(&self, answer: &web_sys::Response) -> u16 {
-        answer.status()
-    }
-
-    fn header(&self, answer: &web_sys::Response, name: &str) -> Option<String> {
-        answer.headers().get(name).ok().flatten()
-    }
-
-    async fn failed(&self, url: &String, answer: web_sys::Response) -> RemoteError {
-        self.get_failed(url, answer).await
-    }
-
-    fn body(
-        &self,
-        url: String,
-        answer: web_sys::Response,
-    ) -> MaybeSendBoxStream<RemoteResult<Bytes>> {
-        self.get_body(url, answer)
-    }
 }
 
 transport::remote_storage_over_transport!(BrowserHttpRemote);
@@ -287,6 +202,7 @@ transport::remote_storage_over_transport!(BrowserHttpRemote);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::remote_storage::protocol::transport::Signer;
     use crate::services::remote_storage::RemoteErrorKind;
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

@@ -1,16 +1,18 @@
-//! Signer calls by `fetch`: JSON POSTs to `{base}/v1/...` with the Bearer token, their answers and
-//! errors.
+//! The [`Signer`] side of [`BrowserHttpRemote`]: JSON POSTs to `{base}/v1/...` with the Bearer
+//! token by `fetch`, with a deadline; signed URLs resolved by the browser's `URL`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use bytes::Bytes;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Request, RequestInit, Response};
 
-use super::{errors, js, BrowserHttpRemote};
-use crate::services::remote_storage::protocol::transport::{Failure, SignerCall};
+use super::{errors, js, BrowserHttpRemote, CLIENT};
+use crate::services::remote_storage::protocol::transport::{Failure, Signer, SignerCall, Site};
+use crate::services::remote_storage::protocol::urls;
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult};
 
 impl BrowserHttpRemote {
@@ -78,9 +80,22 @@ impl BrowserHttpRemote {
             }
         }
     }
+}
 
-    /// `GET {base}/health`: `Ok` on any 2xx.
-    pub(super) async fn check_health(&self) -> RemoteResult<()> {
+#[async_trait(?Send)]
+impl Signer for BrowserHttpRemote {
+    type Url = String;
+    type Headers = Vec<(String, String)>;
+
+    fn site(&self) -> &Site {
+        &self.site
+    }
+
+    fn now_ms(&self) -> i64 {
+        js_sys::Date::now() as i64
+    }
+
+    async fn health(&self) -> RemoteResult<()> {
         let url = self.endpoint("/health");
         let (status, text) = self
             .call("GET", &url, None, self.options.request_timeout)
@@ -92,20 +107,10 @@ impl BrowserHttpRemote {
         }
     }
 
-    /// POSTs `body` as JSON to `path`: the URL called and the answer's body on 2xx, else the status
-    /// of a non-2xx answer (if any) beside the error.
-    pub(super) async fn post_status(
-        &self,
-        call: SignerCall<'_>,
-    ) -> Result<(String, Bytes), Failure> {
-        let SignerCall {
-            path,
-            body,
-            timeout,
-        } = call;
-        let url = self.endpoint(path);
+    async fn signer_post(&self, call: SignerCall<'_>) -> Result<(String, Bytes), Failure> {
+        let url = self.endpoint(call.path);
         let (status, text) = self
-            .call("POST", &url, Some(body), timeout)
+            .call("POST", &url, Some(call.body), call.timeout)
             .await
             .map_err(|err| (None, err))?;
         if !(200..300).contains(&status) {
@@ -116,12 +121,28 @@ impl BrowserHttpRemote {
         }
         Ok((url, Bytes::from(text)))
     }
+
+    /// A signed URL made absolute (resolved against the base URL) and checked.
+    fn resolve(&self, url: &str) -> RemoteResult<String> {
+        let url = urls::signed_text(url)?;
+        let resolved = web_sys::Url::new_with_base(url, &self.site.base)
+            .map_err(|err| urls::unusable(errors::js_text(&err)))?;
+        let href = resolved.href();
+        urls::check_signed_scheme(&CLIENT, resolved.protocol().trim_end_matches(':'), &href)?;
+        Ok(href)
+    }
+
+    fn headers(&self, headers: Option<&BTreeMap<String, String>>) -> RemoteResult<Self::Headers> {
+        header_list(headers)
+    }
+
+    fn header_pairs(&self, headers: Self::Headers) -> Vec<(String, String)> {
+        headers
+    }
 }
 
 /// The signed headers as a list (`Server` when the signer sent something no request can carry).
-pub(super) fn header_list(
-    headers: Option<&BTreeMap<String, String>>,
-) -> RemoteResult<Vec<(String, String)>> {
+fn header_list(headers: Option<&BTreeMap<String, String>>) -> RemoteResult<Vec<(String, String)>> {
     let mut list = Vec::new();
     for (name, value) in headers.into_iter().flatten() {
         let token_char = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);

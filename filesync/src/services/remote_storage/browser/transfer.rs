@@ -1,7 +1,9 @@
-//! Moving bytes: uploads (whole, or one part) as a `Blob` sent by XHR, and (ranged) GETs by `fetch`.
+//! The [`Transfer`] side of [`BrowserHttpRemote`]: uploads (whole, or one part) as a `Blob` sent by
+//! XHR, and (ranged) GETs by `fetch`.
 
 use std::rc::Rc;
 
+use async_trait::async_trait;
 use bytes::Bytes;
 use fs_core::MaybeSendBoxStream;
 use futures::StreamExt;
@@ -11,7 +13,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Blob, BlobPropertyBag, Request, RequestInit, Response};
 
 use super::{errors, js, xhr, BrowserHttpRemote};
-use crate::services::remote_storage::protocol::transport::{self, Put, Slice};
+use crate::services::remote_storage::protocol::transport::{self, Put, Slice, Transfer};
 use crate::services::remote_storage::{RemoteError, RemoteResult, UploadRequest};
 
 /// Signed headers, as name/value pairs.
@@ -68,12 +70,12 @@ async fn slice_blob(req: &UploadRequest, slice: &Slice) -> RemoteResult<Blob> {
     })
 }
 
-impl BrowserHttpRemote {
+#[async_trait(?Send)]
+impl Transfer for BrowserHttpRemote {
+    type Answer = Response;
+
     /// Sends the bytes of `put` to its signed URL by XHR, as one `Blob`; the answer's `ETag`.
-    pub(super) async fn put_slice(
-        &self,
-        put: Put<'_, String, Headers>,
-    ) -> RemoteResult<Option<String>> {
+    async fn send_slice(&self, put: Put<'_, String, Headers>) -> RemoteResult<Option<String>> {
         let Put {
             method,
             url,
@@ -118,9 +120,9 @@ impl BrowserHttpRemote {
 
     /// GETs the signed `url` from `offset` by `fetch`; the answer once its headers are in
     /// (`Offline` when none came within the idle timeout).
-    pub(super) async fn get_from(
+    async fn get(
         &self,
-        url: &str,
+        url: &String,
         mut signed_headers: Headers,
         offset: u64,
     ) -> RemoteResult<Response> {
@@ -159,18 +161,22 @@ impl BrowserHttpRemote {
         }
     }
 
+    fn status(&self, answer: &Response) -> u16 {
+        answer.status()
+    }
+
+    fn header(&self, answer: &Response, name: &str) -> Option<String> {
+        answer.headers().get(name).ok().flatten()
+    }
+
     /// The error for a non-2xx answer to a GET of `url`.
-    pub(super) async fn get_failed(&self, url: &str, response: Response) -> RemoteError {
+    async fn failed(&self, url: &String, response: Response) -> RemoteError {
         let text = js::text(&response).await.unwrap_or_default();
         errors::from_status("GET", url, response.status(), &text)
     }
 
     /// The body of a download answer, read chunk by chunk with the idle timeout.
-    pub(super) fn get_body(
-        &self,
-        url: String,
-        response: Response,
-    ) -> MaybeSendBoxStream<RemoteResult<Bytes>> {
+    fn body(&self, url: String, response: Response) -> MaybeSendBoxStream<RemoteResult<Bytes>> {
         js::body_stream(&response, url, self.options.transfer_idle_timeout)
     }
 }

@@ -17,19 +17,15 @@ mod errors;
 mod signer;
 mod transfer;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use bytes::Bytes;
-use fs_core::MaybeSendBoxStream;
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::HeaderValue;
 use reqwest::Url;
 
 use super::protocol::errors::config as config_error;
-use super::protocol::transport::{self, Failure, Put, SignerCall, Site, Transport};
+use super::protocol::transport::{self, Site};
 use super::protocol::{urls, Client};
-use super::{RemoteError, RemoteResult};
+use super::RemoteResult;
 
 /// How the native client words its messages and what it accepts.
 const CLIENT: Client = Client {
@@ -173,82 +169,6 @@ impl HttpRemote {
     pub fn options(&self) -> &HttpRemoteOptions {
         &self.options
     }
-
-    /// A signed URL made absolute (a path is resolved against the base URL's origin) and checked.
-    fn resolve(&self, url: &str) -> RemoteResult<Url> {
-        let url = urls::signed_text(url)?;
-        let resolved = self.origin.join(url).map_err(urls::unusable)?;
-        urls::check_signed_scheme(&CLIENT, resolved.scheme(), resolved.as_str())?;
-        Ok(resolved)
-    }
-}
-
-#[async_trait]
-impl Transport for HttpRemote {
-    type Url = Url;
-    type Headers = HeaderMap;
-    type Answer = reqwest::Response;
-
-    fn site(&self) -> &Site {
-        &self.site
-    }
-
-    fn now_ms(&self) -> i64 {
-        signer::now_ms()
-    }
-
-    async fn health(&self) -> RemoteResult<()> {
-        self.check_health().await
-    }
-
-    async fn signer_post(&self, call: SignerCall<'_>) -> Result<(String, Bytes), Failure> {
-        self.post_status(call).await
-    }
-
-    fn resolve(&self, url: &str) -> RemoteResult<Url> {
-        HttpRemote::resolve(self, url)
-    }
-
-    fn headers(&self, headers: Option<&BTreeMap<String, String>>) -> RemoteResult<HeaderMap> {
-        signer::header_map(headers)
-    }
-
-    fn header_pairs(&self, headers: HeaderMap) -> Vec<(String, String)> {
-        headers
-            .iter()
-            .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
-            .collect()
-    }
-
-    async fn send_slice(&self, put: Put<'_, Url, HeaderMap>) -> RemoteResult<Option<String>> {
-        self.put_slice(put).await
-    }
-
-    async fn get(
-        &self,
-        url: &Url,
-        headers: HeaderMap,
-        offset: u64,
-    ) -> RemoteResult<reqwest::Response> {
-        self.get_from(url, headers, offset).await
-    }
-
-    fn status(&self, answer: &reqwest::Response) -> u16 {
-        answer.status().as_u16()
-    }
-
-    fn header(&self, answer: &reqwest::Response, name: &str) -> Option<String> {
-        let value = answer.headers().get(name)?;
-        value.to_str().ok().map(str::to_owned)
-    }
-
-    async fn failed(&self, url: &Url, answer: reqwest::Response) -> RemoteError {
-        self.get_failed(url, answer).await
-    }
-
-    fn body(&self, url: Url, answer: reqwest::Response) -> MaybeSendBoxStream<RemoteResult<Bytes>> {
-        self.get_body(url, answer)
-    }
 }
 
 transport::remote_storage_over_transport!(HttpRemote);
@@ -256,6 +176,7 @@ transport::remote_storage_over_transport!(HttpRemote);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::remote_storage::protocol::transport::Signer;
     use crate::services::remote_storage::RemoteErrorKind;
 
     #[test]

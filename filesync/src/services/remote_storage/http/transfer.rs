@@ -1,5 +1,7 @@
-//! Moving bytes: streamed PUTs of an upload (or one part of it) and ranged GETs.
+//! The [`Transfer`] side of [`HttpRemote`]: streamed PUTs of an upload (or one part of it) with the
+//! stall watchdog, and ranged GETs with an idle timeout.
 
+use async_trait::async_trait;
 use bytes::Bytes;
 use fs_core::MaybeSendBoxStream;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -8,15 +10,15 @@ use reqwest::{Method, Url};
 use super::body::{self, BodyProbe};
 use super::signer::{read_capped, MAX_ERROR_BODY};
 use super::{config_error, errors, HttpRemote};
-use crate::services::remote_storage::protocol::transport::{self, Put};
+use crate::services::remote_storage::protocol::transport::{self, Put, Transfer};
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult};
 
-impl HttpRemote {
+#[async_trait]
+impl Transfer for HttpRemote {
+    type Answer = reqwest::Response;
+
     /// Sends the bytes of `put` to its signed URL as a stream; the answer's `ETag`.
-    pub(super) async fn put_slice(
-        &self,
-        put: Put<'_, Url, HeaderMap>,
-    ) -> RemoteResult<Option<String>> {
+    async fn send_slice(&self, put: Put<'_, Url, HeaderMap>) -> RemoteResult<Option<String>> {
         let Put {
             method: method_name,
             url,
@@ -86,7 +88,7 @@ impl HttpRemote {
 
     /// GETs the signed `url` from `offset`; the answer once its headers are in (`Offline` when
     /// none came within the idle timeout).
-    pub(super) async fn get_from(
+    async fn get(
         &self,
         url: &Url,
         mut headers: HeaderMap,
@@ -105,15 +107,24 @@ impl HttpRemote {
         }
     }
 
+    fn status(&self, answer: &reqwest::Response) -> u16 {
+        answer.status().as_u16()
+    }
+
+    fn header(&self, answer: &reqwest::Response, name: &str) -> Option<String> {
+        let value = answer.headers().get(name)?;
+        value.to_str().ok().map(str::to_owned)
+    }
+
     /// The error for a non-2xx answer to a GET of `url`.
-    pub(super) async fn get_failed(&self, url: &Url, response: reqwest::Response) -> RemoteError {
+    async fn failed(&self, url: &Url, response: reqwest::Response) -> RemoteError {
         let status = response.status();
         let text = read_capped(response, MAX_ERROR_BODY).await;
         errors::from_status("GET", url, status, &text)
     }
 
     /// The body of a download answer, with the idle timeout.
-    pub(super) fn get_body(
+    fn body(
         &self,
         url: Url,
         response: reqwest::Response,

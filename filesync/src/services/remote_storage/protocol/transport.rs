@@ -68,18 +68,15 @@ pub(crate) struct Put<'a, U, H> {
     pub(crate) slice: Slice,
 }
 
-/// What a client provides for the protocol: signer calls, resolving signed URLs, and moving bytes
-/// to and from them. The protocol's calls ([`upload`], [`download`], [`delete`], [`download_url`])
-/// run over it.
+/// The signer side of a client: its settings, signer calls, and what it makes of signed
+/// requests.
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
-pub(crate) trait Transport: MaybeSync {
+pub(crate) trait Signer: MaybeSync {
     /// A resolved signed URL, in the transport's type.
     type Url: AsRef<str> + MaybeSend + MaybeSync;
     /// The headers of a signed request, in the transport's type.
     type Headers: MaybeSend;
-    /// The answer to a download GET, its body not read yet.
-    type Answer: MaybeSend;
 
     /// The client's fixed settings.
     fn site(&self) -> &Site;
@@ -87,7 +84,6 @@ pub(crate) trait Transport: MaybeSync {
     fn now_ms(&self) -> i64;
     /// `GET {base}/health`: `Ok` on any 2xx.
     async fn health(&self) -> RemoteResult<()>;
-
     /// Makes the signer call: on a 2xx, the URL called and the answer's body.
     async fn signer_post(&self, call: SignerCall<'_>) -> Result<(String, Bytes), Failure>;
     /// A signed URL made absolute and checked.
@@ -96,13 +92,20 @@ pub(crate) trait Transport: MaybeSync {
     fn headers(&self, headers: Option<&BTreeMap<String, String>>) -> RemoteResult<Self::Headers>;
     /// The headers as name/value pairs (for a [`SignedUrl`]).
     fn header_pairs(&self, headers: Self::Headers) -> Vec<(String, String)>;
+}
+
+/// The byte-moving side of a client: sending a slice of an upload, and download GETs.
+#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
+pub(crate) trait Transfer: Signer {
+    /// The answer to a download GET, its body not read yet.
+    type Answer: MaybeSend;
 
     /// Sends the bytes of `put`, reporting progress; the answer's `ETag`.
     async fn send_slice(
         &self,
         put: Put<'_, Self::Url, Self::Headers>,
     ) -> RemoteResult<Option<String>>;
-
     /// GETs `url` with `headers`, from `offset` when it is not 0 (`Range`); the answer once its
     /// status and headers are in.
     async fn get(
@@ -121,6 +124,12 @@ pub(crate) trait Transport: MaybeSync {
     fn body(&self, url: Self::Url, answer: Self::Answer)
         -> MaybeSendBoxStream<RemoteResult<Bytes>>;
 }
+
+/// What a client provides for the protocol: its [`Signer`] and [`Transfer`] sides. The protocol's
+/// calls ([`upload`], [`download`], [`delete`], [`download_url`]) run over it.
+pub(crate) trait Transport: Transfer {}
+
+impl<T: Transfer + ?Sized> Transport for T {}
 
 /// [`Transport::signer_post`] without the status.
 pub(crate) async fn post<T: Transport + ?Sized>(
@@ -299,7 +308,7 @@ macro_rules! remote_storage_over_transport {
         #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
         impl $crate::services::remote_storage::RemoteStorage for $remote {
             async fn health(&self) -> $crate::services::remote_storage::RemoteResult<()> {
-                $crate::services::remote_storage::protocol::transport::Transport::health(self).await
+                $crate::services::remote_storage::protocol::transport::Signer::health(self).await
             }
 
             async fn upload(
