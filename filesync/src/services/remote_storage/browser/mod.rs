@@ -28,20 +28,8 @@ use wasm_bindgen::JsValue;
 
 use super::protocol::errors::config as config_error;
 use super::protocol::transport::{self, Site};
-use super::protocol::{urls, Client};
+use super::protocol::{options, urls, BROWSER as CLIENT};
 use super::RemoteResult;
-
-/// How the browser client words its messages and what it accepts.
-const CLIENT: Client = Client {
-    options: "BrowserHttpRemoteOptions",
-    tls: true,
-    cors: true,
-    hint_not_found: false,
-    example: "e.g. http://127.0.0.1:8787/api or /api",
-};
-
-/// The default [`BrowserHttpRemoteOptions::multipart_threshold`]: 64 MiB.
-const DEFAULT_MULTIPART_THRESHOLD: u64 = 64 * 1024 * 1024;
 
 /// Settings of a [`BrowserHttpRemote`].
 #[derive(Clone)]
@@ -63,36 +51,7 @@ pub struct BrowserHttpRemoteOptions {
     pub transfer_idle_timeout: Duration,
 }
 
-impl BrowserHttpRemoteOptions {
-    /// The defaults for the signer at `base_url`, without a token.
-    pub fn new(base_url: impl Into<String>) -> BrowserHttpRemoteOptions {
-        BrowserHttpRemoteOptions {
-            base_url: base_url.into(),
-            token: None,
-            multipart_threshold: DEFAULT_MULTIPART_THRESHOLD,
-            request_timeout: Duration::from_secs(30),
-            transfer_idle_timeout: Duration::from_secs(60),
-        }
-    }
-
-    /// The same options with `token`.
-    pub fn with_token(mut self, token: impl Into<String>) -> BrowserHttpRemoteOptions {
-        self.token = Some(token.into());
-        self
-    }
-}
-
-impl std::fmt::Debug for BrowserHttpRemoteOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BrowserHttpRemoteOptions")
-            .field("base_url", &self.base_url)
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .field("multipart_threshold", &self.multipart_threshold)
-            .field("request_timeout", &self.request_timeout)
-            .field("transfer_idle_timeout", &self.transfer_idle_timeout)
-            .finish()
-    }
-}
+options::options_impl!(BrowserHttpRemoteOptions for BrowserHttpRemote {});
 
 /// The browser client of the signer protocol of `filesync-server` (and of the TypeScript package's
 /// signers), with resumable uploads and ranged downloads. Cheap to clone.
@@ -104,14 +63,6 @@ pub struct BrowserHttpRemote {
     /// `Bearer <token>`, when there is a token.
     auth: Option<String>,
     options: BrowserHttpRemoteOptions,
-}
-
-impl std::fmt::Debug for BrowserHttpRemote {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BrowserHttpRemote")
-            .field("options", &self.options)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The global scope's `location.href`, when it has one (pages and workers do).
@@ -186,11 +137,6 @@ impl BrowserHttpRemote {
         })
     }
 
-    /// The options this client was made with.
-    pub fn options(&self) -> &BrowserHttpRemoteOptions {
-        &self.options
-    }
-
     /// The absolute base URL the signer calls go to (without a trailing `/`).
     pub fn base_url(&self) -> &str {
         &self.site.base
@@ -208,44 +154,23 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn base_urls_are_checked() {
         let new = |url: &str| BrowserHttpRemote::new(BrowserHttpRemoteOptions::new(url));
-        let remote = new("http://127.0.0.1:8787/api/").unwrap();
-        assert_eq!(remote.site.base, "http://127.0.0.1:8787/api");
+        assert_eq!(
+            new("http://127.0.0.1:8787/api/").unwrap().site.base,
+            "http://127.0.0.1:8787/api"
+        );
         assert_eq!(
             new("https://files.example.com/api").unwrap().site.base,
             "https://files.example.com/api"
         );
-        for (url, hint) in [
-            ("", "empty"),
-            ("ftp://example.com/api", "scheme"),
-            ("http://example.com/api?x=1", "query"),
-            ("http://u:p@example.com/api", "credentials"),
-        ] {
-            let err = new(url).unwrap_err();
-            assert_eq!(err.kind, RemoteErrorKind::Rejected);
-            assert!(err.message.contains(hint), "{url}: {}", err.message);
-        }
-        let bad_token = BrowserHttpRemote::new(
-            BrowserHttpRemoteOptions::new("http://h/api").with_token("a\nb"),
-        );
-        assert!(bad_token.unwrap_err().message.contains("token"));
+        let bad_token = BrowserHttpRemoteOptions::new("http://h/api").with_token("a\nb");
+        urls::assert_base_rules(new, BrowserHttpRemote::new(bad_token), &[]);
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn relative_urls_resolve_against_the_base() {
         let remote =
             BrowserHttpRemote::new(BrowserHttpRemoteOptions::new("http://h:1/api")).unwrap();
-        assert_eq!(
-            remote.resolve("/files/a/b?exp=1&sig=x").unwrap(),
-            "http://h:1/files/a/b?exp=1&sig=x"
-        );
-        assert_eq!(
-            remote.resolve("http://other:2/x").unwrap(),
-            "http://other:2/x"
-        );
-        assert_eq!(
-            remote.resolve("").unwrap_err().kind,
-            RemoteErrorKind::Server
-        );
+        urls::assert_resolution_rules(|url| remote.resolve(url));
         assert_eq!(
             remote.resolve("javascript:alert(1)").unwrap_err().kind,
             RemoteErrorKind::Server

@@ -24,20 +24,8 @@ use reqwest::Url;
 
 use super::protocol::errors::config as config_error;
 use super::protocol::transport::{self, Site};
-use super::protocol::{urls, Client};
+use super::protocol::{options, urls, NATIVE as CLIENT};
 use super::RemoteResult;
-
-/// How the native client words its messages and what it accepts.
-const CLIENT: Client = Client {
-    options: "HttpRemoteOptions",
-    tls: false,
-    cors: false,
-    hint_not_found: true,
-    example: "e.g. http://127.0.0.1:8787/api",
-};
-
-/// The default [`HttpRemoteOptions::multipart_threshold`]: 64 MiB.
-const DEFAULT_MULTIPART_THRESHOLD: u64 = 64 * 1024 * 1024;
 
 /// Settings of an [`HttpRemote`].
 #[derive(Clone)]
@@ -60,38 +48,9 @@ pub struct HttpRemoteOptions {
     pub transfer_idle_timeout: Duration,
 }
 
-impl HttpRemoteOptions {
-    /// The defaults for the signer at `base_url`, without a token.
-    pub fn new(base_url: impl Into<String>) -> HttpRemoteOptions {
-        HttpRemoteOptions {
-            base_url: base_url.into(),
-            token: None,
-            multipart_threshold: DEFAULT_MULTIPART_THRESHOLD,
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
-            transfer_idle_timeout: Duration::from_secs(60),
-        }
-    }
-
-    /// The same options with `token`.
-    pub fn with_token(mut self, token: impl Into<String>) -> HttpRemoteOptions {
-        self.token = Some(token.into());
-        self
-    }
-}
-
-impl std::fmt::Debug for HttpRemoteOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpRemoteOptions")
-            .field("base_url", &self.base_url)
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .field("multipart_threshold", &self.multipart_threshold)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("request_timeout", &self.request_timeout)
-            .field("transfer_idle_timeout", &self.transfer_idle_timeout)
-            .finish()
-    }
-}
+options::options_impl!(HttpRemoteOptions for HttpRemote {
+    connect_timeout: Duration::from_secs(10),
+});
 
 /// The client of the signer protocol of `filesync-server` (and of the TypeScript package's
 /// signers), with resumable uploads and ranged downloads. Cheap to clone (clones share connections).
@@ -104,14 +63,6 @@ pub struct HttpRemote {
     origin: Url,
     auth: Option<HeaderValue>,
     options: HttpRemoteOptions,
-}
-
-impl std::fmt::Debug for HttpRemote {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpRemote")
-            .field("options", &self.options)
-            .finish_non_exhaustive()
-    }
 }
 
 impl HttpRemote {
@@ -164,11 +115,6 @@ impl HttpRemote {
             options,
         })
     }
-
-    /// The options this client was made with.
-    pub fn options(&self) -> &HttpRemoteOptions {
-        &self.options
-    }
 }
 
 transport::remote_storage_over_transport!(HttpRemote);
@@ -181,41 +127,23 @@ mod tests {
 
     #[test]
     fn base_urls_are_checked() {
-        let new = |url: &str| HttpRemote::new(HttpRemoteOptions::new(url));
-        let remote = new("http://127.0.0.1:8787/api/").unwrap();
+        let remote = HttpRemote::new(HttpRemoteOptions::new("http://127.0.0.1:8787/api/")).unwrap();
         assert_eq!(remote.site.base, "http://127.0.0.1:8787/api");
         assert_eq!(remote.origin.as_str(), "http://127.0.0.1:8787/");
-        for (url, hint) in [
-            ("", "empty"),
-            ("/api", "not an absolute URL"),
-            ("https://example.com/api", "no TLS"),
-            ("ftp://example.com/api", "scheme"),
-            ("http://example.com/api?x=1", "query"),
-            ("http://u:p@example.com/api", "credentials"),
-        ] {
-            let err = new(url).unwrap_err();
-            assert_eq!(err.kind, RemoteErrorKind::Rejected);
-            assert!(err.message.contains(hint), "{url}: {}", err.message);
-        }
-        let bad_token = HttpRemote::new(HttpRemoteOptions::new("http://h/api").with_token("a\nb"));
-        assert!(bad_token.unwrap_err().message.contains("token"));
+        urls::assert_base_rules(
+            |url| HttpRemote::new(HttpRemoteOptions::new(url)),
+            HttpRemote::new(HttpRemoteOptions::new("http://h/api").with_token("a\nb")),
+            &[
+                ("/api", "not an absolute URL"),
+                ("https://example.com/api", "no TLS"),
+            ],
+        );
     }
 
     #[test]
     fn relative_urls_resolve_against_the_origin() {
         let remote = HttpRemote::new(HttpRemoteOptions::new("http://h:1/api")).unwrap();
-        assert_eq!(
-            remote.resolve("/files/a/b?exp=1&sig=x").unwrap().as_str(),
-            "http://h:1/files/a/b?exp=1&sig=x"
-        );
-        assert_eq!(
-            remote.resolve("http://other:2/x").unwrap().as_str(),
-            "http://other:2/x"
-        );
-        assert_eq!(
-            remote.resolve("").unwrap_err().kind,
-            RemoteErrorKind::Server
-        );
+        urls::assert_resolution_rules(|url| remote.resolve(url).map(String::from));
         assert_eq!(
             remote.resolve("https://s3/x").unwrap_err().kind,
             RemoteErrorKind::Rejected

@@ -151,14 +151,7 @@ pub(crate) fn no_answer_within(method: &str, url: &str, limit: std::time::Durati
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const CLIENT: Client = Client {
-        options: "HttpRemoteOptions",
-        tls: false,
-        cors: false,
-        hint_not_found: true,
-        example: "e.g. http://127.0.0.1:8787/api",
-    };
+    use crate::services::remote_storage::protocol::NATIVE;
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
@@ -179,7 +172,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn messages_hide_signatures_and_quote_the_server() {
         let err = from_status(
-            &CLIENT,
+            &NATIVE,
             "PUT",
             "http://h:1/files/s/k?exp=1&sig=secret",
             401u16,
@@ -198,7 +191,7 @@ mod tests {
         assert_eq!(server_text(b""), None);
         assert!(server_text(&[b'x'; 1000]).unwrap().len() < 400);
         assert_eq!(shown("http://h/a#frag"), "http://h/a");
-        assert!(from_status(&CLIENT, "GET", "http://h/x", 599u16, b"")
+        assert!(from_status(&NATIVE, "GET", "http://h/x", 599u16, b"")
             .message
             .contains("answered 599 (the server failed"));
     }

@@ -9,6 +9,7 @@
 //! - [`transport`]: the [`Transport`](transport::Transport) trait each client implements (signer
 //!   POSTs, resolving signed URLs, sending a slice of an upload) and the calls made over it:
 //!   whole-object uploads, deletes, signed downloads;
+//! - [`options`]: the defaults of both clients' options, and their `new`, `with_token`, `Debug`;
 //! - [`multipart`]: resumable uploads: the resume token, which parts remain, when the token is
 //!   handed to `on_resume` or dropped, the fallbacks, `complete` and `abort`.
 //!
@@ -16,6 +17,7 @@
 
 pub(crate) mod errors;
 pub(crate) mod multipart;
+pub(crate) mod options;
 pub(crate) mod signer;
 pub(crate) mod transfer;
 pub(crate) mod transport;
@@ -36,3 +38,24 @@ pub(crate) struct Client {
     /// Example base URLs, for messages (`e.g. http://127.0.0.1:8787/api`).
     pub(crate) example: &'static str,
 }
+
+/// The native client ([`HttpRemote`](super::HttpRemote)): no TLS in this build, no CORS.
+#[cfg(any(test, not(target_arch = "wasm32")))]
+pub(crate) const NATIVE: Client = Client {
+    options: "HttpRemoteOptions",
+    tls: false,
+    cors: false,
+    hint_not_found: true,
+    example: "e.g. http://127.0.0.1:8787/api",
+};
+
+/// The browser client (`BrowserHttpRemote`): https through the browser, response headers only
+/// where CORS exposes them, a base URL relative to the page allowed.
+#[cfg(any(test, target_arch = "wasm32"))]
+pub(crate) const BROWSER: Client = Client {
+    options: "BrowserHttpRemoteOptions",
+    tls: true,
+    cors: true,
+    hint_not_found: false,
+    example: "e.g. http://127.0.0.1:8787/api or /api",
+};

@@ -85,15 +85,8 @@ pub(crate) fn content_range(value: &str) -> Option<(Option<u64>, Option<u64>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::remote_storage::protocol::BROWSER;
     use crate::services::remote_storage::RemoteErrorKind;
-
-    const CLIENT: Client = Client {
-        options: "BrowserHttpRemoteOptions",
-        tls: true,
-        cors: true,
-        hint_not_found: false,
-        example: "e.g. /api",
-    };
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
@@ -108,7 +101,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn download_answers() {
         let answer = |offset, status, range, length| {
-            download_answer(&CLIENT, "http://h/f?sig=x", offset, status, range, length)
+            download_answer(&BROWSER, "http://h/f?sig=x", offset, status, range, length)
         };
         assert_eq!(
             answer(10, 416, Some("bytes */10"), None).unwrap(),

@@ -109,24 +109,50 @@ pub(crate) fn check_signed_scheme(client: &Client, scheme: &str, url: &str) -> R
     }
 }
 
+/// The cases every client's base URL checks pass, whatever its parser: `new(base_url)` makes a
+/// client; `bad_token` is the result of making one with the token `"a\nb"`; `extra` are the
+/// client's own `(base URL, part of the message)` refusals.
+#[cfg(test)]
+pub(crate) fn assert_base_rules<C>(
+    new: impl Fn(&str) -> RemoteResult<C>,
+    bad_token: RemoteResult<C>,
+    extra: &[(&str, &str)],
+) {
+    let common = [
+        ("", "empty"),
+        ("ftp://example.com/api", "scheme"),
+        ("http://example.com/api?x=1", "query"),
+        ("http://u:p@example.com/api", "credentials"),
+    ];
+    for &(url, hint) in common.iter().chain(extra) {
+        let Err(err) = new(url) else {
+            panic!("{url} was accepted");
+        };
+        assert_eq!(err.kind, RemoteErrorKind::Rejected);
+        assert!(err.message.contains(hint), "{url}: {}", err.message);
+    }
+    let Err(err) = bad_token else {
+        panic!("a token with a line break was accepted");
+    };
+    assert!(err.message.contains("token"), "{}", err.message);
+}
+
+/// The cases every client's resolution of signed URLs passes for the base `http://h:1/api`, whatever
+/// its parser: `resolve` gives the absolute URL.
+#[cfg(test)]
+pub(crate) fn assert_resolution_rules(resolve: impl Fn(&str) -> RemoteResult<String>) {
+    assert_eq!(
+        resolve("/files/a/b?exp=1&sig=x").unwrap(),
+        "http://h:1/files/a/b?exp=1&sig=x"
+    );
+    assert_eq!(resolve("http://other:2/x").unwrap(), "http://other:2/x");
+    assert_eq!(resolve(" ").unwrap_err().kind, RemoteErrorKind::Server);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const NATIVE: Client = Client {
-        options: "HttpRemoteOptions",
-        tls: false,
-        cors: false,
-        hint_not_found: true,
-        example: "e.g. http://127.0.0.1:8787/api",
-    };
-    const BROWSER: Client = Client {
-        options: "BrowserHttpRemoteOptions",
-        tls: true,
-        cors: true,
-        hint_not_found: false,
-        example: "e.g. http://127.0.0.1:8787/api or /api",
-    };
+    use crate::services::remote_storage::protocol::{BROWSER, NATIVE};
 
     fn parts(scheme: &str) -> BaseParts<'_> {
         BaseParts {
