@@ -2,10 +2,15 @@
 //!
 //! - [`HttpRemote`] (native): the client of the server's signer protocol and resumable uploads
 //!   (DESIGN §6), with ranged GETs for resumed downloads;
+//! - `BrowserHttpRemote` (wasm32): the same protocol in a browser (page or worker): fetch for
+//!   signer calls and downloads, XMLHttpRequest for uploads (progress);
 //! - [`MemoryRemote`]: an in-memory remote with fault injection (offline, fail the next N calls,
 //!   delay, corrupt bytes, 404 for a key), for tests and simulations;
 //! - [`LocalOnly`]: no remote at all; every call answers [`RemoteErrorKind::LocalOnly`] and the
 //!   engine makes no remote calls when it sees [`RemoteStorage::is_local_only`].
+//!
+//! Both HTTP clients share `protocol/`: the signer JSON, status → kind and the messages, the URL
+//! rules, `Content-Range`, the resume token and the multipart flow. Each keeps only its transport.
 
 use std::sync::Arc;
 

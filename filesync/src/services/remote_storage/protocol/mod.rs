@@ -1,19 +1,21 @@
-//! The signer protocol (DESIGN §6) without a transport: what [`HttpRemote`](super::HttpRemote)
-//! (native, reqwest) and `BrowserHttpRemote` (wasm32, fetch + XHR) say and understand alike.
+//! The signer protocol (DESIGN §6) without a transport: what `HttpRemote` (native, reqwest) and
+//! `BrowserHttpRemote` (wasm32, fetch + XHR) say and understand alike.
 //!
 //! - [`errors`]: status → [`RemoteErrorKind`](super::RemoteErrorKind), the messages and hints of
 //!   failed calls (signatures never shown);
 //! - [`signer`]: the JSON of signer answers, `expiresAt`;
 //! - [`urls`]: the checks of the base URL and of the signed URLs the signer answers;
 //! - [`transfer`]: `Content-Range`, what a (ranged) download's answer means;
-//! - [`transport`]: the [`Transport`](transport::Transport) trait each client implements (signer
-//!   POSTs, resolving signed URLs, sending a slice of an upload) and the calls made over it:
-//!   whole-object uploads, deletes, signed downloads;
+//! - [`transport`]: what each client implements, [`Signer`](transport::Signer) (its settings,
+//!   signer POSTs, health, resolving signed URLs and headers) and [`Transfer`](transport::Transfer)
+//!   (sending a slice of an upload, download GETs), and the calls made over them: whole-object
+//!   uploads, downloads, deletes, signed URLs, and the `RemoteStorage` impl of a client;
 //! - [`options`]: the defaults of both clients' options, and their `new`, `with_token`, `Debug`;
 //! - [`multipart`]: resumable uploads: the resume token, which parts remain, when the token is
 //!   handed to `on_resume` or dropped, the fallbacks, `complete` and `abort`.
 //!
-//! Pure Rust, compiled on every target; the transports parse URLs and move bytes.
+//! Pure Rust, compiled on every target (its unit tests run natively and on wasm32); the transports
+//! parse URLs, read and write bodies, and keep their own timeouts.
 
 pub(crate) mod errors;
 pub(crate) mod multipart;
