@@ -1,5 +1,6 @@
-//! The calls of the protocol over any [`Transport`]: signer calls, whole-object uploads (and the
-//! choice of the resumable protocol), deletes, signed downloads.
+//! What a client implements ([`Signer`], [`Transfer`]) and the calls of the protocol over it:
+//! signer calls, whole-object uploads (and the choice of the resumable protocol), downloads,
+//! deletes, signed URLs, and the `RemoteStorage` impl of a client.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -131,7 +132,7 @@ pub(crate) trait Transport: Transfer {}
 
 impl<T: Transfer + ?Sized> Transport for T {}
 
-/// [`Transport::signer_post`] without the status.
+/// [`Signer::signer_post`] without the status.
 pub(crate) async fn post<T: Transport + ?Sized>(
     t: &T,
     path: &str,
