@@ -17,11 +17,17 @@
 #[cfg(target_arch = "wasm32")]
 fn main() {}
 
+/// The real server on 127.0.0.1 and the data generator, shared with the end-to-end tests.
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 #[cfg(not(target_arch = "wasm32"))]
 mod bench {
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
+    use crate::support::{data, Server, TOKEN};
     use bytes::Bytes;
     use filesync::catalog::{Catalog, MemoryCatalog};
     use filesync::model::{
@@ -35,13 +41,9 @@ mod bench {
     use filesync::services::hash::hash_bytes;
     use filesync::services::local_file_storage::LocalFileStorage;
     use filesync::services::remote_storage::{HttpRemote, HttpRemoteOptions, MemoryRemote};
-    use filesync_server::{
-        router, serve, DiskStore, DiskStoreOptions, ServerConfig, TokenGrant, TokenTable, UrlSigner,
-    };
     use fs_native::NativeFs;
 
     const STORE: &str = "bench";
-    const TOKEN: &str = "bench-token";
 
     fn env_number(name: &str, default: u64) -> u64 {
         std::env::var(name)
@@ -53,20 +55,6 @@ mod bench {
     fn median(mut xs: Vec<Duration>) -> Duration {
         xs.sort();
         xs[xs.len() / 2]
-    }
-
-    /// Deterministic bytes, distinct per `seed`.
-    fn data(len: usize, seed: u64) -> Bytes {
-        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect::<Vec<u8>>()
-            .into()
     }
 
     fn options() -> FileSyncOptions {
@@ -190,42 +178,6 @@ mod bench {
         d.as_secs_f64() * 1_000.0
     }
 
-    struct Server {
-        addr: std::net::SocketAddr,
-        _dir: tempfile::TempDir,
-        shutdown: tokio::sync::oneshot::Sender<()>,
-        task: tokio::task::JoinHandle<std::io::Result<()>>,
-    }
-
-    async fn start_server() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let signer = UrlSigner::new(*b"engine benchmark signing secret").unwrap();
-        let store = DiskStore::open(DiskStoreOptions::new(dir.path(), signer))
-            .await
-            .unwrap();
-        let tokens = TokenTable::new([TokenGrant {
-            token: TOKEN.into(),
-            prefixes: vec![],
-        }])
-        .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(serve(
-            listener,
-            router(ServerConfig::new(tokens), store),
-            async move {
-                let _ = rx.await;
-            },
-        ));
-        Server {
-            addr,
-            _dir: dir,
-            shutdown,
-            task,
-        }
-    }
-
     /// The baseline: sign and PUT each file with `concurrency` in flight, nothing stored locally.
     async fn raw_upload(base: &str, files: &[Bytes], concurrency: usize) -> Duration {
         use futures::StreamExt;
@@ -268,8 +220,8 @@ mod bench {
         let mut engine_saves = Vec::new();
         let mut raw_totals = Vec::new();
         for round in 0..rounds {
-            let server = start_server().await;
-            let base = format!("http://{}/api", server.addr);
+            let server = Server::start();
+            let base = server.base_url();
             let contents: Vec<Bytes> = (0..files)
                 .map(|i| data(kib * 1024, (round * files + i) as u64 + 1_000_000))
                 .collect();
@@ -314,8 +266,7 @@ mod bench {
                     raw_totals.push(raw_upload(&base, &contents, 2).await);
                 }
             }
-            let _ = server.shutdown.send(());
-            server.task.await.unwrap().unwrap();
+            drop(server);
         }
         let (saves, total, raw) = (
             median(engine_saves),
