@@ -15,7 +15,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use fs_core::{
     random_name, ByteStream, ErrorKind, FileSystem, FileType, FsError, FsResult, MakeDirOptions,
-    ReadDirOptions, RemoveOptions, SinkMode, SinkOptions, StreamOptions, VPath,
+    OpenFlag, OpenOptions, ReadDirOptions, RemoveOptions, SinkMode, SinkOptions, StreamOptions,
+    VPath,
 };
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -122,19 +123,19 @@ impl LocalFileStorage {
     ) -> FsResult<StoredFile> {
         self.ensure_dir(&self.dir).await?;
         let tmp = self.dir.join(&random_name(Some(TMP_PREFIX)))?;
-        let mut sink = self.fs.write_sink(&tmp, SinkOptions::default()).await?;
+        let mut out = TempWriter::open(self.fs.as_ref(), &tmp).await?;
         let mut hasher = Hasher::new();
         while let Some(chunk) = stream.next().await {
             let chunk = match chunk {
                 Ok(chunk) => chunk,
                 Err(e) => {
-                    let _ = sink.abort().await;
+                    out.abort(self.fs.as_ref(), &tmp).await;
                     return Err(e);
                 }
             };
             hasher.update(&chunk);
-            if let Err(e) = sink.write(chunk).await {
-                let _ = sink.abort().await;
+            if let Err(e) = out.write(chunk).await {
+                out.abort(self.fs.as_ref(), &tmp).await;
                 return Err(e);
             }
         }
@@ -142,7 +143,7 @@ impl LocalFileStorage {
         let hash = hasher.finalize();
         if let Some(want) = expected {
             if *want != hash {
-                sink.abort().await?;
+                out.abort(self.fs.as_ref(), &tmp).await;
                 return Err(FsError::new(
                     ErrorKind::InvalidData,
                     "LocalFileStorage.writeStream",
@@ -150,7 +151,10 @@ impl LocalFileStorage {
                 ));
             }
         }
-        sink.close().await?;
+        if let Err(e) = out.finish().await {
+            let _ = self.fs.remove(&tmp, force()).await;
+            return Err(e);
+        }
         let target = self.path_for(&hash);
         // Content already stored is replaced by the same bytes: the blob then carries a fresh
         // modification time, which keeps it out of an orphan sweep racing with this save.
@@ -359,6 +363,60 @@ impl LocalFileStorage {
     pub async fn verify(&self, hash: &ContentHash) -> FsResult<bool> {
         let stream = self.read_stream(hash, StreamOptions::default()).await?;
         Ok(hash_stream(stream).await? == *hash)
+    }
+}
+
+/// Where a write into the store goes before its rename: a file handle where the backend has
+/// random-access writes (native disks, OPFS in a worker: one fsync, no extra rename), otherwise an
+/// atomic sink (OPFS on the page).
+enum TempWriter {
+    File(Box<dyn fs_core::File>),
+    Sink(Box<dyn fs_core::WriteSink>),
+}
+
+impl TempWriter {
+    async fn open(fs: &dyn FileSystem, tmp: &VPath) -> FsResult<TempWriter> {
+        if fs.capabilities().random_access_write {
+            let file = fs
+                .open(tmp, OpenOptions::flag(OpenFlag::WriteExclusive))
+                .await?;
+            Ok(TempWriter::File(file))
+        } else {
+            Ok(TempWriter::Sink(
+                fs.write_sink(tmp, SinkOptions::default()).await?,
+            ))
+        }
+    }
+
+    async fn write(&mut self, chunk: Bytes) -> FsResult<()> {
+        match self {
+            TempWriter::File(f) => f.write_all(&chunk).await,
+            TempWriter::Sink(s) => s.write(chunk).await,
+        }
+    }
+
+    /// Makes the written bytes durable (as far as the backend is) and closes.
+    async fn finish(self) -> FsResult<()> {
+        match self {
+            TempWriter::File(mut f) => {
+                f.sync().await?;
+                f.close().await
+            }
+            TempWriter::Sink(s) => s.close().await,
+        }
+    }
+
+    /// Drops what was written; nothing stays behind.
+    async fn abort(self, fs: &dyn FileSystem, tmp: &VPath) {
+        match self {
+            TempWriter::File(f) => {
+                let _ = f.close().await;
+                let _ = fs.remove(tmp, force()).await;
+            }
+            TempWriter::Sink(s) => {
+                let _ = s.abort().await;
+            }
+        }
     }
 }
 
