@@ -1,6 +1,6 @@
 //! Remote storage: the trait the engine transfers through, and its implementations.
 //!
-//! - [`HttpRemote`] (native): the client of the server's signer protocol and resumable uploads
+//! - `HttpRemote` (native): the client of the server's signer protocol and resumable uploads
 //!   (DESIGN §6), with ranged GETs for resumed downloads;
 //! - `BrowserHttpRemote` (wasm32): the same protocol in a browser (page or worker): fetch for
 //!   signer calls and downloads, XMLHttpRequest for uploads (progress);
