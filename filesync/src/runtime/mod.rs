@@ -1,7 +1,7 @@
 //! The runtime abstraction: spawning, sleeping, the clock and randomness (DESIGN §5).
 //!
 //! The engine never calls `tokio::spawn` or reads the system clock itself; it asks a [`Runtime`].
-//! Implementations: [`TokioRuntime`] (native), `BrowserRuntime` (wasm32: `spawn_local` and
+//! Implementations: `TokioRuntime` (native), `BrowserRuntime` (wasm32: `spawn_local` and
 //! `setTimeout`) and [`SimRuntime`] (a deterministic single-threaded executor with a virtual clock, for
 //! tests and simulations: time only moves when every task is waiting).
 
