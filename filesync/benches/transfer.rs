@@ -1,0 +1,698 @@
+//! Large transfers to the local server over loopback (DESIGN §7: upload/download 1 GiB natively,
+//! ≥ 0.8× curl on the same server; client and server peak RSS ≤ 64 MiB), printed as a table; never
+//! timed assertions.
+//!
+//! The server is the real `filesync serve` binary, started as a separate process on 127.0.0.1:0
+//! over a temporary data dir (built first with `cargo build [--release] -p filesync-cli`). One file
+//! of pseudo-random bytes is written to disk once, in 1 MiB chunks. Per round (sides alternate:
+//! odd rounds run the rows in reverse order), each row moves the whole file:
+//!
+//! 1. curl upload: the signer API signs a PUT, then `curl -T` sends the file (the curl process is
+//!    timed, nothing else);
+//! 2. `HttpRemote` uploads of the file streamed from `NativeFs::read_stream`: one PUT (threshold
+//!    above the size), and the default resumable path (parts of the server's size above 64 MiB);
+//! 3. curl download: `curl -o` of a signed GET;
+//! 4. `HttpRemote` download streamed into a `NativeFs` write sink, hashed on the way (as the engine
+//!    does) and checked; the sink's durable close (fsync + rename) is included and shown apart;
+//! 5. the engine end to end: `FileSync` A saves the file from a stream and uploads it (until its
+//!    row has a remoteKey); `FileSync` B (same `SyncedLog`) downloads it (until it can read
+//!    verified bytes). Both on `TokioRuntime` with `MemoryCatalog`.
+//!
+//! The `HttpRemote` and engine sides run in a child process (this binary again, selected by
+//! `BENCH_TRANSFER_ROLE`), which reports its time and its own peak RSS (`VmHWM`), so the client's
+//! memory is not mixed with this process's. The server's peak RSS is read from its `/proc` entry
+//! after the run.
+//!
+//! `cargo bench -p filesync --bench transfer` (scripts/extended): 1 GiB, 3 rounds, release server.
+//! Under `cargo test --all-targets` a smoke run (16 MiB, 1 round, debug server). Sizes:
+//! BENCH_TRANSFER_MIB, BENCH_ROUNDS; BENCH_TRANSFER_CHUNK_KIB sets the read chunk of the client's
+//! upload streams (default 64, the engine's own). Without curl on PATH the curl rows are skipped.
+
+#![cfg_attr(target_arch = "wasm32", allow(unused))]
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod bench {
+    use std::io::{BufRead, BufReader, Write};
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use filesync::catalog::{Catalog, SyncedLog};
+    use filesync::runtime::TokioRuntime;
+    use filesync::services::file_sync::{
+        Content, FileSync, FileSyncDeps, FileSyncOptions, SaveOptions,
+    };
+    use filesync::services::hash::Hasher;
+    use filesync::services::remote_storage::{
+        HttpRemote, HttpRemoteOptions, RemoteStorage, UploadRequest,
+    };
+    use fs_core::{FileSystem, SinkOptions, StreamOptions, VPath};
+    use fs_native::NativeFs;
+    use futures::StreamExt;
+
+    const MIB: u64 = 1024 * 1024;
+    /// The key the curl and `HttpRemote` rows upload to and download from.
+    const KEY: &str = "bench/transfer.bin";
+    const STORE: &str = "bench";
+    /// What a child process prints before its figures.
+    const RESULT: &str = "TRANSFER-RESULT";
+    const ROLE_VAR: &str = "BENCH_TRANSFER_ROLE";
+
+    fn env_number(name: &str, default: u64) -> u64 {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+
+    fn env_str(name: &str) -> String {
+        std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"))
+    }
+
+    fn median(mut xs: Vec<f64>) -> f64 {
+        xs.sort_by(f64::total_cmp);
+        xs[xs.len() / 2]
+    }
+
+    /// This process's peak resident set size in KiB (`VmHWM`), 0 when unknown.
+    fn peak_rss_kib(pid: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Writes `mib` MiB of pseudo-random bytes (xorshift64) to `path` in 1 MiB chunks; their hash.
+    fn generate(path: &Path, mib: u64) -> String {
+        let mut file = std::fs::File::create(path).expect("create the data file");
+        let mut hasher = Hasher::new();
+        let mut chunk = vec![0u8; MIB as usize];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..mib {
+            for word in chunk.chunks_exact_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                word.copy_from_slice(&x.to_le_bytes());
+            }
+            hasher.update(&chunk);
+            file.write_all(&chunk).expect("write the data file");
+        }
+        file.sync_all().expect("sync the data file");
+        hasher.finalize().to_hex()
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The server process
+
+    /// `filesync serve` as a child process; killed (and waited for) when dropped, also on panic.
+    struct ServerProcess {
+        child: Child,
+        base: String,
+        token: String,
+        log: PathBuf,
+    }
+
+    impl Drop for ServerProcess {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// The target directory this bench binary was built into (`<target>/<profile>/deps/<exe>`).
+    fn target_dir() -> PathBuf {
+        let exe = std::env::current_exe().expect("the bench's path");
+        exe.ancestors()
+            .nth(3)
+            .expect("the bench runs from <target>/<profile>/deps")
+            .to_owned()
+    }
+
+    /// Builds the `filesync` binary (`release`: the optimized one) and returns its path.
+    fn build_server(release: bool) -> PathBuf {
+        let profile = if release { "release" } else { "debug" };
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut command = Command::new(cargo);
+        command
+            .current_dir(&workspace)
+            .args(["build", "--quiet", "-p", "filesync-cli"])
+            .env("CARGO_TARGET_DIR", target_dir());
+        if release {
+            command.arg("--release");
+        }
+        let bin = target_dir().join(profile).join("filesync");
+        match command.status() {
+            Ok(status) if status.success() => {}
+            other => panic!(
+                "building the server failed ({other:?}); build it with `cargo build{} -p filesync-cli` \
+                 so that {} exists",
+                if release { " --release" } else { "" },
+                bin.display()
+            ),
+        }
+        bin
+    }
+
+    fn start_server(bin: &Path, data_dir: &Path, max_upload: u64) -> ServerProcess {
+        let log = data_dir.with_extension("log");
+        let stderr = std::fs::File::create(&log).expect("the server's log file");
+        let mut child = Command::new(bin)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .arg("--max-upload-bytes")
+            .arg(max_upload.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {}: {err}", bin.display()));
+        let stdout = child.stdout.take().expect("the server's stdout");
+        let mut server = ServerProcess {
+            child,
+            base: String::new(),
+            token: String::new(),
+            log,
+        };
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(url) = line.strip_prefix("filesync serve: listening on ") {
+                        break url.trim().to_owned();
+                    }
+                }
+                _ => panic!(
+                    "the server exited before listening; its log ({}):\n{}",
+                    server.log.display(),
+                    std::fs::read_to_string(&server.log).unwrap_or_default()
+                ),
+            }
+        };
+        // Drain the rest of its stdout so that it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        server.base = format!("{url}/api");
+        server.token = std::fs::read_to_string(data_dir.join("dev-token"))
+            .expect("the server's dev-token")
+            .trim()
+            .to_owned();
+        server
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // curl
+
+    /// Asks the signer for a signed `what` ("upload" or "download") request of `key`: URL + headers.
+    fn sign(server: &ServerProcess, what: &str, key: &str, size: u64) -> (String, Vec<String>) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let answer: serde_json::Value = rt.block_on(async {
+            reqwest::Client::new()
+                .post(format!("{}/v1/sign/{what}", server.base))
+                .bearer_auth(&server.token)
+                .json(&serde_json::json!({"key": key, "contentLength": size}))
+                .send()
+                .await
+                .expect("the signer answers")
+                .error_for_status()
+                .expect("the signer signs")
+                .json()
+                .await
+                .expect("the signer's JSON")
+        });
+        let url = answer["url"].as_str().expect("a signed URL");
+        let url = if url.starts_with('/') {
+            format!("{}{url}", server.base.trim_end_matches("/api"))
+        } else {
+            url.to_owned()
+        };
+        let headers = answer["headers"]
+            .as_object()
+            .map(|h| {
+                h.iter()
+                    .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (url, headers)
+    }
+
+    fn run_curl(args: &[&str], headers: &[String]) -> f64 {
+        let mut command = Command::new("curl");
+        command.args(["-sS", "--fail"]).args(args);
+        for h in headers {
+            command.arg("-H").arg(h);
+        }
+        let t = Instant::now();
+        let status = command.stdout(Stdio::null()).status().expect("curl runs");
+        let secs = t.elapsed().as_secs_f64();
+        assert!(status.success(), "curl {args:?} failed: {status}");
+        secs
+    }
+
+    fn curl_upload(server: &ServerProcess, file: &Path, size: u64) -> f64 {
+        let (url, headers) = sign(server, "upload", KEY, size);
+        let file = file.to_str().expect("a UTF-8 temp path");
+        run_curl(&["-T", file, "-X", "PUT", &url], &headers)
+    }
+
+    fn curl_download(server: &ServerProcess, out: &Path, size: u64) -> f64 {
+        let (url, headers) = sign(server, "download", KEY, size);
+        let out_str = out.to_str().expect("a UTF-8 temp path");
+        let secs = run_curl(&["-o", out_str, &url], &headers);
+        let got = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(got, size, "curl downloaded {got} bytes of {size}");
+        let _ = std::fs::remove_file(out);
+        secs
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Client roles, each in a child process
+
+    /// What a child process measured.
+    struct ChildResult {
+        /// The main time (seconds).
+        secs: f64,
+        /// A second time: the durable close of a download; B's download phase for the engine.
+        extra: f64,
+        /// A third time: the engine's save (local write + hash) before the upload.
+        extra2: f64,
+        /// Peak RSS, KiB.
+        rss_kib: u64,
+    }
+
+    /// Runs this binary again as `role` with `vars`; parses its result line.
+    fn run_child(role: &str, vars: &[(&str, String)]) -> ChildResult {
+        let exe = std::env::current_exe().expect("the bench's path");
+        let mut command = Command::new(exe);
+        command.env(ROLE_VAR, role).stdin(Stdio::null());
+        for (k, v) in vars {
+            command.env(k, v);
+        }
+        let output = command.output().expect("the child runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "the {role} child failed ({}):\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(RESULT))
+            .unwrap_or_else(|| panic!("the {role} child printed no result:\n{stdout}"));
+        let fields: Vec<f64> = line
+            .split_whitespace()
+            .map(|f| f.parse().expect("a number"))
+            .collect();
+        ChildResult {
+            secs: fields[0],
+            extra: fields[1],
+            extra2: fields[2],
+            rss_kib: fields[3] as u64,
+        }
+    }
+
+    fn remote(threshold: Option<u64>) -> HttpRemote {
+        let mut options = HttpRemoteOptions::new(env_str("BENCH_TRANSFER_BASE"))
+            .with_token(env_str("BENCH_TRANSFER_TOKEN"));
+        if let Some(threshold) = threshold {
+            options.multipart_threshold = threshold;
+        }
+        HttpRemote::new(options).expect("an HttpRemote")
+    }
+
+    /// The data file as (a NativeFs over its directory, its path there).
+    fn data_file() -> (Arc<NativeFs>, VPath) {
+        let file = PathBuf::from(env_str("BENCH_TRANSFER_FILE"));
+        let fs = Arc::new(NativeFs::new(file.parent().expect("a directory")));
+        let name = file.file_name().and_then(|n| n.to_str()).expect("a name");
+        (fs, VPath::new(&format!("/{name}")).expect("a path"))
+    }
+
+    fn chunk_size() -> usize {
+        env_number("BENCH_TRANSFER_CHUNK_KIB", 64) as usize * 1024
+    }
+
+    async fn role_upload() -> (f64, f64, f64) {
+        let size = env_number("BENCH_TRANSFER_SIZE", 0);
+        let threshold = env_number("BENCH_TRANSFER_THRESHOLD", 64 * MIB);
+        let remote = remote(Some(threshold));
+        let (fs, path) = data_file();
+        let chunk_size = chunk_size();
+        let req = UploadRequest {
+            key: KEY.to_owned(),
+            size,
+            content_type: None,
+            open: Arc::new(move |offset| {
+                let (fs, path) = (fs.clone(), path.clone());
+                Box::pin(async move {
+                    let options = StreamOptions {
+                        chunk_size,
+                        offset,
+                        length: None,
+                    };
+                    fs.read_stream(&path, options).await
+                })
+            }),
+            progress: Arc::new(|_, _| {}),
+            resume: None,
+            on_resume: Arc::new(|_| {}),
+        };
+        let t = Instant::now();
+        remote.upload(req).await.expect("the upload");
+        (t.elapsed().as_secs_f64(), 0.0, 0.0)
+    }
+
+    async fn role_download() -> (f64, f64, f64) {
+        let size = env_number("BENCH_TRANSFER_SIZE", 0);
+        let want = env_str("BENCH_TRANSFER_HASH");
+        let out_dir = PathBuf::from(env_str("BENCH_TRANSFER_OUT"));
+        let fs = NativeFs::new(&out_dir);
+        let path = VPath::new("/download.bin").expect("a path");
+        let remote = remote(None);
+        let t = Instant::now();
+        let mut download = remote.download(KEY, 0).await.expect("the download starts");
+        let mut sink = fs
+            .write_sink(&path, SinkOptions::default())
+            .await
+            .expect("a sink");
+        let mut hasher = Hasher::new();
+        while let Some(chunk) = download.body.next().await {
+            let chunk = chunk.expect("the download's bytes");
+            hasher.update(&chunk);
+            sink.write(chunk).await.expect("the sink takes the bytes");
+        }
+        let before_close = t.elapsed().as_secs_f64();
+        sink.close().await.expect("the sink commits");
+        let secs = t.elapsed().as_secs_f64();
+        assert_eq!(hasher.bytes_hashed(), size, "downloaded size");
+        assert_eq!(hasher.finalize().to_hex(), want, "downloaded bytes");
+        let _ = std::fs::remove_file(out_dir.join("download.bin"));
+        (secs, secs - before_close, 0.0)
+    }
+
+    async fn role_engine() -> (f64, f64, f64) {
+        let want = env_str("BENCH_TRANSFER_HASH");
+        let log = SyncedLog::new();
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let engines: Vec<_> = dirs
+            .iter()
+            .map(|dir| {
+                let catalog = log.client();
+                let engine = FileSync::new(
+                    FileSyncDeps {
+                        runtime: Arc::new(TokioRuntime::current()),
+                        fs: Arc::new(NativeFs::new(dir.path())),
+                        catalog: Arc::new(catalog.clone()),
+                        remote: Arc::new(remote(None)),
+                    },
+                    FileSyncOptions::new(STORE),
+                )
+                .expect("an engine");
+                (engine, catalog)
+            })
+            .collect();
+        for (engine, _) in &engines {
+            engine.start().await.expect("the engine starts");
+        }
+        let (a, a_catalog) = &engines[0];
+        let (b, _) = &engines[1];
+        let (fs, path) = data_file();
+        let options = StreamOptions {
+            chunk_size: chunk_size(),
+            ..StreamOptions::default()
+        };
+        let t = Instant::now();
+        let stream = fs.read_stream(&path, options).await.expect("the data file");
+        let saved = a
+            .save(Content::Stream(stream), SaveOptions::default())
+            .await
+            .expect("A saves");
+        let save_secs = t.elapsed().as_secs_f64();
+        assert_eq!(saved.content_hash, want, "A saved other bytes");
+        let id = saved.file_id;
+        let uploaded = loop {
+            let row = a_catalog.file(&id).await.expect("A's catalog");
+            if row.is_some_and(|r| !r.remote_key.is_empty()) {
+                break t.elapsed().as_secs_f64();
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        let stream = loop {
+            if let Ok(stream) = b.read_stream(&id).await {
+                break stream;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        let total = t.elapsed().as_secs_f64();
+        // Not timed: B's verified bytes are the file's.
+        let mut hasher = Hasher::new();
+        let mut stream = stream;
+        while let Some(chunk) = stream.next().await {
+            hasher.update(&chunk.expect("B's bytes"));
+        }
+        assert_eq!(hasher.finalize().to_hex(), want, "B read other bytes");
+        for (engine, _) in &engines {
+            engine.stop();
+        }
+        (uploaded, total - uploaded, save_secs)
+    }
+
+    /// The child side: runs `role`, prints `TRANSFER-RESULT secs extra extra2 peak-rss-kib`.
+    fn child_main(role: &str) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let (secs, extra, extra2) = rt.block_on(async {
+            match role {
+                "upload" => role_upload().await,
+                "download" => role_download().await,
+                "engine" => role_engine().await,
+                other => panic!("unknown {ROLE_VAR} {other:?}"),
+            }
+        });
+        drop(rt);
+        println!("{RESULT} {secs} {extra} {extra2} {}", peak_rss_kib("self"));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The parent: rounds and the table
+
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Row {
+        CurlUp,
+        RemoteUp,
+        RemoteUpResumable,
+        CurlDown,
+        RemoteDown,
+        Engine,
+    }
+
+    #[derive(Default)]
+    struct Figures {
+        curl_up: Vec<f64>,
+        remote_up: Vec<f64>,
+        remote_up_resumable: Vec<f64>,
+        curl_down: Vec<f64>,
+        remote_down: Vec<f64>,
+        remote_down_close: Vec<f64>,
+        engine_save: Vec<f64>,
+        engine_up: Vec<f64>,
+        engine_down: Vec<f64>,
+        rss_up: u64,
+        rss_up_resumable: u64,
+        rss_down: u64,
+        rss_engine: u64,
+    }
+
+    pub fn main() {
+        if let Ok(role) = std::env::var(ROLE_VAR) {
+            child_main(&role);
+            return;
+        }
+        let full = std::env::args().any(|a| a == "--bench");
+        let mib = env_number("BENCH_TRANSFER_MIB", if full { 1024 } else { 16 }).max(1);
+        let rounds = env_number("BENCH_ROUNDS", if full { 3 } else { 1 }).max(1) as usize;
+        let size = mib * MIB;
+        let have_curl = Command::new("curl")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+
+        let bin = build_server(full);
+        let work = tempfile::tempdir().expect("a temporary directory");
+        let file = work.path().join("data.bin");
+        let t = Instant::now();
+        let hash = generate(&file, mib);
+        println!(
+            "transfer bench: {mib} MiB of pseudo-random bytes written in {:.1} s; server {} on 127.0.0.1; \
+             median of {rounds} round(s)",
+            t.elapsed().as_secs_f64(),
+            bin.display()
+        );
+        let server = start_server(&bin, &work.path().join("server-data"), size * 2 + 64 * MIB);
+        let out_dir = work.path().join("out");
+        std::fs::create_dir_all(&out_dir).expect("the download directory");
+        let vars = |threshold: u64| {
+            vec![
+                ("BENCH_TRANSFER_BASE", server.base.clone()),
+                ("BENCH_TRANSFER_TOKEN", server.token.clone()),
+                ("BENCH_TRANSFER_FILE", file.display().to_string()),
+                ("BENCH_TRANSFER_OUT", out_dir.display().to_string()),
+                ("BENCH_TRANSFER_SIZE", size.to_string()),
+                ("BENCH_TRANSFER_HASH", hash.clone()),
+                ("BENCH_TRANSFER_THRESHOLD", threshold.to_string()),
+            ]
+        };
+        if !have_curl {
+            println!("  curl is not on PATH: the curl rows are skipped (no ratios)");
+        }
+
+        let mut f = Figures::default();
+        let order = [
+            Row::CurlUp,
+            Row::RemoteUp,
+            Row::RemoteUpResumable,
+            Row::CurlDown,
+            Row::RemoteDown,
+            Row::Engine,
+        ];
+        for round in 0..rounds {
+            let mut rows = order.to_vec();
+            // Sides alternate: odd rounds run the rows backwards (the downloads then read the
+            // object the previous round uploaded, the same bytes).
+            if round % 2 == 1 {
+                rows.reverse();
+            }
+            for row in rows {
+                match row {
+                    Row::CurlUp if have_curl => f.curl_up.push(curl_upload(&server, &file, size)),
+                    Row::CurlDown if have_curl => {
+                        f.curl_down
+                            .push(curl_download(&server, &out_dir.join("curl.bin"), size))
+                    }
+                    Row::CurlUp | Row::CurlDown => {}
+                    Row::RemoteUp => {
+                        let r = run_child("upload", &vars(size + 1));
+                        f.remote_up.push(r.secs);
+                        f.rss_up = f.rss_up.max(r.rss_kib);
+                    }
+                    Row::RemoteUpResumable => {
+                        let r = run_child("upload", &vars(64 * MIB));
+                        f.remote_up_resumable.push(r.secs);
+                        f.rss_up_resumable = f.rss_up_resumable.max(r.rss_kib);
+                    }
+                    Row::RemoteDown => {
+                        let r = run_child("download", &vars(64 * MIB));
+                        f.remote_down.push(r.secs);
+                        f.remote_down_close.push(r.extra);
+                        f.rss_down = f.rss_down.max(r.rss_kib);
+                    }
+                    Row::Engine => {
+                        let r = run_child("engine", &vars(64 * MIB));
+                        f.engine_up.push(r.secs);
+                        f.engine_down.push(r.extra);
+                        f.engine_save.push(r.extra2);
+                        f.rss_engine = f.rss_engine.max(r.rss_kib);
+                    }
+                }
+            }
+        }
+        let server_rss = peak_rss_kib(&server.child.id().to_string());
+        drop(server);
+        report(&f, size, rounds, server_rss);
+    }
+
+    fn report(f: &Figures, size: u64, rounds: usize, server_rss_kib: u64) {
+        let mbs = |secs: f64| size as f64 / 1e6 / secs;
+        let curl_up = (!f.curl_up.is_empty()).then(|| median(f.curl_up.clone()));
+        let curl_down = (!f.curl_down.is_empty()).then(|| median(f.curl_down.clone()));
+        let line = |name: &str, secs: f64, base: Option<f64>, note: &str| {
+            let ratio = match base {
+                Some(b) => format!("{:>5.2}× curl", b / secs),
+                None => "    -      ".to_owned(),
+            };
+            println!(
+                "  {name:<44} {:>8.0} MB/s  {secs:>7.2} s  {ratio}{note}",
+                mbs(secs)
+            );
+        };
+        let mib = size / MIB;
+        println!(
+            "upload / download of {mib} MiB to `filesync serve` over loopback (median of {rounds}; \
+             target ≥ 0.80× curl):"
+        );
+        if let Some(c) = curl_up {
+            line("curl -T (signed PUT)", c, None, "");
+        }
+        line(
+            "HttpRemote upload, one PUT",
+            median(f.remote_up.clone()),
+            curl_up,
+            "",
+        );
+        line(
+            "HttpRemote upload, resumable (default)",
+            median(f.remote_up_resumable.clone()),
+            curl_up,
+            "",
+        );
+        let save = median(f.engine_save.clone());
+        let up = median(f.engine_up.clone());
+        line(
+            "engine A: save + upload (until remoteKey)",
+            up,
+            curl_up,
+            &format!("  (save alone {save:.2} s)"),
+        );
+        if let Some(c) = curl_down {
+            line("curl -o (signed GET)", c, None, "");
+        }
+        line(
+            "HttpRemote download → NativeFs sink + hash",
+            median(f.remote_down.clone()),
+            curl_down,
+            &format!(
+                "  (incl. durable close {:.2} s)",
+                median(f.remote_down_close.clone())
+            ),
+        );
+        line(
+            "engine B: download until verified read",
+            median(f.engine_down.clone()),
+            curl_down,
+            "",
+        );
+        let rss = |name: &str, kib: u64| {
+            println!(
+                "  {name:<44} {:>8.1} MiB   (target ≤ 64 MiB)",
+                kib as f64 / 1024.0
+            );
+        };
+        println!("peak RSS (VmHWM):");
+        rss("server (filesync serve, whole run)", server_rss_kib);
+        rss("client: HttpRemote upload, one PUT", f.rss_up);
+        rss("client: HttpRemote upload, resumable", f.rss_up_resumable);
+        rss("client: HttpRemote download", f.rss_down);
+        rss("client: engines A + B in one process", f.rss_engine);
+    }
+}
+
+/// Native only: the benchmark needs fs-native, tokio, curl and the server binary.
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    bench::main();
+}
