@@ -38,6 +38,7 @@ mod bench {
     use std::io::{BufRead, BufReader, Write};
     use std::path::{Path, PathBuf};
     use std::process::{Child, Command, Stdio};
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
@@ -349,6 +350,9 @@ mod bench {
         let remote = remote(Some(threshold));
         let (fs, path) = data_file();
         let chunk_size = chunk_size();
+        let all_sent = Arc::new(AtomicU64::new(0));
+        let sent_at = all_sent.clone();
+        let start = Instant::now();
         let req = UploadRequest {
             key: KEY.to_owned(),
             size,
@@ -364,13 +368,21 @@ mod bench {
                     fs.read_stream(&path, options).await
                 })
             }),
-            progress: Arc::new(|_, _| {}),
+            progress: Arc::new(move |done, total| {
+                if done == total {
+                    // When the last byte was handed to the connection (in ns since the start).
+                    sent_at.store(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                }
+            }),
             resume: None,
             on_resume: Arc::new(|_| {}),
         };
-        let t = Instant::now();
         remote.upload(req).await.expect("the upload");
-        (t.elapsed().as_secs_f64(), 0.0, 0.0)
+        let secs = start.elapsed().as_secs_f64();
+        let sent = all_sent.load(Ordering::Relaxed) as f64 / 1e9;
+        // The time after the last byte was sent: the server's answer (one PUT), or the last part's
+        // answer and `multipart/complete` (resumable).
+        (secs, secs - sent, 0.0)
     }
 
     async fn role_download() -> (f64, f64, f64) {
@@ -387,8 +399,10 @@ mod bench {
             .await
             .expect("a sink");
         let mut hasher = Hasher::new();
+        let mut chunks = 0u64;
         while let Some(chunk) = download.body.next().await {
             let chunk = chunk.expect("the download's bytes");
+            chunks += 1;
             hasher.update(&chunk);
             sink.write(chunk).await.expect("the sink takes the bytes");
         }
@@ -398,7 +412,7 @@ mod bench {
         assert_eq!(hasher.bytes_hashed(), size, "downloaded size");
         assert_eq!(hasher.finalize().to_hex(), want, "downloaded bytes");
         let _ = std::fs::remove_file(out_dir.join("download.bin"));
-        (secs, secs - before_close, 0.0)
+        (secs, secs - before_close, chunks as f64)
     }
 
     async fn role_engine() -> (f64, f64, f64) {
@@ -505,6 +519,8 @@ mod bench {
         curl_up: Vec<f64>,
         remote_up: Vec<f64>,
         remote_up_resumable: Vec<f64>,
+        remote_up_tail: Vec<f64>,
+        remote_up_resumable_tail: Vec<f64>,
         curl_down: Vec<f64>,
         remote_down: Vec<f64>,
         remote_down_close: Vec<f64>,
@@ -515,6 +531,11 @@ mod bench {
         rss_up_resumable: u64,
         rss_down: u64,
         rss_engine: u64,
+    }
+
+    /// Flushes dirty pages (untimed) so that a row does not pay for the previous row's writeback.
+    fn settle() {
+        let _ = Command::new("sync").status();
     }
 
     pub fn main() {
@@ -578,6 +599,7 @@ mod bench {
                 rows.reverse();
             }
             for row in rows {
+                settle();
                 match row {
                     Row::CurlUp if have_curl => f.curl_up.push(curl_upload(&server, &file, size)),
                     Row::CurlDown if have_curl => {
@@ -588,11 +610,13 @@ mod bench {
                     Row::RemoteUp => {
                         let r = run_child("upload", &vars(size + 1));
                         f.remote_up.push(r.secs);
+                        f.remote_up_tail.push(r.extra);
                         f.rss_up = f.rss_up.max(r.rss_kib);
                     }
                     Row::RemoteUpResumable => {
                         let r = run_child("upload", &vars(64 * MIB));
                         f.remote_up_resumable.push(r.secs);
+                        f.remote_up_resumable_tail.push(r.extra);
                         f.rss_up_resumable = f.rss_up_resumable.max(r.rss_kib);
                     }
                     Row::RemoteDown => {
@@ -620,13 +644,16 @@ mod bench {
         let mbs = |secs: f64| size as f64 / 1e6 / secs;
         let curl_up = (!f.curl_up.is_empty()).then(|| median(f.curl_up.clone()));
         let curl_down = (!f.curl_down.is_empty()).then(|| median(f.curl_down.clone()));
-        let line = |name: &str, secs: f64, base: Option<f64>, note: &str| {
+        let line = |name: &str, all: &[f64], base: Option<f64>, note: &str| {
+            let secs = median(all.to_vec());
+            let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = all.iter().copied().fold(0.0, f64::max);
             let ratio = match base {
                 Some(b) => format!("{:>5.2}× curl", b / secs),
                 None => "    -      ".to_owned(),
             };
             println!(
-                "  {name:<44} {:>8.0} MB/s  {secs:>7.2} s  {ratio}{note}",
+                "  {name:<44} {:>6.0} MB/s  {secs:>6.2} s [{lo:.2}–{hi:.2}]  {ratio}{note}",
                 mbs(secs)
             );
         };
@@ -635,44 +662,52 @@ mod bench {
             "upload / download of {mib} MiB to `filesync serve` over loopback (median of {rounds}; \
              target ≥ 0.80× curl):"
         );
-        if let Some(c) = curl_up {
-            line("curl -T (signed PUT)", c, None, "");
+        if curl_up.is_some() {
+            line("curl -T (signed PUT)", &f.curl_up, None, "");
         }
         line(
             "HttpRemote upload, one PUT",
-            median(f.remote_up.clone()),
+            &f.remote_up,
             curl_up,
-            "",
-        );
-        line(
-            "HttpRemote upload, resumable (default)",
-            median(f.remote_up_resumable.clone()),
-            curl_up,
-            "",
-        );
-        let save = median(f.engine_save.clone());
-        let up = median(f.engine_up.clone());
-        line(
-            "engine A: save + upload (until remoteKey)",
-            up,
-            curl_up,
-            &format!("  (save alone {save:.2} s)"),
-        );
-        if let Some(c) = curl_down {
-            line("curl -o (signed GET)", c, None, "");
-        }
-        line(
-            "HttpRemote download → NativeFs sink + hash",
-            median(f.remote_down.clone()),
-            curl_down,
             &format!(
-                "  (incl. durable close {:.2} s)",
-                median(f.remote_down_close.clone())
+                "  (answer {:.2} s after the last byte)",
+                median(f.remote_up_tail.clone())
             ),
         );
         line(
+            "HttpRemote upload, resumable (default)",
+            &f.remote_up_resumable,
+            curl_up,
+            &format!(
+                "  (last part's answer + complete: {:.2} s)",
+                median(f.remote_up_resumable_tail.clone())
+            ),
+        );
+        let save = median(f.engine_save.clone());
+        line(
+            "engine A: save + upload (until remoteKey)",
+            &f.engine_up,
+            curl_up,
+            &format!("  (save alone {save:.2} s)"),
+        );
+        if curl_down.is_some() {
+            line("curl -o (signed GET)", &f.curl_down, None, "");
+        }
+        let down = median(f.remote_down.clone());
+        let close = median(f.remote_down_close.clone());
+        let without_close = match curl_down {
+            Some(c) => format!("; {:.2}× curl without it", c / (down - close)),
+            None => String::new(),
+        };
+        line(
+            "HttpRemote download → NativeFs sink + hash",
+            &f.remote_down,
+            curl_down,
+            &format!("  (incl. durable close {close:.2} s{without_close})"),
+        );
+        line(
             "engine B: download until verified read",
-            median(f.engine_down.clone()),
+            &f.engine_down,
             curl_down,
             "",
         );
