@@ -18,6 +18,12 @@
 //!    row has a remoteKey); `FileSync` B (same `SyncedLog`) downloads it (until it can read
 //!    verified bytes). Both on `TokioRuntime` with `MemoryCatalog`.
 //!
+//! Before each row, `sync` flushes dirty pages (untimed), so that no row pays for the writeback of
+//! the one before. Besides the medians, each row shows its spread over the rounds and a detail: the
+//! time after the last byte was sent (the server's answer; for resumable uploads the last part and
+//! `multipart/complete`), the download's durable close, and the engine's timeline per round (from
+//! its transfer events).
+//!
 //! The `HttpRemote` and engine sides run in a child process (this binary again, selected by
 //! `BENCH_TRANSFER_ROLE`), which reports its time and its own peak RSS (`VmHWM`), so the client's
 //! memory is not mixed with this process's. The server's peak RSS is read from its `/proc` entry
@@ -39,13 +45,13 @@ mod bench {
     use std::path::{Path, PathBuf};
     use std::process::{Child, Command, Stdio};
     use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
     use filesync::catalog::{Catalog, SyncedLog};
     use filesync::runtime::TokioRuntime;
     use filesync::services::file_sync::{
-        Content, FileSync, FileSyncDeps, FileSyncOptions, SaveOptions,
+        Content, FileSync, FileSyncDeps, FileSyncEvent, FileSyncOptions, SaveOptions,
     };
     use filesync::services::hash::Hasher;
     use filesync::services::remote_storage::{
@@ -61,6 +67,8 @@ mod bench {
     const STORE: &str = "bench";
     /// What a child process prints before its figures.
     const RESULT: &str = "TRANSFER-RESULT";
+    /// What a child process prints before a line of details for the parent to show.
+    const NOTE: &str = "TRANSFER-NOTE";
     const ROLE_VAR: &str = "BENCH_TRANSFER_ROLE";
 
     fn env_number(name: &str, default: u64) -> u64 {
@@ -289,6 +297,8 @@ mod bench {
         extra2: f64,
         /// Peak RSS, KiB.
         rss_kib: u64,
+        /// Lines of details it printed.
+        notes: Vec<String>,
     }
 
     /// Runs this binary again as `role` with `vars`; parses its result line.
@@ -320,6 +330,11 @@ mod bench {
             extra: fields[1],
             extra2: fields[2],
             rss_kib: fields[3] as u64,
+            notes: stdout
+                .lines()
+                .filter_map(|l| l.strip_prefix(NOTE))
+                .map(|l| l.trim().to_owned())
+                .collect(),
         }
     }
 
@@ -436,7 +451,19 @@ mod bench {
                 (engine, catalog)
             })
             .collect();
-        for (engine, _) in &engines {
+        // When each engine's transfers start and end (listeners run on the engines' tasks).
+        let marks: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
+        for ((engine, _), name) in engines.iter().zip(["A", "B"]) {
+            let marks = marks.clone();
+            engine.on_event(Arc::new(move |event| {
+                let (what, direction) = match event {
+                    FileSyncEvent::TransferStart { direction, .. } => ("start", direction),
+                    FileSyncEvent::TransferComplete { direction, .. } => ("done", direction),
+                    _ => return,
+                };
+                let label = format!("{name} {direction:?} {what}").to_lowercase();
+                marks.lock().unwrap().push((label, Instant::now()));
+            }));
             engine.start().await.expect("the engine starts");
         }
         let (a, a_catalog) = &engines[0];
@@ -479,6 +506,12 @@ mod bench {
         for (engine, _) in &engines {
             engine.stop();
         }
+        let mut note = format!("A save returned {save_secs:.2} s");
+        for (label, at) in marks.lock().unwrap().iter() {
+            note += &format!(", {label} {:.2} s", at.duration_since(t).as_secs_f64());
+        }
+        note += &format!(", A remoteKey {uploaded:.2} s, B verified read {total:.2} s");
+        println!("{NOTE} {note}");
         (uploaded, total - uploaded, save_secs)
     }
 
@@ -531,6 +564,7 @@ mod bench {
         rss_up_resumable: u64,
         rss_down: u64,
         rss_engine: u64,
+        engine_notes: Vec<String>,
     }
 
     /// Flushes dirty pages (untimed) so that a row does not pay for the previous row's writeback.
@@ -631,6 +665,9 @@ mod bench {
                         f.engine_down.push(r.extra);
                         f.engine_save.push(r.extra2);
                         f.rss_engine = f.rss_engine.max(r.rss_kib);
+                        for note in r.notes {
+                            f.engine_notes.push(format!("round {}: {note}", round + 1));
+                        }
                     }
                 }
             }
@@ -723,6 +760,10 @@ mod bench {
         rss("client: HttpRemote upload, resumable", f.rss_up_resumable);
         rss("client: HttpRemote download", f.rss_down);
         rss("client: engines A + B in one process", f.rss_engine);
+        println!("engine timeline (seconds since A's save began):");
+        for note in &f.engine_notes {
+            println!("  {note}");
+        }
     }
 }
 
