@@ -16,6 +16,8 @@
 //! | profile: save with a MIME | `save` with `mime_type` set (adds the `.meta/{hash}.json` sidecar) |
 //! | profile: storage write | `LocalFileStorage::write_bytes` (temporary file, hash, rename; no catalog, no engine state) |
 //! | profile: fs-opfs write_file | `OpfsFs::write_file` of each file under its own name (what one OPFS write costs through fs-opfs) |
+//! | alt: hash, write_file at the hash | what a save of in-memory bytes could cost: `hash_bytes`, then one `write_file` at the blob's final path (4 OPFS calls) |
+//! | alt: hash, write_file temp, rename | the temporary file kept, written by `write_file` (no sink's own temporary sibling), then `rename` to the hash |
 //!
 //! After the rows, one more pass of saves (and of the JS side) runs with the OPFS methods of the
 //! page wrapped to count their calls and the time until each settles: where a save's time goes.
