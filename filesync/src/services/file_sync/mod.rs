@@ -722,7 +722,11 @@ impl FileSync {
                         return Err(FileSyncError::TooLarge { limit });
                     }
                 }
-                Box::pin(futures::stream::iter([Ok(b)]))
+                let stored = inner.storage.write_bytes(b, mime).await?;
+                let mut st = inner.state();
+                st.verified.insert(stored.hash, stored.size);
+                st.index.insert(stored.hash, stored.size);
+                return Ok(stored);
             }
             Content::Stream(s) => match limit {
                 None => s,

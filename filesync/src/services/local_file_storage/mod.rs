@@ -170,8 +170,28 @@ impl LocalFileStorage {
 
     /// [`LocalFileStorage::write_stream`] for bytes already in memory (no expected hash).
     pub async fn write_bytes(&self, data: Bytes, mime: Option<&str>) -> FsResult<StoredFile> {
-        let stream: ByteStream = Box::pin(futures::stream::iter([Ok(data)]));
-        self.write_stream(stream, None, mime).await
+        if self.fs.capabilities().random_access_write {
+            let stream: ByteStream = Box::pin(futures::stream::iter([Ok(data)]));
+            return self.write_stream(stream, None, mime).await;
+        }
+        // Without file handles (OPFS on the page) one whole-file write of the temporary file is
+        // fewer calls than a sink, which writes through a hidden temporary file of its own.
+        let hash = crate::services::hash::hash_bytes(&data);
+        let size = data.len() as u64;
+        self.ensure_dir(&self.dir).await?;
+        let tmp = self.dir.join(&random_name(Some(TMP_PREFIX)))?;
+        if let Err(e) = self.fs.write_file(&tmp, data, OpenOptions::write()).await {
+            let _ = self.fs.remove(&tmp, force()).await;
+            return Err(e);
+        }
+        if let Err(e) = self.fs.rename(&tmp, &self.path_for(&hash)).await {
+            let _ = self.fs.remove(&tmp, force()).await;
+            return Err(e);
+        }
+        if let Some(mime) = mime {
+            self.write_mime(&hash, mime).await?;
+        }
+        Ok(StoredFile { hash, size })
     }
 
     async fn write_mime(&self, hash: &ContentHash, mime: &str) -> FsResult<()> {
@@ -187,15 +207,14 @@ impl LocalFileStorage {
                 e.to_string(),
             )
         })?;
-        let mut sink = self
-            .fs
-            .write_sink(&self.sidecar_path(hash)?, SinkOptions::default())
-            .await?;
-        if let Err(e) = sink.write(Bytes::from(json)).await {
-            let _ = sink.abort().await;
-            return Err(e);
-        }
-        sink.close().await
+        // A whole-file write replaces atomically on every backend (and costs fewer calls than a sink).
+        self.fs
+            .write_file(
+                &self.sidecar_path(hash)?,
+                Bytes::from(json),
+                OpenOptions::write(),
+            )
+            .await
     }
 
     /// The MIME type recorded for a blob, or `None` when there is no sidecar.
