@@ -127,8 +127,14 @@ impl DeleteQueue {
 /// Records a remote delete of `key`, due after the grace period, and arms its timer.
 pub(super) async fn schedule_remote_delete(inner: &Arc<Inner>, key: &str) {
     let due = inner.now() + duration_ms(inner.options.delete_grace_period);
-    if inner.deletes.put(key, due).await.is_err() {
-        // Not durable, but still delayed and re-checked in this session.
+    if let Err(e) = inner.deletes.put(key, due).await {
+        // Still delayed and re-checked in this session, but a restart before it runs forgets it.
+        inner.emit(FileSyncEvent::SyncError {
+            error: format!(
+                "could not record the pending remote delete of {key} ({e}); it runs only if this \
+                 session outlasts the grace period; check that the local storage is writable"
+            ),
+        });
     }
     arm(inner, key.to_owned(), inner.options.delete_grace_period);
 }
@@ -213,7 +219,7 @@ fn retry_wait(inner: &Inner) -> Duration {
 /// If so, the removal is deferred: the last save to end requests a reconcile, which tries again.
 fn defer_for_saves(inner: &Inner) -> bool {
     let mut st = inner.state();
-    let busy = !st.held.is_empty() || st.saving != 0;
+    let busy = st.saving != 0;
     st.removal_deferred |= busy;
     busy
 }
@@ -223,7 +229,6 @@ fn defer_for_saves(inner: &Inner) -> bool {
 pub(super) async fn remove_local_copy(
     inner: &Arc<Inner>,
     hash: &ContentHash,
-    _snapshot: &HashMap<String, FileRow>,
 ) -> FileSyncResult<()> {
     if defer_for_saves(inner) {
         return Ok(());
@@ -289,7 +294,7 @@ pub(super) async fn sweep_orphans(
                 continue;
             }
         }
-        remove_local_copy(inner, &hash, snapshot).await?;
+        remove_local_copy(inner, &hash).await?;
     }
     Ok(())
 }

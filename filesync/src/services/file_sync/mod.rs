@@ -264,8 +264,6 @@ struct EngineState {
     /// A local removal was skipped because a save was in progress: the last save to end asks
     /// for a reconcile (a save that fails commits nothing, so no catalog change would).
     removal_deferred: bool,
-    /// Hashes being saved right now (not yet recorded; the orphan sweep must not take them).
-    held: HashMap<ContentHash, usize>,
     /// A health check is running.
     checking: bool,
     /// Reconcile requested while one runs.
@@ -430,7 +428,6 @@ impl FileSync {
         }
         let _saving = Saving::new(inner);
         let stored = self.store(content, &options).await?;
-        let _hold = Hold::new(inner, stored.hash);
         let hash_hex = stored.hash.to_hex();
         let path = local_path(&inner.options.store_id, &stored.hash);
         let metadata_json = metadata_json(&options, stored.size)?;
@@ -477,7 +474,6 @@ impl FileSync {
         let row = live_row(inner, file_id).await?;
         let _saving = Saving::new(inner);
         let stored = self.store(content, &options).await?;
-        let _hold = Hold::new(inner, stored.hash);
         let hash_hex = stored.hash.to_hex();
         let path = local_path(&inner.options.store_id, &stored.hash);
         if hash_hex == row.content_hash {
@@ -715,46 +711,48 @@ impl FileSync {
                 )));
             }
         }
-        let stream: ByteStream = match content {
+        let stored = match content {
             Content::Bytes(b) => {
                 if let Some(limit) = limit {
                     if b.len() as u64 > limit {
                         return Err(FileSyncError::TooLarge { limit });
                     }
                 }
-                let stored = inner.storage.write_bytes(b, mime).await?;
-                let mut st = inner.state();
-                st.verified.insert(stored.hash, stored.size);
-                st.index.insert(stored.hash, stored.size);
-                return Ok(stored);
+                inner.storage.write_bytes(b, mime).await?
             }
-            Content::Stream(s) => match limit {
-                None => s,
-                Some(limit) => {
-                    let mut seen = 0u64;
-                    Box::pin(s.map(move |chunk| {
-                        let chunk = chunk?;
-                        seen += chunk.len() as u64;
-                        if seen > limit {
-                            return Err(FsError::new(
-                                fs_core::ErrorKind::BadArgument,
-                                "FileSync.save",
-                                format!("content exceeds max_file_size ({limit} bytes)"),
-                            ));
-                        }
-                        Ok(chunk)
-                    }))
+            Content::Stream(s) => {
+                // The stream stops at the limit; the flag tells that stop from any other failure.
+                let over = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let stream: ByteStream = match limit {
+                    None => s,
+                    Some(limit) => {
+                        let over = over.clone();
+                        let mut seen = 0u64;
+                        Box::pin(s.map(move |chunk| {
+                            let chunk = chunk?;
+                            seen += chunk.len() as u64;
+                            if seen > limit {
+                                over.store(true, std::sync::atomic::Ordering::SeqCst);
+                                return Err(FsError::new(
+                                    fs_core::ErrorKind::BadArgument,
+                                    "FileSync.save",
+                                    format!("content exceeds max_file_size ({limit} bytes)"),
+                                ));
+                            }
+                            Ok(chunk)
+                        }))
+                    }
+                };
+                match inner.storage.write_stream(stream, None, mime).await {
+                    Ok(stored) => stored,
+                    Err(_) if over.load(std::sync::atomic::Ordering::SeqCst) => {
+                        return Err(FileSyncError::TooLarge {
+                            limit: limit.unwrap_or_default(),
+                        })
+                    }
+                    Err(e) => return Err(e.into()),
                 }
-            },
-        };
-        let stored = match inner.storage.write_stream(stream, None, mime).await {
-            Ok(s) => s,
-            Err(e) if e.kind() == fs_core::ErrorKind::BadArgument && limit.is_some() => {
-                return Err(FileSyncError::TooLarge {
-                    limit: limit.unwrap_or_default(),
-                })
             }
-            Err(e) => return Err(e.into()),
         };
         {
             let mut st = inner.state();
@@ -815,31 +813,6 @@ impl Drop for Saving<'_> {
         };
         if deferred {
             reconcile::request(self.0);
-        }
-    }
-}
-
-/// Keeps a hash out of the orphan sweep while a save records it.
-struct Hold<'a> {
-    inner: &'a Inner,
-    hash: ContentHash,
-}
-
-impl<'a> Hold<'a> {
-    fn new(inner: &'a Inner, hash: ContentHash) -> Self {
-        *inner.state().held.entry(hash).or_insert(0) += 1;
-        Hold { inner, hash }
-    }
-}
-
-impl Drop for Hold<'_> {
-    fn drop(&mut self) {
-        let mut st = self.inner.state();
-        if let Some(n) = st.held.get_mut(&self.hash) {
-            *n -= 1;
-            if *n == 0 {
-                st.held.remove(&self.hash);
-            }
         }
     }
 }

@@ -226,19 +226,17 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
             let (Some(h), LocalBytes::Present { size, .. }) = (hash, input.local) else {
                 continue;
             };
-            let got = match inner.storage.verify(&h).await {
-                Ok(true) => h,
-                Ok(false) => {
-                    // Hash it for real to report the mismatch.
-                    let stream = inner
-                        .storage
-                        .read_stream(&h, fs_core::StreamOptions::default())
-                        .await?;
-                    crate::services::hash::hash_stream(stream).await?
-                }
+            // One pass over the bytes gives the hash (a mismatch is reported with it).
+            let stream = match inner
+                .storage
+                .read_stream(&h, fs_core::StreamOptions::default())
+                .await
+            {
+                Ok(stream) => stream,
                 Err(e) if e.kind() == fs_core::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e.into()),
             };
+            let got = crate::services::hash::hash_stream(stream).await?;
             if got == h {
                 inner.state().verified.insert(h, size);
             }
@@ -297,7 +295,7 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
             }
             Action::RemoveLocalCopy => {
                 if let Some(h) = hash {
-                    lifecycle::remove_local_copy(inner, &h, &files).await?;
+                    lifecycle::remove_local_copy(inner, &h).await?;
                 }
             }
         }

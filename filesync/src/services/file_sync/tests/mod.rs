@@ -478,7 +478,13 @@ fn local_only_mode_makes_no_remote_calls() {
         Arc::new(MemoryFs::new()),
         Arc::new(CountingLocalOnly(remote.clone())),
     );
-    let _ = LocalOnly;
+    // The real local-only remote refuses every call, with a kind the engine recognizes.
+    let refused = w.run(async { LocalOnly.health().await }).unwrap_err();
+    assert_eq!(
+        refused.kind,
+        crate::services::remote_storage::RemoteErrorKind::LocalOnly
+    );
+    assert!(LocalOnly.is_local_only());
     let saved = a.save(&w, b"local only");
     w.settle(&[&a], Duration::from_secs(30));
     assert_eq!(a.read(&w, &saved.file_id).unwrap(), &b"local only"[..]);
