@@ -19,6 +19,8 @@ use fs_opfs::bridge::{Backend, BridgeFs, BridgeWorker};
 use fs_opfs::{OpfsOptions, Strategy};
 use futures::StreamExt;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+mod common;
 use web_time::Instant;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -346,4 +348,18 @@ async fn a_file_system_with_a_worker_of_its_own() {
     );
     file.close().await.expect("close");
     assert_eq!(fs.read_file(&path).await.expect("read"), &b"hello"[..]);
+}
+
+fn diff_pair() -> futures::future::LocalBoxFuture<'static, fs_core::conformance::differential::Pair> {
+    Box::pin(async {
+        let fs = opfs_connection("diff").await;
+        common::diff_pair(Arc::new(fs.clone()), EmptyOnDrop(fs))
+    })
+}
+
+/// MemoryFs on the page against OPFS in the worker through the bridge: the committed regressions,
+/// then fresh random sequences.
+#[wasm_bindgen_test]
+async fn differential_against_memory() {
+    common::differential(&diff_pair, "bridge").await;
 }

@@ -54,3 +54,17 @@ async fn dir_cache_follows_remove_and_rename() {
 async fn rename_without_move_copies() {
     common::rename_without_move_copies().await;
 }
+
+fn diff_pair() -> futures::future::LocalBoxFuture<'static, fs_core::conformance::differential::Pair> {
+    Box::pin(async {
+        let (fs, guard) = common::open_in_fresh_root("diff", OpfsOptions::default()).await;
+        common::diff_pair(Arc::new(fs), guard)
+    })
+}
+
+/// MemoryFs against OpfsFs in a dedicated worker: the committed regressions, then fresh random
+/// sequences.
+#[wasm_bindgen_test]
+async fn differential_against_memory() {
+    common::differential(&diff_pair, "worker").await;
+}

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use crate::FileSystem;
 
 pub mod cases;
+pub mod differential;
 
 /// A backend prepared for one case: the file system, plus whatever must stay alive while the case
 /// runs (a temporary directory holding a native root, an OPFS sub-root, a worker).

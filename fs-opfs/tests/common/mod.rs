@@ -8,6 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use fs_core::conformance::differential::{
+    explore, replay, Explore, GenConfig, MakePair, Pair,
+};
 use fs_core::conformance::Harness;
 use fs_core::{
     random_name, ErrorKind, FileSystem, MakeDirOptions, OpenFlag, OpenOptions, RemoveOptions, VPath,
@@ -310,4 +313,34 @@ async fn fs_core_sleep(ms: i32) {
     wasm_bindgen_futures::JsFuture::from(promise)
         .await
         .expect("sleep");
+}
+
+/// The differential test's pair: a fresh MemoryFs (the model) and `subject` with its guard.
+pub fn diff_pair(subject: Arc<dyn FileSystem>, guard: impl std::any::Any) -> Pair {
+    Pair::with_guard(Arc::new(fs_core::MemoryFs::new()), subject, guard)
+}
+
+/// How long the differential test explores fresh sequences, per setup: `FS_OPFS_DIFF_SECONDS` at
+/// compile time (the extended command sets it), else 50 s.
+pub fn diff_seconds() -> u64 {
+    option_env!("FS_OPFS_DIFF_SECONDS")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50)
+}
+
+/// The committed regressions every setup replays.
+pub const REGRESSIONS: &str = include_str!("../differential/regressions.txt");
+
+/// Replays the regressions, then explores fresh sequences for [`diff_seconds`] with the subject's
+/// capabilities; prints the report and fails with the shrunk sequence of a divergence.
+pub async fn differential(make: &MakePair<'_>, setup: &str) {
+    let replayed = replay(make, REGRESSIONS).await;
+    let caps = make().await.subject.capabilities();
+    let mut config = GenConfig::new(caps);
+    config.names.push("g.fs-opfs".to_owned());
+    let report = explore(make, &Explore::for_seconds(config, diff_seconds())).await;
+    web_sys::console::log_1(&JsValue::from_str(&format!(
+        "{setup}: {replayed} regressions replayed; {report}"
+    )));
+    report.assert_passed();
 }

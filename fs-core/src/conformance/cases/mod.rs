@@ -14,7 +14,7 @@ mod open_cursor;
 mod read_write;
 mod rename_copy;
 mod streams_sinks;
-mod support;
+pub(crate) mod support;
 mod temp;
 mod watch;
 
