@@ -1,18 +1,16 @@
 //! Open files: read-only handles over `File` snapshots, and read-write handles over sync access
-//! handles (dedicated workers only).
+//! handles (dedicated workers only), both holding their file's [`Node`] (see [`crate::nodes`]).
 
 use std::io::SeekFrom;
 use std::rc::Rc;
 
 use async_trait::async_trait;
 use fs_core::{ErrorKind, File, FileInfo, FileType, FsError, FsResult, OpenFlag, VPath};
-use web_sys::{FileSystemFileHandle, FileSystemReadWriteOptions, FileSystemSyncAccessHandle};
-use web_time::Instant;
+use web_sys::{FileSystemReadWriteOptions, FileSystemSyncAccessHandle};
 
-use crate::error::{js_name, JsResultExt};
+use crate::error::JsResultExt;
 use crate::fs::{file_info, is_stale, Inner};
-use crate::js::{resolve, sleep};
-use crate::locks::busy;
+use crate::nodes::Node;
 use crate::read::{blob_range, read_into, snapshot};
 
 /// The new position of a seek from `cursor` in a file of `size` bytes.
@@ -40,7 +38,9 @@ fn no_access(method: &'static str, path: &VPath, what: &str) -> FsError {
     .with_path(path)
 }
 
-/// Opens `path` read-only: reads slice a `File` snapshot, refreshed when the file changed.
+/// Opens `path` read-only: reads go through the open sync access handle of the file when a
+/// writable handle holds one, else they slice a `File` snapshot, taken again when the file changed
+/// or grew.
 pub(crate) async fn open_read_only(inner: &Rc<Inner>, path: &VPath) -> FsResult<Box<dyn File>> {
     if path.is_root() {
         return Err(
@@ -48,10 +48,11 @@ pub(crate) async fn open_read_only(inner: &Rc<Inner>, path: &VPath) -> FsResult<
         );
     }
     let handle = inner.tree.file(path, false, "open").await?;
+    let node = inner.nodes.attach(path, handle);
     Ok(Box::new(ReadOnlyFile {
         inner: inner.clone(),
         path: path.clone(),
-        handle,
+        node: Some(node),
         snapshot: None,
         cursor: 0,
     }))
@@ -60,21 +61,27 @@ pub(crate) async fn open_read_only(inner: &Rc<Inner>, path: &VPath) -> FsResult<
 /// A read-only open file.
 struct ReadOnlyFile {
     inner: Rc<Inner>,
+    /// The path it was opened at, for messages.
     path: VPath,
-    handle: FileSystemFileHandle,
+    /// The file (`None` once closed).
+    node: Option<Rc<Node>>,
     snapshot: Option<web_sys::File>,
     cursor: u64,
 }
 
 impl ReadOnlyFile {
+    fn node(&self) -> FsResult<&Rc<Node>> {
+        self.node.as_ref().ok_or_else(|| closed(&self.path))
+    }
+
     async fn fresh(&mut self, method: &'static str) -> FsResult<web_sys::File> {
-        let file = snapshot(&self.handle, &self.path, method).await?;
+        let file = snapshot(&self.node()?.handle(), &self.path, method).await?;
         self.snapshot = Some(file.clone());
         Ok(file)
     }
 
     async fn size(&mut self, method: &'static str) -> FsResult<u64> {
-        if let Some(open) = self.inner.locks.handle(&self.path) {
+        if let Some(open) = self.node()?.access() {
             return Ok(open.get_size().fs(method, &self.path)? as u64);
         }
         Ok(self.fresh(method).await?.size() as u64)
@@ -84,12 +91,13 @@ impl ReadOnlyFile {
 #[async_trait(?Send)]
 impl File for ReadOnlyFile {
     async fn stat(&self) -> FsResult<FileInfo> {
-        if let Some(open) = self.inner.locks.handle(&self.path) {
+        let node = self.node()?;
+        if let Some(open) = node.access() {
             let size = open.get_size().fs("File.stat", &self.path)?;
             return Ok(FileInfo::basic(FileType::File, size as u64));
         }
         Ok(file_info(
-            &snapshot(&self.handle, &self.path, "File.stat").await?,
+            &snapshot(&node.handle(), &self.path, "File.stat").await?,
         ))
     }
 
@@ -108,22 +116,40 @@ impl File for ReadOnlyFile {
         if buf.is_empty() {
             return Ok(0);
         }
-        if let Some(open) = self.inner.locks.handle(&self.path) {
+        if let Some(open) = self.node()?.access() {
             let n = read_into(&open, buf, self.cursor, &self.path, METHOD)?;
             self.cursor += n as u64;
             return Ok(n);
         }
-        for _ in 0..2 {
+        // A snapshot is trusted until a read says it is stale, or it ends before the cursor (the
+        // file may have grown since): then a fresh one is taken, once.
+        let mut refreshed = false;
+        loop {
             let file = match &self.snapshot {
                 Some(file) => file.clone(),
-                None => self.fresh(METHOD).await?,
+                None => {
+                    refreshed = true;
+                    self.fresh(METHOD).await?
+                }
             };
             let end = (self.cursor + buf.len() as u64).min(file.size() as u64);
             if end <= self.cursor {
-                return Ok(0);
+                if refreshed {
+                    return Ok(0);
+                }
+                self.snapshot = None;
+                continue;
             }
             match blob_range(&file, self.cursor, end).await {
-                Err(e) if is_stale(&e) => self.snapshot = None,
+                Err(e) if is_stale(&e) && !refreshed => self.snapshot = None,
+                Err(e) if is_stale(&e) => {
+                    return Err(FsError::new(
+                        ErrorKind::Busy,
+                        METHOD,
+                        "the file kept changing while it was read",
+                    )
+                    .with_path(&self.path))
+                }
                 Err(e) => return Err(e).fs(METHOD, &self.path),
                 Ok(bytes) => {
                     buf[..bytes.len()].copy_from_slice(&bytes);
@@ -132,12 +158,6 @@ impl File for ReadOnlyFile {
                 }
             }
         }
-        Err(FsError::new(
-            ErrorKind::Busy,
-            METHOD,
-            "the file kept changing while it was read",
-        )
-        .with_path(&self.path))
     }
 
     async fn write(&mut self, _data: &[u8]) -> FsResult<usize> {
@@ -152,13 +172,29 @@ impl File for ReadOnlyFile {
         Ok(())
     }
 
-    async fn close(self: Box<Self>) -> FsResult<()> {
-        Ok(())
+    async fn close(mut self: Box<Self>) -> FsResult<()> {
+        match self.node.take() {
+            Some(node) => self.inner.release(&node, false, &self.path),
+            None => Ok(()),
+        }
     }
 }
 
-/// Opens `path` for writing through a sync access handle, waiting (bounded) while another handle
-/// holds the file.
+impl Drop for ReadOnlyFile {
+    fn drop(&mut self) {
+        if let Some(node) = self.node.take() {
+            // Nothing was written through this handle, so there is nothing to lose.
+            let _ = self.inner.release(&node, false, &self.path);
+        }
+    }
+}
+
+fn closed(path: &VPath) -> FsError {
+    FsError::new(ErrorKind::BadResource, "File", "the handle is closed").with_path(path)
+}
+
+/// Opens `path` for writing (dedicated workers): the file's sync access handle, shared with the
+/// other writable handles of this instance on the same file.
 pub(crate) async fn open_sync(
     inner: &Rc<Inner>,
     path: &VPath,
@@ -166,9 +202,12 @@ pub(crate) async fn open_sync(
 ) -> FsResult<Box<dyn File>> {
     const METHOD: &str = "open";
     if path.is_root() {
-        return Err(
-            FsError::new(ErrorKind::BadResource, METHOD, "the root is a directory").with_path(path),
-        );
+        let (kind, why) = if flag.exclusive() {
+            (ErrorKind::AlreadyExists, "the root exists")
+        } else {
+            (ErrorKind::BadResource, "the root is a directory")
+        };
+        return Err(FsError::new(kind, METHOD, why).with_path(path));
     }
     if flag.exclusive() && inner.kind_of(path, METHOD).await?.is_some() {
         return Err(FsError::new(
@@ -179,19 +218,16 @@ pub(crate) async fn open_sync(
         .with_path(path));
     }
     let handle = inner.tree.file(path, flag.creates(), METHOD).await?;
-    inner.locks.reserve(path, METHOD).await?;
-    let access = match create_access_handle(inner, &handle, path).await {
-        Ok(access) => Rc::new(access),
-        Err(e) => {
-            inner.locks.release(path);
-            return Err(e);
-        }
-    };
-    inner.locks.fill(path, access.clone());
+    let node = inner.nodes.attach(path, handle);
+    if let Err(e) = inner.add_writer(&node, METHOD, path).await {
+        // Nothing was written: only the count goes back.
+        let _ = inner.release(&node, false, path);
+        return Err(e);
+    }
     let file = SyncFile {
         inner: inner.clone(),
         path: path.clone(),
-        access: Some(access),
+        node: Some(node),
         flag,
         cursor: 0,
     };
@@ -201,59 +237,35 @@ pub(crate) async fn open_sync(
     Ok(Box::new(file))
 }
 
-/// `createSyncAccessHandle`, retried while someone else (another tab, a writable) holds the file.
-async fn create_access_handle(
-    inner: &Inner,
-    handle: &FileSystemFileHandle,
-    path: &VPath,
-) -> FsResult<FileSystemSyncAccessHandle> {
-    let start = Instant::now();
-    let timeout = inner.locks.timeout();
-    loop {
-        match resolve::<FileSystemSyncAccessHandle>(handle.create_sync_access_handle()).await {
-            Ok(access) => return Ok(access),
-            Err(e) if js_name(&e) == "NoModificationAllowedError" => {
-                if start.elapsed() >= timeout {
-                    return Err(busy("open", path, timeout));
-                }
-                sleep(std::time::Duration::from_millis(5)).await;
-            }
-            Err(e) => return Err(e).fs("open", path),
-        }
-    }
-}
-
-/// A read-write open file over a sync access handle; it holds the file's lock until closed or
-/// dropped.
+/// A writable open file over its file's sync access handle.
 struct SyncFile {
     inner: Rc<Inner>,
+    /// The path it was opened at, for messages.
     path: VPath,
-    access: Option<Rc<FileSystemSyncAccessHandle>>,
+    /// The file (`None` once closed).
+    node: Option<Rc<Node>>,
     flag: OpenFlag,
     cursor: u64,
 }
 
 impl SyncFile {
-    fn access(&self) -> FsResult<&FileSystemSyncAccessHandle> {
-        self.access.as_deref().ok_or_else(|| {
-            FsError::new(ErrorKind::BadResource, "File", "the handle is closed")
-                .with_path(&self.path)
-        })
+    fn access(&self) -> FsResult<Rc<FileSystemSyncAccessHandle>> {
+        self.node
+            .as_ref()
+            .and_then(|node| node.access())
+            .ok_or_else(|| closed(&self.path))
     }
 
     fn size(&self, method: &'static str) -> FsResult<u64> {
         Ok(self.access()?.get_size().fs(method, &self.path)? as u64)
     }
 
-    /// Flushes, closes the handle and releases the lock (once).
+    /// Flushes and gives up this handle's share of the file (once).
     fn release(&mut self) -> FsResult<()> {
-        let Some(access) = self.access.take() else {
-            return Ok(());
-        };
-        let flushed = access.flush().fs("File.close", &self.path);
-        access.close();
-        self.inner.locks.release(&self.path);
-        flushed
+        match self.node.take() {
+            Some(node) => self.inner.release(&node, true, &self.path),
+            None => Ok(()),
+        }
     }
 }
 
@@ -277,7 +289,8 @@ impl File for SyncFile {
         if !self.flag.readable() {
             return Err(no_access("File.read", &self.path, "reading"));
         }
-        let n = read_into(self.access()?, buf, self.cursor, &self.path, "File.read")?;
+        let access = self.access()?;
+        let n = read_into(&access, buf, self.cursor, &self.path, "File.read")?;
         self.cursor += n as u64;
         Ok(n)
     }
@@ -323,6 +336,7 @@ impl File for SyncFile {
 
 impl Drop for SyncFile {
     fn drop(&mut self) {
+        // A drop cannot report: `close` is where a failed flush shows.
         let _ = self.release();
     }
 }

@@ -7,20 +7,23 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use fs_core::{
     AccessOptions, ByteStream, Capabilities, DirEntry, ErrorKind, File, FileInfo, FileSystem,
-    FileType, FsError, FsResult, MakeDirOptions, OpenOptions, ReadDirOptions, RemoveOptions,
-    SinkMode, SinkOptions, StreamOptions, SystemTime, VPath, WatchOptions, WatchStream, WriteSink,
+    FileType, FsError, FsResult, MakeDirOptions, OpenFlag, OpenOptions, ReadDirOptions,
+    RemoveOptions, SinkMode, SinkOptions, StreamOptions, SystemTime, VPath, WatchOptions,
+    WatchStream, WriteSink,
 };
 use wasm_bindgen::JsCast;
 use web_sys::{
     FileSystemCreateWritableOptions, FileSystemDirectoryHandle, FileSystemFileHandle,
-    FileSystemRemoveOptions, FileSystemWritableFileStream,
+    FileSystemReadWriteOptions, FileSystemRemoveOptions, FileSystemSyncAccessHandle,
+    FileSystemWritableFileStream,
 };
 
 use crate::error::{js_name, JsResultExt};
 use crate::file::{open_read_only, open_sync};
-use crate::js::{self, js_bytes, resolve, settle, MovableFileHandle};
-use crate::locks::Locks;
-use crate::read::{read_all, snapshot};
+use crate::internal::Internal;
+use crate::js::{self, js_bytes, resolve, settle};
+use crate::nodes::{while_locked, Nodes, Source};
+use crate::read::{blob_range, read_all, snapshot};
 use crate::sink::open_sink;
 use crate::stream::stream_file;
 use crate::tree::{children, is_dir, Entry, Tree};
@@ -48,8 +51,9 @@ pub struct OpfsOptions {
     /// [`Strategy::Writable`] elsewhere. Forcing `SyncAccess` where it is unavailable makes
     /// [`OpfsFs::open`] fail with `Unsupported`.
     pub strategy: Option<Strategy>,
-    /// How long a call waits for a sync access handle of this instance to close before `Busy`
-    /// (default 10 s).
+    /// How long a call retries while the browser reports the file locked (a sync access handle
+    /// or writable stream of another tab or worker) before `Busy` (default 10 s). Handles of this
+    /// instance never make its own calls wait.
     pub lock_timeout: Duration,
     /// Rename files with `FileSystemFileHandle.move()` when the browser has it (default true);
     /// false forces the copy-and-remove fallback that browsers without `move()` get.
@@ -79,8 +83,9 @@ impl OpfsOptions {
 
 /// A [`FileSystem`] over the Origin Private File System.
 ///
-/// Cloning is cheap: clones share the directory cache and the lock table. It is not `Send`
-/// (browser handles live on one thread); use it from the thread (page or worker) that opened it.
+/// Cloning is cheap: clones share the directory cache and the table of open files. It is not
+/// `Send` (browser handles live on one thread); use it from the thread (page or worker) that
+/// opened it.
 #[derive(Clone)]
 pub struct OpfsFs {
     pub(crate) inner: Rc<Inner>,
@@ -89,9 +94,11 @@ pub struct OpfsFs {
 /// The state shared by an [`OpfsFs`], its open files, sinks and streams.
 pub(crate) struct Inner {
     pub(crate) tree: Tree,
-    pub(crate) locks: Locks,
+    pub(crate) nodes: Nodes,
+    pub(crate) internal: Internal,
     pub(crate) strategy: Strategy,
     pub(crate) use_move: bool,
+    pub(crate) lock_timeout: Duration,
 }
 
 impl OpfsFs {
@@ -123,12 +130,16 @@ impl OpfsFs {
         };
         let outer = Tree::new(opfs);
         let root = outer.dir(&root_path, true, "open").await?;
+        let internal = Internal::new(root.clone());
+        internal.sweep_later();
         Ok(OpfsFs {
             inner: Rc::new(Inner {
                 tree: Tree::new(root),
-                locks: Locks::new(options.lock_timeout),
+                nodes: Nodes::default(),
+                internal,
                 strategy,
                 use_move: options.use_move && js::move_available(),
+                lock_timeout: options.lock_timeout,
             }),
         })
     }
@@ -157,8 +168,8 @@ impl Inner {
         }
         let found = self
             .tree
-            .with_parent(path, method, |dir, name| async move {
-                self.tree.lookup(&dir, &name, path, method).await
+            .with_parent(path, method, |dir, _| async move {
+                self.tree.lookup(&dir, path, method).await
             })
             .await;
         match found {
@@ -168,6 +179,20 @@ impl Inner {
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The handle of `path`'s parent directory: `NotFound` when it is missing, `BadResource` when a
+    /// file is in the way (the error names `path`).
+    pub(crate) async fn parent_dir(
+        &self,
+        path: &VPath,
+        method: &'static str,
+    ) -> FsResult<FileSystemDirectoryHandle> {
+        let parent = path.parent().unwrap_or_else(VPath::root);
+        self.tree
+            .dir(&parent, false, method)
+            .await
+            .map_err(|e| e.with_path(path))
     }
 
     /// Writes `data` into `handle` through a writable stream: replacing the content, or keeping it
@@ -183,9 +208,10 @@ impl Inner {
         let options = FileSystemCreateWritableOptions::new();
         options.set_keep_existing_data(keep.is_some());
         let stream: FileSystemWritableFileStream =
-            resolve(handle.create_writable_with_options(&options))
-                .await
-                .fs(method, path)?;
+            while_locked(self.lock_timeout, method, path, || {
+                resolve(handle.create_writable_with_options(&options))
+            })
+            .await?;
         let result = async {
             if let Some(at) = keep {
                 let at = match at {
@@ -214,21 +240,46 @@ impl Inner {
         result
     }
 
-    /// Copies the bytes of `from` over `to` (created when missing) in one writable stream.
+    /// Writes through the sync access handle of an open file (`write_file` on a path whose file a
+    /// writable handle holds: the bytes go where the handle sees them).
+    fn write_through_access(
+        access: &FileSystemSyncAccessHandle,
+        data: &[u8],
+        flag: OpenFlag,
+        path: &VPath,
+        method: &'static str,
+    ) -> FsResult<()> {
+        if flag.truncates() {
+            access.truncate_with_f64(0.0).fs(method, path)?;
+        }
+        let at = if flag.appends() {
+            access.get_size().fs(method, path)?
+        } else {
+            0.0
+        };
+        write_all_at(access, data, at as u64, path, method)?;
+        access.flush().fs(method, path)
+    }
+
+    /// Copies the bytes of `from` over `to` (created when missing) in one writable stream; an open
+    /// sync access handle of `from_path` is flushed first.
     pub(crate) async fn copy_bytes(
         &self,
         from: &FileSystemFileHandle,
-        from_path: &VPath,
+        from_path: Option<&VPath>,
         to: &FileSystemFileHandle,
         to_path: &VPath,
         method: &'static str,
     ) -> FsResult<()> {
-        if let Some(open) = self.locks.handle(from_path) {
-            open.flush().fs(method, from_path)?;
+        if let Some(open) = from_path.and_then(|p| self.nodes.access(p)) {
+            open.flush().fs(method, to_path)?;
         }
-        let source = snapshot(from, from_path, method).await?;
+        let source = snapshot(from, to_path, method).await?;
         let stream: FileSystemWritableFileStream =
-            resolve(to.create_writable()).await.fs(method, to_path)?;
+            while_locked(self.lock_timeout, method, to_path, || {
+                resolve(to.create_writable())
+            })
+            .await?;
         let written = async {
             settle(stream.write_with_blob(&source).fs(method, to_path)?)
                 .await
@@ -242,35 +293,40 @@ impl Inner {
         written
     }
 
-    /// Moves the file `handle` to `name` in `dir`, replacing a file there: `move()` when enabled,
-    /// else copy and remove.
-    pub(crate) async fn move_file(
+    /// Copies the bytes of `from` into the open sync access handle `to` (replacing its content).
+    async fn copy_into_access(
         &self,
-        handle: &FileSystemFileHandle,
-        from: &VPath,
-        dir: &FileSystemDirectoryHandle,
-        name: &str,
-        to: &VPath,
+        from: &FileSystemFileHandle,
+        from_path: &VPath,
+        to: &FileSystemSyncAccessHandle,
+        to_path: &VPath,
         method: &'static str,
     ) -> FsResult<()> {
-        if self.use_move {
-            let movable: &MovableFileHandle = handle.unchecked_ref();
-            return settle(movable.move_to(dir, name).fs(method, to)?)
-                .await
-                .fs(method, to);
+        if let Some(open) = self.nodes.access(from_path) {
+            open.flush().fs(method, to_path)?;
         }
-        let options = web_sys::FileSystemGetFileOptions::new();
-        options.set_create(true);
-        let target: FileSystemFileHandle =
-            resolve(dir.get_file_handle_with_options(name, &options))
-                .await
-                .fs(method, to)?;
-        self.copy_bytes(handle, from, &target, to, method).await?;
-        self.remove_entry(from, false, method).await
+        let source = snapshot(from, from_path, method).await?;
+        let size = source.size() as u64;
+        let mut at = 0;
+        let mut batches = Vec::new();
+        while at < size {
+            let end = (at + COPY_BATCH).min(size);
+            batches.push(blob_range(&source, at, end).await.fs(method, from_path)?);
+            at = end;
+        }
+        // Everything is read before the first byte is written, so a failed read changes nothing.
+        to.truncate_with_f64(0.0).fs(method, to_path)?;
+        let mut at = 0;
+        for batch in batches {
+            write_all_at(to, &batch, at, to_path, method)?;
+            at += batch.len() as u64;
+        }
+        to.flush().fs(method, to_path)
     }
 
-    /// `removeEntry` of `path` in its parent.
-    pub(crate) async fn remove_entry(
+    /// `removeEntry` of `path` in its parent, without looking at open handles (see
+    /// [`Inner::remove_path`]).
+    pub(crate) async fn tree_remove(
         &self,
         path: &VPath,
         recursive: bool,
@@ -281,13 +337,39 @@ impl Inner {
             .with_parent(path, method, |dir, name| async move {
                 let options = FileSystemRemoveOptions::new();
                 options.set_recursive(recursive);
-                settle(dir.remove_entry_with_options(&name, &options))
-                    .await
-                    .fs(method, path)
+                while_locked(self.lock_timeout, method, path, || {
+                    settle(dir.remove_entry_with_options(&name, &options))
+                })
+                .await
             })
             .await?;
         self.tree.forget(path);
         Ok(())
+    }
+
+    /// Removes `path`: the files of open handles at it (and, with `recursive`, below it) move to
+    /// the internal directory first, where those handles keep them.
+    pub(crate) async fn remove_path(
+        &self,
+        path: &VPath,
+        recursive: bool,
+        method: &'static str,
+    ) -> FsResult<()> {
+        if !recursive && self.nodes.any_below(path) {
+            // The browser would call the directory locked; what matters first is that it is not
+            // empty.
+            return Err(FsError::new(
+                ErrorKind::DirectoryNotEmpty,
+                method,
+                "the directory is not empty; pass recursive to remove it",
+            )
+            .with_path(path));
+        }
+        if self.detach(path, recursive, method).await? {
+            // The file itself went to the internal directory: nothing is left at the path.
+            return Ok(());
+        }
+        self.tree_remove(path, recursive, method).await
     }
 
     /// Moves the directory tree `from` to `to` (which does not exist): creates the directories,
@@ -305,13 +387,51 @@ impl Inner {
                     pending.push((handle.unchecked_into(), made, from_child, to_child));
                 } else {
                     let file: FileSystemFileHandle = handle.unchecked_into();
-                    self.move_file(&file, &from_child, &target, &name, &to_child, method)
-                        .await?;
+                    let stored = crate::names::stored(&name);
+                    self.move_file(
+                        &file,
+                        &Source::Path(from_child),
+                        &target,
+                        &stored,
+                        &to_child,
+                        method,
+                    )
+                    .await?;
                 }
             }
         }
-        self.remove_entry(from, true, method).await
+        self.tree_remove(from, true, method).await
     }
+}
+
+/// Bytes read per call when a copy goes through a sync access handle.
+const COPY_BATCH: u64 = 1024 * 1024;
+
+/// Writes all of `data` at `at` through a sync access handle.
+pub(crate) fn write_all_at(
+    access: &FileSystemSyncAccessHandle,
+    data: &[u8],
+    at: u64,
+    path: &VPath,
+    method: &'static str,
+) -> FsResult<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let options = FileSystemReadWriteOptions::new();
+    options.set_at(at as f64);
+    let n = access
+        .write_with_u8_array_and_options(data, &options)
+        .fs(method, path)? as usize;
+    if n != data.len() {
+        return Err(FsError::new(
+            ErrorKind::WriteZero,
+            method,
+            format!("the file took {n} of {} bytes", data.len()),
+        )
+        .with_path(path));
+    }
+    Ok(())
 }
 
 fn dir_info() -> FileInfo {
@@ -330,6 +450,10 @@ pub(crate) fn file_info(file: &web_sys::File) -> FileInfo {
 
 fn bad_resource(method: &'static str, path: &VPath, why: &str) -> FsError {
     FsError::new(ErrorKind::BadResource, method, why.to_owned()).with_path(path)
+}
+
+fn already_exists(method: &'static str, path: &VPath, why: &str) -> FsError {
+    FsError::new(ErrorKind::AlreadyExists, method, why.to_owned()).with_path(path)
 }
 
 #[async_trait(?Send)]
@@ -362,14 +486,14 @@ impl FileSystem for OpfsFs {
         if path.is_root() {
             return Ok(dir_info());
         }
-        if let Some(open) = inner.locks.handle(path) {
+        if let Some(open) = inner.nodes.access(path) {
             let size = open.get_size().fs("stat", path)?;
             return Ok(FileInfo::basic(FileType::File, size as u64));
         }
         inner
             .tree
-            .with_parent(path, "stat", |dir, name| async move {
-                match inner.tree.lookup(&dir, &name, path, "stat").await? {
+            .with_parent(path, "stat", |dir, _| async move {
+                match inner.tree.lookup(&dir, path, "stat").await? {
                     Some(Entry::File(file)) => Ok(file_info(&snapshot(&file, path, "stat").await?)),
                     Some(Entry::Dir(_)) => Ok(dir_info()),
                     None => {
@@ -417,26 +541,28 @@ impl FileSystem for OpfsFs {
         let inner = &*self.inner;
         const METHOD: &str = "makeDirectory";
         if options.recursive {
-            return inner.tree.dir(path, true, METHOD).await.map(|_| ());
+            return match inner.tree.dir(path, true, METHOD).await {
+                Ok(_) => Ok(()),
+                // `mkdir -p` of an existing file: the file is in the way of the last segment.
+                Err(e) if e.kind() == ErrorKind::BadResource => {
+                    match inner.kind_of(path, METHOD).await {
+                        Ok(Some(FileType::File)) => {
+                            Err(already_exists(METHOD, path, "a file exists at the path"))
+                        }
+                        _ => Err(e),
+                    }
+                }
+                Err(e) => Err(e),
+            };
         }
         if path.is_root() {
-            return Err(
-                FsError::new(ErrorKind::AlreadyExists, METHOD, "the root exists").with_path(path),
-            );
+            return Err(already_exists(METHOD, path, "the root exists"));
         }
         inner
             .tree
             .with_parent(path, METHOD, |dir, name| async move {
-                if inner
-                    .tree
-                    .lookup(&dir, &name, path, METHOD)
-                    .await?
-                    .is_some()
-                {
-                    return Err(
-                        FsError::new(ErrorKind::AlreadyExists, METHOD, "the path exists")
-                            .with_path(path),
-                    );
+                if inner.tree.lookup(&dir, path, METHOD).await?.is_some() {
+                    return Err(already_exists(METHOD, path, "the path exists"));
                 }
                 let options = web_sys::FileSystemGetDirectoryOptions::new();
                 options.set_create(true);
@@ -460,28 +586,39 @@ impl FileSystem for OpfsFs {
             )
             .with_path(path));
         }
-        let inner = &*self.inner;
-        inner.locks.wait_free(path, true, METHOD).await?;
-        match inner.remove_entry(path, options.recursive, METHOD).await {
+        match self
+            .inner
+            .remove_path(path, options.recursive, METHOD)
+            .await
+        {
             Err(e) if e.kind() == ErrorKind::NotFound && options.force => Ok(()),
             other => other,
         }
     }
 
+    /// Linux's order of checks (see the trait): both parents, the source, a directory into
+    /// itself, a destination that contains the source, the same entry, then the kinds.
     async fn rename(&self, from: &VPath, to: &VPath) -> FsResult<()> {
         const METHOD: &str = "rename";
         let inner = &*self.inner;
-        let Some(kind) = inner.kind_of(from, METHOD).await? else {
+        if from.is_root() || to.is_root() {
+            return Err(FsError::new(
+                ErrorKind::BadArgument,
+                METHOD,
+                "the root cannot be renamed or replaced",
+            )
+            .with_path(if from.is_root() { from } else { to }));
+        }
+        let source_dir = inner.parent_dir(from, METHOD).await?;
+        let target_dir = inner.parent_dir(to, METHOD).await?;
+        let Some(source) = inner.tree.lookup(&source_dir, from, METHOD).await? else {
             return Err(
                 FsError::new(ErrorKind::NotFound, METHOD, "the source does not exist")
                     .with_path(from),
             );
         };
-        if from == to {
-            return Ok(());
-        }
-        let is_dir = kind == FileType::Directory;
-        if is_dir && to.starts_with(from) {
+        let moving_dir = matches!(source, Entry::Dir(_));
+        if moving_dir && from != to && to.starts_with(from) {
             return Err(FsError::new(
                 ErrorKind::BadArgument,
                 METHOD,
@@ -489,49 +626,59 @@ impl FileSystem for OpfsFs {
             )
             .with_path(to));
         }
-        inner.locks.wait_free(from, is_dir, METHOD).await?;
-        inner.locks.wait_free(to, true, METHOD).await?;
-        let (Some(to_parent), Some(to_name)) = (to.parent(), to.file_name()) else {
-            return Err(bad_resource(METHOD, to, "the root is a directory"));
-        };
-        let target_dir = inner.tree.dir(&to_parent, false, METHOD).await?;
-        let existing = inner.tree.lookup(&target_dir, to_name, to, METHOD).await?;
-        if !is_dir {
-            if let Some(Entry::Dir(_)) = existing {
-                return Err(bad_resource(
-                    METHOD,
-                    to,
-                    "cannot replace a directory with a file",
-                ));
-            }
-            let file = inner.tree.file(from, false, METHOD).await?;
-            return inner
-                .move_file(&file, from, &target_dir, to_name, to, METHOD)
-                .await;
+        let existing = inner.tree.lookup(&target_dir, to, METHOD).await?;
+        if existing.is_some() && from != to && from.starts_with(to) {
+            return Err(FsError::new(
+                ErrorKind::DirectoryNotEmpty,
+                METHOD,
+                "cannot replace a directory that contains the source",
+            )
+            .with_path(to));
         }
-        match existing {
-            Some(Entry::File(_)) => {
-                return Err(bad_resource(
-                    METHOD,
-                    to,
-                    "cannot replace a file with a directory",
-                ))
-            }
-            Some(Entry::Dir(dir)) => {
-                if !children(&dir, to, METHOD).await?.is_empty() {
-                    return Err(FsError::new(
-                        ErrorKind::DirectoryNotEmpty,
+        if from == to {
+            return Ok(());
+        }
+        let to_name = crate::names::stored(to.file_name().unwrap_or_default());
+        match (source, existing) {
+            (Entry::File(_), Some(Entry::Dir(_))) => Err(bad_resource(
+                METHOD,
+                to,
+                "cannot replace a directory with a file",
+            )),
+            (Entry::Dir(_), Some(Entry::File(_))) => Err(bad_resource(
+                METHOD,
+                to,
+                "cannot replace a file with a directory",
+            )),
+            (Entry::File(file), _) => {
+                inner
+                    .move_file(
+                        &file,
+                        &Source::Path(from.clone()),
+                        &target_dir,
+                        &to_name,
+                        to,
                         METHOD,
-                        "the destination directory is not empty",
                     )
-                    .with_path(to));
-                }
-                inner.remove_entry(to, false, METHOD).await?;
+                    .await
             }
-            None => {}
+            (Entry::Dir(_), existing) => {
+                if let Some(Entry::Dir(dir)) = existing {
+                    if !children(&dir, to, METHOD).await?.is_empty() {
+                        return Err(FsError::new(
+                            ErrorKind::DirectoryNotEmpty,
+                            METHOD,
+                            "the destination directory is not empty",
+                        )
+                        .with_path(to));
+                    }
+                    // Empty as the user sees it; what else is there is not the user's.
+                    inner.tree_remove(to, true, METHOD).await?;
+                }
+                inner.tree.forget(to);
+                inner.move_tree(from, to, METHOD).await
+            }
         }
-        inner.tree.forget(to);
-        inner.move_tree(from, to, METHOD).await
     }
 
     async fn copy_file(&self, from: &VPath, to: &VPath) -> FsResult<()> {
@@ -541,24 +688,59 @@ impl FileSystem for OpfsFs {
         if from == to {
             return Ok(());
         }
-        inner.locks.wait_free(to, false, METHOD).await?;
+        if let Some(open) = inner.nodes.access(to) {
+            return inner
+                .copy_into_access(&source, from, &open, to, METHOD)
+                .await;
+        }
         let target = inner.tree.file(to, true, METHOD).await?;
-        inner.copy_bytes(&source, from, &target, to, METHOD).await
+        inner
+            .copy_bytes(&source, Some(from), &target, to, METHOD)
+            .await
     }
 
     async fn read_file(&self, path: &VPath) -> FsResult<Bytes> {
         read_all(&self.inner, path, "readFile").await
     }
 
+    /// Effect's open rules, in `MemoryFs`'s (and Linux's) order: `/` and other directories
+    /// (`AlreadyExists` for an exclusive flag, else `BadResource`), a missing file without a
+    /// creating flag (`NotFound`), then the read-only flag `r` (`BadResource`).
     async fn write_file(&self, path: &VPath, data: Bytes, options: OpenOptions) -> FsResult<()> {
         const METHOD: &str = "writeFile";
         let inner = &*self.inner;
         let flag = options.flag;
         if path.is_root() {
-            return Err(bad_resource(METHOD, path, "the root is a directory"));
+            return Err(if flag.exclusive() {
+                already_exists(METHOD, path, "the root exists")
+            } else {
+                bad_resource(METHOD, path, "the root is a directory")
+            });
+        }
+        if !flag.writable() {
+            return Err(match inner.kind_of(path, METHOD).await? {
+                None => FsError::new(ErrorKind::NotFound, METHOD, "no such file").with_path(path),
+                Some(FileType::Directory) => bad_resource(METHOD, path, "the path is a directory"),
+                Some(_) => bad_resource(
+                    METHOD,
+                    path,
+                    "the flag \"r\" opens the file read-only; use w, a or r+ to write",
+                ),
+            });
+        }
+        if let Some(open) = inner.nodes.access(path) {
+            // A writable handle holds the file: write where it sees the bytes.
+            if flag.exclusive() {
+                return Err(already_exists(
+                    METHOD,
+                    path,
+                    &format!("{flag} needs a path that does not exist"),
+                ));
+            }
+            return Inner::write_through_access(&open, &data, flag, path, METHOD);
         }
         if inner.strategy == Strategy::SyncAccess && flag.truncates() {
-            // A sync access handle of a temporary sibling moved over the path: much faster than a
+            // A sync access handle of a temporary file moved over the path: much faster than a
             // writable stream for large files, and nothing is visible before the move.
             let mode = if flag.exclusive() {
                 SinkMode::CreateNew
@@ -571,25 +753,17 @@ impl FileSystem for OpfsFs {
             sink.write(data).await.map_err(|e| e.in_method(METHOD))?;
             return sink.close().await.map_err(|e| e.in_method(METHOD));
         }
-        inner.locks.wait_free(path, false, METHOD).await?;
         inner
             .tree
             .with_parent(path, METHOD, |dir, name| {
                 let data = &data;
                 async move {
-                    if flag.exclusive()
-                        && inner
-                            .tree
-                            .lookup(&dir, &name, path, METHOD)
-                            .await?
-                            .is_some()
-                    {
-                        return Err(FsError::new(
-                            ErrorKind::AlreadyExists,
+                    if flag.exclusive() && inner.tree.lookup(&dir, path, METHOD).await?.is_some() {
+                        return Err(already_exists(
                             METHOD,
-                            format!("{flag} needs a path that does not exist"),
-                        )
-                        .with_path(path));
+                            path,
+                            &format!("{flag} needs a path that does not exist"),
+                        ));
                     }
                     // One call, as a direct `getFileHandle({ create })` would do (looking first
                     // costs a browser round trip per new file); whether the call created the file
@@ -626,14 +800,18 @@ impl FileSystem for OpfsFs {
     async fn truncate(&self, path: &VPath, len: u64) -> FsResult<()> {
         const METHOD: &str = "truncate";
         let inner = &*self.inner;
-        inner.locks.wait_free(path, false, METHOD).await?;
+        if let Some(open) = inner.nodes.access(path) {
+            open.truncate_with_f64(len as f64).fs(METHOD, path)?;
+            return open.flush().fs(METHOD, path);
+        }
         let handle = inner.tree.file(path, false, METHOD).await?;
         let options = FileSystemCreateWritableOptions::new();
         options.set_keep_existing_data(true);
         let stream: FileSystemWritableFileStream =
-            resolve(handle.create_writable_with_options(&options))
-                .await
-                .fs(METHOD, path)?;
+            while_locked(inner.lock_timeout, METHOD, path, || {
+                resolve(handle.create_writable_with_options(&options))
+            })
+            .await?;
         let result = async {
             settle(stream.truncate_with_f64(len as f64).fs(METHOD, path)?)
                 .await
@@ -724,7 +902,9 @@ async fn created_by_this_call(handle: &FileSystemFileHandle, started_ms: f64) ->
     }
 }
 
-/// True when a thrown value is the `NotReadableError` of a stale `File` snapshot.
+/// True when a thrown value says a `File` snapshot is stale: `NotReadableError` (the file
+/// changed) or `NotFoundError` (the file moved away, for example into the internal directory
+/// while a handle holds it).
 pub(crate) fn is_stale(err: &wasm_bindgen::JsValue) -> bool {
-    js_name(err) == "NotReadableError"
+    matches!(js_name(err).as_str(), "NotReadableError" | "NotFoundError")
 }

@@ -58,8 +58,10 @@
 mod error;
 mod file;
 mod fs;
+mod internal;
 mod js;
-mod locks;
+mod names;
+mod nodes;
 mod read;
 mod sink;
 mod storage;

@@ -87,7 +87,7 @@ pub(crate) async fn read_all(inner: &Inner, path: &VPath, method: &'static str) 
             FsError::new(ErrorKind::BadResource, method, "the root is a directory").with_path(path),
         );
     }
-    if let Some(open) = inner.locks.handle(path) {
+    if let Some(open) = inner.nodes.access(path) {
         let size = open.get_size().fs(method, path)? as usize;
         return handle_range(&open, 0, size, path, method);
     }

@@ -1,20 +1,26 @@
 //! Write sinks: nothing is visible at the path before `close`, and `abort` or drop keeps the old
 //! content.
 //!
-//! - Replacing or appending to an existing file on the [`Strategy::Writable`] strategy writes
-//!   through a `createWritable` stream of the file itself (appending: `keepExistingData` and a
-//!   seek to the end); the browser keeps the new bytes in a swap file (`name.crswap`, visible in
-//!   listings while the sink is open) and swaps them in atomically on close.
-//! - A new file, a `CreateNew` sink, and every non-appending sink of the
-//!   [`Strategy::SyncAccess`] strategy write a hidden temporary sibling (`.sink-{16 hex}.tmp`;
-//!   through a sync access handle in a worker) that `close` moves over the path with `move()`
-//!   (or copies, without it).
+//! Every sink writes a temporary file in the instance's internal directory (through a sync access
+//! handle in a dedicated worker, else a writable stream), so that while it is open nothing at the
+//! path or in its directory is held or changed: other calls on the path behave as if the sink did
+//! not exist. `close` checks the path again (as `MemoryFs` does) and commits:
+//!
+//! - `Replace` and `CreateNew`: the temporary file is moved over the path (`move()`, or a copy
+//!   without it); handles open on the old file keep it (see [`crate::nodes`]);
+//! - `Append` to an existing file: one writable stream of the file (`keepExistingData`) gets the
+//!   temporary file's bytes at its end and swaps them in on close, so bytes appended by others
+//!   while the sink was open are kept; handles open on the old file keep the old bytes;
+//! - `Append` to a missing path: like `Replace`.
+//!
+//! `abort`, a failed commit and drop remove the temporary file (retrying while the browser still
+//! holds it after `abort()`).
 
 use std::rc::Rc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use fs_core::{random_name, ErrorKind, FsError, FsResult, SinkMode, VPath, WriteSink};
+use fs_core::{ErrorKind, FsError, FsResult, SinkMode, VPath, WriteSink};
 use js_sys::Uint8Array;
 use web_sys::{
     FileSystemCreateWritableOptions, FileSystemDirectoryHandle, FileSystemFileHandle,
@@ -25,6 +31,8 @@ use web_sys::{
 use crate::error::JsResultExt;
 use crate::fs::{Inner, Strategy};
 use crate::js::{resolve, settle};
+use crate::names;
+use crate::nodes::{while_locked, Source};
 use crate::read::snapshot;
 use crate::tree::Entry;
 
@@ -32,17 +40,15 @@ const METHOD: &str = "sink";
 
 /// Where the bytes go until close.
 enum Writer {
-    /// A writable stream (of the target itself, or of the temporary file).
+    /// A writable stream of the temporary file.
     Stream(FileSystemWritableFileStream),
     /// A sync access handle of the temporary file, and the next write position.
     Access(FileSystemSyncAccessHandle, u64),
 }
 
-/// The temporary sibling a sink writes before it is moved over the path.
+/// The temporary file a sink writes.
 struct Temp {
-    dir: FileSystemDirectoryHandle,
     name: String,
-    path: VPath,
     handle: FileSystemFileHandle,
 }
 
@@ -54,31 +60,30 @@ struct OpfsSink {
     writer: Option<Writer>,
     temp: Option<Temp>,
     written: u64,
-    /// The path was checked at open and the caller gave no one a chance to change it since
-    /// (see [`open_sink`]'s `whole`).
-    checked: bool,
+    /// A `write_file` in a worker: the caller writes everything and closes without giving control
+    /// to anyone else in between, and the path keeps its identity (handles open on it see the new
+    /// bytes, as an in-place write would show them).
+    whole: bool,
     /// The JavaScript buffer that chunks pass through on their way to a writable stream.
     staging: Option<Uint8Array>,
 }
 
-/// Opens a sink at `path`: `NotFound` without a parent directory, `BadResource` at a directory,
-/// `AlreadyExists` for `CreateNew` on an existing path.
+/// Opens a sink at `path`, with `MemoryFs`'s checks: `AlreadyExists` for `CreateNew` on an
+/// existing path (a directory too), `BadResource` at a directory, `NotFound` or `BadResource`
+/// for a missing parent or a file among the parents.
 ///
-/// `whole` says that the caller writes everything and closes without giving control to anyone
-/// else in between (`write_file`): then a `Replace` commit skips its second look at the path
-/// (`move()` refuses to replace a directory, and a failed move is explained by a look).
+/// `whole` marks a `write_file` (see [`OpfsSink::whole`]): its `Replace` commit skips the second
+/// look at the path (`move()` refuses to replace a directory, and a failed move is explained by a
+/// look).
 pub(crate) async fn open_sink(
     inner: &Rc<Inner>,
     path: &VPath,
     mode: SinkMode,
     whole: bool,
 ) -> FsResult<Box<dyn WriteSink>> {
-    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-        return Err(
-            FsError::new(ErrorKind::BadResource, METHOD, "the root is a directory").with_path(path),
-        );
-    };
-    let dir = inner.tree.dir(&parent, false, METHOD).await?;
+    if path.is_root() {
+        return Err(check(Some(Entry::Dir(inner.tree.root())), mode, path).unwrap_err());
+    }
     let mut sink = OpfsSink {
         inner: inner.clone(),
         path: path.clone(),
@@ -86,73 +91,35 @@ pub(crate) async fn open_sink(
         writer: None,
         temp: None,
         written: 0,
-        checked: false,
+        whole,
         staging: None,
     };
-    let always_temp = mode == SinkMode::CreateNew
-        || (mode == SinkMode::Replace && inner.strategy == Strategy::SyncAccess);
-    if always_temp {
-        // What is at the path changes nothing but the answer: look at it while the temporary file
-        // is being created (one browser round trip less per sink).
-        let (found, opened) = futures::join!(
-            inner.tree.lookup(&dir, name, path, METHOD),
-            sink.open_temp(&dir, &parent)
-        );
-        if let Err(e) = found
-            .and_then(|found| existing_file(found, mode, path))
-            .and(opened)
-        {
-            let _ = sink.discard().await;
-            return Err(e);
-        }
-        sink.checked = whole;
-        return Ok(Box::new(sink));
-    }
-    let existing = existing_file(
-        inner.tree.lookup(&dir, name, path, METHOD).await?,
-        mode,
-        path,
-    )?;
-    let in_place = match (&existing, mode) {
-        (Some(file), SinkMode::Append) => Some((file, true)),
-        (Some(file), SinkMode::Replace) if inner.strategy == Strategy::Writable => {
-            Some((file, false))
-        }
-        _ => None,
+    // What is at the path changes nothing but the answer: look at it while the temporary file is
+    // being created (one browser round trip less per sink).
+    let look = async {
+        let dir = inner.parent_dir(path, METHOD).await?;
+        check(inner.tree.lookup(&dir, path, METHOD).await?, mode, path)
     };
-    if let Some((file, append)) = in_place {
-        inner.locks.wait_free(path, false, METHOD).await?;
-        let options = FileSystemCreateWritableOptions::new();
-        options.set_keep_existing_data(append);
-        let stream: FileSystemWritableFileStream =
-            resolve(file.create_writable_with_options(&options))
-                .await
-                .fs(METHOD, path)?;
-        sink.writer = Some(Writer::Stream(stream.clone()));
-        if append {
-            let size = snapshot(file, path, METHOD).await?.size();
-            settle(stream.seek_with_f64(size).fs(METHOD, path)?)
-                .await
-                .fs(METHOD, path)?;
-        }
-        return Ok(Box::new(sink));
+    let (found, opened) = futures::join!(look, sink.open_temp());
+    if let Err(e) = found.and(opened) {
+        // The check's error is the one to report; a leftover is swept a day later.
+        let _ = sink.discard().await;
+        return Err(e);
     }
-    sink.open_temp(&dir, &parent).await?;
     Ok(Box::new(sink))
 }
 
-/// The file at a sink's path, from what a lookup found: `BadResource` for a directory,
-/// `AlreadyExists` for a file when `mode` is `CreateNew`.
-fn existing_file(
-    found: Option<Entry>,
-    mode: SinkMode,
-    path: &VPath,
-) -> FsResult<Option<FileSystemFileHandle>> {
+/// What a sink may do with what is at its path: `AlreadyExists` for anything with `CreateNew`,
+/// `BadResource` for a directory.
+fn check(found: Option<Entry>, mode: SinkMode, path: &VPath) -> FsResult<Option<FileSystemFileHandle>> {
     match found {
+        Some(_) if mode == SinkMode::CreateNew => Err(FsError::new(
+            ErrorKind::AlreadyExists,
+            METHOD,
+            "the path exists",
+        )
+        .with_path(path)),
         Some(Entry::Dir(_)) => Err(dir_in_the_way(path)),
-        Some(Entry::File(_)) if mode == SinkMode::CreateNew => {
-            Err(FsError::new(ErrorKind::AlreadyExists, METHOD, "the path exists").with_path(path))
-        }
         Some(Entry::File(file)) => Ok(Some(file)),
         None => Ok(None),
     }
@@ -163,22 +130,13 @@ fn dir_in_the_way(path: &VPath) -> FsError {
 }
 
 impl OpfsSink {
-    /// Creates the temporary sibling in `dir` and its writer (a sync access handle in a dedicated
-    /// worker, else a writable stream).
-    async fn open_temp(&mut self, dir: &FileSystemDirectoryHandle, parent: &VPath) -> FsResult<()> {
+    /// Creates the temporary file and its writer (a sync access handle in a dedicated worker, else
+    /// a writable stream).
+    async fn open_temp(&mut self) -> FsResult<()> {
         let path = &self.path;
-        let temp_name = format!(".sink-{}.tmp", random_name(None));
-        let temp_path = parent.join(&temp_name)?;
-        let options = FileSystemGetFileOptions::new();
-        options.set_create(true);
-        let handle: FileSystemFileHandle =
-            resolve(dir.get_file_handle_with_options(&temp_name, &options))
-                .await
-                .fs(METHOD, path)?;
+        let (_, name, handle) = self.inner.internal.new_file("sink", METHOD, path).await?;
         self.temp = Some(Temp {
-            dir: dir.clone(),
-            name: temp_name,
-            path: temp_path,
+            name,
             handle: handle.clone(),
         });
         self.writer = Some(if self.inner.strategy == Strategy::SyncAccess {
@@ -192,54 +150,106 @@ impl OpfsSink {
         Ok(())
     }
 
-    /// Commits the temporary file over the path.
-    async fn commit_temp(&self, temp: &Temp) -> FsResult<()> {
+    /// Commits the closed temporary file at the path.
+    async fn commit(&self, temp: &Temp) -> FsResult<()> {
         let inner = &*self.inner;
-        let parent = temp.path.parent().unwrap_or_else(VPath::root);
-        let name = self.path.file_name().unwrap_or_default();
-        let look = !(self.checked && self.mode == SinkMode::Replace);
-        if look {
-            match inner
-                .tree
-                .lookup(&temp.dir, name, &self.path, METHOD)
-                .await?
-            {
-                Some(Entry::Dir(_)) => return Err(dir_in_the_way(&self.path)),
-                Some(Entry::File(_)) if self.mode == SinkMode::CreateNew => {
-                    return Err(FsError::new(
-                        ErrorKind::AlreadyExists,
-                        METHOD,
-                        "the path was created while the sink was open",
-                    )
-                    .with_path(&self.path))
-                }
-                _ => {}
-            }
+        let path = &self.path;
+        let dir = inner.parent_dir(path, METHOD).await?;
+        let name = names::stored(path.file_name().unwrap_or_default());
+        let existing = if self.whole && self.mode == SinkMode::Replace {
+            None
+        } else {
+            check(inner.tree.lookup(&dir, path, METHOD).await?, self.mode, path)?
+        };
+        let source = Source::Internal(temp.name.clone());
+        if let (SinkMode::Append, Some(file)) = (self.mode, existing) {
+            return self.append(temp, &dir, &name, file).await;
         }
-        debug_assert!(self.path.starts_with(&parent));
-        inner.locks.wait_free(&self.path, false, METHOD).await?;
-        let moved = inner
-            .move_file(
-                &temp.handle,
-                &temp.path,
-                &temp.dir,
-                name,
-                &self.path,
-                METHOD,
-            )
-            .await;
-        if moved.is_err() && !look {
+        let moved = if self.whole {
+            // In place, as `write_file` is: handles open on the path see the new bytes.
+            inner
+                .relocate(temp.handle.clone(), &source, &dir, &name, METHOD, path)
+                .await
+                .map(|_| ())
+        } else {
+            inner
+                .move_file(&temp.handle, &source, &dir, &name, path, METHOD)
+                .await
+        };
+        if moved.is_err() && self.whole {
             // Explain the failure: a directory that appeared at the path since the sink opened.
-            if let Ok(Some(Entry::Dir(_))) =
-                inner.tree.lookup(&temp.dir, name, &self.path, METHOD).await
-            {
-                return Err(dir_in_the_way(&self.path));
+            if let Ok(Some(Entry::Dir(_))) = inner.tree.lookup(&dir, path, METHOD).await {
+                return Err(dir_in_the_way(path));
             }
         }
         moved
     }
 
-    /// Closes the writer without committing (abort), and removes the temporary file.
+    /// Appends the temporary file's bytes to the existing `file` at the path, as a new file: one
+    /// writable stream of the path holding the old bytes (of the file now, including what others
+    /// appended meanwhile) and then the new ones, swapped in on close. Handles open on the old file
+    /// keep it.
+    async fn append(
+        &self,
+        temp: &Temp,
+        dir: &FileSystemDirectoryHandle,
+        name: &str,
+        file: FileSystemFileHandle,
+    ) -> FsResult<()> {
+        let inner = &*self.inner;
+        let path = &self.path;
+        let added = snapshot(&temp.handle, path, METHOD).await?;
+        let held = inner.nodes.at(path);
+        let (target, old) = match held {
+            Some(node) => {
+                // The open handles keep the old file; a new one takes its place.
+                inner.detach(path, false, METHOD).await?;
+                let options = FileSystemGetFileOptions::new();
+                options.set_create(true);
+                let fresh: FileSystemFileHandle =
+                    resolve(dir.get_file_handle_with_options(name, &options))
+                        .await
+                        .fs(METHOD, path)?;
+                (fresh, Some(node.handle()))
+            }
+            None => (file, None),
+        };
+        let options = FileSystemCreateWritableOptions::new();
+        options.set_keep_existing_data(old.is_none());
+        let stream: FileSystemWritableFileStream =
+            while_locked(inner.lock_timeout, METHOD, path, || {
+                resolve(target.create_writable_with_options(&options))
+            })
+            .await?;
+        let written = async {
+            match &old {
+                Some(old) => {
+                    let old = snapshot(old, path, METHOD).await?;
+                    settle(stream.write_with_blob(&old).fs(METHOD, path)?)
+                        .await
+                        .fs(METHOD, path)?;
+                }
+                None => {
+                    let end = snapshot(&target, path, METHOD).await?.size();
+                    settle(stream.seek_with_f64(end).fs(METHOD, path)?)
+                        .await
+                        .fs(METHOD, path)?;
+                }
+            }
+            settle(stream.write_with_blob(&added).fs(METHOD, path)?)
+                .await
+                .fs(METHOD, path)?;
+            settle(stream.close()).await.fs(METHOD, path)
+        }
+        .await;
+        if written.is_err() {
+            let _ = settle(stream.abort()).await;
+        }
+        written?;
+        inner.internal.remove(&temp.name, METHOD, path).await
+    }
+
+    /// Closes the writer without committing, and removes the temporary file.
     async fn discard(&mut self) -> FsResult<()> {
         let aborted = match self.writer.take() {
             Some(Writer::Stream(stream)) => settle(stream.abort()).await.fs(METHOD, &self.path),
@@ -249,10 +259,11 @@ impl OpfsSink {
             }
             None => Ok(()),
         };
-        if let Some(temp) = self.temp.take() {
-            let _ = settle(temp.dir.remove_entry(&temp.name)).await;
-        }
-        aborted
+        let removed = match self.temp.take() {
+            Some(temp) => self.inner.internal.remove(&temp.name, METHOD, &self.path).await,
+            None => Ok(()),
+        };
+        aborted.and(removed)
     }
 }
 
@@ -274,11 +285,10 @@ impl WriteSink for OpfsSink {
                 if !fits {
                     self.staging = Some(Uint8Array::new_with_length(chunk.len() as u32));
                 }
-                let staged = self
-                    .staging
-                    .as_ref()
-                    .expect("staging buffer")
-                    .subarray(0, chunk.len() as u32);
+                let Some(staging) = self.staging.as_ref() else {
+                    return Err(FsError::new(ErrorKind::Unknown, METHOD, "no staging buffer"));
+                };
+                let staged = staging.subarray(0, chunk.len() as u32);
                 staged.copy_from(&chunk);
                 settle(
                     stream
@@ -336,15 +346,17 @@ impl WriteSink for OpfsSink {
             None => Ok(()),
         };
         if let Err(e) = closed {
+            // The close error is the one to report; the temporary file goes either way.
             let _ = self.discard().await;
             return Err(e);
         }
         let Some(temp) = self.temp.take() else {
             return Ok(());
         };
-        let committed = self.commit_temp(&temp).await;
+        let committed = self.commit(&temp).await;
         if committed.is_err() {
-            let _ = settle(temp.dir.remove_entry(&temp.name)).await;
+            // The commit error is the one to report; a leftover is swept a day later.
+            let _ = self.inner.internal.remove(&temp.name, METHOD, &self.path).await;
         }
         committed
     }
@@ -356,21 +368,20 @@ impl WriteSink for OpfsSink {
 
 impl Drop for OpfsSink {
     fn drop(&mut self) {
-        if self.writer.is_none() && self.temp.is_none() {
-            return;
-        }
         if let Some(Writer::Access(access, _)) = &self.writer {
             access.close();
         }
         let writer = self.writer.take();
-        let temp = self.temp.take();
+        let Some(temp) = self.temp.take() else {
+            return;
+        };
+        let inner = self.inner.clone();
         wasm_bindgen_futures::spawn_local(async move {
             if let Some(Writer::Stream(stream)) = writer {
+                // Best effort: the temporary file is removed below either way.
                 let _ = settle(stream.abort()).await;
             }
-            if let Some(temp) = temp {
-                let _ = settle(temp.dir.remove_entry(&temp.name)).await;
-            }
+            inner.internal.remove_later(temp.name);
         });
     }
 }

@@ -60,7 +60,7 @@ pub(crate) async fn stream_file(
         );
     }
     let handle = inner.tree.file(path, false, METHOD).await?;
-    let (size, snap) = match inner.locks.handle(path) {
+    let (size, snap) = match inner.nodes.access(path) {
         Some(open) => (open.get_size().fs(METHOD, path)? as u64, None),
         None => {
             let file = snapshot(&handle, path, METHOD).await?;
@@ -125,7 +125,7 @@ async fn fetch(state: &mut State) -> FsResult<()> {
 /// requested before this one is awaited, so the browser reads it while this one is copied into
 /// wasm memory and consumed.
 async fn read_batch(state: &mut State, want: u64) -> FsResult<Bytes> {
-    if let Some(open) = state.inner.locks.handle(&state.path) {
+    if let Some(open) = state.inner.nodes.access(&state.path) {
         state.ahead = None;
         return handle_range(&open, state.pos, want as usize, &state.path, METHOD);
     }

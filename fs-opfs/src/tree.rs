@@ -20,6 +20,7 @@ use web_sys::{
 
 use crate::error::{js_name, JsResultExt};
 use crate::js::resolve;
+use crate::names;
 
 /// What a name in a directory is.
 pub(crate) enum Entry {
@@ -41,6 +42,11 @@ impl Tree {
             root,
             dirs: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The handle of `/`.
+    pub(crate) fn root(&self) -> FileSystemDirectoryHandle {
+        self.root.clone()
     }
 
     /// The handle of the directory `path`, walking (and creating, with `create`) what the cache
@@ -94,11 +100,11 @@ impl Tree {
             found
         };
         for ancestor in &ancestors[start + 1..] {
-            let name = ancestor.file_name().unwrap_or_default();
+            let name = names::stored(ancestor.file_name().unwrap_or_default());
             let options = FileSystemGetDirectoryOptions::new();
             options.set_create(create);
             let next: FileSystemDirectoryHandle =
-                resolve(handle.get_directory_handle_with_options(name, &options))
+                resolve(handle.get_directory_handle_with_options(&name, &options))
                     .await
                     .fs(method, path)?;
             self.dirs
@@ -109,7 +115,8 @@ impl Tree {
         Ok((handle, cached))
     }
 
-    /// Runs `op` with the handle of `path`'s parent and `path`'s name. When `op` fails with
+    /// Runs `op` with the handle of `path`'s parent and the name `path`'s last segment is stored
+    /// under (see [`crate::names`]). When `op` fails with
     /// `NotFound` after starting from a cached handle, the cache is cleared and `op` runs once more
     /// from a fresh walk (a failed `NotFound` call changed nothing, so the retry is safe).
     pub(crate) async fn with_parent<T, F, Fut>(
@@ -123,7 +130,7 @@ impl Tree {
         Fut: Future<Output = FsResult<T>>,
     {
         let (parent, name) = match (path.parent(), path.file_name()) {
-            (Some(parent), Some(name)) => (parent, name.to_owned()),
+            (Some(parent), Some(name)) => (parent, names::stored(name).into_owned()),
             _ => {
                 return Err(
                     FsError::new(ErrorKind::BadResource, method, "the root is a directory")
@@ -142,14 +149,18 @@ impl Tree {
         }
     }
 
-    /// The entry `name` of `dir`, or `None` when it does not exist.
+    /// The entry at `path` in `dir` (`path`'s parent), or `None` when it does not exist.
     pub(crate) async fn lookup(
         &self,
         dir: &FileSystemDirectoryHandle,
-        name: &str,
         path: &VPath,
         method: &'static str,
     ) -> FsResult<Option<Entry>> {
+        let Some(name) = path.file_name() else {
+            return Ok(Some(Entry::Dir(self.root.clone())));
+        };
+        let name = names::stored(name);
+        let name = name.as_ref();
         // A directory seen before is checked with one call (it may have gone behind our back).
         if self.dirs.borrow().contains_key(path) {
             match resolve::<FileSystemDirectoryHandle>(dir.get_directory_handle(name)).await {
@@ -219,7 +230,9 @@ impl Tree {
     }
 }
 
-/// The children of a directory handle: `(name, handle)` in the browser's order.
+/// The user's children of a directory handle: `(name, handle)` in the browser's order, with names
+/// as the user sees them and entries that are not the user's (swap files, the internal directory)
+/// left out.
 pub(crate) async fn children(
     dir: &FileSystemDirectoryHandle,
     path: &VPath,
@@ -237,7 +250,9 @@ pub(crate) async fn children(
             return Ok(out);
         }
         let handle: FileSystemHandle = step.value().unchecked_into();
-        out.push((handle.name(), handle));
+        if let Some(name) = names::user(&handle.name()) {
+            out.push((name.to_owned(), handle));
+        }
     }
 }
 

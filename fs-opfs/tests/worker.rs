@@ -41,8 +41,8 @@ async fn worker_uses_sync_access_handles() {
 }
 
 #[wasm_bindgen_test]
-async fn second_open_waits_for_the_first() {
-    common::second_open_waits_for_the_first().await;
+async fn writable_handles_share_the_file_and_other_instances_wait() {
+    common::writable_handles_share_the_file_and_other_instances_wait().await;
 }
 
 #[wasm_bindgen_test]

@@ -232,58 +232,68 @@ pub async fn storage_helpers_answer() {
     let _ = fs_opfs::persist().await.expect("persist");
 }
 
-/// Two writable opens of one path: the second waits for the first to close, and fails with `Busy`
-/// when it does not close within the lock timeout.
-pub async fn second_open_waits_for_the_first() {
+/// Writable handles of one instance share their file (as on every other backend), while another
+/// instance, which the browser locks out, waits and then gets `Busy`.
+pub async fn writable_handles_share_the_file_and_other_instances_wait() {
     let options = OpfsOptions {
         lock_timeout: Duration::from_millis(300),
         ..OpfsOptions::default()
     };
-    let (fs, _guard) = open_in_fresh_root("locks", options).await;
+    let (fs, guard) = open_in_fresh_root("locks", options.clone()).await;
     assert_eq!(fs.strategy(), Strategy::SyncAccess);
     let path = p("/locked.bin");
-    let rw = OpenOptions::flag(OpenFlag::WriteRead);
-    let mut first = fs.open(&path, rw).await.expect("first open");
+    let mut first = fs
+        .open(&path, OpenOptions::flag(OpenFlag::WriteRead))
+        .await
+        .expect("first open");
     first.write_all(b"first").await.expect("write");
-    let err = fs
+    let mut second = fs
+        .open(&path, OpenOptions::flag(OpenFlag::ReadWrite))
+        .await
+        .expect("a second writable handle of the same instance");
+    assert_eq!(
+        second.read_alloc(16).await.expect("read").as_deref(),
+        Some(&b"first"[..])
+    );
+    second.write_all(b"+second").await.expect("write");
+    fs.write_file(&path, Bytes::from_static(b"!"), OpenOptions::flag(OpenFlag::Append))
+        .await
+        .expect("write_file while handles are open");
+    assert_eq!(
+        fs.read_file(&path).await.expect("read while open"),
+        &b"first+second!"[..]
+    );
+    assert_eq!(fs.stat(&path).await.expect("stat while open").size, 13);
+    // Another instance on the same root is locked out by the browser until both handles close.
+    let other = OpfsFs::open(OpfsOptions {
+        root: Some(guard.0.clone()),
+        ..options
+    })
+    .await
+    .expect("a second instance");
+    let busy = other
         .open(&path, OpenOptions::flag(OpenFlag::ReadWrite))
         .await
         .err()
-        .expect("a second open while the first stays open");
-    assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
-    assert_eq!(
-        fs.write_file(&path, Bytes::from_static(b"x"), OpenOptions::write())
-            .await
-            .expect_err("write_file while open")
-            .kind(),
-        ErrorKind::Busy
-    );
-    // Reads and stat go through the open handle.
-    assert_eq!(
-        fs.read_file(&path).await.expect("read while open"),
-        &b"first"[..]
-    );
-    assert_eq!(fs.stat(&path).await.expect("stat while open").size, 5);
-    // A second open started now gets the file once the first closes.
-    let fs2 = fs.clone();
-    let path2 = path.clone();
-    let second = async move {
-        let mut file = fs2
-            .open(&path2, OpenOptions::flag(OpenFlag::ReadWrite))
-            .await
-            .expect("second open after the first closed");
-        file.seek(SeekFrom::End(0)).await.expect("seek");
-        file.write_all(b"+second").await.expect("write");
-        file.close().await.expect("close");
-    };
-    let first_closes = async move {
-        fs_core_sleep(50).await;
-        first.close().await.expect("close first");
-    };
-    futures::future::join(second, first_closes).await;
+        .expect("locked by the first instance");
+    assert_eq!(busy.kind(), ErrorKind::Busy, "{busy}");
+    first.close().await.expect("close first");
+    let still = other
+        .write_file(&path, Bytes::from_static(b"x"), OpenOptions::flag(OpenFlag::ReadWrite))
+        .await
+        .expect_err("still locked by the second handle");
+    assert_eq!(still.kind(), ErrorKind::Busy, "{still}");
+    second.close().await.expect("close second");
+    let mut third = other
+        .open(&path, OpenOptions::flag(OpenFlag::ReadWrite))
+        .await
+        .expect("free once both handles closed");
+    third.seek(SeekFrom::End(0)).await.expect("seek");
+    third.write_all(b"+third").await.expect("write");
+    third.close().await.expect("close");
     assert_eq!(
         fs.read_file_string(&path).await.expect("read"),
-        "first+second"
+        "first+second!+third"
     );
 }
 
@@ -298,21 +308,6 @@ pub async fn forced_sync_access_outside_worker_is_unsupported() {
         .err()
         .expect("no sync access on the page");
     assert_eq!(err.kind(), ErrorKind::Unsupported);
-}
-
-async fn fs_core_sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let global = js_sys::global();
-        let set_timeout =
-            js_sys::Reflect::get(&global, &JsValue::from_str("setTimeout")).expect("setTimeout");
-        let set_timeout: js_sys::Function = set_timeout.into();
-        set_timeout
-            .call2(&global, &resolve, &JsValue::from(ms))
-            .expect("setTimeout call");
-    });
-    wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .expect("sleep");
 }
 
 /// The differential test's pair: a fresh MemoryFs (the model) and `subject` with its guard.
