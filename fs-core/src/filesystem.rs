@@ -58,8 +58,20 @@ pub trait FileSystem: MaybeSend + MaybeSync {
     /// `BadArgument`.
     async fn remove(&self, path: &VPath, options: RemoveOptions) -> FsResult<()>;
 
-    /// Moves a file or directory, replacing a file (or an empty directory) at `to`. Moving a directory
-    /// into itself is `BadArgument`. Atomicity: see [`Capabilities::atomic_rename`].
+    /// Moves a file or directory, replacing a file (or an empty directory) at `to`. Atomicity: see
+    /// [`Capabilities::atomic_rename`]. Open handles of the moved file keep working; handles of a
+    /// replaced file keep the old file.
+    ///
+    /// Errors, in Linux's order (the first that applies wins, on every backend):
+    ///
+    /// 1. `from` or `to` is `/`: `BadArgument`;
+    /// 2. `from`'s parent is missing (`NotFound`) or a file (`BadResource`), then the same for `to`;
+    /// 3. nothing at `from`: `NotFound`;
+    /// 4. a directory moved to below itself: `BadArgument`;
+    /// 5. `to` exists and contains `from` (one of `from`'s ancestors): `DirectoryNotEmpty`;
+    /// 6. `from` and `to` are the same entry: nothing happens, `Ok`;
+    /// 7. a file onto a directory or a directory onto a file: `BadResource`; a directory onto a
+    ///    non-empty directory: `DirectoryNotEmpty`.
     async fn rename(&self, from: &VPath, to: &VPath) -> FsResult<()>;
 
     /// Copies one file's bytes to `to`, replacing a file there.
@@ -82,7 +94,8 @@ pub trait FileSystem: MaybeSend + MaybeSync {
         })
     }
 
-    /// Writes a whole file with the given flag (`w` by default: create or replace).
+    /// Writes a whole file with the given flag (`w` by default: create or replace). The flag's rules
+    /// are `open`'s, and the read-only flag `r` is then `BadResource` (nothing is written).
     async fn write_file(&self, path: &VPath, data: Bytes, options: OpenOptions) -> FsResult<()>;
 
     /// Writes a string as UTF-8.
@@ -100,7 +113,12 @@ pub trait FileSystem: MaybeSend + MaybeSync {
     /// Sets a file's length, zero-filling when it grows.
     async fn truncate(&self, path: &VPath, len: u64) -> FsResult<()>;
 
-    /// Opens a file handle with Effect's flags and cursor rules.
+    /// Opens a file handle with Effect's flags and cursor rules. A handle holds its file, not its
+    /// path (like a POSIX file descriptor): it keeps reading and writing the same file after the
+    /// path is renamed, removed or replaced, and sees in-place changes made through the path
+    /// (`write_file` with `a` or `r+`, `truncate`). Errors: an exclusive flag on an existing path
+    /// (a directory too) is `AlreadyExists`, a directory otherwise `BadResource`, a missing file
+    /// without a creating flag `NotFound`.
     async fn open(&self, path: &VPath, options: OpenOptions) -> FsResult<Box<dyn File>>;
 
     /// Streams a file in chunks of at most `chunk_size`, from `offset`, for at most `length` bytes.
@@ -108,6 +126,10 @@ pub trait FileSystem: MaybeSend + MaybeSync {
     async fn read_stream(&self, path: &VPath, options: StreamOptions) -> FsResult<ByteStream>;
 
     /// A sink whose content becomes visible only on close; abort (or drop) keeps the old content.
+    /// While it is open the sink holds nothing at its path: other calls on the path work as usual,
+    /// and `close` checks the path again and commits to what is there then (appending: to the file
+    /// as it is at close). `CreateNew` on an existing path (a directory too) is `AlreadyExists`, a
+    /// directory otherwise `BadResource`.
     async fn write_sink(&self, path: &VPath, options: SinkOptions) -> FsResult<Box<dyn WriteSink>>;
 
     /// The directory used for temporary files when no directory is given.

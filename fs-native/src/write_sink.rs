@@ -24,10 +24,9 @@ use crate::NativeFs;
 /// parent (`NotFound`), a directory at the path (`BadResource`) or, with [`SinkMode::CreateNew`], an
 /// existing path (`AlreadyExists`) fail here.
 ///
-/// With [`SinkMode::Append`] the existing bytes are copied into the temporary file first
-/// (`copy_file_range`, so reflinked or done in the kernel where the file system can); this costs
-/// time proportional to the old file's size, and anything appended to the target by someone else
-/// before `close` is lost.
+/// With [`SinkMode::Append`] the temporary file gets only the new bytes; `close` joins them to the
+/// file as it is then (see [`NativeSink::close`]), so bytes appended by someone else while the sink
+/// was open are kept.
 pub(crate) async fn open_sink(
     fs: &NativeFs,
     path: &VPath,
@@ -38,17 +37,10 @@ pub(crate) async fn open_sink(
     let mode = options.permissions.unwrap_or(DEFAULT_FILE_MODE);
     let exclusive = options.mode == SinkMode::CreateNew;
     let append = options.mode == SinkMode::Append;
+    let os_path = os.clone();
     let (file, temp, target, permissions) = run("sink", path, move || {
         let target = resolve_target(&os, exclusive, "sink", &vp)?;
-        let (mut file, temp) = create_temp(&target.path, mode).ctx("sink", &vp)?;
-        if append && target.permissions.is_some() {
-            let copied = std::fs::File::open(&target.path)
-                .and_then(|mut old| std::io::copy(&mut old, &mut file));
-            if let Err(err) = copied {
-                discard(&temp);
-                return Err(err).ctx("sink", &vp);
-            }
-        }
+        let (file, temp) = create_temp(&target.path, mode).ctx("sink", &vp)?;
         Ok((file, temp, target.path, target.permissions))
     })
     .await?;
@@ -56,8 +48,11 @@ pub(crate) async fn open_sink(
         state: State::Idle(file),
         temp: Some(temp),
         target,
+        os: os_path,
         permissions,
         exclusive,
+        append,
+        mode,
         path: path.clone(),
         written: 0,
     })
@@ -76,9 +71,15 @@ pub struct NativeSink {
     temp: Option<PathBuf>,
     /// Where `close` renames the temporary file to.
     target: PathBuf,
+    /// The path in the OS namespace (an appending close looks at it again).
+    os: PathBuf,
     /// Permission bits of the replaced file, kept by the new one.
     permissions: Option<Permissions>,
     exclusive: bool,
+    /// [`SinkMode::Append`]: the temporary file holds only the new bytes.
+    append: bool,
+    /// Permission bits for a file the sink creates.
+    mode: u32,
     path: VPath,
     written: u64,
 }
@@ -140,6 +141,10 @@ impl WriteSink for NativeSink {
     /// [`SinkMode::CreateNew`], hard-links it, failing with `AlreadyExists` if the path appeared
     /// since the sink was opened) and fsyncs the directory. On error the temporary file is removed
     /// and the old content stays.
+    ///
+    /// Appending, the target is looked at again: when a file is there, a second temporary file
+    /// gets its bytes as they are now and then the new ones (`copy_file_range`, in the kernel where
+    /// the file system can), and replaces it the same way; otherwise the new bytes become the file.
     async fn close(mut self: Box<Self>) -> FsResult<()> {
         let file = match self.take_file("Sink.close").await {
             Ok(file) => file,
@@ -155,6 +160,22 @@ impl WriteSink for NativeSink {
         let permissions = self.permissions.take();
         let exclusive = self.exclusive;
         let vp = self.path.clone();
+        if self.append {
+            let os = self.os.clone();
+            let mode = self.mode;
+            return run("Sink.close", &self.path, move || {
+                let committed = (|| {
+                    file.sync_all()?;
+                    drop(file);
+                    Ok(())
+                })()
+                .ctx("Sink.close", &vp)
+                .and_then(|()| commit_append(&temp, &os, mode, &vp));
+                discard(&temp);
+                committed
+            })
+            .await;
+        }
         run("Sink.close", &self.path, move || {
             let committed = (|| {
                 if let Some(permissions) = permissions {
@@ -192,6 +213,30 @@ impl WriteSink for NativeSink {
         )
         .await
     }
+}
+
+/// The commit of an appending sink whose new bytes are in `temp`: they are joined to the file at
+/// `os` as it is now (followed through symbolic links), or become it when there is none.
+fn commit_append(temp: &std::path::Path, os: &std::path::Path, mode: u32, vp: &VPath) -> FsResult<()> {
+    const METHOD: &str = "Sink.close";
+    let target = resolve_target(os, false, METHOD, vp)?;
+    let Some(permissions) = target.permissions else {
+        // Nothing there: the new bytes become the file.
+        return commit(temp, &target.path, false).ctx(METHOD, vp);
+    };
+    let (mut joined, joined_path) = create_temp(&target.path, mode).ctx(METHOD, vp)?;
+    let written = (|| {
+        std::io::copy(&mut std::fs::File::open(&target.path)?, &mut joined)?;
+        std::io::copy(&mut std::fs::File::open(temp)?, &mut joined)?;
+        joined.set_permissions(permissions)?;
+        joined.sync_all()?;
+        drop(joined);
+        commit(&joined_path, &target.path, false)
+    })();
+    if written.is_err() {
+        discard(&joined_path);
+    }
+    written.ctx(METHOD, vp)
 }
 
 impl NativeSink {

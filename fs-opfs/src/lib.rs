@@ -7,11 +7,11 @@
 //!
 //! | | page, shared or service worker ([`Strategy::Writable`]) | dedicated worker ([`Strategy::SyncAccess`]) |
 //! |---|---|---|
-//! | `write_file` with `w`, `wx`, `w+`, `wx+` | `createWritable`, committed atomically on close (a new file exists, empty, until then; removed again if the write fails) | a sync access handle of a temporary sibling, moved over the file (nothing visible before) |
+//! | `write_file` with `w`, `wx`, `w+`, `wx+` | `createWritable`, committed atomically on close (a new file exists, empty, until then; removed again if the write fails) | a sync access handle of a temporary file, moved over the file (nothing visible before) |
 //! | `write_file` with `a`, `r+` (and their variants), `truncate`, `copy_file` | `createWritable` (`keepExistingData`), committed atomically on close | the same |
-//! | `read_file`, `read_stream`, read-only `open` | `getFile()` + `Blob.slice` in batches of ≤ 1 MiB (a stream requests the next batch while the current one is consumed; a whole file is one `arrayBuffer()`) | the same, or the open sync access handle of the path |
-//! | `open` with a writable flag | `Unsupported` (`random_access_write: false`) | a sync access handle: Effect's full cursor semantics |
-//! | `write_sink` | `createWritable` of the file, or of a temporary sibling moved over it on close | a sync access handle of a temporary sibling, moved over the file on close |
+//! | `read_file`, `read_stream`, read-only `open` | `getFile()` + `Blob.slice` in batches of ≤ 1 MiB (a stream requests the next batch while the current one is consumed; a whole file is one `arrayBuffer()`) | the same, or the open sync access handle of the file |
+//! | `open` with a writable flag | `Unsupported` (`random_access_write: false`) | the file's sync access handle (shared by the instance's writable handles of that file): Effect's full cursor semantics |
+//! | `write_sink` | a temporary file (writable stream) in the internal directory, moved over the path on close | the same, through a sync access handle |
 //! | `rename` of a file | `FileSystemFileHandle.move()` (atomic) when present, else copy + remove | the same |
 //! | `rename` of a directory | create the tree, move every file, remove the old tree (not atomic) | the same |
 //!
@@ -19,14 +19,29 @@
 //! calls answer `Unsupported` and [`fs_core::Capabilities`] says so. `real_path` checks that the
 //! path exists and returns it.
 //!
+//! # Same behaviour as `MemoryFs`
+//!
+//! Every call gives what `fs_core::MemoryFs` gives, value for value and error kind for error kind
+//! (a differential test of random sequences holds it to that on the page, in a worker and through
+//! the bridge):
+//!
+//! - **Open files are inodes.** A handle holds its file, not its path: it keeps reading (and
+//!   writing) the same file after the path is renamed, removed or replaced by a sink or a rename,
+//!   and sees what `write_file` and `truncate` change in place. Files whose paths went away wait
+//!   in the internal directory until their last handle closes (see `nodes.rs`).
+//! - **Sinks hold nothing at their path.** Until `close`, other calls on the path behave as if the
+//!   sink were not there; `close` commits to what is at the path then (an appending sink appends
+//!   to the file as it is at close).
+//! - **Error order** is Linux's, as the trait documents for `rename`.
+//!
 //! # Locks
 //!
-//! A sync access handle locks its file: while it is open, other handles, writables, removal and
-//! `move()` of that file fail in the browser. Calls on this instance that would collide wait for
-//! the handle to close (bounded by [`OpfsOptions::lock_timeout`], then `Busy`); reads and `stat`
-//! of a path whose handle this instance holds go through that handle and see every byte written.
-//! Another tab or worker holding a file shows up as `Busy`
-//! (`NoModificationAllowedError`).
+//! A sync access handle locks its file in the browser. Writable handles of one instance on one file
+//! share one sync access handle, and calls of the instance on a path whose file such a handle holds
+//! go through it (reads, `stat`, `write_file`, `truncate`, `copy_file` onto it) or move it out of the
+//! way (remove, rename, replace): an instance never waits for itself. What another tab or worker
+//! holds shows up as `NoModificationAllowedError`: calls retry for [`OpfsOptions::lock_timeout`],
+//! then fail with `Busy`.
 //!
 //! # Directory handles
 //!
@@ -39,13 +54,18 @@
 //! DOMExceptions map to [`fs_core::ErrorKind`]s by name (see [`fs_error_from_js`]); the
 //! description keeps the browser's name and message.
 //!
-//! # Temporary files and swap files
+//! # Names, swap files and the internal directory
 //!
-//! Sinks (and whole-file writes in a worker) write a hidden sibling `.sink-{16 hex}.tmp` that is
-//! moved over the path on close and removed on abort, drop or failure; only a crash leaves one
-//! behind. While a `createWritable` stream is open, Chromium shows its swap file `name.crswap` in
-//! listings. Without `move()`, committing a temporary file copies its bytes (still atomic for
-//! readers: one writable stream).
+//! Chromium gives a file with an open writable stream a swap file `name.crswap` (or
+//! `name.1.crswap`, …) in the same directory, and a directory of that name breaks writes of `name`.
+//! Names ending with `.crswap` or `.fs-opfs` (then any `~`s) are therefore stored with one more
+//! `~`, and stored names ending with those suffixes exactly (swap files, the internal directory
+//! `internal.fs-opfs` below the instance's root) never appear in listings: the user sees exactly
+//! the names they gave. Sinks' temporary files and the files of handles whose paths went away
+//! live in the internal directory; they are removed when done (retried while the browser still
+//! holds a just-aborted file), and what a crash leaves there is swept when an instance opens a day
+//! later. Without `move()`, committing a temporary file copies its bytes (still atomic for readers:
+//! one writable stream).
 //!
 //! # Browsers and storage
 //!

@@ -39,7 +39,12 @@ mod without_move {
         concurrent_sinks_last_close_wins,
         sink_create_new_loses_to_a_file_created_meanwhile,
         odd_names_round_trip,
-        names_of_255_bytes_round_trip
+        names_of_255_bytes_round_trip,
+        handles_keep_their_file_through_rename_replace_and_remove,
+        sink_append_keeps_bytes_written_while_it_was_open,
+        path_with_an_open_sink_stays_usable,
+        reserved_looking_names_are_ordinary,
+        rename_errors_follow_linux_precedence
     );
 }
 

@@ -63,7 +63,8 @@ macro_rules! conformance_suite {
         $crate::__conformance_tests!(
             $make;
             // Every public function of `cases`, grouped by its module (read_write, open_cursor,
-            // errors, dirs, rename_copy, streams_sinks, temp, links_perms, watch, hostile).
+            // open_paths, errors, dirs, rename_copy, streams_sinks, temp, links_perms, watch,
+            // hostile).
             namespace_starts_empty,
             write_then_read_through_fresh_handle,
             write_file_replaces_content,
@@ -76,6 +77,7 @@ macro_rules! conformance_suite {
             write_file_read_write_overwrites_without_truncating,
             truncate_path_shrinks_and_grows,
             stat_reports_type_and_size,
+            write_file_with_the_read_only_flag_never_writes,
             large_file_through_write_file_keeps_its_hash,
             large_file_through_sink_keeps_its_hash,
             concurrent_writes_to_different_paths_all_land,
@@ -98,13 +100,20 @@ macro_rules! conformance_suite {
             read_only_handle_rejects_writes,
             write_only_handle_rejects_reads,
             append_handle_always_writes_at_end,
+            read_only_handle_reads_bytes_appended_after_its_end,
+            handles_keep_their_file_through_rename_replace_and_remove,
+            writable_handles_of_one_file_share_it,
+            sink_append_keeps_bytes_written_while_it_was_open,
+            path_with_an_open_sink_stays_usable,
             read_file_errors,
             write_file_errors,
             truncate_errors,
             open_for_reading_errors,
             open_for_writing_errors,
+            exclusive_create_on_a_directory_is_already_exists,
             make_dir_non_recursive,
             make_dir_recursive,
+            make_dir_on_a_file_is_already_exists,
             read_dir_lists_sorted_children_with_types,
             read_dir_recursive_uses_relative_paths,
             read_dir_sorts_by_relative_path_string,
@@ -124,6 +133,8 @@ macro_rules! conformance_suite {
             rename_dir_over_empty_dir_replaces,
             rename_dir_into_itself_is_bad_argument,
             rename_errors,
+            rename_involving_the_root_is_bad_argument,
+            rename_errors_follow_linux_precedence,
             rename_to_same_path_keeps_file,
             copy_file_copies_and_replaces,
             copy_file_onto_itself_keeps_content,
@@ -149,6 +160,7 @@ macro_rules! conformance_suite {
             empty_sink_creates_empty_file,
             concurrent_sinks_last_close_wins,
             sink_errors,
+            sinks_that_end_without_commit_leave_nothing,
             make_temp_dir_creates_unique_empty_dirs,
             make_temp_dir_honours_directory_and_prefix,
             make_temp_file_creates_empty_unique_files,
@@ -172,6 +184,7 @@ macro_rules! conformance_suite {
             encoded_looking_names_stay_literal,
             names_of_255_bytes_round_trip,
             odd_names_nest_in_recursive_listings,
+            reserved_looking_names_are_ordinary,
         );
     };
 }

@@ -379,3 +379,29 @@ pub async fn same_names_in_different_dirs_are_independent(fs: Arc<dyn FileSystem
     assert_eq!(read(&*fs, &p("/name")).await, b"at root");
     assert!(names(&*fs, &p("/x")).await.is_empty());
 }
+
+/// `make_dir` (recursive or not) where a file is: `AlreadyExists` for the file itself,
+/// `BadResource` below it; the file stays.
+pub async fn make_dir_on_a_file_is_already_exists(fs: Arc<dyn FileSystem>) {
+    write(&*fs, &p("/f"), b"file").await;
+    let recursive = MakeDirOptions {
+        recursive: true,
+        mode: None,
+    };
+    expect_kind(
+        fs.make_dir(&p("/f"), recursive).await,
+        ErrorKind::AlreadyExists,
+        "make_dir -p of a file",
+    );
+    expect_kind(
+        fs.make_dir(&p("/f"), PLAIN).await,
+        ErrorKind::AlreadyExists,
+        "make_dir of a file",
+    );
+    expect_kind(
+        fs.make_dir(&p("/f/below"), recursive).await,
+        ErrorKind::BadResource,
+        "make_dir -p below a file",
+    );
+    assert_eq!(read(&*fs, &p("/f")).await, b"file");
+}

@@ -188,3 +188,50 @@ pub async fn open_for_writing_errors(fs: Arc<dyn FileSystem>) {
     assert!(fs.stat(&p("/dir")).await.must("stat").is_dir());
     assert_eq!(read(&*fs, &p("/file")).await, b"file");
 }
+
+/// Creating exclusively (`wx`, `ax`, a `CreateNew` sink) where a directory is, `/` included, is
+/// `AlreadyExists` (the path exists) before it is `BadResource` (not a file); the non-exclusive
+/// flags there are `BadResource`.
+pub async fn exclusive_create_on_a_directory_is_already_exists(fs: Arc<dyn FileSystem>) {
+    mkdir(&*fs, &p("/d")).await;
+    let create_new = crate::SinkOptions {
+        mode: crate::SinkMode::CreateNew,
+        permissions: None,
+    };
+    let random_access = fs.capabilities().random_access_write;
+    for dir in ["/d", "/"] {
+        let dir = p(dir);
+        for flag in [OpenFlag::WriteExclusive, OpenFlag::AppendExclusive] {
+            expect_kind(
+                fs.write_file(&dir, Bytes::from_static(b"x"), OpenOptions::flag(flag))
+                    .await,
+                ErrorKind::AlreadyExists,
+                format!("write_file {dir} {flag}"),
+            );
+            if random_access {
+                expect_kind(
+                    fs.open(&dir, OpenOptions::flag(flag)).await,
+                    ErrorKind::AlreadyExists,
+                    format!("open {dir} {flag}"),
+                );
+            }
+        }
+        expect_kind(
+            fs.write_sink(&dir, create_new).await,
+            ErrorKind::AlreadyExists,
+            format!("write_sink {dir} CreateNew"),
+        );
+        expect_kind(
+            fs.write_file(&dir, Bytes::from_static(b"x"), OpenOptions::write())
+                .await,
+            ErrorKind::BadResource,
+            format!("write_file {dir} w"),
+        );
+        expect_kind(
+            fs.write_sink(&dir, crate::SinkOptions::default()).await,
+            ErrorKind::BadResource,
+            format!("write_sink {dir} Replace"),
+        );
+    }
+    assert!(names(&*fs, &p("/d")).await.is_empty());
+}

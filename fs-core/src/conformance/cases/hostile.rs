@@ -244,3 +244,57 @@ pub async fn odd_names_nest_in_recursive_listings(fs: Arc<dyn FileSystem>) {
         );
     }
 }
+
+/// Names a backend may reserve for itself (Chromium's swap file `name.crswap` beside `name`, with
+/// or without a number, and such names with tildes after them) are ordinary names: a directory of
+/// such a name never stops writes, copies or sinks at the other name, and listings show both.
+pub async fn reserved_looking_names_are_ordinary(fs: Arc<dyn FileSystem>) {
+    mkdir(&*fs, &p("/f.crswap")).await;
+    mkdir(&*fs, &p("/f.1.crswap")).await;
+    write(&*fs, &p("/f.crswap~"), b"tilde").await;
+    write(&*fs, &p("/g"), b"source").await;
+    write(&*fs, &p("/f"), b"first").await;
+    write(&*fs, &p("/f"), b"second").await;
+    fs.copy_file(&p("/g"), &p("/f"))
+        .await
+        .must("copy_file onto f beside f.crswap/");
+    assert_eq!(read(&*fs, &p("/f")).await, b"source");
+    let overwrite = crate::CopyOptions {
+        overwrite: true,
+        preserve_timestamps: false,
+    };
+    write(&*fs, &p("/g"), b"again").await;
+    fs.copy(&p("/g"), &p("/f"), overwrite)
+        .await
+        .must("copy onto f beside f.crswap/");
+    assert_eq!(read(&*fs, &p("/f")).await, b"again");
+    let mut sink = fs
+        .write_sink(&p("/f"), SinkOptions::default())
+        .await
+        .must("sink over f beside f.crswap/");
+    sink.write(Bytes::from_static(b"sunk"))
+        .await
+        .must("sink write");
+    sink.close().await.must("sink close");
+    assert_eq!(read(&*fs, &p("/f")).await, b"sunk");
+    write(&*fs, &p("/f.crswap/f.crswap"), b"inside").await;
+    assert_eq!(
+        listing(&*fs, &VPath::root(), true).await,
+        vec![
+            ("f".to_owned(), FileType::File),
+            ("f.1.crswap".to_owned(), FileType::Directory),
+            ("f.crswap".to_owned(), FileType::Directory),
+            ("f.crswap/f.crswap".to_owned(), FileType::File),
+            ("f.crswap~".to_owned(), FileType::File),
+            ("g".to_owned(), FileType::File),
+        ]
+    );
+    assert_eq!(read(&*fs, &p("/f.crswap~")).await, b"tilde");
+    fs.rename(&p("/f.crswap~"), &p("/f.crswap/moved.crswap~~"))
+        .await
+        .must("rename a tilde name");
+    assert_eq!(
+        names(&*fs, &p("/f.crswap")).await,
+        vec!["f.crswap".to_owned(), "moved.crswap~~".to_owned()]
+    );
+}

@@ -310,3 +310,26 @@ pub async fn concurrent_writes_to_different_paths_all_land(fs: Arc<dyn FileSyste
     expected.sort();
     assert_eq!(super::support::names(&*fs, &dir).await, expected);
 }
+
+/// `write_file` with the read-only flag `r` never writes: `BadResource` for an existing file (which
+/// keeps its bytes), `NotFound` for a missing one, `BadResource` for a directory.
+pub async fn write_file_with_the_read_only_flag_never_writes(fs: Arc<dyn FileSystem>) {
+    let original = random_bytes(64, 100);
+    write(&*fs, &p("/f"), &original).await;
+    mkdir(&*fs, &p("/d")).await;
+    let read_only = OpenOptions::flag(OpenFlag::Read);
+    for (path, kind) in [
+        ("/f", ErrorKind::BadResource),
+        ("/missing", ErrorKind::NotFound),
+        ("/d", ErrorKind::BadResource),
+    ] {
+        expect_kind(
+            fs.write_file(&p(path), Bytes::from_static(b"abc"), read_only)
+                .await,
+            kind,
+            format!("write_file {path} with r"),
+        );
+    }
+    assert_eq!(read(&*fs, &p("/f")).await, original);
+    assert!(!fs.exists(&p("/missing")).await.must("exists"));
+}

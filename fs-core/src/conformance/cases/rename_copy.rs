@@ -335,3 +335,79 @@ pub async fn copy_errors(fs: Arc<dyn FileSystem>) {
     );
     assert!(!exists(&*fs, &p("/nowhere")).await);
 }
+
+/// `rename` from or to `/` is `BadArgument`, whatever the other path is (missing, a file, `/`).
+pub async fn rename_involving_the_root_is_bad_argument(fs: Arc<dyn FileSystem>) {
+    write(&*fs, &p("/f"), b"file").await;
+    for (from, to) in [("/", "/"), ("/f", "/"), ("/missing", "/"), ("/", "/x")] {
+        expect_kind(
+            fs.rename(&p(from), &p(to)).await,
+            ErrorKind::BadArgument,
+            format!("rename {from} {to}"),
+        );
+    }
+    assert_eq!(read(&*fs, &p("/f")).await, b"file");
+}
+
+/// `rename`'s errors come in Linux's order (see the trait): the parents of both paths, then the
+/// source, then a directory into itself, then a destination that contains the source, then the
+/// kinds of the two entries.
+pub async fn rename_errors_follow_linux_precedence(fs: Arc<dyn FileSystem>) {
+    write(&*fs, &p("/f"), b"file").await;
+    mkdir(&*fs, &p("/d/s")).await;
+    write(&*fs, &p("/d/s/f"), b"deep").await;
+    for (from, to, kind, why) in [
+        (
+            "/d",
+            "/d/x/y",
+            ErrorKind::NotFound,
+            "the destination's parent is missing (before: into itself)",
+        ),
+        (
+            "/missing",
+            "/f/x",
+            ErrorKind::BadResource,
+            "the destination's parent is a file (before: the source is missing)",
+        ),
+        (
+            "/missing/x",
+            "/f/x",
+            ErrorKind::NotFound,
+            "the source's parent is missing (before: the destination's parent)",
+        ),
+        ("/missing", "/nowhere", ErrorKind::NotFound, "a missing source"),
+        (
+            "/d",
+            "/d/x",
+            ErrorKind::BadArgument,
+            "a directory into itself",
+        ),
+        (
+            "/d/s/f",
+            "/d",
+            ErrorKind::DirectoryNotEmpty,
+            "onto a directory that contains the source",
+        ),
+        (
+            "/d/s",
+            "/d",
+            ErrorKind::DirectoryNotEmpty,
+            "a directory onto its parent",
+        ),
+        (
+            "/f",
+            "/f/x",
+            ErrorKind::BadResource,
+            "a file to below itself",
+        ),
+    ] {
+        expect_kind(
+            fs.rename(&p(from), &p(to)).await,
+            kind,
+            format!("rename {from} {to}: {why}"),
+        );
+    }
+    fs.rename(&p("/d"), &p("/d")).await.must("rename /d onto itself");
+    assert_eq!(read(&*fs, &p("/d/s/f")).await, b"deep");
+    assert_eq!(read(&*fs, &p("/f")).await, b"file");
+}

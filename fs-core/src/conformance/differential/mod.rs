@@ -48,6 +48,8 @@ pub struct Explore {
     pub first_seed: u64,
     /// How many sequences the shrinking of a failure may run.
     pub max_shrink_runs: usize,
+    /// How long the shrinking of a failure may take.
+    pub shrink_budget: Duration,
 }
 
 impl Explore {
@@ -62,6 +64,7 @@ impl Explore {
             max_sequences: usize::MAX,
             first_seed: u64::from_le_bytes(seed) >> 16,
             max_shrink_runs: 300,
+            shrink_budget: Duration::from_secs(60),
         }
     }
 }
@@ -150,7 +153,13 @@ pub async fn explore(make: &MakePair<'_>, explore: &Explore) -> Report {
         report.sequences += 1;
         report.steps += ops.len();
         if let Err(original) = run_fresh(make, &ops).await {
-            let shrunk = minimize(make, original.ops.clone(), explore.max_shrink_runs).await;
+            let shrunk = minimize(
+                make,
+                original.ops.clone(),
+                explore.max_shrink_runs,
+                explore.shrink_budget,
+            )
+            .await;
             let minimized = match run_fresh(make, &shrunk).await {
                 Err(divergence) => divergence,
                 // A flaky divergence that did not come back: report the whole sequence.
@@ -168,11 +177,18 @@ pub async fn explore(make: &MakePair<'_>, explore: &Explore) -> Report {
     report
 }
 
-/// Runs every sequence of a regressions file (see [`parse_sequences`]) on a fresh pair each;
-/// panics with the title and the divergence of the first that fails, or on a malformed file.
+/// Runs every sequence of a regressions file (see [`parse_sequences`]) on a fresh pair each,
+/// except those with steps the subject's capabilities do not allow; returns how many ran. Panics
+/// with the title and the divergence of the first that fails, or on a malformed file.
 pub async fn replay(make: &MakePair<'_>, text: &str) -> usize {
     let sequences = parse_sequences(text).unwrap_or_else(|e| panic!("regressions file: {e}"));
-    for sequence in &sequences {
+    let caps = make().await.subject.capabilities();
+    let mut ran = 0;
+    for sequence in sequences
+        .iter()
+        .filter(|s| s.ops.iter().all(|op| op.allowed(&caps)))
+    {
+        ran += 1;
         if let Err(divergence) = run_fresh(make, &sequence.ops).await {
             panic!(
                 "the regression `{}` diverged again:\n{divergence}",
@@ -180,5 +196,5 @@ pub async fn replay(make: &MakePair<'_>, text: &str) -> usize {
             );
         }
     }
-    sequences.len()
+    ran
 }

@@ -20,7 +20,7 @@
 use std::fmt;
 use std::io::SeekFrom;
 
-use crate::{OpenFlag, SinkMode, VPath};
+use crate::{Capabilities, OpenFlag, SinkMode, VPath};
 
 use crate::conformance::cases::support::random_bytes;
 
@@ -180,6 +180,17 @@ impl Op {
             }
             Op::Symlink { target, link } => vec![target, link],
             _ => Vec::new(),
+        }
+    }
+
+    /// Whether a backend with `caps` can run this step (the generator makes only such steps; a
+    /// regression found on one backend may hold steps another cannot run).
+    pub fn allowed(&self, caps: &Capabilities) -> bool {
+        match self {
+            Op::Symlink { .. } | Op::ReadLink { .. } => caps.symlinks,
+            Op::Open { flag, .. } => caps.random_access_write || !flag.writable(),
+            Op::FileWrite { .. } => caps.random_access_write,
+            _ => true,
         }
     }
 

@@ -487,16 +487,31 @@ pub async fn run_fresh(make: &MakePair<'_>, ops: &[Op]) -> Result<(), Divergence
 }
 
 /// Shrinks a failing sequence: drops runs of steps (halving their length down to single steps)
-/// and shortens written data, keeping each change after which a fresh pair still diverges. At most
-/// `max_runs` sequences are run.
-pub async fn minimize(make: &MakePair<'_>, ops: Vec<Op>, max_runs: usize) -> Vec<Op> {
+/// and shortens written data, keeping each change after which a fresh pair still diverges. Stops
+/// after `max_runs` sequences or `budget`, whichever comes first, with the shortest failing
+/// sequence found so far.
+pub async fn minimize(
+    make: &MakePair<'_>,
+    ops: Vec<Op>,
+    max_runs: usize,
+    budget: std::time::Duration,
+) -> Vec<Op> {
+    let start = web_time::Instant::now();
+    // Past the budget every further run counts as the last one.
+    let allowed = move |runs: usize| {
+        if start.elapsed() >= budget {
+            0
+        } else {
+            max_runs
+        }
+    };
     let mut ops = ops;
     let mut runs = 0;
     let mut chunk = ops.len().div_ceil(2).max(1);
     loop {
         let mut removed = false;
         let mut start = 0;
-        while start < ops.len() && runs < max_runs {
+        while start < ops.len() && runs < allowed(runs) {
             let end = (start + chunk).min(ops.len());
             let mut candidate = ops.clone();
             candidate.drain(start..end);
@@ -508,7 +523,7 @@ pub async fn minimize(make: &MakePair<'_>, ops: Vec<Op>, max_runs: usize) -> Vec
                 start = end;
             }
         }
-        if runs >= max_runs || (chunk == 1 && !removed) {
+        if runs >= allowed(runs) || (chunk == 1 && !removed) {
             break;
         }
         if !removed {
@@ -517,7 +532,7 @@ pub async fn minimize(make: &MakePair<'_>, ops: Vec<Op>, max_runs: usize) -> Vec
     }
     for i in 0..ops.len() {
         loop {
-            if runs >= max_runs {
+            if runs >= allowed(runs) {
                 return ops;
             }
             let mut candidate = ops.clone();
