@@ -8,8 +8,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use fs_core::conformance::differential::{
-    explore, format_ops, generate, parse_sequences, replay, run_fresh, Explore, GenConfig, MakePair,
-    Op, Pair,
+    explore, format_ops, generate, parse_sequences, replay, run_fresh, Explore, GenConfig,
+    MakePair, Op, Pair,
 };
 use fs_core::{
     AccessOptions, ByteStream, Capabilities, DirEntry, File, FileInfo, FileSystem, FsResult,
@@ -56,7 +56,10 @@ async fn generated_sequences_cover_every_kind_of_step() {
             let name = format!("{op}");
             let head = name.split([' ', '.']).next().unwrap_or_default().to_owned();
             let head = if head.starts_with('h') || head.starts_with('s') && head.len() <= 3 {
-                name.split(' ').next().unwrap_or_default().replace(|c: char| c.is_ascii_digit(), "")
+                name.split(' ')
+                    .next()
+                    .unwrap_or_default()
+                    .replace(|c: char| c.is_ascii_digit(), "")
             } else {
                 head
             };
@@ -64,12 +67,39 @@ async fn generated_sequences_cover_every_kind_of_step() {
         }
     }
     for expected in [
-        "write_file", "read_file", "stat", "exists", "access", "real_path", "read_dir", "make_dir",
-        "remove", "rename", "copy_file", "copy", "truncate", "read_stream", "symlink", "read_link",
-        "open", "h.read", "h.write", "h.seek", "h.truncate", "h.stat", "h.sync", "h.close", "sink",
-        "s.write", "s.close", "s.abort",
+        "write_file",
+        "read_file",
+        "stat",
+        "exists",
+        "access",
+        "real_path",
+        "read_dir",
+        "make_dir",
+        "remove",
+        "rename",
+        "copy_file",
+        "copy",
+        "truncate",
+        "read_stream",
+        "symlink",
+        "read_link",
+        "open",
+        "h.read",
+        "h.write",
+        "h.seek",
+        "h.truncate",
+        "h.stat",
+        "h.sync",
+        "h.close",
+        "sink",
+        "s.write",
+        "s.close",
+        "s.abort",
     ] {
-        assert!(seen.contains(expected), "no {expected} step in 200 sequences: {seen:?}");
+        assert!(
+            seen.contains(expected),
+            "no {expected} step in 200 sequences: {seen:?}"
+        );
     }
 }
 

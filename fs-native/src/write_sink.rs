@@ -217,7 +217,12 @@ impl WriteSink for NativeSink {
 
 /// The commit of an appending sink whose new bytes are in `temp`: they are joined to the file at
 /// `os` as it is now (followed through symbolic links), or become it when there is none.
-fn commit_append(temp: &std::path::Path, os: &std::path::Path, mode: u32, vp: &VPath) -> FsResult<()> {
+fn commit_append(
+    temp: &std::path::Path,
+    os: &std::path::Path,
+    mode: u32,
+    vp: &VPath,
+) -> FsResult<()> {
     const METHOD: &str = "Sink.close";
     let target = resolve_target(os, false, METHOD, vp)?;
     let Some(permissions) = target.permissions else {

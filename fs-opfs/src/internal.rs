@@ -48,10 +48,12 @@ impl Internal {
         }
         let options = FileSystemGetDirectoryOptions::new();
         options.set_create(true);
-        let dir: FileSystemDirectoryHandle =
-            resolve(self.root.get_directory_handle_with_options(INTERNAL_DIR, &options))
-                .await
-                .fs(method, path)?;
+        let dir: FileSystemDirectoryHandle = resolve(
+            self.root
+                .get_directory_handle_with_options(INTERNAL_DIR, &options),
+        )
+        .await
+        .fs(method, path)?;
         *self.dir.borrow_mut() = Some(dir.clone());
         Ok(dir)
     }
@@ -68,7 +70,8 @@ impl Internal {
         let options = FileSystemGetFileOptions::new();
         options.set_create(true);
         let dir = self.dir(method, path).await?;
-        match resolve::<FileSystemFileHandle>(dir.get_file_handle_with_options(&name, &options)).await
+        match resolve::<FileSystemFileHandle>(dir.get_file_handle_with_options(&name, &options))
+            .await
         {
             Ok(file) => Ok((dir, name, file)),
             Err(e) if js_name(&e) == "NotFoundError" => {
@@ -85,7 +88,12 @@ impl Internal {
 
     /// Removes the entry `name` of the directory, retrying while the browser still holds it; a
     /// missing entry counts as removed.
-    pub(crate) async fn remove(&self, name: &str, method: &'static str, path: &VPath) -> FsResult<()> {
+    pub(crate) async fn remove(
+        &self,
+        name: &str,
+        method: &'static str,
+        path: &VPath,
+    ) -> FsResult<()> {
         let Some(dir) = self.dir.borrow().clone() else {
             return Ok(());
         };
@@ -110,7 +118,8 @@ impl Internal {
     pub(crate) fn sweep_later(&self) {
         let root = self.root.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let Ok(dir) = resolve::<FileSystemDirectoryHandle>(root.get_directory_handle(INTERNAL_DIR)).await
+            let Ok(dir) =
+                resolve::<FileSystemDirectoryHandle>(root.get_directory_handle(INTERNAL_DIR)).await
             else {
                 return;
             };
@@ -135,7 +144,9 @@ impl Internal {
 }
 
 /// Every entry of `dir`.
-async fn list(dir: &FileSystemDirectoryHandle) -> Result<Vec<FileSystemHandle>, wasm_bindgen::JsValue> {
+async fn list(
+    dir: &FileSystemDirectoryHandle,
+) -> Result<Vec<FileSystemHandle>, wasm_bindgen::JsValue> {
     let iter = dir.values();
     let mut out = Vec::new();
     loop {

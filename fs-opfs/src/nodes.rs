@@ -152,18 +152,16 @@ where
             Ok(value) => return Ok(value),
             Err(e) if js_name(&e) == "NoModificationAllowedError" => {
                 if start.elapsed() >= limit {
-                    let mut err = crate::error::fs_error_from_js(&e, method, path);
-                    err = FsError::new(
+                    let (name, message) = crate::error::describe(&e);
+                    return Err(FsError::new(
                         ErrorKind::Busy,
                         method,
                         format!(
                             "the file stayed locked (by another tab, worker or writer) for longer \
-                             than {limit:?}: {}",
-                            err.description()
+                             than {limit:?}: {name}: {message}"
                         ),
                     )
-                    .with_path(path);
-                    return Err(err);
+                    .with_path(path));
                 }
                 sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(20));
@@ -240,7 +238,8 @@ impl Inner {
         F: FnOnce(FileSystemFileHandle) -> Fut,
         Fut: std::future::Future<Output = FsResult<FileSystemFileHandle>>,
     {
-        let had_access = match node.access.borrow_mut().take() {
+        let taken = node.access.borrow_mut().take();
+        let had_access = match taken {
             Some(access) => {
                 let flushed = access.flush().fs(method, path);
                 access.close();
@@ -287,10 +286,12 @@ impl Inner {
         }
         let options = web_sys::FileSystemGetFileOptions::new();
         options.set_create(true);
-        let target: FileSystemFileHandle = resolve(dir.get_file_handle_with_options(name, &options))
-            .await
-            .fs(method, path)?;
-        self.copy_bytes(&handle, None, &target, path, method).await?;
+        let target: FileSystemFileHandle =
+            resolve(dir.get_file_handle_with_options(name, &options))
+                .await
+                .fs(method, path)?;
+        self.copy_bytes(&handle, None, &target, path, method)
+            .await?;
         match source {
             Source::Path(from) => self.tree_remove(from, false, method).await?,
             Source::Internal(name) => self.internal.remove(name, method, path).await?,

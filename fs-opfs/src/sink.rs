@@ -111,14 +111,15 @@ pub(crate) async fn open_sink(
 
 /// What a sink may do with what is at its path: `AlreadyExists` for anything with `CreateNew`,
 /// `BadResource` for a directory.
-fn check(found: Option<Entry>, mode: SinkMode, path: &VPath) -> FsResult<Option<FileSystemFileHandle>> {
+fn check(
+    found: Option<Entry>,
+    mode: SinkMode,
+    path: &VPath,
+) -> FsResult<Option<FileSystemFileHandle>> {
     match found {
-        Some(_) if mode == SinkMode::CreateNew => Err(FsError::new(
-            ErrorKind::AlreadyExists,
-            METHOD,
-            "the path exists",
-        )
-        .with_path(path)),
+        Some(_) if mode == SinkMode::CreateNew => {
+            Err(FsError::new(ErrorKind::AlreadyExists, METHOD, "the path exists").with_path(path))
+        }
         Some(Entry::Dir(_)) => Err(dir_in_the_way(path)),
         Some(Entry::File(file)) => Ok(Some(file)),
         None => Ok(None),
@@ -159,7 +160,11 @@ impl OpfsSink {
         let existing = if self.whole && self.mode == SinkMode::Replace {
             None
         } else {
-            check(inner.tree.lookup(&dir, path, METHOD).await?, self.mode, path)?
+            check(
+                inner.tree.lookup(&dir, path, METHOD).await?,
+                self.mode,
+                path,
+            )?
         };
         let source = Source::Internal(temp.name.clone());
         if let (SinkMode::Append, Some(file)) = (self.mode, existing) {
@@ -260,7 +265,12 @@ impl OpfsSink {
             None => Ok(()),
         };
         let removed = match self.temp.take() {
-            Some(temp) => self.inner.internal.remove(&temp.name, METHOD, &self.path).await,
+            Some(temp) => {
+                self.inner
+                    .internal
+                    .remove(&temp.name, METHOD, &self.path)
+                    .await
+            }
             None => Ok(()),
         };
         aborted.and(removed)
@@ -286,7 +296,11 @@ impl WriteSink for OpfsSink {
                     self.staging = Some(Uint8Array::new_with_length(chunk.len() as u32));
                 }
                 let Some(staging) = self.staging.as_ref() else {
-                    return Err(FsError::new(ErrorKind::Unknown, METHOD, "no staging buffer"));
+                    return Err(FsError::new(
+                        ErrorKind::Unknown,
+                        METHOD,
+                        "no staging buffer",
+                    ));
                 };
                 let staged = staging.subarray(0, chunk.len() as u32);
                 staged.copy_from(&chunk);
@@ -356,7 +370,11 @@ impl WriteSink for OpfsSink {
         let committed = self.commit(&temp).await;
         if committed.is_err() {
             // The commit error is the one to report; a leftover is swept a day later.
-            let _ = self.inner.internal.remove(&temp.name, METHOD, &self.path).await;
+            let _ = self
+                .inner
+                .internal
+                .remove(&temp.name, METHOD, &self.path)
+                .await;
         }
         committed
     }

@@ -350,10 +350,11 @@ async fn a_file_system_with_a_worker_of_its_own() {
     assert_eq!(fs.read_file(&path).await.expect("read"), &b"hello"[..]);
 }
 
-fn diff_pair() -> futures::future::LocalBoxFuture<'static, fs_core::conformance::differential::Pair> {
+fn diff_pair() -> futures::future::LocalBoxFuture<'static, fs_core::conformance::differential::Pair>
+{
     Box::pin(async {
         let fs = opfs_connection("diff").await;
-        common::diff_pair(Arc::new(fs.clone()), EmptyOnDrop(fs))
+        common::diff_pair(fs.clone(), EmptyOnDrop(fs))
     })
 }
 

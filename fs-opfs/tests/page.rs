@@ -86,10 +86,11 @@ async fn forced_sync_access_outside_worker_is_unsupported() {
     common::forced_sync_access_outside_worker_is_unsupported().await;
 }
 
-fn diff_pair() -> futures::future::LocalBoxFuture<'static, fs_core::conformance::differential::Pair> {
+fn diff_pair() -> futures::future::LocalBoxFuture<'static, fs_core::conformance::differential::Pair>
+{
     Box::pin(async {
         let (fs, guard) = common::open_in_fresh_root("diff", OpfsOptions::default()).await;
-        common::diff_pair(std::sync::Arc::new(fs), guard)
+        common::diff_pair(fs, guard)
     })
 }
 

@@ -55,10 +55,11 @@ async fn rename_without_move_copies() {
     common::rename_without_move_copies().await;
 }
 
-fn diff_pair() -> futures::future::LocalBoxFuture<'static, fs_core::conformance::differential::Pair> {
+fn diff_pair() -> futures::future::LocalBoxFuture<'static, fs_core::conformance::differential::Pair>
+{
     Box::pin(async {
         let (fs, guard) = common::open_in_fresh_root("diff", OpfsOptions::default()).await;
-        common::diff_pair(Arc::new(fs), guard)
+        common::diff_pair(fs, guard)
     })
 }
 

@@ -52,14 +52,9 @@ async function writeWritable(dir, name, bytes, chunk) {
   await stream.close();
 }
 
-/**
- * One file through a sync access handle of a temporary sibling (`chunk`-byte writes at explicit
- * offsets, flush, close), then `move()` over the name: what fs-opfs does in a dedicated worker.
- */
-async function writeSyncAccess(dir, name, bytes, chunk) {
-  const tempName = `.js-${name}.tmp`;
-  const temp = await dir.getFileHandle(tempName, { create: true });
-  const access = await temp.createSyncAccessHandle();
+/** Writes `bytes` into the file `handle` through a sync access handle (`chunk`-byte writes at
+ * explicit offsets, flush, close). */
+function fillSyncAccess(access, bytes, chunk) {
   try {
     for (let at = 0; at < bytes.length; at += chunk) {
       const piece = bytes.subarray(at, Math.min(at + chunk, bytes.length));
@@ -70,19 +65,43 @@ async function writeSyncAccess(dir, name, bytes, chunk) {
   } finally {
     access.close();
   }
+}
+
+/**
+ * One file through a sync access handle of a temporary file in `tempDir`, then `move()` over the
+ * name in `dir`: what fs-opfs's `write_file` does in a dedicated worker.
+ */
+async function writeSyncAccess(dir, tempDir, name, bytes, chunk) {
+  const temp = await tempDir.getFileHandle(`js-${name}.tmp`, { create: true });
+  fillSyncAccess(await temp.createSyncAccessHandle(), bytes, chunk);
   await temp.move(dir, name);
 }
 
-/** Writes one file the way `mode` says ("writable" or "sync-access"). */
-function writeOne(mode, dir, name, bytes, chunk) {
+/** Writes one small file the way `mode` says ("writable" or "sync-access"). */
+function writeOne(mode, dir, tempDir, name, bytes, chunk) {
   return mode === "sync-access"
-    ? writeSyncAccess(dir, name, bytes, chunk)
+    ? writeSyncAccess(dir, tempDir, name, bytes, chunk)
     : writeWritable(dir, name, bytes, chunk);
 }
 
-/** The large write: all of `data` into `name` in `chunk`-byte writes. */
+/**
+ * The large write, as fs-opfs's `write_sink` does it: a temporary file in a separate directory
+ * (through a sync access handle in a worker, else a writable stream, `chunk`-byte writes), moved
+ * over `name` at the end.
+ */
 export async function writeLarge(mode, dir, name, data, chunk) {
-  await writeOne(mode, dir, name, data, chunk);
+  const tempDir = await dir.getDirectoryHandle("js-temp", { create: true });
+  const temp = await tempDir.getFileHandle(`js-${name}.tmp`, { create: true });
+  if (mode === "sync-access") {
+    fillSyncAccess(await temp.createSyncAccessHandle(), data, chunk);
+  } else {
+    const stream = await temp.createWritable();
+    for (let at = 0; at < data.length; at += chunk) {
+      await stream.write(data.subarray(at, Math.min(at + chunk, data.length)));
+    }
+    await stream.close();
+  }
+  await temp.move(dir, name);
 }
 
 /**
@@ -105,8 +124,9 @@ export async function readLarge(dir, name, batch, expect) {
  * write each, at most `inFlight` files pending.
  */
 export async function writeSmall(mode, dir, prefix, data, offsets, size, inFlight) {
+  const tempDir = await dir.getDirectoryHandle("js-temp", { create: true });
   await pool(offsets.length, inFlight, (i) =>
-    writeOne(mode, dir, `${prefix}${i}`, data.subarray(offsets[i], offsets[i] + size), size),
+    writeOne(mode, dir, tempDir, `${prefix}${i}`, data.subarray(offsets[i], offsets[i] + size), size),
   );
 }
 

@@ -5,9 +5,9 @@
 //!
 //! | row | fs-opfs | direct JS |
 //! |---|---|---|
-//! | large write | `write_sink` (what an app streaming a download or a big blob uses), 1 MiB chunks, close | page: `createWritable` of the file, 1 MiB `write`s, `close`; worker: sync access handle of a temporary sibling, 1 MiB `write({at})`s, `flush`, `close`, `move()` |
+//! | large write | `write_sink` (what an app streaming a download or a big blob uses), 1 MiB chunks, close | a temporary file in a separate directory, then `move()` over the name; page: `createWritable` of it, 1 MiB `write`s, `close`; worker: its sync access handle, 1 MiB `write({at})`s, `flush`, `close` |
 //! | large read | `read_stream` (default 64 KiB chunks, fetched in 1 MiB batches), every chunk consumed | `getFile()`, then `slice(at, at + 1 MiB).arrayBuffer()` batch after batch |
-//! | small writes | `write_file` (`w`), one at a time or 16 in flight (`buffer_unordered`) | page: `getFileHandle(create)`, `createWritable`, one `write`, `close`; worker: temporary sibling through a sync access handle, `move()` |
+//! | small writes | `write_file` (`w`), one at a time or 16 in flight (`buffer_unordered`) | page: `getFileHandle(create)`, `createWritable`, one `write`, `close`; worker: a temporary file in a separate directory through a sync access handle, `move()` |
 //! | small reads | `read_file` | `getFileHandle`, `getFile()`, `arrayBuffer()` |
 //!
 //! The bytes come from one pseudo-random buffer generated in wasm; JavaScript gets a copy in its own
@@ -145,7 +145,7 @@ fn compiled_number(value: Option<&str>, default: usize) -> usize {
 pub enum Context {
     /// The page: `createWritable`.
     Page,
-    /// A dedicated worker: sync access handles of temporary siblings + `move()`.
+    /// A dedicated worker: sync access handles of temporary files + `move()`.
     Worker,
 }
 

@@ -8,9 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use fs_core::conformance::differential::{
-    explore, replay, Explore, GenConfig, MakePair, Pair,
-};
+use fs_core::conformance::differential::{explore, replay, Explore, GenConfig, MakePair, Pair};
 use fs_core::conformance::Harness;
 use fs_core::{
     random_name, ErrorKind, FileSystem, MakeDirOptions, OpenFlag, OpenOptions, RemoveOptions, VPath,
@@ -256,9 +254,13 @@ pub async fn writable_handles_share_the_file_and_other_instances_wait() {
         Some(&b"first"[..])
     );
     second.write_all(b"+second").await.expect("write");
-    fs.write_file(&path, Bytes::from_static(b"!"), OpenOptions::flag(OpenFlag::Append))
-        .await
-        .expect("write_file while handles are open");
+    fs.write_file(
+        &path,
+        Bytes::from_static(b"!"),
+        OpenOptions::flag(OpenFlag::Append),
+    )
+    .await
+    .expect("write_file while handles are open");
     assert_eq!(
         fs.read_file(&path).await.expect("read while open"),
         &b"first+second!"[..]
@@ -279,7 +281,11 @@ pub async fn writable_handles_share_the_file_and_other_instances_wait() {
     assert_eq!(busy.kind(), ErrorKind::Busy, "{busy}");
     first.close().await.expect("close first");
     let still = other
-        .write_file(&path, Bytes::from_static(b"x"), OpenOptions::flag(OpenFlag::ReadWrite))
+        .write_file(
+            &path,
+            Bytes::from_static(b"x"),
+            OpenOptions::flag(OpenFlag::ReadWrite),
+        )
         .await
         .expect_err("still locked by the second handle");
     assert_eq!(still.kind(), ErrorKind::Busy, "{still}");
@@ -311,8 +317,8 @@ pub async fn forced_sync_access_outside_worker_is_unsupported() {
 }
 
 /// The differential test's pair: a fresh MemoryFs (the model) and `subject` with its guard.
-pub fn diff_pair(subject: Arc<dyn FileSystem>, guard: impl std::any::Any) -> Pair {
-    Pair::with_guard(Arc::new(fs_core::MemoryFs::new()), subject, guard)
+pub fn diff_pair(subject: impl FileSystem + 'static, guard: impl std::any::Any) -> Pair {
+    Pair::with_guard(Arc::new(fs_core::MemoryFs::new()), Arc::new(subject), guard)
 }
 
 /// How long the differential test explores fresh sequences, per setup: `FS_OPFS_DIFF_SECONDS` at

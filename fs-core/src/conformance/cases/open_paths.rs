@@ -62,7 +62,10 @@ pub async fn read_only_handle_reads_bytes_appended_after_its_end(fs: Arc<dyn Fil
         Some(&more[..]),
         "the handle reads the appended bytes"
     );
-    assert_eq!(file.seek(SeekFrom::End(0)).await.must("seek to the end"), 20);
+    assert_eq!(
+        file.seek(SeekFrom::End(0)).await.must("seek to the end"),
+        20
+    );
     file.close().await.must("close");
 }
 
@@ -90,7 +93,10 @@ pub async fn handles_keep_their_file_through_rename_replace_and_remove(fs: Arc<d
         .must("sink write");
     replacing.close().await.must("commit over the held file");
     assert_eq!(read(&*fs, &p("/g")).await, b"from the sink");
-    assert_eq!(whole(&mut second, "read after the sink's commit").await, b"other");
+    assert_eq!(
+        whole(&mut second, "read after the sink's commit").await,
+        b"other"
+    );
     fs.remove(&p("/g"), RemoveOptions::default())
         .await
         .must("remove the held file");
@@ -108,7 +114,10 @@ pub async fn handles_keep_their_file_through_rename_replace_and_remove(fs: Arc<d
     fs.remove(&p("/d"), all)
         .await
         .must("remove the directory above a held file");
-    assert_eq!(whole(&mut below, "read after the directory went").await, b"inner");
+    assert_eq!(
+        whole(&mut below, "read after the directory went").await,
+        b"inner"
+    );
     for file in [held, second, below] {
         file.close().await.must("close");
     }
@@ -125,7 +134,10 @@ pub async fn writable_handles_of_one_file_share_it(fs: Arc<dyn FileSystem>) {
     let mut first = open(&*fs, &path, OpenFlag::WriteRead).await;
     first.write_all(b"first").await.must("write");
     let mut second = open(&*fs, &path, OpenFlag::ReadWrite).await;
-    assert_eq!(whole(&mut second, "read the first handle's bytes").await, b"first");
+    assert_eq!(
+        whole(&mut second, "read the first handle's bytes").await,
+        b"first"
+    );
     second.write_all(b"+second").await.must("write");
     fs.write_file(
         &path,

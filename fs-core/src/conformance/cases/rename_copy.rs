@@ -375,7 +375,12 @@ pub async fn rename_errors_follow_linux_precedence(fs: Arc<dyn FileSystem>) {
             ErrorKind::NotFound,
             "the source's parent is missing (before: the destination's parent)",
         ),
-        ("/missing", "/nowhere", ErrorKind::NotFound, "a missing source"),
+        (
+            "/missing",
+            "/nowhere",
+            ErrorKind::NotFound,
+            "a missing source",
+        ),
         (
             "/d",
             "/d/x",
@@ -407,7 +412,9 @@ pub async fn rename_errors_follow_linux_precedence(fs: Arc<dyn FileSystem>) {
             format!("rename {from} {to}: {why}"),
         );
     }
-    fs.rename(&p("/d"), &p("/d")).await.must("rename /d onto itself");
+    fs.rename(&p("/d"), &p("/d"))
+        .await
+        .must("rename /d onto itself");
     assert_eq!(read(&*fs, &p("/d/s/f")).await, b"deep");
     assert_eq!(read(&*fs, &p("/f")).await, b"file");
 }

@@ -178,7 +178,11 @@ fn step(config: &GenConfig, rng: &mut Rng, slots: &mut Slots) -> Op {
         Kind::SinkOp => !open_sinks.is_empty(),
         _ => true,
     };
-    let total: u64 = KINDS.iter().filter(|(k, _)| allowed(*k)).map(|(_, w)| w).sum();
+    let total: u64 = KINDS
+        .iter()
+        .filter(|(k, _)| allowed(*k))
+        .map(|(_, w)| w)
+        .sum();
     let mut roll = rng.below(total);
     let mut kind = Kind::WriteFile;
     for (k, w) in KINDS.iter().filter(|(k, _)| allowed(*k)) {

@@ -33,7 +33,9 @@ use web_time::Instant;
 
 pub use generate::{generate, GenConfig, DEFAULT_NAMES};
 pub use op::{format_ops, parse_sequences, Data, Op, ParseError, Sequence};
-pub use run::{minimize, run, run_fresh, tree_of, Divergence, MakePair, Outcome, Pair, Seen};
+pub use run::{
+    minimize, run, run_fresh, tree_of, Divergence, MakePair, Outcome, Pair, Seen, Snapshot,
+};
 
 /// How long and from which seed [`explore`] runs.
 #[derive(Debug, Clone)]

@@ -197,9 +197,9 @@ impl Op {
     /// The data this step writes, if any (for shrinking).
     pub(crate) fn data_mut(&mut self) -> Option<&mut Data> {
         match self {
-            Op::WriteFile { data, .. } | Op::FileWrite { data, .. } | Op::SinkWrite { data, .. } => {
-                Some(data)
-            }
+            Op::WriteFile { data, .. }
+            | Op::FileWrite { data, .. }
+            | Op::SinkWrite { data, .. } => Some(data),
             _ => None,
         }
     }
@@ -404,14 +404,19 @@ fn data(word: Option<&String>) -> Result<Data, String> {
         .split_once('#')
         .ok_or_else(|| format!("data {word:?} is not len#seed"))?;
     Ok(Data {
-        len: len.parse().map_err(|_| format!("bad data length {len:?}"))?,
-        seed: seed.parse().map_err(|_| format!("bad data seed {seed:?}"))?,
+        len: len
+            .parse()
+            .map_err(|_| format!("bad data length {len:?}"))?,
+        seed: seed
+            .parse()
+            .map_err(|_| format!("bad data seed {seed:?}"))?,
     })
 }
 
 fn flag(word: Option<&String>) -> Result<OpenFlag, String> {
     let word = word.ok_or("an open flag is missing")?;
-    word.parse().map_err(|_| format!("unknown open flag {word:?}"))
+    word.parse()
+        .map_err(|_| format!("unknown open flag {word:?}"))
 }
 
 /// The slot number of `h3` / `s1` (with the expected letter).

@@ -183,7 +183,9 @@ impl Side {
                 fs.write_file(path, Bytes::from(data.bytes()), OpenOptions::flag(*flag))
                     .await,
             ),
-            Op::ReadFile { path } => kind(fs.read_file(path).await).map(|b| Seen::Bytes(b.to_vec())),
+            Op::ReadFile { path } => {
+                kind(fs.read_file(path).await).map(|b| Seen::Bytes(b.to_vec()))
+            }
             Op::Stat { path } => kind(fs.stat(path).await).map(|info| {
                 let size = if info.is_file() { info.size } else { 0 };
                 Seen::Info(info.file_type, size)
@@ -343,7 +345,10 @@ impl Side {
                 }
             }
             Op::SinkWrite { slot, data } => {
-                let Some(sink) = self.sinks.get_mut(usize::from(*slot)).and_then(Option::as_mut)
+                let Some(sink) = self
+                    .sinks
+                    .get_mut(usize::from(*slot))
+                    .and_then(Option::as_mut)
                 else {
                     return Ok(Seen::NoSlot);
                 };
@@ -379,7 +384,10 @@ impl Side {
 }
 
 /// Everything observable about a tree: each entry's relative path and type, and each file's bytes.
-pub async fn tree_of(fs: &dyn FileSystem) -> Result<Vec<(String, FileType, Option<Vec<u8>>)>, String> {
+pub type Snapshot = Vec<(String, FileType, Option<Vec<u8>>)>;
+
+/// The [`Snapshot`] of `fs` (an error says which call failed).
+pub async fn tree_of(fs: &dyn FileSystem) -> Result<Snapshot, String> {
     let entries = fs
         .read_dir(&VPath::root(), ReadDirOptions { recursive: true })
         .await
@@ -458,7 +466,7 @@ pub async fn run(pair: &Pair, ops: &[Op]) -> Result<(), Divergence> {
     let expected = tree_of(pair.model.as_ref()).await;
     let actual = tree_of(pair.subject.as_ref()).await;
     if expected != actual {
-        let show = |tree: &Result<Vec<(String, FileType, Option<Vec<u8>>)>, String>| match tree {
+        let show = |tree: &Result<Snapshot, String>| match tree {
             Err(e) => e.clone(),
             Ok(entries) => entries
                 .iter()
@@ -498,7 +506,7 @@ pub async fn minimize(
 ) -> Vec<Op> {
     let start = web_time::Instant::now();
     // Past the budget every further run counts as the last one.
-    let allowed = move |runs: usize| {
+    let allowed = move || {
         if start.elapsed() >= budget {
             0
         } else {
@@ -511,7 +519,7 @@ pub async fn minimize(
     loop {
         let mut removed = false;
         let mut start = 0;
-        while start < ops.len() && runs < allowed(runs) {
+        while start < ops.len() && runs < allowed() {
             let end = (start + chunk).min(ops.len());
             let mut candidate = ops.clone();
             candidate.drain(start..end);
@@ -523,7 +531,7 @@ pub async fn minimize(
                 start = end;
             }
         }
-        if runs >= allowed(runs) || (chunk == 1 && !removed) {
+        if runs >= allowed() || (chunk == 1 && !removed) {
             break;
         }
         if !removed {
@@ -532,7 +540,7 @@ pub async fn minimize(
     }
     for i in 0..ops.len() {
         loop {
-            if runs >= allowed(runs) {
+            if runs >= allowed() {
                 return ops;
             }
             let mut candidate = ops.clone();
@@ -542,7 +550,11 @@ pub async fn minimize(
             if data.len <= 1 {
                 break;
             }
-            data.len = if data.len > 64 { data.len / 4 } else { data.len / 2 };
+            data.len = if data.len > 64 {
+                data.len / 4
+            } else {
+                data.len / 2
+            };
             runs += 1;
             if run_fresh(make, &candidate).await.is_err() {
                 ops = candidate;
