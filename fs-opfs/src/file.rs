@@ -9,9 +9,10 @@ use fs_core::{ErrorKind, File, FileInfo, FileType, FsError, FsResult, OpenFlag, 
 use web_sys::{FileSystemReadWriteOptions, FileSystemSyncAccessHandle};
 
 use crate::error::JsResultExt;
-use crate::fs::{file_info, is_stale, Inner};
+use crate::inner::Inner;
 use crate::nodes::Node;
 use crate::read::{blob_range, read_into, snapshot};
+use crate::read::{file_info, is_stale};
 
 /// The new position of a seek from `cursor` in a file of `size` bytes.
 fn seek_target(pos: SeekFrom, cursor: u64, size: u64, method: &'static str) -> FsResult<u64> {

@@ -1,85 +1,33 @@
 //! [`OpfsFs`]: the [`FileSystem`] implementation.
 
 use std::rc::Rc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use fs_core::{
     AccessOptions, ByteStream, Capabilities, DirEntry, ErrorKind, File, FileInfo, FileSystem,
-    FileType, FsError, FsResult, MakeDirOptions, OpenFlag, OpenOptions, ReadDirOptions,
-    RemoveOptions, SinkMode, SinkOptions, StreamOptions, SystemTime, VPath, WatchOptions,
-    WatchStream, WriteSink,
+    FileType, FsError, FsResult, MakeDirOptions, OpenOptions, ReadDirOptions, RemoveOptions,
+    SinkMode, SinkOptions, StreamOptions, SystemTime, VPath, WatchOptions, WatchStream, WriteSink,
 };
 use wasm_bindgen::JsCast;
 use web_sys::{
     FileSystemCreateWritableOptions, FileSystemDirectoryHandle, FileSystemFileHandle,
-    FileSystemReadWriteOptions, FileSystemRemoveOptions, FileSystemSyncAccessHandle,
     FileSystemWritableFileStream,
 };
 
-use crate::error::{js_name, JsResultExt};
+use crate::error::JsResultExt;
 use crate::file::{open_read_only, open_sync};
+use crate::inner::Inner;
 use crate::internal::Internal;
-use crate::js::{self, js_bytes, resolve, settle};
-use crate::nodes::{while_locked, Nodes, Source};
-use crate::read::{blob_range, read_all, snapshot};
+use crate::js::{self, resolve, settle, while_locked};
+use crate::nodes::{Nodes, Source};
+use crate::options::{OpfsOptions, Strategy};
+use crate::read::{blob_range, file_info, handle_range, is_stale, snapshot};
 use crate::sink::open_sink;
 use crate::stream::stream_file;
 use crate::tree::{children, is_dir, Entry, Tree};
 
 const BACKEND: &str = "OPFS";
-
-/// How file contents are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Strategy {
-    /// `createWritable` streams (commit on close) and `Blob.slice` reads. Works on the page and in
-    /// every worker; `open` with a writable flag is `Unsupported`.
-    Writable,
-    /// Sync access handles for `open` (random-access reads and writes) and for sinks, next to
-    /// `createWritable` for whole-file writes. Only in a dedicated worker.
-    SyncAccess,
-}
-
-/// How to open an [`OpfsFs`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpfsOptions {
-    /// A directory below the OPFS root that becomes this instance's `/` (created with its
-    /// parents); `None` uses the OPFS root itself.
-    pub root: Option<VPath>,
-    /// The strategy; `None` picks [`Strategy::SyncAccess`] in a dedicated worker and
-    /// [`Strategy::Writable`] elsewhere. Forcing `SyncAccess` where it is unavailable makes
-    /// [`OpfsFs::open`] fail with `Unsupported`.
-    pub strategy: Option<Strategy>,
-    /// How long a call retries while the browser reports the file locked (a sync access handle
-    /// or writable stream of another tab or worker) before `Busy` (default 10 s). Handles of this
-    /// instance never make its own calls wait.
-    pub lock_timeout: Duration,
-    /// Rename files with `FileSystemFileHandle.move()` when the browser has it (default true);
-    /// false forces the copy-and-remove fallback that browsers without `move()` get.
-    pub use_move: bool,
-}
-
-impl Default for OpfsOptions {
-    fn default() -> Self {
-        OpfsOptions {
-            root: None,
-            strategy: None,
-            lock_timeout: Duration::from_secs(10),
-            use_move: true,
-        }
-    }
-}
-
-impl OpfsOptions {
-    /// The defaults with `root` as this instance's `/`.
-    pub fn in_dir(root: VPath) -> Self {
-        OpfsOptions {
-            root: Some(root),
-            ..OpfsOptions::default()
-        }
-    }
-}
 
 /// A [`FileSystem`] over the Origin Private File System.
 ///
@@ -89,16 +37,6 @@ impl OpfsOptions {
 #[derive(Clone)]
 pub struct OpfsFs {
     pub(crate) inner: Rc<Inner>,
-}
-
-/// The state shared by an [`OpfsFs`], its open files, sinks and streams.
-pub(crate) struct Inner {
-    pub(crate) tree: Tree,
-    pub(crate) nodes: Nodes,
-    pub(crate) internal: Internal,
-    pub(crate) strategy: Strategy,
-    pub(crate) use_move: bool,
-    pub(crate) lock_timeout: Duration,
 }
 
 impl OpfsFs {
@@ -156,296 +94,8 @@ impl OpfsFs {
     }
 }
 
-impl Inner {
-    /// Whether `path` is a file, a directory, or missing (`BadResource` below a file).
-    pub(crate) async fn kind_of(
-        &self,
-        path: &VPath,
-        method: &'static str,
-    ) -> FsResult<Option<FileType>> {
-        if path.is_root() {
-            return Ok(Some(FileType::Directory));
-        }
-        let found = self
-            .tree
-            .with_parent(path, method, |dir, _| async move {
-                self.tree.lookup(&dir, path, method).await
-            })
-            .await;
-        match found {
-            Ok(Some(Entry::File(_))) => Ok(Some(FileType::File)),
-            Ok(Some(Entry::Dir(_))) => Ok(Some(FileType::Directory)),
-            Ok(None) => Ok(None),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// The handle of `path`'s parent directory: `NotFound` when it is missing, `BadResource` when a
-    /// file is in the way (the error names `path`).
-    pub(crate) async fn parent_dir(
-        &self,
-        path: &VPath,
-        method: &'static str,
-    ) -> FsResult<FileSystemDirectoryHandle> {
-        let parent = path.parent().unwrap_or_else(VPath::root);
-        self.tree
-            .dir(&parent, false, method)
-            .await
-            .map_err(|e| e.with_path(path))
-    }
-
-    /// Writes `data` into `handle` through a writable stream: replacing the content, or keeping it
-    /// and writing at `at` (`None`: at the end).
-    async fn write_through_stream(
-        &self,
-        handle: &FileSystemFileHandle,
-        data: &[u8],
-        keep: Option<Option<u64>>,
-        path: &VPath,
-        method: &'static str,
-    ) -> FsResult<()> {
-        let options = FileSystemCreateWritableOptions::new();
-        options.set_keep_existing_data(keep.is_some());
-        let stream: FileSystemWritableFileStream =
-            while_locked(self.lock_timeout, method, path, || {
-                resolve(handle.create_writable_with_options(&options))
-            })
-            .await?;
-        let result = async {
-            if let Some(at) = keep {
-                let at = match at {
-                    Some(at) => at,
-                    None => snapshot(handle, path, method).await?.size() as u64,
-                };
-                settle(stream.seek_with_f64(at as f64).fs(method, path)?)
-                    .await
-                    .fs(method, path)?;
-            }
-            if !data.is_empty() {
-                settle(
-                    stream
-                        .write_with_js_u8_array(&js_bytes(data))
-                        .fs(method, path)?,
-                )
-                .await
-                .fs(method, path)?;
-            }
-            settle(stream.close()).await.fs(method, path)
-        }
-        .await;
-        if result.is_err() {
-            let _ = settle(stream.abort()).await;
-        }
-        result
-    }
-
-    /// Writes through the sync access handle of an open file (`write_file` on a path whose file a
-    /// writable handle holds: the bytes go where the handle sees them).
-    fn write_through_access(
-        access: &FileSystemSyncAccessHandle,
-        data: &[u8],
-        flag: OpenFlag,
-        path: &VPath,
-        method: &'static str,
-    ) -> FsResult<()> {
-        if flag.truncates() {
-            access.truncate_with_f64(0.0).fs(method, path)?;
-        }
-        let at = if flag.appends() {
-            access.get_size().fs(method, path)?
-        } else {
-            0.0
-        };
-        write_all_at(access, data, at as u64, path, method)?;
-        access.flush().fs(method, path)
-    }
-
-    /// Copies the bytes of `from` over `to` (created when missing) in one writable stream; an open
-    /// sync access handle of `from_path` is flushed first.
-    pub(crate) async fn copy_bytes(
-        &self,
-        from: &FileSystemFileHandle,
-        from_path: Option<&VPath>,
-        to: &FileSystemFileHandle,
-        to_path: &VPath,
-        method: &'static str,
-    ) -> FsResult<()> {
-        if let Some(open) = from_path.and_then(|p| self.nodes.access(p)) {
-            open.flush().fs(method, to_path)?;
-        }
-        let source = snapshot(from, to_path, method).await?;
-        let stream: FileSystemWritableFileStream =
-            while_locked(self.lock_timeout, method, to_path, || {
-                resolve(to.create_writable())
-            })
-            .await?;
-        let written = async {
-            settle(stream.write_with_blob(&source).fs(method, to_path)?)
-                .await
-                .fs(method, to_path)?;
-            settle(stream.close()).await.fs(method, to_path)
-        }
-        .await;
-        if written.is_err() {
-            let _ = settle(stream.abort()).await;
-        }
-        written
-    }
-
-    /// Copies the bytes of `from` into the open sync access handle `to` (replacing its content).
-    async fn copy_into_access(
-        &self,
-        from: &FileSystemFileHandle,
-        from_path: &VPath,
-        to: &FileSystemSyncAccessHandle,
-        to_path: &VPath,
-        method: &'static str,
-    ) -> FsResult<()> {
-        if let Some(open) = self.nodes.access(from_path) {
-            open.flush().fs(method, to_path)?;
-        }
-        let source = snapshot(from, from_path, method).await?;
-        let size = source.size() as u64;
-        let mut at = 0;
-        let mut batches = Vec::new();
-        while at < size {
-            let end = (at + COPY_BATCH).min(size);
-            batches.push(blob_range(&source, at, end).await.fs(method, from_path)?);
-            at = end;
-        }
-        // Everything is read before the first byte is written, so a failed read changes nothing.
-        to.truncate_with_f64(0.0).fs(method, to_path)?;
-        let mut at = 0;
-        for batch in batches {
-            write_all_at(to, &batch, at, to_path, method)?;
-            at += batch.len() as u64;
-        }
-        to.flush().fs(method, to_path)
-    }
-
-    /// `removeEntry` of `path` in its parent, without looking at open handles (see
-    /// [`Inner::remove_path`]).
-    pub(crate) async fn tree_remove(
-        &self,
-        path: &VPath,
-        recursive: bool,
-        method: &'static str,
-    ) -> FsResult<()> {
-        self.tree.forget(path);
-        self.tree
-            .with_parent(path, method, |dir, name| async move {
-                let options = FileSystemRemoveOptions::new();
-                options.set_recursive(recursive);
-                while_locked(self.lock_timeout, method, path, || {
-                    settle(dir.remove_entry_with_options(&name, &options))
-                })
-                .await
-            })
-            .await?;
-        self.tree.forget(path);
-        Ok(())
-    }
-
-    /// Removes `path`: the files of open handles at it (and, with `recursive`, below it) move to
-    /// the internal directory first, where those handles keep them.
-    pub(crate) async fn remove_path(
-        &self,
-        path: &VPath,
-        recursive: bool,
-        method: &'static str,
-    ) -> FsResult<()> {
-        if !recursive && self.nodes.any_below(path) {
-            // The browser would call the directory locked; what matters first is that it is not
-            // empty.
-            return Err(FsError::new(
-                ErrorKind::DirectoryNotEmpty,
-                method,
-                "the directory is not empty; pass recursive to remove it",
-            )
-            .with_path(path));
-        }
-        if self.detach(path, recursive, method).await? {
-            // The file itself went to the internal directory: nothing is left at the path.
-            return Ok(());
-        }
-        self.tree_remove(path, recursive, method).await
-    }
-
-    /// Moves the directory tree `from` to `to` (which does not exist): creates the directories,
-    /// moves (or copies) every file, then removes the old tree.
-    async fn move_tree(&self, from: &VPath, to: &VPath, method: &'static str) -> FsResult<()> {
-        let source = self.tree.dir(from, false, method).await?;
-        let target = self.tree.dir(to, true, method).await?;
-        let mut pending = vec![(source, target, from.clone(), to.clone())];
-        while let Some((source, target, from_dir, to_dir)) = pending.pop() {
-            for (name, handle) in children(&source, &from_dir, method).await? {
-                let from_child = from_dir.join(&name)?;
-                let to_child = to_dir.join(&name)?;
-                if is_dir(&handle) {
-                    let made = self.tree.dir(&to_child, true, method).await?;
-                    pending.push((handle.unchecked_into(), made, from_child, to_child));
-                } else {
-                    let file: FileSystemFileHandle = handle.unchecked_into();
-                    let stored = crate::names::stored(&name);
-                    self.move_file(
-                        &file,
-                        &Source::Path(from_child),
-                        &target,
-                        &stored,
-                        &to_child,
-                        method,
-                    )
-                    .await?;
-                }
-            }
-        }
-        self.tree_remove(from, true, method).await
-    }
-}
-
-/// Bytes read per call when a copy goes through a sync access handle.
-const COPY_BATCH: u64 = 1024 * 1024;
-
-/// Writes all of `data` at `at` through a sync access handle.
-pub(crate) fn write_all_at(
-    access: &FileSystemSyncAccessHandle,
-    data: &[u8],
-    at: u64,
-    path: &VPath,
-    method: &'static str,
-) -> FsResult<()> {
-    if data.is_empty() {
-        return Ok(());
-    }
-    let options = FileSystemReadWriteOptions::new();
-    options.set_at(at as f64);
-    let n = access
-        .write_with_u8_array_and_options(data, &options)
-        .fs(method, path)? as usize;
-    if n != data.len() {
-        return Err(FsError::new(
-            ErrorKind::WriteZero,
-            method,
-            format!("the file took {n} of {} bytes", data.len()),
-        )
-        .with_path(path));
-    }
-    Ok(())
-}
-
 fn dir_info() -> FileInfo {
     FileInfo::basic(FileType::Directory, 0)
-}
-
-/// The info of a file from its `File` snapshot.
-pub(crate) fn file_info(file: &web_sys::File) -> FileInfo {
-    let mut info = FileInfo::basic(FileType::File, file.size() as u64);
-    let ms = file.last_modified();
-    if ms.is_finite() && ms >= 0.0 {
-        info.mtime = Some(SystemTime::UNIX_EPOCH + Duration::from_millis(ms as u64));
-    }
-    info
 }
 
 fn bad_resource(method: &'static str, path: &VPath, why: &str) -> FsError {
@@ -902,9 +552,29 @@ async fn created_by_this_call(handle: &FileSystemFileHandle, started_ms: f64) ->
     }
 }
 
-/// True when a thrown value says a `File` snapshot is stale: `NotReadableError` (the file
-/// changed) or `NotFoundError` (the file moved away, for example into the internal directory
-/// while a handle holds it).
-pub(crate) fn is_stale(err: &wasm_bindgen::JsValue) -> bool {
-    matches!(js_name(err).as_str(), "NotReadableError" | "NotFoundError")
+/// The whole content of `path`.
+pub(crate) async fn read_all(inner: &Inner, path: &VPath, method: &'static str) -> FsResult<Bytes> {
+    if path.is_root() {
+        return Err(
+            FsError::new(ErrorKind::BadResource, method, "the root is a directory").with_path(path),
+        );
+    }
+    if let Some(open) = inner.nodes.access(path) {
+        let size = open.get_size().fs(method, path)? as usize;
+        return handle_range(&open, 0, size, path, method);
+    }
+    let handle = inner.tree.file(path, false, method).await?;
+    for _ in 0..2 {
+        let file = snapshot(&handle, path, method).await?;
+        match blob_range(&file, 0, file.size() as u64).await {
+            Err(e) if is_stale(&e) => continue,
+            other => return other.fs(method, path),
+        }
+    }
+    Err(FsError::new(
+        ErrorKind::Busy,
+        method,
+        "the file kept changing while it was read",
+    )
+    .with_path(path))
 }

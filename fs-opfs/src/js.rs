@@ -1,7 +1,9 @@
-//! Small bindings and helpers over the browser: promises, timers, the storage manager, `move()`.
+//! Small bindings and helpers over the browser: promises, timers, the storage manager, `move()`,
+//! and retrying while a file is locked.
 
 use std::time::Duration;
 
+use fs_core::{ErrorKind, FsError, FsResult, VPath};
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -10,6 +12,9 @@ use web_sys::{
     DedicatedWorkerGlobalScope, FileSystemDirectoryHandle, FileSystemHandle, StorageManager,
     WorkerGlobalScope,
 };
+use web_time::Instant;
+
+use crate::error::{js_name, JsResultExt};
 
 #[wasm_bindgen]
 extern "C" {
@@ -100,4 +105,43 @@ pub(crate) async fn sleep(duration: Duration) {
 /// not hold views into wasm memory that can move when it grows).
 pub(crate) fn js_bytes(data: &[u8]) -> Uint8Array {
     Uint8Array::from(data)
+}
+
+/// Polls `attempt` while the browser says the file is locked (`NoModificationAllowedError`: a sync
+/// access handle or a writable stream of another tab, worker or task), for up to `limit`; then
+/// `Busy`.
+pub(crate) async fn while_locked<T, F, Fut>(
+    limit: Duration,
+    method: &'static str,
+    path: &VPath,
+    mut attempt: F,
+) -> FsResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, JsValue>>,
+{
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(e) if js_name(&e) == "NoModificationAllowedError" => {
+                if start.elapsed() >= limit {
+                    let (name, message) = crate::error::describe(&e);
+                    return Err(FsError::new(
+                        ErrorKind::Busy,
+                        method,
+                        format!(
+                            "the file stayed locked (by another tab, worker or writer) for longer \
+                             than {limit:?}: {name}: {message}"
+                        ),
+                    )
+                    .with_path(path));
+                }
+                sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e).fs(method, path),
+        }
+    }
 }

@@ -78,10 +78,12 @@
 mod error;
 mod file;
 mod fs;
+mod inner;
 mod internal;
 mod js;
 mod names;
 mod nodes;
+mod options;
 mod read;
 mod sink;
 mod storage;
@@ -91,5 +93,6 @@ mod tree;
 pub mod bridge;
 
 pub use error::{fs_error_from_js, kind_of_js_name};
-pub use fs::{OpfsFs, OpfsOptions, Strategy};
+pub use fs::OpfsFs;
+pub use options::{OpfsOptions, Strategy};
 pub use storage::{estimate, persist, StorageEstimate};

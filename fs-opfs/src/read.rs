@@ -1,14 +1,15 @@
 //! Reading bytes: `File` snapshots sliced as Blobs, or the sync access handle this instance holds.
 
+use std::time::Duration;
+
 use bytes::Bytes;
-use fs_core::{ErrorKind, FsError, FsResult, VPath};
+use fs_core::{FileInfo, FileType, FsResult, SystemTime, VPath};
 use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{FileSystemFileHandle, FileSystemReadWriteOptions, FileSystemSyncAccessHandle};
 
-use crate::error::JsResultExt;
-use crate::fs::{is_stale, Inner};
+use crate::error::{js_name, JsResultExt};
 use crate::js::resolve;
 
 /// A `File` snapshot of `handle` (its size and bytes as of now).
@@ -80,29 +81,19 @@ pub(crate) fn read_into(
     Ok(n as usize)
 }
 
-/// The whole content of `path`.
-pub(crate) async fn read_all(inner: &Inner, path: &VPath, method: &'static str) -> FsResult<Bytes> {
-    if path.is_root() {
-        return Err(
-            FsError::new(ErrorKind::BadResource, method, "the root is a directory").with_path(path),
-        );
+/// True when a thrown value says a `File` snapshot is stale: `NotReadableError` (the file
+/// changed) or `NotFoundError` (the file moved away, for example into the internal directory
+/// while a handle holds it).
+pub(crate) fn is_stale(err: &wasm_bindgen::JsValue) -> bool {
+    matches!(js_name(err).as_str(), "NotReadableError" | "NotFoundError")
+}
+
+/// The info of a file from its `File` snapshot.
+pub(crate) fn file_info(file: &web_sys::File) -> FileInfo {
+    let mut info = FileInfo::basic(FileType::File, file.size() as u64);
+    let ms = file.last_modified();
+    if ms.is_finite() && ms >= 0.0 {
+        info.mtime = Some(SystemTime::UNIX_EPOCH + Duration::from_millis(ms as u64));
     }
-    if let Some(open) = inner.nodes.access(path) {
-        let size = open.get_size().fs(method, path)? as usize;
-        return handle_range(&open, 0, size, path, method);
-    }
-    let handle = inner.tree.file(path, false, method).await?;
-    for _ in 0..2 {
-        let file = snapshot(&handle, path, method).await?;
-        match blob_range(&file, 0, file.size() as u64).await {
-            Err(e) if is_stale(&e) => continue,
-            other => return other.fs(method, path),
-        }
-    }
-    Err(FsError::new(
-        ErrorKind::Busy,
-        method,
-        "the file kept changing while it was read",
-    )
-    .with_path(path))
+    info
 }

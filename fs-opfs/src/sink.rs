@@ -29,10 +29,11 @@ use web_sys::{
 };
 
 use crate::error::JsResultExt;
-use crate::fs::{Inner, Strategy};
-use crate::js::{resolve, settle};
+use crate::inner::Inner;
+use crate::js::{resolve, settle, while_locked};
 use crate::names;
-use crate::nodes::{while_locked, Source};
+use crate::nodes::Source;
+use crate::options::Strategy;
 use crate::read::snapshot;
 use crate::tree::Entry;
 

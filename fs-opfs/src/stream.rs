@@ -13,8 +13,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::FileSystemFileHandle;
 
 use crate::error::JsResultExt;
-use crate::fs::{is_stale, Inner};
-use crate::read::{handle_range, request_range, snapshot};
+use crate::inner::Inner;
+use crate::read::{handle_range, is_stale, request_range, snapshot};
 
 /// The bytes fetched from the browser per call: fewer, larger calls are much faster than one per
 /// small chunk, and 1 MiB keeps memory bounded.

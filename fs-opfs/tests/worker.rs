@@ -46,6 +46,11 @@ async fn writable_handles_share_the_file_and_other_instances_wait() {
 }
 
 #[wasm_bindgen_test]
+async fn sinks_that_end_without_commit_leave_no_temporary_file() {
+    common::sinks_that_end_without_commit_leave_no_temporary_file().await;
+}
+
+#[wasm_bindgen_test]
 async fn dir_cache_follows_remove_and_rename() {
     common::dir_cache_follows_remove_and_rename().await;
 }

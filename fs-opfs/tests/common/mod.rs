@@ -14,7 +14,7 @@ use fs_core::{
     random_name, ErrorKind, FileSystem, MakeDirOptions, OpenFlag, OpenOptions, RemoveOptions, VPath,
 };
 use fs_opfs::{OpfsFs, OpfsOptions, Strategy};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// Removes a case's sub-root when the case ends (in the background).
 pub struct SubRoot(pub VPath);
@@ -344,4 +344,47 @@ pub async fn differential(make: &MakePair<'_>, setup: &str) {
         "{setup}: {replayed} regressions replayed; {report}"
     )));
     report.assert_passed();
+}
+
+/// The conformance case of aborted and losing sinks (a few hundred in a row), then a look into the
+/// instance's hidden internal directory with the browser's own calls: every temporary file is gone.
+pub async fn sinks_that_end_without_commit_leave_no_temporary_file() {
+    let (fs, guard) = open_in_fresh_root("sink-leftovers", OpfsOptions::default()).await;
+    fs_core::conformance::cases::sinks_that_end_without_commit_leave_nothing(Arc::new(fs)).await;
+    let mut dir: web_sys::FileSystemDirectoryHandle =
+        wasm_bindgen_futures::JsFuture::from(storage().get_directory())
+            .await
+            .expect("OPFS root")
+            .into();
+    for name in guard.0.segments().chain(["internal.fs-opfs"]) {
+        dir = wasm_bindgen_futures::JsFuture::from(dir.get_directory_handle(name))
+            .await
+            .unwrap_or_else(|e| panic!("directory {name}: {e:?}"))
+            .into();
+    }
+    let iter = dir.keys();
+    let mut left = Vec::new();
+    loop {
+        let step: js_sys::IteratorNext =
+            wasm_bindgen_futures::JsFuture::from(iter.next().expect("iterator"))
+                .await
+                .expect("next entry")
+                .into();
+        if step.done() {
+            break;
+        }
+        left.push(step.value().as_string().unwrap_or_default());
+    }
+    assert!(left.is_empty(), "temporary files left behind: {left:?}");
+}
+
+/// `navigator.storage` on the page or in a worker.
+fn storage() -> web_sys::StorageManager {
+    match web_sys::window() {
+        Some(window) => window.navigator().storage(),
+        None => js_sys::global()
+            .unchecked_into::<web_sys::WorkerGlobalScope>()
+            .navigator()
+            .storage(),
+    }
 }

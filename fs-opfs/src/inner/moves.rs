@@ -1,0 +1,244 @@
+//! Moving files of [`Inner`] while handles hold them (see [`crate::nodes`]): the shared sync access
+//! handle, detaching a file into the internal directory before its path is removed or replaced,
+//! and files (and directory trees) that move with their handles.
+
+use std::rc::Rc;
+
+use fs_core::{random_name, FsResult, VPath};
+use wasm_bindgen::JsCast;
+use web_sys::{FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemSyncAccessHandle};
+
+use super::Inner;
+use crate::error::JsResultExt;
+use crate::js::{resolve, settle, while_locked, MovableFileHandle};
+use crate::names;
+use crate::nodes::{Node, Place, Source};
+use crate::tree::{children, is_dir};
+
+impl Inner {
+    /// `createSyncAccessHandle` of `handle`, waiting while someone else holds the file.
+    async fn open_access(
+        &self,
+        handle: &FileSystemFileHandle,
+        method: &'static str,
+        path: &VPath,
+    ) -> FsResult<FileSystemSyncAccessHandle> {
+        while_locked(self.lock_timeout, method, path, || {
+            resolve::<FileSystemSyncAccessHandle>(handle.create_sync_access_handle())
+        })
+        .await
+    }
+
+    /// Gives `node` one more writable handle: the first opens the shared sync access handle.
+    pub(crate) async fn add_writer(
+        &self,
+        node: &Rc<Node>,
+        method: &'static str,
+        path: &VPath,
+    ) -> FsResult<()> {
+        if node.access.borrow().is_none() {
+            let access = self.open_access(&node.handle(), method, path).await?;
+            *node.access.borrow_mut() = Some(Rc::new(access));
+        }
+        node.writers.set(node.writers.get() + 1);
+        Ok(())
+    }
+
+    /// A handle of `node` closes (a writable one when `writer`): the last writable handle flushes
+    /// and closes the sync access handle; the last handle of a file whose path is gone removes it.
+    pub(crate) fn release(&self, node: &Rc<Node>, writer: bool, path: &VPath) -> FsResult<()> {
+        let mut flushed = Ok(());
+        if writer {
+            node.writers.set(node.writers.get().saturating_sub(1));
+            if let Some(access) = node.access() {
+                flushed = access.flush().fs("File.close", path);
+                if node.writers.get() == 0 {
+                    access.close();
+                    *node.access.borrow_mut() = None;
+                }
+            }
+        }
+        node.handles.set(node.handles.get().saturating_sub(1));
+        if node.handles.get() == 0 {
+            match node.place() {
+                Place::Path(at) => self.nodes.unlink(&at, node),
+                Place::Orphan(name) => self.internal.remove_later(name),
+            }
+        }
+        flushed
+    }
+
+    /// Runs `op` on `node`'s file with its sync access handle closed (a locked file cannot be
+    /// moved), then opens the handle again on the browser handle `op` returns (where the file is
+    /// now), even when `op` failed.
+    async fn with_access_closed<F, Fut>(
+        &self,
+        node: &Rc<Node>,
+        method: &'static str,
+        path: &VPath,
+        op: F,
+    ) -> FsResult<FileSystemFileHandle>
+    where
+        F: FnOnce(FileSystemFileHandle) -> Fut,
+        Fut: std::future::Future<Output = FsResult<FileSystemFileHandle>>,
+    {
+        let taken = node.access.borrow_mut().take();
+        let had_access = match taken {
+            Some(access) => {
+                let flushed = access.flush().fs(method, path);
+                access.close();
+                if let Err(e) = flushed {
+                    let reopened = self.open_access(&node.handle(), method, path).await;
+                    *node.access.borrow_mut() = reopened.ok().map(Rc::new);
+                    return Err(e);
+                }
+                true
+            }
+            None => false,
+        };
+        let result = op(node.handle()).await;
+        if let Ok(moved) = &result {
+            *node.handle.borrow_mut() = moved.clone();
+        }
+        if had_access {
+            let access = self.open_access(&node.handle(), method, path).await?;
+            *node.access.borrow_mut() = Some(Rc::new(access));
+        }
+        result
+    }
+
+    /// Moves the file `handle` to the entry `name` of `dir` (replacing a file there): `move()`, or
+    /// a copy and a removal of `source` without it. Returns a browser handle of the file at its new
+    /// place.
+    pub(crate) async fn relocate(
+        &self,
+        handle: FileSystemFileHandle,
+        source: &Source,
+        dir: &FileSystemDirectoryHandle,
+        name: &str,
+        method: &'static str,
+        path: &VPath,
+    ) -> FsResult<FileSystemFileHandle> {
+        if self.use_move {
+            let movable: &MovableFileHandle = handle.unchecked_ref();
+            while_locked(self.lock_timeout, method, path, || {
+                let moved = movable.move_to(dir, name);
+                async move { settle(moved?).await }
+            })
+            .await?;
+            return Ok(handle);
+        }
+        let options = web_sys::FileSystemGetFileOptions::new();
+        options.set_create(true);
+        let target: FileSystemFileHandle =
+            resolve(dir.get_file_handle_with_options(name, &options))
+                .await
+                .fs(method, path)?;
+        self.copy_bytes(&handle, None, &target, path, method)
+            .await?;
+        match source {
+            Source::Path(from) => self.tree_remove(from, false, method).await?,
+            Source::Internal(name) => self.internal.remove(name, method, path).await?,
+        }
+        Ok(target)
+    }
+
+    /// Before the file at `path` (and, with `subtree`, every file below it) is removed or
+    /// replaced: moves the files that handles hold open into the internal directory, where the
+    /// handles keep them. True when the file at `path` itself moved (nothing is left there).
+    pub(crate) async fn detach(
+        &self,
+        path: &VPath,
+        subtree: bool,
+        method: &'static str,
+    ) -> FsResult<bool> {
+        let mut moved_path = false;
+        for (at, node) in self.nodes.under(path, subtree) {
+            moved_path |= &at == path;
+            let dir = self.internal.dir(method, &at).await?;
+            let name = random_name(Some("orphan-"));
+            let source = Source::Path(at.clone());
+            self.with_access_closed(&node, method, &at, |handle| async {
+                self.relocate(handle, &source, &dir, &name, method, &at)
+                    .await
+            })
+            .await?;
+            self.nodes.unlink(&at, &node);
+            *node.place.borrow_mut() = Place::Orphan(name);
+        }
+        Ok(moved_path)
+    }
+
+    /// Moves the file at `from` (`handle` names it) to `to` (stored as `name` in `dir`),
+    /// replacing a file there: handles open on `to` keep the old file, handles open on `from`
+    /// follow.
+    pub(crate) async fn move_file(
+        &self,
+        handle: &FileSystemFileHandle,
+        from: &Source,
+        dir: &FileSystemDirectoryHandle,
+        name: &str,
+        to: &VPath,
+        method: &'static str,
+    ) -> FsResult<()> {
+        self.detach(to, false, method).await?;
+        let node = match from {
+            Source::Path(path) => self.nodes.at(path),
+            Source::Internal(_) => None,
+        };
+        let Some(node) = node else {
+            self.relocate(handle.clone(), from, dir, name, method, to)
+                .await?;
+            return Ok(());
+        };
+        self.with_access_closed(&node, method, to, |handle| async {
+            self.relocate(handle, from, dir, name, method, to).await
+        })
+        .await?;
+        if let Source::Path(path) = from {
+            self.nodes.unlink(path, &node);
+        }
+        *node.place.borrow_mut() = Place::Path(to.clone());
+        self.nodes
+            .by_path
+            .borrow_mut()
+            .insert(to.clone(), node.clone());
+        Ok(())
+    }
+
+    /// Moves the directory tree `from` to `to` (which does not exist): creates the directories,
+    /// moves (or copies) every file, then removes the old tree.
+    pub(crate) async fn move_tree(
+        &self,
+        from: &VPath,
+        to: &VPath,
+        method: &'static str,
+    ) -> FsResult<()> {
+        let source = self.tree.dir(from, false, method).await?;
+        let target = self.tree.dir(to, true, method).await?;
+        let mut pending = vec![(source, target, from.clone(), to.clone())];
+        while let Some((source, target, from_dir, to_dir)) = pending.pop() {
+            for (name, handle) in children(&source, &from_dir, method).await? {
+                let from_child = from_dir.join(&name)?;
+                let to_child = to_dir.join(&name)?;
+                if is_dir(&handle) {
+                    let made = self.tree.dir(&to_child, true, method).await?;
+                    pending.push((handle.unchecked_into(), made, from_child, to_child));
+                } else {
+                    let file: FileSystemFileHandle = handle.unchecked_into();
+                    let stored = names::stored(&name);
+                    self.move_file(
+                        &file,
+                        &Source::Path(from_child),
+                        &target,
+                        &stored,
+                        &to_child,
+                        method,
+                    )
+                    .await?;
+                }
+            }
+        }
+        self.tree_remove(from, true, method).await
+    }
+}

@@ -1,0 +1,147 @@
+//! Whole-file writes and copies of [`Inner`]: through a writable stream, or through the sync access
+//! handle of a file a writable handle holds open.
+
+use fs_core::{FsResult, OpenFlag, VPath};
+use web_sys::{
+    FileSystemCreateWritableOptions, FileSystemFileHandle, FileSystemSyncAccessHandle,
+    FileSystemWritableFileStream,
+};
+
+use super::{write_all_at, Inner};
+use crate::error::JsResultExt;
+use crate::js::{js_bytes, resolve, settle, while_locked};
+use crate::read::{blob_range, snapshot};
+
+/// Bytes read per call when a copy goes through a sync access handle.
+const COPY_BATCH: u64 = 1024 * 1024;
+
+impl Inner {
+    /// Writes `data` into `handle` through a writable stream: replacing the content, or keeping it
+    /// and writing at `at` (`None`: at the end).
+    pub(crate) async fn write_through_stream(
+        &self,
+        handle: &FileSystemFileHandle,
+        data: &[u8],
+        keep: Option<Option<u64>>,
+        path: &VPath,
+        method: &'static str,
+    ) -> FsResult<()> {
+        let options = FileSystemCreateWritableOptions::new();
+        options.set_keep_existing_data(keep.is_some());
+        let stream: FileSystemWritableFileStream =
+            while_locked(self.lock_timeout, method, path, || {
+                resolve(handle.create_writable_with_options(&options))
+            })
+            .await?;
+        let result = async {
+            if let Some(at) = keep {
+                let at = match at {
+                    Some(at) => at,
+                    None => snapshot(handle, path, method).await?.size() as u64,
+                };
+                settle(stream.seek_with_f64(at as f64).fs(method, path)?)
+                    .await
+                    .fs(method, path)?;
+            }
+            if !data.is_empty() {
+                settle(
+                    stream
+                        .write_with_js_u8_array(&js_bytes(data))
+                        .fs(method, path)?,
+                )
+                .await
+                .fs(method, path)?;
+            }
+            settle(stream.close()).await.fs(method, path)
+        }
+        .await;
+        if result.is_err() {
+            let _ = settle(stream.abort()).await;
+        }
+        result
+    }
+
+    /// Writes through the sync access handle of an open file (`write_file` on a path whose file a
+    /// writable handle holds: the bytes go where the handle sees them).
+    pub(crate) fn write_through_access(
+        access: &FileSystemSyncAccessHandle,
+        data: &[u8],
+        flag: OpenFlag,
+        path: &VPath,
+        method: &'static str,
+    ) -> FsResult<()> {
+        if flag.truncates() {
+            access.truncate_with_f64(0.0).fs(method, path)?;
+        }
+        let at = if flag.appends() {
+            access.get_size().fs(method, path)?
+        } else {
+            0.0
+        };
+        write_all_at(access, data, at as u64, path, method)?;
+        access.flush().fs(method, path)
+    }
+
+    /// Copies the bytes of `from` over `to` (created when missing) in one writable stream; an open
+    /// sync access handle of `from_path` is flushed first.
+    pub(crate) async fn copy_bytes(
+        &self,
+        from: &FileSystemFileHandle,
+        from_path: Option<&VPath>,
+        to: &FileSystemFileHandle,
+        to_path: &VPath,
+        method: &'static str,
+    ) -> FsResult<()> {
+        if let Some(open) = from_path.and_then(|p| self.nodes.access(p)) {
+            open.flush().fs(method, to_path)?;
+        }
+        let source = snapshot(from, to_path, method).await?;
+        let stream: FileSystemWritableFileStream =
+            while_locked(self.lock_timeout, method, to_path, || {
+                resolve(to.create_writable())
+            })
+            .await?;
+        let written = async {
+            settle(stream.write_with_blob(&source).fs(method, to_path)?)
+                .await
+                .fs(method, to_path)?;
+            settle(stream.close()).await.fs(method, to_path)
+        }
+        .await;
+        if written.is_err() {
+            let _ = settle(stream.abort()).await;
+        }
+        written
+    }
+
+    /// Copies the bytes of `from` into the open sync access handle `to` (replacing its content).
+    pub(crate) async fn copy_into_access(
+        &self,
+        from: &FileSystemFileHandle,
+        from_path: &VPath,
+        to: &FileSystemSyncAccessHandle,
+        to_path: &VPath,
+        method: &'static str,
+    ) -> FsResult<()> {
+        if let Some(open) = self.nodes.access(from_path) {
+            open.flush().fs(method, to_path)?;
+        }
+        let source = snapshot(from, from_path, method).await?;
+        let size = source.size() as u64;
+        let mut at = 0;
+        let mut batches = Vec::new();
+        while at < size {
+            let end = (at + COPY_BATCH).min(size);
+            batches.push(blob_range(&source, at, end).await.fs(method, from_path)?);
+            at = end;
+        }
+        // Everything is read before the first byte is written, so a failed read changes nothing.
+        to.truncate_with_f64(0.0).fs(method, to_path)?;
+        let mut at = 0;
+        for batch in batches {
+            write_all_at(to, &batch, at, to_path, method)?;
+            at += batch.len() as u64;
+        }
+        to.flush().fs(method, to_path)
+    }
+}
