@@ -91,16 +91,8 @@ async fn forced_sync_access_outside_worker_is_unsupported() {
     common::forced_sync_access_outside_worker_is_unsupported().await;
 }
 
-fn diff_pair() -> futures::future::LocalBoxFuture<'static, fs_core::conformance::differential::Pair>
-{
-    Box::pin(async {
-        let (fs, guard) = common::open_in_fresh_root("diff", OpfsOptions::default()).await;
-        common::diff_pair(fs, guard)
-    })
-}
-
 /// MemoryFs against OpfsFs on the page: the committed regressions, then fresh random sequences.
 #[wasm_bindgen_test]
 async fn differential_against_memory() {
-    common::differential(&diff_pair, "page").await;
+    common::differential(&common::opfs_diff_pair, "page").await;
 }

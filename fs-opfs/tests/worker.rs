@@ -60,17 +60,9 @@ async fn rename_without_move_copies() {
     common::rename_without_move_copies().await;
 }
 
-fn diff_pair() -> futures::future::LocalBoxFuture<'static, fs_core::conformance::differential::Pair>
-{
-    Box::pin(async {
-        let (fs, guard) = common::open_in_fresh_root("diff", OpfsOptions::default()).await;
-        common::diff_pair(fs, guard)
-    })
-}
-
 /// MemoryFs against OpfsFs in a dedicated worker: the committed regressions, then fresh random
 /// sequences.
 #[wasm_bindgen_test]
 async fn differential_against_memory() {
-    common::differential(&diff_pair, "worker").await;
+    common::differential(&common::opfs_diff_pair, "worker").await;
 }

@@ -321,6 +321,14 @@ pub fn diff_pair(subject: impl FileSystem + 'static, guard: impl std::any::Any) 
     Pair::with_guard(Arc::new(fs_core::MemoryFs::new()), Arc::new(subject), guard)
 }
 
+/// [`diff_pair`] with `OpfsFs` (the context's strategy) in a fresh sub-root.
+pub fn opfs_diff_pair() -> futures::future::LocalBoxFuture<'static, Pair> {
+    Box::pin(async {
+        let (fs, guard) = open_in_fresh_root("diff", OpfsOptions::default()).await;
+        diff_pair(fs, guard)
+    })
+}
+
 /// How long the differential test explores fresh sequences, per setup: `FS_OPFS_DIFF_SECONDS` at
 /// compile time (the extended command sets it), else 50 s.
 pub fn diff_seconds() -> u64 {

@@ -6,26 +6,13 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::support::{expect_kind, names, p, random_bytes, read, write, Must};
-use crate::{
-    ErrorKind, File, FileSystem, OpenFlag, OpenOptions, RemoveOptions, SinkMode, SinkOptions,
-    VPath, WriteSink,
-};
+use super::support::{expect_kind, names, open_sink, p, random_bytes, read, write, Must};
+use crate::{ErrorKind, File, FileSystem, OpenFlag, OpenOptions, RemoveOptions, SinkMode, VPath};
 
 async fn open(fs: &dyn FileSystem, path: &VPath, flag: OpenFlag) -> Box<dyn File> {
     fs.open(path, OpenOptions::flag(flag))
         .await
         .must(format!("open {path} {flag}"))
-}
-
-async fn sink(fs: &dyn FileSystem, path: &VPath, mode: SinkMode) -> Box<dyn WriteSink> {
-    let options = SinkOptions {
-        mode,
-        permissions: None,
-    };
-    fs.write_sink(path, options)
-        .await
-        .must(format!("write_sink {path} {mode:?}"))
 }
 
 /// Everything from the start of an open file.
@@ -86,7 +73,7 @@ pub async fn handles_keep_their_file_through_rename_replace_and_remove(fs: Arc<d
     assert_eq!(read(&*fs, &p("/g")).await, b"other");
     assert_eq!(whole(&mut held, "read after replace").await, original);
     let mut second = open(&*fs, &p("/g"), OpenFlag::Read).await;
-    let mut replacing = sink(&*fs, &p("/g"), SinkMode::Replace).await;
+    let mut replacing = open_sink(&*fs, &p("/g"), SinkMode::Replace).await;
     replacing
         .write(Bytes::from_static(b"from the sink"))
         .await
@@ -159,7 +146,7 @@ pub async fn writable_handles_of_one_file_share_it(fs: Arc<dyn FileSystem>) {
 /// meanwhile are kept, and a file created meanwhile is appended to.
 pub async fn sink_append_keeps_bytes_written_while_it_was_open(fs: Arc<dyn FileSystem>) {
     let path = p("/log");
-    let mut appending = sink(&*fs, &path, SinkMode::Append).await;
+    let mut appending = open_sink(&*fs, &path, SinkMode::Append).await;
     appending
         .write(Bytes::from_static(b"+sink"))
         .await
@@ -168,7 +155,7 @@ pub async fn sink_append_keeps_bytes_written_while_it_was_open(fs: Arc<dyn FileS
     appending.close().await.must("close");
     assert_eq!(read(&*fs, &path).await, b"created meanwhile+sink");
     write(&*fs, &path, b"ab").await;
-    let mut appending = sink(&*fs, &path, SinkMode::Append).await;
+    let mut appending = open_sink(&*fs, &path, SinkMode::Append).await;
     fs.write_file(
         &path,
         Bytes::from_static(b"c"),
@@ -191,7 +178,7 @@ pub async fn path_with_an_open_sink_stays_usable(fs: Arc<dyn FileSystem>) {
     for mode in [SinkMode::Replace, SinkMode::Append] {
         let path = p("/busy");
         write(&*fs, &path, b"old").await;
-        let mut open_sink = sink(&*fs, &path, mode).await;
+        let mut open_sink = open_sink(&*fs, &path, mode).await;
         open_sink
             .write(Bytes::from_static(b"new"))
             .await
@@ -218,7 +205,7 @@ pub async fn path_with_an_open_sink_stays_usable(fs: Arc<dyn FileSystem>) {
             .must("clean up");
     }
     // A directory that appears at the path while the sink is open wins: the commit fails.
-    let open_sink = sink(&*fs, &p("/late"), SinkMode::Replace).await;
+    let open_sink = open_sink(&*fs, &p("/late"), SinkMode::Replace).await;
     fs.make_dir(&p("/late"), Default::default())
         .await
         .must("mkdir at the sink's path");

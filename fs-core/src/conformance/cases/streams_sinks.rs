@@ -6,8 +6,8 @@ use bytes::Bytes;
 use futures::StreamExt;
 
 use super::support::{
-    collect_chunks, collect_stream, concat, exists, expect_kind, mkdir, names, p, random_bytes,
-    read, read_string, write, Must,
+    collect_chunks, collect_stream, concat, exists, expect_kind, mkdir, names, open_sink, p,
+    random_bytes, read, read_string, write, Must,
 };
 use crate::{ErrorKind, FileSystem, SinkMode, SinkOptions, StreamOptions, VPath, WriteSink};
 
@@ -17,16 +17,6 @@ fn range(chunk_size: usize, offset: u64, length: Option<u64>) -> StreamOptions {
         offset,
         length,
     }
-}
-
-async fn open_sink(fs: &dyn FileSystem, path: &VPath, mode: SinkMode) -> Box<dyn WriteSink> {
-    let options = SinkOptions {
-        mode,
-        permissions: None,
-    };
-    fs.write_sink(path, options)
-        .await
-        .must(format!("write_sink {path} {mode:?}"))
 }
 
 async fn sink_write(sink: &mut Box<dyn WriteSink>, data: &[u8]) {

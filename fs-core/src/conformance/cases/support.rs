@@ -16,7 +16,7 @@ use web_time::Instant;
 
 use crate::{
     ErrorKind, FileSystem, FileType, FsResult, MakeDirOptions, OpenOptions, ReadDirOptions,
-    StreamOptions, VPath,
+    SinkMode, SinkOptions, StreamOptions, VPath, WriteSink,
 };
 
 /// How long a case waits for something a backend does in the background (detached removal, watch
@@ -133,6 +133,21 @@ pub(crate) async fn mkdir(fs: &dyn FileSystem, path: &VPath) {
     fs.make_dir(path, options)
         .await
         .must(format!("make_dir (recursive) {path}"));
+}
+
+/// A sink at `path` in `mode`.
+pub(crate) async fn open_sink(
+    fs: &dyn FileSystem,
+    path: &VPath,
+    mode: SinkMode,
+) -> Box<dyn WriteSink> {
+    let options = SinkOptions {
+        mode,
+        permissions: None,
+    };
+    fs.write_sink(path, options)
+        .await
+        .must(format!("write_sink {path} {mode:?}"))
 }
 
 /// Whether something exists at `path`.
