@@ -233,7 +233,10 @@ pub(crate) async fn open_sync(
         cursor: 0,
     };
     if flag.truncates() {
-        file.access()?.truncate_with_f64(0.0).fs(METHOD, path)?;
+        file.access(METHOD)
+            .await?
+            .truncate_with_f64(0.0)
+            .fs(METHOD, path)?;
     }
     Ok(Box::new(file))
 }
@@ -250,15 +253,22 @@ struct SyncFile {
 }
 
 impl SyncFile {
-    fn access(&self) -> FsResult<Rc<FileSystemSyncAccessHandle>> {
-        self.node
-            .as_ref()
-            .and_then(|node| node.access())
-            .ok_or_else(|| closed(&self.path))
+    fn node(&self) -> FsResult<&Rc<Node>> {
+        self.node.as_ref().ok_or_else(|| closed(&self.path))
     }
 
-    fn size(&self, method: &'static str) -> FsResult<u64> {
-        Ok(self.access()?.get_size().fs(method, &self.path)? as u64)
+    async fn access(&self, method: &'static str) -> FsResult<Rc<FileSystemSyncAccessHandle>> {
+        self.inner
+            .writer_access(self.node()?, method, &self.path)
+            .await
+    }
+
+    async fn size(&self, method: &'static str) -> FsResult<u64> {
+        Ok(self
+            .access(method)
+            .await?
+            .get_size()
+            .fs(method, &self.path)? as u64)
     }
 
     /// Flushes and gives up this handle's share of the file (once).
@@ -273,12 +283,15 @@ impl SyncFile {
 #[async_trait(?Send)]
 impl File for SyncFile {
     async fn stat(&self) -> FsResult<FileInfo> {
-        Ok(FileInfo::basic(FileType::File, self.size("File.stat")?))
+        Ok(FileInfo::basic(
+            FileType::File,
+            self.size("File.stat").await?,
+        ))
     }
 
     async fn seek(&mut self, pos: SeekFrom) -> FsResult<u64> {
         let size = match pos {
-            SeekFrom::End(_) => self.size("File.seek")?,
+            SeekFrom::End(_) => self.size("File.seek").await?,
             _ => 0,
         };
         self.cursor = seek_target(pos, self.cursor, size, "File.seek")
@@ -287,11 +300,12 @@ impl File for SyncFile {
     }
 
     async fn read(&mut self, buf: &mut [u8]) -> FsResult<usize> {
+        const METHOD: &str = "File.read";
         if !self.flag.readable() {
-            return Err(no_access("File.read", &self.path, "reading"));
+            return Err(no_access(METHOD, &self.path, "reading"));
         }
-        let access = self.access()?;
-        let n = read_into(&access, buf, self.cursor, &self.path, "File.read")?;
+        let access = self.access(METHOD).await?;
+        let n = read_into(&access, buf, self.cursor, &self.path, METHOD)?;
         self.cursor += n as u64;
         Ok(n)
     }
@@ -301,15 +315,15 @@ impl File for SyncFile {
         if data.is_empty() {
             return Ok(0);
         }
+        let access = self.access(METHOD).await?;
         let at = if self.flag.appends() {
-            self.size(METHOD)?
+            access.get_size().fs(METHOD, &self.path)? as u64
         } else {
             self.cursor
         };
         let options = FileSystemReadWriteOptions::new();
         options.set_at(at as f64);
-        let n = self
-            .access()?
+        let n = access
             .write_with_u8_array_and_options(data, &options)
             .fs(METHOD, &self.path)? as usize;
         if !self.flag.appends() {
@@ -319,15 +333,18 @@ impl File for SyncFile {
     }
 
     async fn truncate(&mut self, len: u64) -> FsResult<()> {
-        self.access()?
+        const METHOD: &str = "File.truncate";
+        self.access(METHOD)
+            .await?
             .truncate_with_f64(len as f64)
-            .fs("File.truncate", &self.path)?;
+            .fs(METHOD, &self.path)?;
         self.cursor = self.cursor.min(len);
         Ok(())
     }
 
     async fn sync(&mut self) -> FsResult<()> {
-        self.access()?.flush().fs("File.sync", &self.path)
+        const METHOD: &str = "File.sync";
+        self.access(METHOD).await?.flush().fs(METHOD, &self.path)
     }
 
     async fn close(mut self: Box<Self>) -> FsResult<()> {

@@ -127,16 +127,7 @@ where
             Ok(value) => return Ok(value),
             Err(e) if js_name(&e) == "NoModificationAllowedError" => {
                 if start.elapsed() >= limit {
-                    let (name, message) = crate::error::describe(&e);
-                    return Err(FsError::new(
-                        ErrorKind::Busy,
-                        method,
-                        format!(
-                            "the file stayed locked (by another tab, worker or writer) for longer \
-                             than {limit:?}: {name}: {message}"
-                        ),
-                    )
-                    .with_path(path));
+                    return Err(stayed_locked(&e, limit, method, path));
                 }
                 sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(20));
@@ -144,4 +135,23 @@ where
             Err(e) => return Err(e).fs(method, path),
         }
     }
+}
+
+/// The `Busy` error of a file that stayed locked (`NoModificationAllowedError` `err`) for `limit`.
+pub(crate) fn stayed_locked(
+    err: &JsValue,
+    limit: Duration,
+    method: &'static str,
+    path: &VPath,
+) -> FsError {
+    let (name, message) = crate::error::describe(err);
+    FsError::new(
+        ErrorKind::Busy,
+        method,
+        format!(
+            "the file stayed locked (by another tab, worker or writer) for longer than {limit:?}: \
+             {name}: {message}"
+        ),
+    )
+    .with_path(path)
 }

@@ -51,6 +51,11 @@ async fn sinks_that_end_without_commit_leave_no_temporary_file() {
 }
 
 #[wasm_bindgen_test]
+async fn concurrent_opens_and_moves_share_the_file() {
+    common::concurrent_opens_and_moves_share_the_file().await;
+}
+
+#[wasm_bindgen_test]
 async fn dir_cache_follows_remove_and_rename() {
     common::dir_cache_follows_remove_and_rename().await;
 }

@@ -3,30 +3,60 @@
 //! and files (and directory trees) that move with their handles.
 
 use std::rc::Rc;
+use std::time::Duration;
 
-use fs_core::{random_name, FsResult, VPath};
+use fs_core::{random_name, ErrorKind, FsError, FsResult, VPath};
 use wasm_bindgen::JsCast;
 use web_sys::{FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemSyncAccessHandle};
 
 use super::Inner;
-use crate::error::JsResultExt;
-use crate::js::{resolve, settle, while_locked, MovableFileHandle};
+use web_time::Instant;
+
+use crate::error::{js_name, JsResultExt};
+use crate::js::{resolve, settle, sleep, stayed_locked, while_locked, MovableFileHandle};
 use crate::names;
 use crate::nodes::{Node, Place, Source};
 use crate::tree::{children, is_dir};
 
 impl Inner {
-    /// `createSyncAccessHandle` of `handle`, waiting while someone else holds the file.
-    async fn open_access(
+    /// Makes sure `node` has its shared sync access handle: opens it unless another task of this
+    /// instance did (or does meanwhile), waiting while someone else holds the file (`Busy` after the
+    /// lock timeout).
+    async fn ensure_access(
         &self,
-        handle: &FileSystemFileHandle,
+        node: &Rc<Node>,
         method: &'static str,
         path: &VPath,
-    ) -> FsResult<FileSystemSyncAccessHandle> {
-        while_locked(self.lock_timeout, method, path, || {
-            resolve::<FileSystemSyncAccessHandle>(handle.create_sync_access_handle())
-        })
-        .await
+    ) -> FsResult<()> {
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            if node.access.borrow().is_some() {
+                return Ok(());
+            }
+            match resolve::<FileSystemSyncAccessHandle>(node.handle().create_sync_access_handle())
+                .await
+            {
+                Ok(access) => {
+                    let mut slot = node.access.borrow_mut();
+                    match slot.as_ref() {
+                        // Another task of this instance got there first (the browser let both
+                        // through only because the first one closed again): keep one.
+                        Some(_) => access.close(),
+                        None => *slot = Some(Rc::new(access)),
+                    }
+                    return Ok(());
+                }
+                Err(e) if js_name(&e) == "NoModificationAllowedError" => {
+                    if start.elapsed() >= self.lock_timeout {
+                        return Err(stayed_locked(&e, self.lock_timeout, method, path));
+                    }
+                    sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
+                Err(e) => return Err(e).fs(method, path),
+            }
+        }
     }
 
     /// Gives `node` one more writable handle: the first opens the shared sync access handle.
@@ -36,12 +66,37 @@ impl Inner {
         method: &'static str,
         path: &VPath,
     ) -> FsResult<()> {
-        if node.access.borrow().is_none() {
-            let access = self.open_access(&node.handle(), method, path).await?;
-            *node.access.borrow_mut() = Some(Rc::new(access));
-        }
+        self.ensure_access(node, method, path).await?;
         node.writers.set(node.writers.get() + 1);
         Ok(())
+    }
+
+    /// The shared sync access handle of `node` for one of its writable handles: while the file is
+    /// being moved (its handle closed for a moment), waits for it to open again.
+    pub(crate) async fn writer_access(
+        &self,
+        node: &Rc<Node>,
+        method: &'static str,
+        path: &VPath,
+    ) -> FsResult<Rc<FileSystemSyncAccessHandle>> {
+        let start = Instant::now();
+        loop {
+            if let Some(access) = node.access() {
+                return Ok(access);
+            }
+            if start.elapsed() >= self.lock_timeout {
+                return Err(FsError::new(
+                    ErrorKind::Busy,
+                    method,
+                    format!(
+                        "the file's sync access handle did not open again within {:?} after a move",
+                        self.lock_timeout
+                    ),
+                )
+                .with_path(path));
+            }
+            sleep(Duration::from_millis(1)).await;
+        }
     }
 
     /// A handle of `node` closes (a writable one when `writer`): the last writable handle flushes
@@ -83,26 +138,22 @@ impl Inner {
         Fut: std::future::Future<Output = FsResult<FileSystemFileHandle>>,
     {
         let taken = node.access.borrow_mut().take();
-        let had_access = match taken {
-            Some(access) => {
-                let flushed = access.flush().fs(method, path);
-                access.close();
-                if let Err(e) = flushed {
-                    let reopened = self.open_access(&node.handle(), method, path).await;
-                    *node.access.borrow_mut() = reopened.ok().map(Rc::new);
-                    return Err(e);
-                }
-                true
+        if let Some(access) = taken {
+            let flushed = access.flush().fs(method, path);
+            access.close();
+            if let Err(e) = flushed {
+                // The flush error is the one to report; the handle must be back either way.
+                let _ = self.ensure_access(node, method, path).await;
+                return Err(e);
             }
-            None => false,
-        };
+        }
         let result = op(node.handle()).await;
         if let Ok(moved) = &result {
             *node.handle.borrow_mut() = moved.clone();
         }
-        if had_access {
-            let access = self.open_access(&node.handle(), method, path).await?;
-            *node.access.borrow_mut() = Some(Rc::new(access));
+        // Writable handles that closed meanwhile may have left none to open it for.
+        if node.writers.get() > 0 {
+            self.ensure_access(node, method, path).await?;
         }
         result
     }

@@ -396,3 +396,28 @@ fn storage() -> web_sys::StorageManager {
             .storage(),
     }
 }
+
+/// Writable opens of one file started at the same time share it, and a handle keeps writing while
+/// a rename moves its file (the sync access handle closes and opens again underneath).
+pub async fn concurrent_opens_and_moves_share_the_file() {
+    let (fs, _guard) = open_in_fresh_root("concurrent", OpfsOptions::default()).await;
+    let path = p("/both");
+    let append = OpenOptions::flag(OpenFlag::AppendRead);
+    let (first, second) = futures::join!(fs.open(&path, append), fs.open(&path, append));
+    let (mut first, mut second) = (first.expect("first open"), second.expect("second open"));
+    first.write_all(b"one").await.expect("write");
+    second.write_all(b"+two").await.expect("write");
+    let moved = p("/moved");
+    let (renamed, written) =
+        futures::join!(fs.rename(&path, &moved), first.write_all(b"+three"));
+    renamed.expect("rename while a handle writes");
+    written.expect("write while the file moves");
+    second.write_all(b"+four").await.expect("write after the move");
+    first.close().await.expect("close");
+    second.close().await.expect("close");
+    assert_eq!(
+        fs.read_file_string(&moved).await.expect("read"),
+        "one+two+three+four"
+    );
+    assert!(!fs.exists(&path).await.expect("exists"));
+}
