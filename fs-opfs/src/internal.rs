@@ -65,7 +65,7 @@ impl Internal {
         kind: &str,
         method: &'static str,
         path: &VPath,
-    ) -> FsResult<(FileSystemDirectoryHandle, String, FileSystemFileHandle)> {
+    ) -> FsResult<(String, FileSystemFileHandle)> {
         let name = random_name(Some(&format!("{kind}-")));
         let options = FileSystemGetFileOptions::new();
         options.set_create(true);
@@ -73,14 +73,14 @@ impl Internal {
         match resolve::<FileSystemFileHandle>(dir.get_file_handle_with_options(&name, &options))
             .await
         {
-            Ok(file) => Ok((dir, name, file)),
+            Ok(file) => Ok((name, file)),
             Err(e) if js_name(&e) == "NotFoundError" => {
                 *self.dir.borrow_mut() = None;
                 let dir = self.dir(method, path).await?;
                 let file = resolve(dir.get_file_handle_with_options(&name, &options))
                     .await
                     .fs(method, path)?;
-                Ok((dir, name, file))
+                Ok((name, file))
             }
             Err(e) => Err(e).fs(method, path),
         }

@@ -67,7 +67,7 @@ impl Node {
 /// The nodes of an instance, by path.
 #[derive(Default)]
 pub(crate) struct Nodes {
-    pub(crate) by_path: RefCell<HashMap<VPath, Rc<Node>>>,
+    by_path: RefCell<HashMap<VPath, Rc<Node>>>,
 }
 
 impl Nodes {
@@ -114,6 +114,19 @@ impl Nodes {
         });
         node.handles.set(node.handles.get() + 1);
         node.clone()
+    }
+
+    /// Records `node` as the file at `path` (after it moved there).
+    pub(crate) fn link(&self, path: &VPath, node: &Rc<Node>) {
+        *node.place.borrow_mut() = Place::Path(path.clone());
+        self.by_path.borrow_mut().insert(path.clone(), node.clone());
+    }
+
+    /// Records that `node`'s file, which was at `path`, is now the internal directory's entry
+    /// `name`.
+    pub(crate) fn orphan(&self, path: &VPath, node: &Rc<Node>, name: String) {
+        self.unlink(path, node);
+        *node.place.borrow_mut() = Place::Orphan(name);
     }
 
     /// Drops `node` from the table when it is the one at `path`.

@@ -136,7 +136,7 @@ impl OpfsSink {
     /// a writable stream).
     async fn open_temp(&mut self) -> FsResult<()> {
         let path = &self.path;
-        let (_, name, handle) = self.inner.internal.new_file("sink", METHOD, path).await?;
+        let (name, handle) = self.inner.internal.new_file("sink", METHOD, path).await?;
         self.temp = Some(Temp {
             name,
             handle: handle.clone(),

@@ -214,8 +214,7 @@ impl Inner {
                     .await
             })
             .await?;
-            self.nodes.unlink(&at, &node);
-            *node.place.borrow_mut() = Place::Orphan(name);
+            self.nodes.orphan(&at, &node, name);
         }
         Ok(moved_path)
     }
@@ -249,11 +248,7 @@ impl Inner {
         if let Source::Path(path) = from {
             self.nodes.unlink(path, &node);
         }
-        *node.place.borrow_mut() = Place::Path(to.clone());
-        self.nodes
-            .by_path
-            .borrow_mut()
-            .insert(to.clone(), node.clone());
+        self.nodes.link(to, &node);
         Ok(())
     }
 

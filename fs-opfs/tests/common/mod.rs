@@ -408,11 +408,13 @@ pub async fn concurrent_opens_and_moves_share_the_file() {
     first.write_all(b"one").await.expect("write");
     second.write_all(b"+two").await.expect("write");
     let moved = p("/moved");
-    let (renamed, written) =
-        futures::join!(fs.rename(&path, &moved), first.write_all(b"+three"));
+    let (renamed, written) = futures::join!(fs.rename(&path, &moved), first.write_all(b"+three"));
     renamed.expect("rename while a handle writes");
     written.expect("write while the file moves");
-    second.write_all(b"+four").await.expect("write after the move");
+    second
+        .write_all(b"+four")
+        .await
+        .expect("write after the move");
     first.close().await.expect("close");
     second.close().await.expect("close");
     assert_eq!(
