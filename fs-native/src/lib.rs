@@ -31,7 +31,7 @@
 //! | `write_file` with `w`, `w+`, `wx`, `wx+`, `ax`, `ax+` | atomic replace: the bytes were written to a temporary sibling, fsynced, renamed over the target (linked, for the exclusive flags), and the parent directory fsynced. Readers see the old file or the new one, never a part |
 //! | `write_file` with `a`, `a+` | appended in place and fsynced (the parent directory too when the file was created); readers may see a partial append |
 //! | `write_file` with `r+` | overwritten in place from offset 0 and fsynced; readers may see a partial write |
-//! | [`WriteSink::close`] | like `write_file` with `w` |
+//! | [`WriteSink::close`] | like `write_file` with `w`; appending, the file's bytes as they are at close followed by the new ones, joined in a second temporary file |
 //! | `copy_file` (and so `copy`) | like `write_file` with `w`, with the source's permissions |
 //! | `truncate` | changed in place and fsynced |
 //! | `rename` | atomic; both parent directories fsynced |
