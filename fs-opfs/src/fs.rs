@@ -259,14 +259,19 @@ impl FileSystem for OpfsFs {
             )
             .with_path(if from.is_root() { from } else { to }));
         }
-        let source_dir = inner.parent_dir(from, METHOD).await?;
+        inner.parent_dir(from, METHOD).await?;
         let target_dir = inner.parent_dir(to, METHOD).await?;
-        let Some(source) = inner.tree.lookup(&source_dir, from, METHOD).await? else {
-            return Err(
-                FsError::new(ErrorKind::NotFound, METHOD, "the source does not exist")
-                    .with_path(from),
-            );
-        };
+        // The source is looked up through `with_parent`, which walks again when a cached parent
+        // turns out stale (another tab replaced the directory).
+        let source = inner
+            .tree
+            .with_parent(from, METHOD, |dir, _| async move {
+                inner.tree.lookup(&dir, from, METHOD).await?.ok_or_else(|| {
+                    FsError::new(ErrorKind::NotFound, METHOD, "the source does not exist")
+                        .with_path(from)
+                })
+            })
+            .await?;
         let moving_dir = matches!(source, Entry::Dir(_));
         if moving_dir && from != to && to.starts_with(from) {
             return Err(FsError::new(
