@@ -10,16 +10,13 @@ use fs_core::{
     SinkMode, SinkOptions, StreamOptions, SystemTime, VPath, WatchOptions, WatchStream, WriteSink,
 };
 use wasm_bindgen::JsCast;
-use web_sys::{
-    FileSystemCreateWritableOptions, FileSystemDirectoryHandle, FileSystemFileHandle,
-    FileSystemWritableFileStream,
-};
+use web_sys::{FileSystemDirectoryHandle, FileSystemFileHandle};
 
 use crate::error::JsResultExt;
 use crate::file::{open_read_only, open_sync};
-use crate::inner::Inner;
+use crate::inner::{stream_call, Inner};
 use crate::internal::Internal;
-use crate::js::{self, resolve, settle, while_locked};
+use crate::js::{self, resolve, settle};
 use crate::nodes::{Nodes, Source};
 use crate::options::{OpfsOptions, Strategy};
 use crate::read::{blob_range, file_info, handle_range, is_stale, snapshot};
@@ -460,24 +457,11 @@ impl FileSystem for OpfsFs {
             return open.flush().fs(METHOD, path);
         }
         let handle = inner.tree.file(path, false, METHOD).await?;
-        let options = FileSystemCreateWritableOptions::new();
-        options.set_keep_existing_data(true);
-        let stream: FileSystemWritableFileStream =
-            while_locked(inner.lock_timeout, METHOD, path, || {
-                resolve(handle.create_writable_with_options(&options))
+        inner
+            .through_writable(&handle, true, path, METHOD, |stream| async move {
+                stream_call(stream.truncate_with_f64(len as f64), METHOD, path).await
             })
-            .await?;
-        let result = async {
-            settle(stream.truncate_with_f64(len as f64).fs(METHOD, path)?)
-                .await
-                .fs(METHOD, path)?;
-            settle(stream.close()).await.fs(METHOD, path)
-        }
-        .await;
-        if result.is_err() {
-            let _ = settle(stream.abort()).await;
-        }
-        result
+            .await
     }
 
     async fn open(&self, path: &VPath, options: OpenOptions) -> FsResult<Box<dyn File>> {

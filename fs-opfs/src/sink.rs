@@ -23,14 +23,13 @@ use bytes::Bytes;
 use fs_core::{ErrorKind, FsError, FsResult, SinkMode, VPath, WriteSink};
 use js_sys::Uint8Array;
 use web_sys::{
-    FileSystemCreateWritableOptions, FileSystemDirectoryHandle, FileSystemFileHandle,
-    FileSystemGetFileOptions, FileSystemReadWriteOptions, FileSystemSyncAccessHandle,
-    FileSystemWritableFileStream,
+    FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemGetFileOptions,
+    FileSystemReadWriteOptions, FileSystemSyncAccessHandle, FileSystemWritableFileStream,
 };
 
 use crate::error::JsResultExt;
-use crate::inner::Inner;
-use crate::js::{resolve, settle, while_locked};
+use crate::inner::{stream_call, Inner};
+use crate::js::{resolve, settle};
 use crate::names;
 use crate::nodes::Source;
 use crate::options::Strategy;
@@ -220,38 +219,23 @@ impl OpfsSink {
             }
             None => (file, None),
         };
-        let options = FileSystemCreateWritableOptions::new();
-        options.set_keep_existing_data(old.is_none());
-        let stream: FileSystemWritableFileStream =
-            while_locked(inner.lock_timeout, METHOD, path, || {
-                resolve(target.create_writable_with_options(&options))
+        let keep = old.is_none();
+        let target = &target;
+        inner
+            .through_writable(target, keep, path, METHOD, |stream| async move {
+                match &old {
+                    Some(old) => {
+                        let old = snapshot(old, path, METHOD).await?;
+                        stream_call(stream.write_with_blob(&old), METHOD, path).await?;
+                    }
+                    None => {
+                        let end = snapshot(target, path, METHOD).await?.size();
+                        stream_call(stream.seek_with_f64(end), METHOD, path).await?;
+                    }
+                }
+                stream_call(stream.write_with_blob(&added), METHOD, path).await
             })
             .await?;
-        let written = async {
-            match &old {
-                Some(old) => {
-                    let old = snapshot(old, path, METHOD).await?;
-                    settle(stream.write_with_blob(&old).fs(METHOD, path)?)
-                        .await
-                        .fs(METHOD, path)?;
-                }
-                None => {
-                    let end = snapshot(&target, path, METHOD).await?.size();
-                    settle(stream.seek_with_f64(end).fs(METHOD, path)?)
-                        .await
-                        .fs(METHOD, path)?;
-                }
-            }
-            settle(stream.write_with_blob(&added).fs(METHOD, path)?)
-                .await
-                .fs(METHOD, path)?;
-            settle(stream.close()).await.fs(METHOD, path)
-        }
-        .await;
-        if written.is_err() {
-            let _ = settle(stream.abort()).await;
-        }
-        written?;
         inner.internal.remove(&temp.name, METHOD, path).await
     }
 

@@ -5,6 +5,8 @@
 mod moves;
 mod writes;
 
+pub(crate) use writes::stream_call;
+
 use std::time::Duration;
 
 use fs_core::{ErrorKind, FileType, FsError, FsResult, VPath};

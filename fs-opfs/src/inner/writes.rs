@@ -1,7 +1,11 @@
 //! Whole-file writes and copies of [`Inner`]: through a writable stream, or through the sync access
 //! handle of a file a writable handle holds open.
 
+use std::future::Future;
+
 use fs_core::{FsResult, OpenFlag, VPath};
+use js_sys::Promise;
+use wasm_bindgen::JsValue;
 use web_sys::{
     FileSystemCreateWritableOptions, FileSystemFileHandle, FileSystemSyncAccessHandle,
     FileSystemWritableFileStream,
@@ -12,10 +16,53 @@ use crate::error::JsResultExt;
 use crate::js::{js_bytes, resolve, settle, while_locked};
 use crate::read::{blob_range, snapshot};
 
+/// Awaits one call of a writable stream (`write`, `seek`, `truncate`).
+pub(crate) async fn stream_call(
+    call: Result<Promise, JsValue>,
+    method: &'static str,
+    path: &VPath,
+) -> FsResult<()> {
+    settle(call.fs(method, path)?).await.fs(method, path)
+}
+
 /// Bytes read per call when a copy goes through a sync access handle.
 const COPY_BATCH: u64 = 1024 * 1024;
 
 impl Inner {
+    /// Runs `body` with a writable stream of `handle` (keeping the existing bytes or not), then
+    /// closes it, which commits atomically; a failure aborts it, which changes nothing. Waits while
+    /// another tab or worker holds the file.
+    pub(crate) async fn through_writable<F, Fut>(
+        &self,
+        handle: &FileSystemFileHandle,
+        keep_existing: bool,
+        path: &VPath,
+        method: &'static str,
+        body: F,
+    ) -> FsResult<()>
+    where
+        F: FnOnce(FileSystemWritableFileStream) -> Fut,
+        Fut: Future<Output = FsResult<()>>,
+    {
+        let options = FileSystemCreateWritableOptions::new();
+        options.set_keep_existing_data(keep_existing);
+        let stream: FileSystemWritableFileStream =
+            while_locked(self.lock_timeout, method, path, || {
+                resolve(handle.create_writable_with_options(&options))
+            })
+            .await?;
+        let result = async {
+            body(stream.clone()).await?;
+            settle(stream.close()).await.fs(method, path)
+        }
+        .await;
+        if result.is_err() {
+            // The body's (or the close's) error is the one to report.
+            let _ = settle(stream.abort()).await;
+        }
+        result
+    }
+
     /// Writes `data` into `handle` through a writable stream: replacing the content, or keeping it
     /// and writing at `at` (`None`: at the end).
     pub(crate) async fn write_through_stream(
@@ -26,39 +73,20 @@ impl Inner {
         path: &VPath,
         method: &'static str,
     ) -> FsResult<()> {
-        let options = FileSystemCreateWritableOptions::new();
-        options.set_keep_existing_data(keep.is_some());
-        let stream: FileSystemWritableFileStream =
-            while_locked(self.lock_timeout, method, path, || {
-                resolve(handle.create_writable_with_options(&options))
-            })
-            .await?;
-        let result = async {
+        self.through_writable(handle, keep.is_some(), path, method, |stream| async move {
             if let Some(at) = keep {
                 let at = match at {
                     Some(at) => at,
                     None => snapshot(handle, path, method).await?.size() as u64,
                 };
-                settle(stream.seek_with_f64(at as f64).fs(method, path)?)
-                    .await
-                    .fs(method, path)?;
+                stream_call(stream.seek_with_f64(at as f64), method, path).await?;
             }
             if !data.is_empty() {
-                settle(
-                    stream
-                        .write_with_js_u8_array(&js_bytes(data))
-                        .fs(method, path)?,
-                )
-                .await
-                .fs(method, path)?;
+                stream_call(stream.write_with_js_u8_array(&js_bytes(data)), method, path).await?;
             }
-            settle(stream.close()).await.fs(method, path)
-        }
-        .await;
-        if result.is_err() {
-            let _ = settle(stream.abort()).await;
-        }
-        result
+            Ok(())
+        })
+        .await
     }
 
     /// Writes through the sync access handle of an open file (`write_file` on a path whose file a
@@ -96,22 +124,10 @@ impl Inner {
             open.flush().fs(method, to_path)?;
         }
         let source = snapshot(from, to_path, method).await?;
-        let stream: FileSystemWritableFileStream =
-            while_locked(self.lock_timeout, method, to_path, || {
-                resolve(to.create_writable())
-            })
-            .await?;
-        let written = async {
-            settle(stream.write_with_blob(&source).fs(method, to_path)?)
-                .await
-                .fs(method, to_path)?;
-            settle(stream.close()).await.fs(method, to_path)
-        }
-        .await;
-        if written.is_err() {
-            let _ = settle(stream.abort()).await;
-        }
-        written
+        self.through_writable(to, false, to_path, method, |stream| async move {
+            stream_call(stream.write_with_blob(&source), method, to_path).await
+        })
+        .await
     }
 
     /// Copies the bytes of `from` into the open sync access handle `to` (replacing its content).
