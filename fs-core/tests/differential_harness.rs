@@ -3,20 +3,18 @@
 //! malformed regression files are refused with the line, and a backend with one planted bug is
 //! caught and shrunk to a handful of steps.
 
+mod common;
+
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use bytes::Bytes;
 use fs_core::conformance::differential::{
     explore, format_ops, generate, parse_sequences, replay, run_fresh, Explore, GenConfig,
     MakePair, Op, Pair,
 };
-use fs_core::{
-    AccessOptions, ByteStream, Capabilities, DirEntry, File, FileInfo, FileSystem, FsResult,
-    MakeDirOptions, MemoryFs, OpenOptions, ReadDirOptions, RemoveOptions, SinkOptions,
-    StreamOptions, SystemTime, VPath, WatchOptions, WatchStream, WriteSink,
-};
+use fs_core::{Capabilities, MemoryFs, VPath};
 use futures::future::LocalBoxFuture;
+
+use common::{Altered, Change};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test_attr;
@@ -167,95 +165,11 @@ async fn malformed_text_is_refused_with_its_line() {
     }
 }
 
-/// MemoryFs with one planted bug: `copy_file` onto an existing file appends instead of replacing.
-struct AppendingCopy(MemoryFs);
-
-#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
-#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
-impl FileSystem for AppendingCopy {
-    fn capabilities(&self) -> Capabilities {
-        self.0.capabilities()
-    }
-    async fn access(&self, path: &VPath, options: AccessOptions) -> FsResult<()> {
-        self.0.access(path, options).await
-    }
-    async fn stat(&self, path: &VPath) -> FsResult<FileInfo> {
-        self.0.stat(path).await
-    }
-    async fn read_dir(&self, path: &VPath, options: ReadDirOptions) -> FsResult<Vec<DirEntry>> {
-        self.0.read_dir(path, options).await
-    }
-    async fn make_dir(&self, path: &VPath, options: MakeDirOptions) -> FsResult<()> {
-        self.0.make_dir(path, options).await
-    }
-    async fn remove(&self, path: &VPath, options: RemoveOptions) -> FsResult<()> {
-        self.0.remove(path, options).await
-    }
-    async fn rename(&self, from: &VPath, to: &VPath) -> FsResult<()> {
-        self.0.rename(from, to).await
-    }
-    async fn copy_file(&self, from: &VPath, to: &VPath) -> FsResult<()> {
-        let target_is_file = self.0.stat(to).await.is_ok_and(|i| i.is_file());
-        if target_is_file && from != to {
-            if let Ok(bytes) = self.0.read_file(from).await {
-                let append = OpenOptions::flag(fs_core::OpenFlag::Append);
-                return self.0.write_file(to, bytes, append).await;
-            }
-        }
-        self.0.copy_file(from, to).await
-    }
-    async fn read_file(&self, path: &VPath) -> FsResult<Bytes> {
-        self.0.read_file(path).await
-    }
-    async fn write_file(&self, path: &VPath, data: Bytes, options: OpenOptions) -> FsResult<()> {
-        self.0.write_file(path, data, options).await
-    }
-    async fn truncate(&self, path: &VPath, len: u64) -> FsResult<()> {
-        self.0.truncate(path, len).await
-    }
-    async fn open(&self, path: &VPath, options: OpenOptions) -> FsResult<Box<dyn File>> {
-        self.0.open(path, options).await
-    }
-    async fn read_stream(&self, path: &VPath, options: StreamOptions) -> FsResult<ByteStream> {
-        self.0.read_stream(path, options).await
-    }
-    async fn write_sink(&self, path: &VPath, options: SinkOptions) -> FsResult<Box<dyn WriteSink>> {
-        self.0.write_sink(path, options).await
-    }
-    fn remove_detached(&self, path: &VPath) {
-        self.0.remove_detached(path)
-    }
-    async fn real_path(&self, path: &VPath) -> FsResult<VPath> {
-        self.0.real_path(path).await
-    }
-    async fn chmod(&self, path: &VPath, mode: u32) -> FsResult<()> {
-        self.0.chmod(path, mode).await
-    }
-    async fn chown(&self, path: &VPath, uid: u32, gid: u32) -> FsResult<()> {
-        self.0.chown(path, uid, gid).await
-    }
-    async fn utimes(&self, path: &VPath, atime: SystemTime, mtime: SystemTime) -> FsResult<()> {
-        self.0.utimes(path, atime, mtime).await
-    }
-    async fn link(&self, from: &VPath, to: &VPath) -> FsResult<()> {
-        self.0.link(from, to).await
-    }
-    async fn symlink(&self, target: &str, link: &VPath) -> FsResult<()> {
-        self.0.symlink(target, link).await
-    }
-    async fn read_link(&self, path: &VPath) -> FsResult<String> {
-        self.0.read_link(path).await
-    }
-    async fn watch(&self, path: &VPath, options: WatchOptions) -> FsResult<WatchStream> {
-        self.0.watch(path, options).await
-    }
-}
-
 fn buggy_pair() -> LocalBoxFuture<'static, Pair> {
     Box::pin(async {
         Pair::new(
             Arc::new(MemoryFs::new()),
-            Arc::new(AppendingCopy(MemoryFs::new())),
+            Arc::new(Altered::new(Change::AppendingCopy)),
         )
     })
 }

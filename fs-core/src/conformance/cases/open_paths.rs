@@ -112,12 +112,18 @@ pub async fn handles_keep_their_file_through_rename_replace_and_remove(fs: Arc<d
 }
 
 /// Writable handles of one file share it: each sees what the others wrote, and `write_file`,
-/// `truncate` and `stat` of the path see the handles' bytes.
+/// `truncate` and `stat` of the path see the handles' bytes (without `random_access_write`, a
+/// writable open is `Unsupported`).
 pub async fn writable_handles_of_one_file_share_it(fs: Arc<dyn FileSystem>) {
+    let path = p("/shared");
     if !fs.capabilities().random_access_write {
+        expect_kind(
+            fs.open(&path, OpenOptions::flag(OpenFlag::WriteRead)).await,
+            ErrorKind::Unsupported,
+            "a writable open without random_access_write",
+        );
         return;
     }
-    let path = p("/shared");
     let mut first = open(&*fs, &path, OpenFlag::WriteRead).await;
     first.write_all(b"first").await.must("write");
     let mut second = open(&*fs, &path, OpenFlag::ReadWrite).await;

@@ -68,17 +68,31 @@ pub(crate) fn expect_kind_in<T>(result: FsResult<T>, kinds: &[ErrorKind], what: 
     }
 }
 
-/// `len` bytes from a small deterministic generator (SplitMix64), different for each seed.
-pub(crate) fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut state = seed ^ 0x6a09_e667_f3bc_c908;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
+/// SplitMix64: a small deterministic generator, the same on every target.
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    /// A generator starting from `state`.
+    pub(crate) fn new(state: u64) -> Rng {
+        Rng(state)
+    }
+
+    /// The next 64 random bits.
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        out.extend_from_slice(&z.to_le_bytes());
+        z ^ (z >> 31)
+    }
+}
+
+/// `len` bytes from [`Rng`], different for each seed.
+pub(crate) fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut rng = Rng::new(seed ^ 0x6a09_e667_f3bc_c908);
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        out.extend_from_slice(&rng.next_u64().to_le_bytes());
     }
     out.truncate(len);
     out

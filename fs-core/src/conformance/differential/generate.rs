@@ -5,6 +5,7 @@ use std::io::SeekFrom;
 use crate::{Capabilities, OpenFlag, SinkMode, VPath};
 
 use super::op::{Data, Op};
+use crate::conformance::cases::support::Rng;
 
 /// The names paths are made of by default: few, so that steps collide, and odd: both Unicode
 /// normalization forms of one letter, a case pair, spaces, dots, a leading dot, and the names
@@ -56,25 +57,17 @@ impl GenConfig {
     }
 }
 
-/// SplitMix64: small, fast, and the same on every target.
-pub(crate) struct Rng(u64);
+/// The generator's draws, over the suite's [`Rng`].
+struct Draw(Rng);
 
-impl Rng {
-    pub(crate) fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x243f_6a88_85a3_08d3)
-    }
-
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+impl Draw {
+    fn new(seed: u64) -> Draw {
+        Draw(Rng::new(seed ^ 0x243f_6a88_85a3_08d3))
     }
 
     /// A number in `0..n` (`n > 0`).
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
+    fn below(&mut self, n: u64) -> u64 {
+        self.0.next_u64() % n
     }
 
     /// A number in `lo..hi` (`lo < hi`).
@@ -103,7 +96,7 @@ struct Slots {
 
 /// The sequence of seed `seed`: the same seed gives the same sequence on every target.
 pub fn generate(config: &GenConfig, seed: u64) -> Vec<Op> {
-    let mut rng = Rng::new(seed);
+    let mut rng = Draw::new(seed);
     let steps = rng.range(1, config.max_steps.max(1) as u64 + 1) as usize;
     let mut slots = Slots {
         files: vec![None; usize::from(config.slots)],
@@ -164,7 +157,7 @@ enum Kind {
     SinkOp,
 }
 
-fn step(config: &GenConfig, rng: &mut Rng, slots: &mut Slots) -> Op {
+fn step(config: &GenConfig, rng: &mut Draw, slots: &mut Slots) -> Op {
     let caps = &config.capabilities;
     let open_files: Vec<u8> = (0..config.slots)
         .filter(|&i| slots.files[usize::from(i)].is_some())
@@ -393,7 +386,7 @@ fn step(config: &GenConfig, rng: &mut Rng, slots: &mut Slots) -> Op {
 
 /// A path: often one that an open handle or sink names (or its parent or a child of it), else a
 /// random one of depth 1 to `max_depth` (shallow ones more often), now and then `/`.
-fn random_path(config: &GenConfig, rng: &mut Rng, busy: &[VPath]) -> VPath {
+fn random_path(config: &GenConfig, rng: &mut Draw, busy: &[VPath]) -> VPath {
     if !busy.is_empty() && rng.chance(35) {
         let base = rng.pick(busy).clone();
         return match rng.below(4) {
@@ -423,7 +416,7 @@ fn random_path(config: &GenConfig, rng: &mut Rng, busy: &[VPath]) -> VPath {
 
 /// A second path for a two-path step: sometimes one related to `first` (below it, its parent, or
 /// itself), which is where rename's and copy's rules bite.
-fn related(rng: &mut Rng, first: &VPath, other: VPath) -> VPath {
+fn related(rng: &mut Draw, first: &VPath, other: VPath) -> VPath {
     match rng.below(10) {
         0 => first.clone(),
         1 => first.parent().unwrap_or_else(VPath::root),
@@ -435,7 +428,7 @@ fn related(rng: &mut Rng, first: &VPath, other: VPath) -> VPath {
     }
 }
 
-fn length(rng: &mut Rng) -> u64 {
+fn length(rng: &mut Draw) -> u64 {
     if rng.chance(85) {
         rng.below(64)
     } else {
@@ -443,7 +436,7 @@ fn length(rng: &mut Rng) -> u64 {
     }
 }
 
-fn data(config: &GenConfig, rng: &mut Rng) -> Data {
+fn data(config: &GenConfig, rng: &mut Draw) -> Data {
     let len = match rng.below(1000) {
         0..=599 => rng.below(16),
         600..=899 => rng.range(16, 300),

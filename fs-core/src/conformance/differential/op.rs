@@ -158,31 +158,6 @@ pub enum Op {
 }
 
 impl Op {
-    /// The paths this step names (for biasing generation toward busy paths).
-    pub fn paths(&self) -> Vec<&VPath> {
-        match self {
-            Op::WriteFile { path, .. }
-            | Op::ReadFile { path }
-            | Op::Stat { path }
-            | Op::Exists { path }
-            | Op::Access { path }
-            | Op::RealPath { path }
-            | Op::ReadDir { path, .. }
-            | Op::MakeDir { path, .. }
-            | Op::Remove { path, .. }
-            | Op::Truncate { path, .. }
-            | Op::ReadStream { path, .. }
-            | Op::ReadLink { path }
-            | Op::Open { path, .. }
-            | Op::SinkOpen { path, .. } => vec![path],
-            Op::Rename { from, to } | Op::CopyFile { from, to } | Op::Copy { from, to, .. } => {
-                vec![from, to]
-            }
-            Op::Symlink { target, link } => vec![target, link],
-            _ => Vec::new(),
-        }
-    }
-
     /// Whether a backend with `caps` can run this step (the generator makes only such steps; a
     /// regression found on one backend may hold steps another cannot run).
     pub fn allowed(&self, caps: &Capabilities) -> bool {
@@ -308,7 +283,7 @@ impl fmt::Display for Op {
 /// A line of the text form that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
-    /// The 1-based line number within the text given to [`parse_sequences`] (0 for a single op).
+    /// The 1-based line number within the text given to [`parse_sequences`].
     pub line: usize,
     /// What was wrong.
     pub message: String,
@@ -448,14 +423,6 @@ fn exact(words: &[String], n: usize) -> Result<(), String> {
             n - 1,
             words.len() - 1
         ))
-    }
-}
-
-impl std::str::FromStr for Op {
-    type Err = ParseError;
-
-    fn from_str(line: &str) -> Result<Op, ParseError> {
-        parse_op(line).map_err(|message| ParseError { line: 0, message })
     }
 }
 
@@ -615,7 +582,7 @@ fn parse_op(line: &str) -> Result<Op, String> {
 }
 
 /// A titled sequence of steps, as kept in a regressions file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sequence {
     /// The comment lines before the steps, without their `#`.
     pub title: String,
@@ -627,19 +594,10 @@ pub struct Sequence {
 /// other line is one step.
 pub fn parse_sequences(text: &str) -> Result<Vec<Sequence>, ParseError> {
     let mut out = Vec::new();
-    let mut current = Sequence {
-        title: String::new(),
-        ops: Vec::new(),
-    };
+    let mut current = Sequence::default();
     let mut flush = |current: &mut Sequence| {
         if !current.ops.is_empty() {
-            out.push(std::mem::replace(
-                current,
-                Sequence {
-                    title: String::new(),
-                    ops: Vec::new(),
-                },
-            ));
+            out.push(std::mem::take(current));
         }
     };
     for (i, line) in text.lines().enumerate() {
@@ -648,9 +606,7 @@ pub fn parse_sequences(text: &str) -> Result<Vec<Sequence>, ParseError> {
             flush(&mut current);
             current.title.clear();
         } else if let Some(comment) = line.strip_prefix('#') {
-            if !current.ops.is_empty() {
-                flush(&mut current);
-            }
+            flush(&mut current);
             if !current.title.is_empty() {
                 current.title.push('\n');
             }

@@ -131,48 +131,48 @@ fn done(result: FsResult<()>) -> Outcome {
     kind(result).map(|()| Seen::Done)
 }
 
+/// Open resources (handles or sinks) by slot number.
+struct Slots<T>(Vec<Option<T>>);
+
+impl<T> Slots<T> {
+    fn get(&mut self, slot: u8) -> Option<&mut T> {
+        self.0.get_mut(usize::from(slot))?.as_mut()
+    }
+
+    fn put(&mut self, slot: u8, value: T) {
+        let slot = usize::from(slot);
+        if self.0.len() <= slot {
+            self.0.resize_with(slot + 1, || None);
+        }
+        self.0[slot] = Some(value);
+    }
+
+    fn take(&mut self, slot: u8) -> Option<T> {
+        self.0.get_mut(usize::from(slot))?.take()
+    }
+
+    /// The numbers of the occupied slots, in order.
+    fn occupied(&self) -> impl Iterator<Item = u8> + '_ {
+        (0..self.0.len())
+            .filter(|&i| self.0[i].is_some())
+            .map(|i| i as u8)
+    }
+}
+
 /// One side's file system and the handles and sinks it holds open.
 struct Side {
     fs: Arc<dyn FileSystem>,
-    files: Vec<Option<Box<dyn File>>>,
-    sinks: Vec<Option<Box<dyn WriteSink>>>,
+    files: Slots<Box<dyn File>>,
+    sinks: Slots<Box<dyn WriteSink>>,
 }
 
 impl Side {
     fn new(fs: Arc<dyn FileSystem>) -> Side {
         Side {
             fs,
-            files: Vec::new(),
-            sinks: Vec::new(),
+            files: Slots(Vec::new()),
+            sinks: Slots(Vec::new()),
         }
-    }
-
-    fn file(&mut self, slot: u8) -> Option<&mut Box<dyn File>> {
-        self.files.get_mut(usize::from(slot))?.as_mut()
-    }
-
-    fn put_file(&mut self, slot: u8, file: Box<dyn File>) {
-        let slot = usize::from(slot);
-        if self.files.len() <= slot {
-            self.files.resize_with(slot + 1, || None);
-        }
-        self.files[slot] = Some(file);
-    }
-
-    fn take_file(&mut self, slot: u8) -> Option<Box<dyn File>> {
-        self.files.get_mut(usize::from(slot))?.take()
-    }
-
-    fn put_sink(&mut self, slot: u8, sink: Box<dyn WriteSink>) {
-        let slot = usize::from(slot);
-        if self.sinks.len() <= slot {
-            self.sinks.resize_with(slot + 1, || None);
-        }
-        self.sinks[slot] = Some(sink);
-    }
-
-    fn take_sink(&mut self, slot: u8) -> Option<Box<dyn WriteSink>> {
-        self.sinks.get_mut(usize::from(slot))?.take()
     }
 
     async fn apply(&mut self, op: &Op) -> Outcome {
@@ -264,13 +264,13 @@ impl Side {
             }
             Op::Symlink { target, link } => done(fs.symlink(target.as_str(), link).await),
             Op::Open { slot, path, flag } => {
-                let closed = match self.take_file(*slot) {
+                let closed = match self.files.take(*slot) {
                     Some(old) => Some(done(old.close().await)),
                     None => None,
                 };
                 let opened = match fs.open(path, OpenOptions::flag(*flag)).await {
                     Ok(file) => {
-                        self.put_file(*slot, file);
+                        self.files.put(*slot, file);
                         Ok(Seen::Done)
                     }
                     Err(e) => Err(e.kind()),
@@ -281,7 +281,7 @@ impl Side {
                 }
             }
             Op::FileRead { slot, len } => {
-                let Some(file) = self.file(*slot) else {
+                let Some(file) = self.files.get(*slot) else {
                     return Ok(Seen::NoSlot);
                 };
                 kind(file.read_alloc(*len).await).map(|read| match read {
@@ -290,41 +290,41 @@ impl Side {
                 })
             }
             Op::FileWrite { slot, data } => {
-                let Some(file) = self.file(*slot) else {
+                let Some(file) = self.files.get(*slot) else {
                     return Ok(Seen::NoSlot);
                 };
                 done(file.write_all(&data.bytes()).await)
             }
             Op::FileSeek { slot, pos } => {
-                let Some(file) = self.file(*slot) else {
+                let Some(file) = self.files.get(*slot) else {
                     return Ok(Seen::NoSlot);
                 };
                 kind(file.seek(*pos).await).map(Seen::Position)
             }
             Op::FileTruncate { slot, len } => {
-                let Some(file) = self.file(*slot) else {
+                let Some(file) = self.files.get(*slot) else {
                     return Ok(Seen::NoSlot);
                 };
                 done(file.truncate(*len).await)
             }
             Op::FileStat { slot } => {
-                let Some(file) = self.file(*slot) else {
+                let Some(file) = self.files.get(*slot) else {
                     return Ok(Seen::NoSlot);
                 };
                 kind(file.stat().await).map(|info| Seen::Info(info.file_type, info.size))
             }
             Op::FileSync { slot } => {
-                let Some(file) = self.file(*slot) else {
+                let Some(file) = self.files.get(*slot) else {
                     return Ok(Seen::NoSlot);
                 };
                 done(file.sync().await)
             }
-            Op::FileClose { slot } => match self.take_file(*slot) {
+            Op::FileClose { slot } => match self.files.take(*slot) {
                 Some(file) => done(file.close().await),
                 None => Ok(Seen::NoSlot),
             },
             Op::SinkOpen { slot, path, mode } => {
-                let aborted = match self.take_sink(*slot) {
+                let aborted = match self.sinks.take(*slot) {
                     Some(old) => Some(done(old.abort().await)),
                     None => None,
                 };
@@ -334,7 +334,7 @@ impl Side {
                 };
                 let opened = match fs.write_sink(path, options).await {
                     Ok(sink) => {
-                        self.put_sink(*slot, sink);
+                        self.sinks.put(*slot, sink);
                         Ok(Seen::Done)
                     }
                     Err(e) => Err(e.kind()),
@@ -345,20 +345,16 @@ impl Side {
                 }
             }
             Op::SinkWrite { slot, data } => {
-                let Some(sink) = self
-                    .sinks
-                    .get_mut(usize::from(*slot))
-                    .and_then(Option::as_mut)
-                else {
+                let Some(sink) = self.sinks.get(*slot) else {
                     return Ok(Seen::NoSlot);
                 };
                 done(sink.write(Bytes::from(data.bytes())).await)
             }
-            Op::SinkClose { slot } => match self.take_sink(*slot) {
+            Op::SinkClose { slot } => match self.sinks.take(*slot) {
                 Some(sink) => done(sink.close().await),
                 None => Ok(Seen::NoSlot),
             },
-            Op::SinkAbort { slot } => match self.take_sink(*slot) {
+            Op::SinkAbort { slot } => match self.sinks.take(*slot) {
                 Some(sink) => done(sink.abort().await),
                 None => Ok(Seen::NoSlot),
             },
@@ -367,18 +363,8 @@ impl Side {
 
     /// The steps that end a sequence: every handle closed, then every sink closed, in slot order.
     fn closing_ops(&self) -> Vec<Op> {
-        let files = self
-            .files
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.is_some())
-            .map(|(i, _)| Op::FileClose { slot: i as u8 });
-        let sinks = self
-            .sinks
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.is_some())
-            .map(|(i, _)| Op::SinkClose { slot: i as u8 });
+        let files = self.files.occupied().map(|slot| Op::FileClose { slot });
+        let sinks = self.sinks.occupied().map(|slot| Op::SinkClose { slot });
         files.chain(sinks).collect()
     }
 }
@@ -452,13 +438,8 @@ pub async fn run(pair: &Pair, ops: &[Op]) -> Result<(), Divergence> {
         let actual = subject.apply(op).await;
         step(op.clone(), expected, actual, &mut done_ops)?;
     }
-    let mut closing = model.closing_ops();
-    for op in subject.closing_ops() {
-        if !closing.contains(&op) {
-            closing.push(op);
-        }
-    }
-    for op in closing {
+    // Every step had the same outcome on both sides, so both hold the same slots open.
+    for op in model.closing_ops() {
         let expected = model.apply(&op).await;
         let actual = subject.apply(&op).await;
         step(op, expected, actual, &mut done_ops)?;
@@ -504,22 +485,15 @@ pub async fn minimize(
     max_runs: usize,
     budget: std::time::Duration,
 ) -> Vec<Op> {
-    let start = web_time::Instant::now();
-    // Past the budget every further run counts as the last one.
-    let allowed = move || {
-        if start.elapsed() >= budget {
-            0
-        } else {
-            max_runs
-        }
-    };
+    let started = web_time::Instant::now();
+    let exhausted = |runs: usize| runs >= max_runs || started.elapsed() >= budget;
     let mut ops = ops;
     let mut runs = 0;
     let mut chunk = ops.len().div_ceil(2).max(1);
     loop {
         let mut removed = false;
         let mut start = 0;
-        while start < ops.len() && runs < allowed() {
+        while start < ops.len() && !exhausted(runs) {
             let end = (start + chunk).min(ops.len());
             let mut candidate = ops.clone();
             candidate.drain(start..end);
@@ -531,7 +505,7 @@ pub async fn minimize(
                 start = end;
             }
         }
-        if runs >= allowed() || (chunk == 1 && !removed) {
+        if exhausted(runs) || (chunk == 1 && !removed) {
             break;
         }
         if !removed {
@@ -540,7 +514,7 @@ pub async fn minimize(
     }
     for i in 0..ops.len() {
         loop {
-            if runs >= allowed() {
+            if exhausted(runs) {
                 return ops;
             }
             let mut candidate = ops.clone();
