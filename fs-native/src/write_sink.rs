@@ -164,13 +164,10 @@ impl WriteSink for NativeSink {
             let os = self.os.clone();
             let mode = self.mode;
             return run("Sink.close", &self.path, move || {
-                let committed = (|| {
-                    file.sync_all()?;
-                    drop(file);
-                    Ok(())
-                })()
-                .ctx("Sink.close", &vp)
-                .and_then(|()| commit_append(&temp, &os, mode, &vp));
+                // The new bytes are copied into a second temporary file, which is the one fsynced;
+                // this one is only read and then removed.
+                drop(file);
+                let committed = commit_append(&temp, &os, mode, &vp);
                 discard(&temp);
                 committed
             })
