@@ -149,8 +149,8 @@ pub(crate) fn stayed_locked(
         ErrorKind::Busy,
         method,
         format!(
-            "the file stayed locked (by another tab, worker or writer) for longer than {limit:?}: \
-             {name}: {message}"
+            "the file stayed locked for longer than {limit:?} by another tab, worker or writer \
+             ({name}: {message}); close it there and retry, or raise OpfsOptions::lock_timeout"
         ),
     )
     .with_path(path)

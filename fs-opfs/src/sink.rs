@@ -82,7 +82,10 @@ pub(crate) async fn open_sink(
     whole: bool,
 ) -> FsResult<Box<dyn WriteSink>> {
     if path.is_root() {
-        return Err(check(Some(Entry::Dir(inner.tree.root())), mode, path).unwrap_err());
+        return Err(match mode {
+            SinkMode::CreateNew => exists(path),
+            _ => dir_in_the_way(path),
+        });
     }
     let mut sink = OpfsSink {
         inner: inner.clone(),
@@ -117,13 +120,15 @@ fn check(
     path: &VPath,
 ) -> FsResult<Option<FileSystemFileHandle>> {
     match found {
-        Some(_) if mode == SinkMode::CreateNew => {
-            Err(FsError::new(ErrorKind::AlreadyExists, METHOD, "the path exists").with_path(path))
-        }
+        Some(_) if mode == SinkMode::CreateNew => Err(exists(path)),
         Some(Entry::Dir(_)) => Err(dir_in_the_way(path)),
         Some(Entry::File(file)) => Ok(Some(file)),
         None => Ok(None),
     }
+}
+
+fn exists(path: &VPath) -> FsError {
+    FsError::new(ErrorKind::AlreadyExists, METHOD, "the path exists").with_path(path)
 }
 
 fn dir_in_the_way(path: &VPath) -> FsError {

@@ -44,11 +44,6 @@ impl Tree {
         }
     }
 
-    /// The handle of `/`.
-    pub(crate) fn root(&self) -> FileSystemDirectoryHandle {
-        self.root.clone()
-    }
-
     /// The handle of the directory `path`, walking (and creating, with `create`) what the cache
     /// lacks. `NotFound` for a missing directory, `BadResource` when a segment is a file.
     pub(crate) async fn dir(

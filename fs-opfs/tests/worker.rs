@@ -41,8 +41,13 @@ async fn worker_uses_sync_access_handles() {
 }
 
 #[wasm_bindgen_test]
-async fn writable_handles_share_the_file_and_other_instances_wait() {
-    common::writable_handles_share_the_file_and_other_instances_wait().await;
+async fn other_instances_wait_for_this_ones_handles() {
+    common::other_instances_wait_for_this_ones_handles().await;
+}
+
+#[wasm_bindgen_test]
+async fn copy_onto_an_open_file_goes_through_its_handle() {
+    common::copy_onto_an_open_file_goes_through_its_handle().await;
 }
 
 #[wasm_bindgen_test]

@@ -130,7 +130,8 @@ impl Inner {
         .await
     }
 
-    /// Copies the bytes of `from` into the open sync access handle `to` (replacing its content).
+    /// Copies the bytes of `from` into the open sync access handle `to` (replacing its content),
+    /// one batch of at most [`COPY_BATCH`] bytes at a time.
     pub(crate) async fn copy_into_access(
         &self,
         from: &FileSystemFileHandle,
@@ -144,20 +145,17 @@ impl Inner {
         }
         let source = snapshot(from, from_path, method).await?;
         let size = source.size() as u64;
+        // Batch by batch, so a large file never sits whole in memory. The handles hold this file,
+        // so there is no temporary file to swap in: a read that fails midway leaves the batches
+        // before it written (as an interrupted in-place write would).
         let mut at = 0;
-        let mut batches = Vec::new();
         while at < size {
             let end = (at + COPY_BATCH).min(size);
-            batches.push(blob_range(&source, at, end).await.fs(method, from_path)?);
+            let batch = blob_range(&source, at, end).await.fs(method, from_path)?;
+            write_all_at(to, &batch, at, to_path, method)?;
             at = end;
         }
-        // Everything is read before the first byte is written, so a failed read changes nothing.
-        to.truncate_with_f64(0.0).fs(method, to_path)?;
-        let mut at = 0;
-        for batch in batches {
-            write_all_at(to, &batch, at, to_path, method)?;
-            at += batch.len() as u64;
-        }
+        to.truncate_with_f64(size as f64).fs(method, to_path)?;
         to.flush().fs(method, to_path)
     }
 }

@@ -230,9 +230,10 @@ pub async fn storage_helpers_answer() {
     let _ = fs_opfs::persist().await.expect("persist");
 }
 
-/// Writable handles of one instance share their file (as on every other backend), while another
-/// instance, which the browser locks out, waits and then gets `Busy`.
-pub async fn writable_handles_share_the_file_and_other_instances_wait() {
+/// Another instance on the same root (another tab, in effect) waits while this one's writable
+/// handles hold a file, then gets `Busy` (that this instance's own handles share the file is the
+/// conformance case `writable_handles_of_one_file_share_it`).
+pub async fn other_instances_wait_for_this_ones_handles() {
     let options = OpfsOptions {
         lock_timeout: Duration::from_millis(300),
         ..OpfsOptions::default()
@@ -245,28 +246,10 @@ pub async fn writable_handles_share_the_file_and_other_instances_wait() {
         .await
         .expect("first open");
     first.write_all(b"first").await.expect("write");
-    let mut second = fs
+    let second = fs
         .open(&path, OpenOptions::flag(OpenFlag::ReadWrite))
         .await
         .expect("a second writable handle of the same instance");
-    assert_eq!(
-        second.read_alloc(16).await.expect("read").as_deref(),
-        Some(&b"first"[..])
-    );
-    second.write_all(b"+second").await.expect("write");
-    fs.write_file(
-        &path,
-        Bytes::from_static(b"!"),
-        OpenOptions::flag(OpenFlag::Append),
-    )
-    .await
-    .expect("write_file while handles are open");
-    assert_eq!(
-        fs.read_file(&path).await.expect("read while open"),
-        &b"first+second!"[..]
-    );
-    assert_eq!(fs.stat(&path).await.expect("stat while open").size, 13);
-    // Another instance on the same root is locked out by the browser until both handles close.
     let other = OpfsFs::open(OpfsOptions {
         root: Some(guard.0.clone()),
         ..options
@@ -299,7 +282,43 @@ pub async fn writable_handles_share_the_file_and_other_instances_wait() {
     third.close().await.expect("close");
     assert_eq!(
         fs.read_file_string(&path).await.expect("read"),
-        "first+second!+third"
+        "first+third"
+    );
+}
+
+/// `copy_file` onto a file that a writable handle holds goes through its sync access handle, in
+/// batches (the source is larger than one), and the handle reads the copy.
+pub async fn copy_onto_an_open_file_goes_through_its_handle() {
+    let (fs, _guard) = open_in_fresh_root("copy-open", OpfsOptions::default()).await;
+    let target = p("/target");
+    let mut held = fs
+        .open(&target, OpenOptions::flag(OpenFlag::WriteRead))
+        .await
+        .expect("open");
+    held.write_all(b"old bytes, longer than nothing")
+        .await
+        .expect("write");
+    let big: Vec<u8> = (0..2_500_000u32).map(|i| (i % 251) as u8).collect();
+    fs.write_file(&p("/big"), Bytes::from(big.clone()), OpenOptions::write())
+        .await
+        .expect("write the source");
+    fs.copy_file(&p("/big"), &target)
+        .await
+        .expect("copy onto the open file");
+    held.seek(SeekFrom::Start(0)).await.expect("seek");
+    let mut through_handle = Vec::new();
+    while let Some(chunk) = held.read_alloc(1 << 20).await.expect("read") {
+        through_handle.extend_from_slice(&chunk);
+    }
+    assert!(
+        through_handle == big,
+        "the handle reads the copy ({} bytes)",
+        through_handle.len()
+    );
+    held.close().await.expect("close");
+    assert!(
+        fs.read_file(&target).await.expect("read") == big,
+        "the path holds the copy"
     );
 }
 
