@@ -29,18 +29,16 @@ mod bench {
 
     use crate::support::{data, Server, TOKEN};
     use bytes::Bytes;
-    use filesync::catalog::{Catalog, MemoryCatalog};
+    use filesync::hash_bytes;
     use filesync::model::{
         local_path, remote_key, FileCreated, FileEvent, FileUpdated, LocalFileStateRow,
         TransferStateRow, TransferStatus,
     };
-    use filesync::runtime::{SharedRuntime, TokioRuntime};
-    use filesync::services::file_sync::{
-        Content, FileSync, FileSyncDeps, FileSyncOptions, SaveOptions,
-    };
-    use filesync::services::hash::hash_bytes;
-    use filesync::services::local_file_storage::LocalFileStorage;
-    use filesync::services::remote_storage::{HttpRemote, HttpRemoteOptions, MemoryRemote};
+    use filesync::LocalFileStorage;
+    use filesync::{Catalog, MemoryCatalog};
+    use filesync::{Content, FileSyncBuilder, FileSyncOptions, SaveOptions};
+    use filesync::{HttpRemote, HttpRemoteOptions, MemoryRemote};
+    use filesync::{SharedRuntime, TokioRuntime};
     use fs_native::NativeFs;
 
     const STORE: &str = "bench";
@@ -128,16 +126,13 @@ mod bench {
             let listed = storage.list().await.unwrap();
             list_times.push(t.elapsed());
             assert_eq!(listed.len(), files);
-            let engine = FileSync::new(
-                FileSyncDeps {
-                    runtime: runtime.clone(),
-                    fs: fs.clone(),
-                    catalog: Arc::new(catalog.clone()),
-                    remote: Arc::new(remote.clone()),
-                },
-                options(),
-            )
-            .unwrap();
+            let engine = FileSyncBuilder::with_options(options())
+                .runtime(runtime.clone())
+                .fs(fs.clone())
+                .catalog(Arc::new(catalog.clone()))
+                .remote(Arc::new(remote.clone()))
+                .build()
+                .unwrap();
             let t = Instant::now();
             engine.start().await.unwrap();
             start_times.push(t.elapsed());
@@ -151,7 +146,7 @@ mod bench {
             let t = Instant::now();
             engine.reconcile().await.unwrap();
             pass_times.push(t.elapsed());
-            engine.stop();
+            engine.stop().await;
         }
         let after = catalog.local_states().await.unwrap();
         let unchanged = before.iter().zip(&after).filter(|(a, b)| a == b).count();
@@ -234,16 +229,13 @@ mod bench {
                     let remote =
                         HttpRemote::new(HttpRemoteOptions::new(base.clone()).with_token(TOKEN))
                             .unwrap();
-                    let engine = FileSync::new(
-                        FileSyncDeps {
-                            runtime: Arc::new(TokioRuntime::current()),
-                            fs: Arc::new(NativeFs::new(dir.path())),
-                            catalog: Arc::new(catalog.clone()),
-                            remote: Arc::new(remote),
-                        },
-                        options(),
-                    )
-                    .unwrap();
+                    let engine = FileSyncBuilder::with_options(options())
+                        .runtime(Arc::new(TokioRuntime::current()))
+                        .fs(Arc::new(NativeFs::new(dir.path())))
+                        .catalog(Arc::new(catalog.clone()))
+                        .remote(Arc::new(remote))
+                        .build()
+                        .unwrap();
                     engine.start().await.unwrap();
                     let t = Instant::now();
                     for bytes in &contents {
@@ -261,7 +253,7 @@ mod bench {
                         tokio::time::sleep(Duration::from_millis(2)).await;
                     }
                     engine_totals.push(t.elapsed());
-                    engine.stop();
+                    engine.stop().await;
                 } else {
                     raw_totals.push(raw_upload(&base, &contents, 2).await);
                 }

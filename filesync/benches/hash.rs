@@ -27,7 +27,7 @@ use bytes::Bytes;
 use fs_core::{FileSystem, MemoryFs, OpenOptions, VPath};
 use futures::executor::block_on;
 
-use filesync::services::hash::{hash_bytes, hash_file, ContentHash, Hasher};
+use filesync::{hash_bytes, hash_file, ContentHash, Hasher};
 
 /// DESIGN §7: native streaming SHA-256 ≥ 1 GB/s (decimal gigabytes).
 const TARGET_GB_PER_S: f64 = 1.0;

@@ -48,15 +48,11 @@ mod bench {
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
-    use filesync::catalog::{Catalog, SyncedLog};
-    use filesync::runtime::TokioRuntime;
-    use filesync::services::file_sync::{
-        Content, FileSync, FileSyncDeps, FileSyncEvent, FileSyncOptions, SaveOptions,
-    };
-    use filesync::services::hash::Hasher;
-    use filesync::services::remote_storage::{
-        HttpRemote, HttpRemoteOptions, RemoteStorage, UploadRequest,
-    };
+    use filesync::Hasher;
+    use filesync::TokioRuntime;
+    use filesync::{Catalog, SyncedLog};
+    use filesync::{Content, FileSyncBuilder, FileSyncEvent, FileSyncOptions, SaveOptions};
+    use filesync::{HttpRemote, HttpRemoteOptions, RemoteStorage, UploadRequest};
     use fs_core::{FileSystem, SinkOptions, StreamOptions, VPath};
     use fs_native::NativeFs;
     use futures::StreamExt;
@@ -438,16 +434,13 @@ mod bench {
             .iter()
             .map(|dir| {
                 let catalog = log.client();
-                let engine = FileSync::new(
-                    FileSyncDeps {
-                        runtime: Arc::new(TokioRuntime::current()),
-                        fs: Arc::new(NativeFs::new(dir.path())),
-                        catalog: Arc::new(catalog.clone()),
-                        remote: Arc::new(remote(None)),
-                    },
-                    FileSyncOptions::new(STORE),
-                )
-                .expect("an engine");
+                let engine = FileSyncBuilder::with_options(FileSyncOptions::new(STORE))
+                    .runtime(Arc::new(TokioRuntime::current()))
+                    .fs(Arc::new(NativeFs::new(dir.path())))
+                    .catalog(Arc::new(catalog.clone()))
+                    .remote(Arc::new(remote(None)))
+                    .build()
+                    .expect("an engine");
                 (engine, catalog)
             })
             .collect();
@@ -504,7 +497,7 @@ mod bench {
         }
         assert_eq!(hasher.finalize().to_hex(), want, "B read other bytes");
         for (engine, _) in &engines {
-            engine.stop();
+            engine.stop().await;
         }
         let mut note = format!("A save returned {save_secs:.2} s");
         for (label, at) in marks.lock().unwrap().iter() {

@@ -23,7 +23,7 @@
 //! `BENCH_HASH_BROWSER_ROUNDS`, read at compile time, change the sizes.
 #![cfg(target_arch = "wasm32")]
 
-use filesync::services::hash::{hash_bytes, ContentHash, Hasher};
+use filesync::{hash_bytes, ContentHash, Hasher};
 use js_sys::{Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};

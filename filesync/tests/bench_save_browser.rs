@@ -36,13 +36,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use filesync::catalog::MemoryCatalog;
-use filesync::runtime::{BrowserRuntime, Runtime, SharedRuntime};
-use filesync::services::file_sync::{
-    Content, FileSync, FileSyncDeps, FileSyncOptions, SaveOptions, SavedFile,
-};
-use filesync::services::hash::{hash_bytes, ContentHash};
-use filesync::services::remote_storage::LocalOnly;
+use filesync::LocalOnly;
+use filesync::MemoryCatalog;
+use filesync::{hash_bytes, ContentHash};
+use filesync::{BrowserRuntime, Runtime, SharedRuntime};
+use filesync::{Content, FileSync, FileSyncBuilder, FileSyncOptions, SaveOptions, SavedFile};
 use fs_core::{MakeDirOptions, OpenFlag, OpenOptions, VPath};
 use fs_opfs::{OpfsFs, OpfsOptions, Strategy};
 use futures::{StreamExt, TryStreamExt};
@@ -373,16 +371,13 @@ async fn engine(root: &str) -> FileSync {
     })
     .await
     .expect("open OPFS");
-    let engine = FileSync::new(
-        FileSyncDeps {
-            runtime: rt,
-            fs: Arc::new(fs),
-            catalog: Arc::new(MemoryCatalog::new()),
-            remote: Arc::new(LocalOnly),
-        },
-        FileSyncOptions::new(STORE),
-    )
-    .expect("engine");
+    let engine = FileSyncBuilder::with_options(FileSyncOptions::new(STORE))
+        .runtime(rt)
+        .fs(Arc::new(fs))
+        .catalog(Arc::new(MemoryCatalog::new()))
+        .remote(Arc::new(LocalOnly))
+        .build()
+        .expect("engine");
     engine.start().await.expect("start");
     engine
 }
@@ -593,7 +588,7 @@ async fn run_side(side: Side, data: &Data, config: &Config) -> (f64, Option<f64>
             }
         }
     }
-    engine.stop();
+    engine.stop().await;
     drop(engine);
     remove_top(&root).await.expect("remove engine directory");
     (ms, Some(tail))
@@ -624,7 +619,7 @@ async fn profile(data: &Data, n: usize, what: Side) -> String {
     let table = profile_stop(n as u32, wall);
     if let Some(engine) = engine {
         wait_idle(&engine).await;
-        engine.stop();
+        engine.stop().await;
     }
     remove_top(&root).await.expect("remove profile directory");
     table

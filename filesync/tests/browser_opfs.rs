@@ -10,13 +10,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use filesync::catalog::{Catalog, SyncedLog};
-use filesync::runtime::{BrowserRuntime, SharedRuntime};
-use filesync::services::file_sync::{
-    Content, FileSync, FileSyncDeps, FileSyncError, FileSyncOptions, SaveOptions,
-};
-use filesync::services::hash::hash_bytes;
-use filesync::services::remote_storage::MemoryRemote;
+use filesync::hash_bytes;
+use filesync::MemoryRemote;
+use filesync::{BrowserRuntime, SharedRuntime};
+use filesync::{Catalog, SyncedLog};
+use filesync::{Content, FileSync, FileSyncBuilder, FileSyncError, FileSyncOptions, SaveOptions};
 use fs_core::{FileSystem, VPath};
 use fs_opfs::{OpfsFs, OpfsOptions, Strategy};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -50,16 +48,13 @@ async fn engine(
     options.delete_grace_period = Duration::from_millis(300);
     options.orphan_min_age = Duration::ZERO;
     options.executor.base_delay = Duration::from_millis(50);
-    let engine = FileSync::new(
-        FileSyncDeps {
-            runtime: rt.clone(),
-            fs: opfs(name).await,
-            catalog: Arc::new(log.client()),
-            remote: Arc::new(remote.clone()),
-        },
-        options,
-    )
-    .unwrap();
+    let engine = FileSyncBuilder::with_options(options)
+        .runtime(rt.clone())
+        .fs(opfs(name).await)
+        .catalog(Arc::new(log.client()))
+        .remote(Arc::new(remote.clone()))
+        .build()
+        .unwrap();
     engine.start().await.unwrap();
     engine
 }
@@ -153,9 +148,9 @@ async fn two_clients_sync_through_opfs() {
     }
     assert!(matches!(
         b.read(&saved.file_id).await,
-        Err(FileSyncError::NotFound(_))
+        Err(FileSyncError::NotFound { .. })
     ));
-    let h = filesync::services::hash::ContentHash::parse(&updated.content_hash).unwrap();
+    let h = filesync::ContentHash::parse(&updated.content_hash).unwrap();
     for _ in 0..400 {
         if b.storage().exists(&h).await.unwrap().is_none() {
             break;
@@ -163,6 +158,6 @@ async fn two_clients_sync_through_opfs() {
         rt.sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(b.storage().exists(&h).await.unwrap(), None);
-    a.stop();
-    b.stop();
+    a.stop().await;
+    b.stop().await;
 }

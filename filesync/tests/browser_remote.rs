@@ -11,15 +11,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use filesync::catalog::SyncedLog;
-use filesync::runtime::{BrowserRuntime, SharedRuntime};
-use filesync::services::file_sync::{
-    Content, FileSync, FileSyncDeps, FileSyncOptions, SaveOptions,
-};
-use filesync::services::hash::hash_bytes;
-use filesync::services::remote_storage::{
+use filesync::hash_bytes;
+use filesync::SyncedLog;
+use filesync::{
     BrowserHttpRemote, BrowserHttpRemoteOptions, RemoteErrorKind, RemoteStorage, UploadRequest,
 };
+use filesync::{BrowserRuntime, SharedRuntime};
+use filesync::{Content, FileSyncBuilder, FileSyncOptions, SaveOptions};
 use fs_core::{ByteStream, ErrorKind, FsError, MemoryFs};
 use futures::StreamExt;
 use wasm_bindgen::{JsCast, JsValue};
@@ -101,7 +99,7 @@ fn upload_request(
     let seen = Arc::new(Mutex::new(Seen::default()));
     let size = bytes.len() as u64;
     let open_seen = seen.clone();
-    let open: filesync::services::remote_storage::OpenAt = Arc::new(move |offset: u64| {
+    let open: filesync::OpenAt = Arc::new(move |offset: u64| {
         let bytes = bytes.clone();
         let seen = open_seen.clone();
         Box::pin(async move {
@@ -366,16 +364,13 @@ async fn two_engines_sync_through_the_server() {
     let engine = |_name: &str| {
         let mut options = FileSyncOptions::new(store.clone());
         options.executor.base_delay = Duration::from_millis(50);
-        FileSync::new(
-            FileSyncDeps {
-                runtime: rt.clone(),
-                fs: Arc::new(MemoryFs::new()),
-                catalog: Arc::new(log.client()),
-                remote: Arc::new(remote()),
-            },
-            options,
-        )
-        .unwrap()
+        FileSyncBuilder::with_options(options)
+            .runtime(rt.clone())
+            .fs(Arc::new(MemoryFs::new()))
+            .catalog(Arc::new(log.client()))
+            .remote(Arc::new(remote()))
+            .build()
+            .unwrap()
     };
     let a = engine("a");
     let b = engine("b");
@@ -403,8 +398,8 @@ async fn two_engines_sync_through_the_server() {
     }
     let got = got.expect("client B never got the file through the server");
     assert!(got == bytes, "client B read other bytes");
-    a.stop();
-    b.stop();
+    a.stop().await;
+    b.stop().await;
 }
 
 #[wasm_bindgen_test]

@@ -19,18 +19,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use filesync::catalog::{Catalog, MemoryCatalog, SyncedLog};
 use filesync::model::{FileRow, LocalFileStateRow, TransferStatus};
-use filesync::runtime::TokioRuntime;
-use filesync::services::file_sync::{
-    Content, FileSync, FileSyncDeps, FileSyncError, FileSyncEvent, FileSyncOptions, Resolved,
+use filesync::TokioRuntime;
+use filesync::{hash_bytes, ContentHash};
+use filesync::{Catalog, MemoryCatalog, SyncedLog};
+use filesync::{
+    Content, FileSync, FileSyncBuilder, FileSyncError, FileSyncEvent, FileSyncOptions, Resolved,
     SaveOptions, SavedFile,
 };
-use filesync::services::hash::{hash_bytes, ContentHash};
-use filesync::services::remote_storage::{
-    HttpRemote, HttpRemoteOptions, RemoteErrorKind, RemoteStorage,
-};
-use filesync::services::sync_executor::{Direction, ExecutorConfig};
+use filesync::{Direction, ExecutorConfig};
+use filesync::{HttpRemote, HttpRemoteOptions, RemoteErrorKind, RemoteStorage};
 use fs_core::FileSystem;
 use fs_native::NativeFs;
 use support::{data, Server, TOKEN};
@@ -90,16 +88,13 @@ impl Client {
         let dir = tempfile::tempdir().unwrap();
         let fs: Arc<dyn FileSystem> = Arc::new(NativeFs::new(dir.path()));
         let catalog = log.client();
-        let engine = FileSync::new(
-            FileSyncDeps {
-                runtime: Arc::new(TokioRuntime::current()),
-                fs,
-                catalog: Arc::new(catalog.clone()),
-                remote: Arc::new(remote(server)),
-            },
-            options(),
-        )
-        .unwrap();
+        let engine = FileSyncBuilder::with_options(options())
+            .runtime(Arc::new(TokioRuntime::current()))
+            .fs(fs)
+            .catalog(Arc::new(catalog.clone()))
+            .remote(Arc::new(remote(server)))
+            .build()
+            .unwrap();
         let events: Arc<Mutex<Vec<FileSyncEvent>>> = Arc::default();
         let sink = events.clone();
         engine.on_event(Arc::new(move |e| {
@@ -328,8 +323,8 @@ async fn a_save_is_uploaded_and_downloaded_by_the_other_client() {
     assert_eq!(starts(&a, Direction::Download), 0);
     assert_eq!(starts(&b, Direction::Upload), 0);
     assert_eq!(starts(&b, Direction::Download), 1);
-    a.engine.stop();
-    b.engine.stop();
+    a.engine.stop().await;
+    b.engine.stop().await;
     drop(server);
     eprintln!("save → download: {:?}", t0.elapsed());
 }
@@ -401,8 +396,8 @@ async fn an_update_reaches_the_other_client_and_the_old_blob_goes_after_the_grac
     })
     .await;
     assert!(a.reads(id, &v2).await && b.reads(id, &v2).await);
-    a.engine.stop();
-    b.engine.stop();
+    a.engine.stop().await;
+    b.engine.stop().await;
     drop(server);
     eprintln!("update → old blob deleted: {:?}", t0.elapsed());
 }
@@ -430,7 +425,7 @@ async fn a_delete_on_b_removes_a_local_copy_and_the_server_blob() {
     .await;
     assert!(matches!(
         a.engine.read(id).await,
-        Err(FileSyncError::NotFound(_))
+        Err(FileSyncError::NotFound { .. })
     ));
     assert!(a.row(id).await.deleted_at.is_some());
     settle(
@@ -448,8 +443,8 @@ async fn a_delete_on_b_removes_a_local_copy_and_the_server_blob() {
         a.saw(|e| matches!(e, FileSyncEvent::RemoteDeleted { .. }))
             || b.saw(|e| matches!(e, FileSyncEvent::RemoteDeleted { .. }))
     );
-    a.engine.stop();
-    b.engine.stop();
+    a.engine.stop().await;
+    b.engine.stop().await;
     drop(server);
     eprintln!("delete → local copy and blob gone: {:?}", t0.elapsed());
 }
@@ -521,15 +516,15 @@ async fn a_copy_left_during_a_save_is_removed_once_the_save_ends() {
     let _ = release.send(());
     let failed = pending_save.await.unwrap();
     assert!(
-        matches!(failed, Err(FileSyncError::Storage(_))),
+        matches!(failed, Err(FileSyncError::Storage { .. })),
         "{failed:?}"
     );
     settle("A's copy to go after the save ended", &[&a, &b], || async {
         !a.holds(&saved.content_hash).await
     })
     .await;
-    a.engine.stop();
-    b.engine.stop();
+    a.engine.stop().await;
+    b.engine.stop().await;
     drop(server);
     eprintln!(
         "copy kept during a save removed after it: {:?}",
@@ -572,7 +567,7 @@ async fn an_upload_interrupted_by_a_server_restart_resumes_without_resending_par
     })
     .await;
     wait_until("A to go offline", &[&a, &b], || async {
-        a.saw(|e| *e == FileSyncEvent::Offline)
+        a.saw(|e| matches!(e, FileSyncEvent::Offline))
     })
     .await;
     assert!(!server.blob_path(&key).exists());
@@ -604,7 +599,7 @@ async fn an_upload_interrupted_by_a_server_restart_resumes_without_resending_par
         0,
         "the staged upload was completed"
     );
-    assert!(a.saw(|e| *e == FileSyncEvent::Online));
+    assert!(a.saw(|e| matches!(e, FileSyncEvent::Online)));
 
     let attempts = a.attempts(Direction::Upload);
     assert!(attempts.len() >= 2, "{attempts:?}");
@@ -639,8 +634,8 @@ async fn an_upload_interrupted_by_a_server_restart_resumes_without_resending_par
         resent / MIB,
         t0.elapsed()
     );
-    a.engine.stop();
-    b.engine.stop();
+    a.engine.stop().await;
+    b.engine.stop().await;
     // The listeners hold the server too: stop it here, not when the runtime drops them.
     server.kill();
 }
@@ -681,7 +676,7 @@ async fn a_download_interrupted_by_a_server_restart_resumes_with_a_ranged_get() 
     )
     .await;
     wait_until("B to go offline", &[&a, &b], || async {
-        b.saw(|e| *e == FileSyncEvent::Offline)
+        b.saw(|e| matches!(e, FileSyncEvent::Offline))
     })
     .await;
     assert!(!b.holds(&saved.content_hash).await);
@@ -725,8 +720,8 @@ async fn a_download_interrupted_by_a_server_restart_resumes_with_a_ranged_get() 
         size / MIB,
         t0.elapsed()
     );
-    a.engine.stop();
-    b.engine.stop();
+    a.engine.stop().await;
+    b.engine.stop().await;
     // The listeners hold the server too: stop it here, not when the runtime drops them.
     server.kill();
 }
@@ -804,12 +799,12 @@ async fn a_quick_server_restart_mid_transfer_is_retried_and_resumes() {
          offline seen: A {}, B {}; {:?}",
         up.iter().map(|a| a[0] / MIB).collect::<Vec<_>>(),
         down.iter().map(|a| a[0]).collect::<Vec<_>>(),
-        a.saw(|e| *e == FileSyncEvent::Offline),
-        b.saw(|e| *e == FileSyncEvent::Offline),
+        a.saw(|e| matches!(e, FileSyncEvent::Offline)),
+        b.saw(|e| matches!(e, FileSyncEvent::Offline)),
         t0.elapsed()
     );
-    a.engine.stop();
-    b.engine.stop();
+    a.engine.stop().await;
+    b.engine.stop().await;
     // The listeners hold the server too: stop it here, not when the runtime drops them.
     server.kill();
 }
@@ -837,7 +832,7 @@ async fn saves_while_the_server_is_down_are_uploaded_once_it_is_back() {
     }
     assert!(matches!(
         b.engine.read(&s1.file_id).await,
-        Err(FileSyncError::NotLocal(_))
+        Err(FileSyncError::NotLocal { .. })
     ));
 
     server.restart();
@@ -856,15 +851,19 @@ async fn saves_while_the_server_is_down_are_uploaded_once_it_is_back() {
         );
     }
     let events = a.events();
-    let offline = events.iter().position(|e| *e == FileSyncEvent::Offline);
-    let online = events.iter().position(|e| *e == FileSyncEvent::Online);
+    let offline = events
+        .iter()
+        .position(|e| matches!(e, FileSyncEvent::Offline));
+    let online = events
+        .iter()
+        .position(|e| matches!(e, FileSyncEvent::Online));
     assert!(
         matches!((offline, online), (Some(off), Some(on)) if off < on),
         "{}",
         report(&[&a])
     );
-    a.engine.stop();
-    b.engine.stop();
+    a.engine.stop().await;
+    b.engine.stop().await;
     drop(server);
     eprintln!(
         "offline saves uploaded after the restart: {:?}",

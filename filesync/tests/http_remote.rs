@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use filesync::services::hash::hash_bytes;
-use filesync::services::remote_storage::{
+use filesync::hash_bytes;
+use filesync::{
     HttpRemote, HttpRemoteOptions, OpenAt, RemoteErrorKind, RemoteStorage, UploadRequest,
 };
 use filesync_server::{

@@ -15,13 +15,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use filesync::catalog::{Catalog, MemoryCatalog, SyncedLog};
-use filesync::runtime::{Runtime, SimRuntime};
-use filesync::services::file_sync::{
-    Content, FileSync, FileSyncDeps, FileSyncOptions, SaveOptions,
-};
-use filesync::services::hash::{hash_bytes, ContentHash};
-use filesync::services::remote_storage::{Fault, MemoryRemote};
+use filesync::{hash_bytes, ContentHash};
+use filesync::{Catalog, MemoryCatalog, SyncedLog};
+use filesync::{Content, FileSync, FileSyncBuilder, FileSyncOptions, SaveOptions};
+use filesync::{Fault, MemoryRemote};
+use filesync::{Runtime, SimRuntime};
 use fs_core::MemoryFs;
 
 const POOL: usize = 6;
@@ -92,16 +90,13 @@ impl Sim {
     }
 
     fn engine(&self, catalog: &MemoryCatalog, fs: &Arc<MemoryFs>) -> FileSync {
-        let engine = FileSync::new(
-            FileSyncDeps {
-                runtime: Arc::new(self.rt.clone()),
-                fs: fs.clone(),
-                catalog: Arc::new(catalog.clone()),
-                remote: Arc::new(self.remote.clone()),
-            },
-            options(),
-        )
-        .unwrap();
+        let engine = FileSyncBuilder::with_options(options())
+            .runtime(Arc::new(self.rt.clone()))
+            .fs(fs.clone())
+            .catalog(Arc::new(catalog.clone()))
+            .remote(Arc::new(self.remote.clone()))
+            .build()
+            .unwrap();
         let e = engine.clone();
         self.run(async move { e.start().await.unwrap() });
         engine
@@ -214,7 +209,8 @@ impl Sim {
             82..=85 => {
                 // Restart: the engine stops, the catalog (persisted) and files stay.
                 let client = &self.clients[c];
-                client.engine.stop();
+                let stopping = client.engine.clone();
+                self.run(async move { stopping.stop().await });
                 client.catalog.close_subscribers();
                 let (catalog, fs) = (client.catalog.clone(), client.fs.clone());
                 let engine = self.engine(&catalog, &fs);
@@ -378,7 +374,8 @@ fn three_clients_converge_under_faults() {
             failures.push(seed);
         }
         for c in &sim.clients {
-            c.engine.stop();
+            let engine = c.engine.clone();
+            sim.run(async move { engine.stop().await });
         }
     }
     assert!(

@@ -6,6 +6,8 @@
 //! order across clients and replayed, as LiveStore's rebase does) and, in the browser, LiveStore
 //! through the JS glue.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use fs_core::{MaybeSend, MaybeSendBoxStream, MaybeSync};
 
@@ -15,26 +17,81 @@ mod memory;
 
 pub use memory::{MemoryCatalog, SyncedLog};
 
-/// Why a catalog call failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CatalogError {
+/// The kinds of [`CatalogError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CatalogErrorKind {
     /// The events were refused before anything was committed (they do not match their schema, or a
     /// materializer would fail); nothing changed.
-    Invalid(String),
+    Invalid,
     /// The store is shut down or unreachable.
-    Unavailable(String),
+    Unavailable,
+}
+
+/// Why a catalog call failed: its kind, the file it concerns (when there is one), a message for
+/// people and the error underneath ([`std::error::Error::source`]) when there is one.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CatalogError {
+    /// The kind.
+    pub kind: CatalogErrorKind,
+    /// The file the refused event or the read was about, when there is one.
+    pub file_id: Option<String>,
+    /// What happened.
+    pub message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl CatalogError {
+    /// Events refused before anything was committed.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        CatalogError::new(CatalogErrorKind::Invalid, message)
+    }
+
+    /// The store is shut down or unreachable.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        CatalogError::new(CatalogErrorKind::Unavailable, message)
+    }
+
+    /// A new error.
+    pub fn new(kind: CatalogErrorKind, message: impl Into<String>) -> Self {
+        CatalogError {
+            kind,
+            file_id: None,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Sets the file the error concerns.
+    pub fn with_file(mut self, file_id: &str) -> Self {
+        self.file_id = Some(file_id.to_owned());
+        self
+    }
+
+    /// Attaches the underlying error.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
 }
 
 impl std::fmt::Display for CatalogError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CatalogError::Invalid(m) => write!(f, "catalog refused the events: {m}"),
-            CatalogError::Unavailable(m) => write!(f, "catalog unavailable: {m}"),
+        match self.kind {
+            CatalogErrorKind::Invalid => write!(f, "catalog refused the events: {}", self.message),
+            CatalogErrorKind::Unavailable => write!(f, "catalog unavailable: {}", self.message),
         }
     }
 }
 
-impl std::error::Error for CatalogError {}
+impl std::error::Error for CatalogError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// The metadata store the engine works against.
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]

@@ -140,6 +140,7 @@ pub struct Decision {
 
 impl Decision {
     /// True when there is nothing to do and nothing to commit.
+    #[cfg(test)]
     pub fn is_nothing(&self) -> bool {
         self.actions.is_empty() && self.state == StateChange::Keep
     }

@@ -1,6 +1,6 @@
 //! [`BrowserRuntime`]: the wasm32 runtime (page or worker).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use fs_core::MaybeSendBoxFuture;
@@ -18,16 +18,34 @@ thread_local! {
     static RNG: RefCell<fastrand::Rng> = RefCell::new(fastrand::Rng::with_seed(
         (js_sys::Math::random() * (u64::MAX as f64)) as u64 ^ (js_sys::Date::now() as u64),
     ));
+
+    /// Tasks spawned through any `BrowserRuntime` of this thread that have not ended.
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Counts a task until its future is dropped.
+struct Live;
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        LIVE.with(|n| n.set(n.get() - 1));
+    }
 }
 
 /// Spawns with `wasm_bindgen_futures::spawn_local`, sleeps with the global `setTimeout` (works on the
-/// page and in workers), reads `Date.now()`.
+/// page and in workers), reads `Date.now()`. Every `BrowserRuntime` of a thread (the page, or one
+/// worker) shares one count of live tasks.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BrowserRuntime;
 
 impl Runtime for BrowserRuntime {
     fn spawn(&self, fut: MaybeSendBoxFuture<'static, ()>) {
-        wasm_bindgen_futures::spawn_local(fut);
+        LIVE.with(|n| n.set(n.get() + 1));
+        let live = Live;
+        wasm_bindgen_futures::spawn_local(async move {
+            let _live = live;
+            fut.await;
+        });
     }
 
     fn sleep(&self, duration: Duration) -> MaybeSendBoxFuture<'static, ()> {
@@ -46,5 +64,9 @@ impl Runtime for BrowserRuntime {
 
     fn random_u64(&self) -> u64 {
         RNG.with(|rng| rng.borrow_mut().u64(..))
+    }
+
+    fn live_tasks(&self) -> usize {
+        LIVE.with(Cell::get)
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! The engine never calls `tokio::spawn` or reads the system clock itself; it asks a [`Runtime`].
 //! Implementations: `TokioRuntime` (native), `BrowserRuntime` (wasm32: `spawn_local` and
-//! `setTimeout`) and [`SimRuntime`] (a deterministic single-threaded executor with a virtual clock, for
-//! tests and simulations: time only moves when every task is waiting).
+//! `setTimeout`) and, with the `test-util` feature, `SimRuntime` (a deterministic single-threaded
+//! executor with a virtual clock, for tests and simulations: time only moves when every task is
+//! waiting). Each counts its live tasks ([`Runtime::live_tasks`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,13 +13,17 @@ use fs_core::{MaybeSend, MaybeSendBoxFuture, MaybeSync};
 
 #[cfg(target_arch = "wasm32")]
 mod browser;
+#[cfg(any(test, feature = "test-util"))]
 mod sim;
+mod tasks;
 #[cfg(not(target_arch = "wasm32"))]
 mod tokio_rt;
 
 #[cfg(target_arch = "wasm32")]
 pub use browser::BrowserRuntime;
+#[cfg(any(test, feature = "test-util"))]
 pub use sim::SimRuntime;
+pub(crate) use tasks::{Cancel, Tracked};
 #[cfg(not(target_arch = "wasm32"))]
 pub use tokio_rt::TokioRuntime;
 
@@ -30,8 +35,10 @@ pub trait Runtime: MaybeSend + MaybeSync + 'static {
     fn sleep(&self, duration: Duration) -> MaybeSendBoxFuture<'static, ()>;
     /// The current wall-clock time in epoch milliseconds.
     fn now_ms(&self) -> i64;
-    /// A random `u64` (jitter, ids). Deterministic in [`SimRuntime`] for a given seed.
+    /// A random `u64` (jitter, ids). Deterministic in the simulator for a given seed.
     fn random_u64(&self) -> u64;
+    /// How many tasks spawned through this runtime have not ended yet.
+    fn live_tasks(&self) -> usize;
 }
 
 /// A shared runtime handle.

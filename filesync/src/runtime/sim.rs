@@ -318,6 +318,10 @@ impl Runtime for SimRuntime {
         lock(&self.state).now_ms
     }
 
+    fn live_tasks(&self) -> usize {
+        SimRuntime::live_tasks(self)
+    }
+
     fn random_u64(&self) -> u64 {
         lock(&self.state).rng.u64(..)
     }

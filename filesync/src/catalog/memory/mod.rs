@@ -175,7 +175,9 @@ impl SyncedLog {
         }
     }
 
-    /// A log in manual mode: clients push and pull only when told to.
+    /// A log in manual mode: clients push and pull only when told to (feature `test-util`: late
+    /// and out-of-order delivery for tests).
+    #[cfg(any(test, feature = "test-util"))]
     pub fn manual() -> Self {
         let log = Self::new();
         lock(&log.inner).manual = true;
@@ -354,25 +356,26 @@ impl MemoryCatalog {
             match e {
                 FileEvent::FileCreated(c) => {
                     if c.id.is_empty() {
-                        return Err(CatalogError::Invalid(
+                        return Err(CatalogError::invalid(
                             "v1.FileCreated: id is empty".to_owned(),
                         ));
                     }
                     if st.files().contains_key(&c.id) || created.contains(&c.id.as_str()) {
-                        return Err(CatalogError::Invalid(format!(
+                        return Err(CatalogError::invalid(format!(
                             "v1.FileCreated: a file with id {:?} already exists",
                             c.id
-                        )));
+                        ))
+                        .with_file(&c.id));
                     }
                     created.push(&c.id);
                 }
                 FileEvent::LocalFileStateUpsert(r) if r.file_id.is_empty() => {
-                    return Err(CatalogError::Invalid(
+                    return Err(CatalogError::invalid(
                         "v1.LocalFileStateUpsert: fileId is empty".to_owned(),
                     ));
                 }
                 FileEvent::FileTransferStateUpsert(r) if r.file_id.is_empty() => {
-                    return Err(CatalogError::Invalid(
+                    return Err(CatalogError::invalid(
                         "v1.FileTransferStateUpsert: fileId is empty".to_owned(),
                     ));
                 }

@@ -103,7 +103,9 @@ fn a_duplicate_create_is_refused_and_changes_nothing() {
     ]))
     .unwrap_err();
     assert!(
-        matches!(err, CatalogError::Invalid(ref m) if m.contains("already exists")),
+        err.kind == crate::catalog::CatalogErrorKind::Invalid
+            && err.message.contains("already exists")
+            && err.file_id.as_deref() == Some("f1"),
         "{err}"
     );
     assert_eq!(cat.log().len(), before);

@@ -4,8 +4,11 @@ use std::sync::{Arc, Mutex};
 
 use crate::services::sync_executor::Direction;
 
+use super::FileSyncError;
+
 /// An engine event (the package's event types, with byte progress).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum FileSyncEvent {
     /// The remote became reachable (queues resume).
     Online,
@@ -42,8 +45,8 @@ pub enum FileSyncEvent {
         direction: Direction,
         /// The file.
         file_id: String,
-        /// What happened.
-        error: String,
+        /// What happened (its kind, the file, and the cause underneath).
+        error: FileSyncError,
         /// Whether another attempt is scheduled.
         will_retry: bool,
     },
@@ -55,7 +58,7 @@ pub enum FileSyncEvent {
         /// The file.
         file_id: String,
         /// The last error.
-        error: String,
+        error: FileSyncError,
     },
     /// A reconcile pass started.
     SyncStart,
@@ -64,7 +67,7 @@ pub enum FileSyncEvent {
     /// A reconcile pass failed (it is tried again on the next change).
     SyncError {
         /// What happened.
-        error: String,
+        error: FileSyncError,
     },
     /// A delayed remote delete ran (the key was no longer referenced).
     RemoteDeleted {
@@ -117,7 +120,12 @@ impl Listeners {
             g.1.iter().map(|(_, l)| l.clone()).collect()
         };
         for l in listeners {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| l(&event)));
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| l(&event))).is_err() {
+                tracing::error!(
+                    ?event,
+                    "an event listener panicked; the other listeners still ran"
+                );
+            }
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::services::hash::{hash_bytes, ContentHash};
 use crate::services::local_file_state::StateBatch;
 use crate::services::local_file_storage::LocalFileStorage;
 
-use super::{FileSyncEvent, FileSyncResult, Inner};
+use super::{loops, FileSyncEvent, FileSyncResult, Inner};
 
 const DELETES_DIR: &str = ".deletes";
 
@@ -74,7 +74,9 @@ impl DeleteQueue {
             .write_sink(&self.path(key), SinkOptions::default())
             .await?;
         if let Err(e) = sink.write(Bytes::from(json)).await {
-            let _ = sink.abort().await;
+            if let Err(abort) = sink.abort().await {
+                tracing::warn!(key, error = %abort, "cannot discard a pending delete's record");
+            }
             return Err(e);
         }
         sink.close().await
@@ -129,12 +131,13 @@ pub(super) async fn schedule_remote_delete(inner: &Arc<Inner>, key: &str) {
     let due = inner.now() + duration_ms(inner.options.delete_grace_period);
     if let Err(e) = inner.deletes.put(key, due).await {
         // Still delayed and re-checked in this session, but a restart before it runs forgets it.
-        inner.emit(FileSyncEvent::SyncError {
-            error: format!(
-                "could not record the pending remote delete of {key} ({e}); it runs only if this \
-                 session outlasts the grace period; check that the local storage is writable"
-            ),
-        });
+        tracing::warn!(
+            key,
+            error = %e,
+            "cannot record a pending remote delete; it runs only if this session outlasts the \
+             grace period; check that the local storage is writable"
+        );
+        inner.emit(FileSyncEvent::SyncError { error: e.into() });
     }
     arm(inner, key.to_owned(), inner.options.delete_grace_period);
 }
@@ -153,11 +156,15 @@ fn duration_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
 }
 
+/// Runs the delete of `key` after `wait` (or never, when the engine stops first).
 fn arm(inner: &Arc<Inner>, key: String, wait: Duration) {
     let weak = Arc::downgrade(inner);
     let sleep = inner.runtime.sleep(wait);
+    let stopping = inner.stopping.clone();
     inner.runtime.spawn(Box::pin(async move {
-        sleep.await;
+        if stopping.run(sleep).await.is_none() {
+            return;
+        }
         let Some(inner) = weak.upgrade() else { return };
         run_delete(&inner, key).await;
     }));
@@ -173,7 +180,10 @@ async fn run_delete(inner: &Arc<Inner>, key: String) {
         Ok(Some(due)) => due,
         // Done or cancelled meanwhile; an unreadable record is tried again later.
         Ok(None) => return,
-        Err(_) => return arm(inner, key, retry_wait(inner)),
+        Err(e) => {
+            tracing::warn!(key, error = %e, "cannot read a pending remote delete; trying later");
+            return arm(inner, key, retry_wait(inner));
+        }
     };
     if due > inner.now() {
         // Re-scheduled later by another delete of the same key; that timer runs it.
@@ -181,14 +191,17 @@ async fn run_delete(inner: &Arc<Inner>, key: String) {
     }
     let files = match inner.catalog.files().await {
         Ok(f) => f,
-        Err(_) => return arm(inner, key, retry_wait(inner)),
+        Err(e) => {
+            tracing::warn!(key, error = %e, "cannot check a due remote delete; trying later");
+            return arm(inner, key, retry_wait(inner));
+        }
     };
     let hash = key.rsplit('/').next().unwrap_or_default();
     let referenced = files
         .iter()
         .any(|f| f.deleted_at.is_none() && (f.remote_key == key || f.content_hash == hash));
     if referenced {
-        let _ = inner.deletes.remove(&key).await;
+        forget_delete(inner, &key).await;
         return;
     }
     if !inner.is_online() {
@@ -196,15 +209,25 @@ async fn run_delete(inner: &Arc<Inner>, key: String) {
     }
     match inner.remote.delete(&key).await {
         Ok(()) => {
-            let _ = inner.deletes.remove(&key).await;
+            tracing::info!(key, "deleted the remote copy");
+            forget_delete(inner, &key).await;
             inner.emit(FileSyncEvent::RemoteDeleted { key });
         }
         Err(e) => {
+            tracing::warn!(key, error = %e, "a remote delete failed; trying later");
             if e.suggests_offline() {
-                super::health_check(inner).await;
+                loops::health_check(inner).await;
             }
             arm(inner, key, retry_wait(inner));
         }
+    }
+}
+
+/// Removes a delete's record. A record that stays is harmless: when it falls due again (after a
+/// restart) it is re-checked, and a key that is gone or referenced is not deleted twice.
+async fn forget_delete(inner: &Inner, key: &str) {
+    if let Err(e) = inner.deletes.remove(key).await {
+        tracing::warn!(key, error = %e, "cannot remove a pending remote delete's record");
     }
 }
 

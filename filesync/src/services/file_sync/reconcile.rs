@@ -11,6 +11,7 @@ use crate::services::hash::ContentHash;
 use crate::services::local_file_state::StateBatch;
 use crate::services::sync_executor::Direction;
 
+use super::state::Lifecycle;
 use super::{lifecycle, FileSyncEvent, FileSyncResult, Inner};
 
 /// Asks for a reconcile soon (coalesced: one runs at a time, and one more after it when asked
@@ -18,22 +19,23 @@ use super::{lifecycle, FileSyncEvent, FileSyncResult, Inner};
 pub(super) fn request(inner: &Arc<Inner>) {
     {
         let mut st = inner.state();
-        if st.stopped || !st.started {
+        if st.lifecycle != Lifecycle::Started {
             return;
         }
-        st.reconcile_again = true;
-        if st.task_pending {
+        st.passes.wanted = true;
+        if st.passes.task_scheduled {
             return;
         }
-        st.task_pending = true;
+        st.passes.task_scheduled = true;
     }
     let inner = inner.clone();
     inner.runtime.clone().spawn(Box::pin(async move {
         loop {
+            // A failure is logged and reported as `SyncError` by `reconcile` itself.
             let _ = reconcile(&inner).await;
             let mut st = inner.state();
-            if !st.reconcile_again || st.stopped {
-                st.task_pending = false;
+            if !st.passes.wanted || st.stopped() {
+                st.passes.task_scheduled = false;
                 return;
             }
         }
@@ -46,23 +48,22 @@ pub(super) async fn reconcile(inner: &Arc<Inner>) -> FileSyncResult<()> {
     loop {
         {
             let mut st = inner.state();
-            if st.stopped {
+            if st.stopped() {
                 return Ok(());
             }
-            st.reconciling = true;
-            st.reconcile_again = false;
+            st.passes.running = true;
+            st.passes.wanted = false;
         }
         let result = pass(inner).await;
         let again = {
             let mut st = inner.state();
-            st.reconciling = false;
-            st.reconcile_again
+            st.passes.running = false;
+            st.passes.wanted
         };
         if let Err(e) = &result {
-            inner.state().reconcile_again = false;
-            inner.emit(FileSyncEvent::SyncError {
-                error: e.to_string(),
-            });
+            inner.state().passes.wanted = false;
+            tracing::warn!(error = %e, "reconcile failed; it runs again at the next change");
+            inner.emit(FileSyncEvent::SyncError { error: e.clone() });
             return result;
         }
         if !again {
@@ -82,7 +83,7 @@ pub(super) async fn is_verified_local(
         // Gone behind the engine's back (eviction): forget it and look at the store again.
         let mut st = inner.state();
         if st.index.remove(hash).is_some() {
-            st.force_rescan = true;
+            st.rescan_wanted = true;
         }
         st.verified.remove(hash);
         return Ok(false);
@@ -106,7 +107,7 @@ pub(super) async fn is_verified_local(
 
 async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
     inner.emit(FileSyncEvent::SyncStart);
-    let startup = std::mem::take(&mut inner.state().startup_pending);
+    let startup = std::mem::take(&mut inner.state().startup_pass_pending);
     let files: HashMap<String, FileRow> = inner
         .catalog
         .files()
@@ -134,7 +135,7 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
     let rescan = {
         let st = inner.state();
         startup
-            || st.force_rescan
+            || st.rescan_wanted
             || st.index_scanned_at.is_none_or(|at| {
                 now - at
                     >= i64::try_from(inner.options.rescan_interval.as_millis()).unwrap_or(i64::MAX)
@@ -145,7 +146,7 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
         let mut st = inner.state();
         st.index = listing.clone();
         st.index_scanned_at = Some(now);
-        st.force_rescan = false;
+        st.rescan_wanted = false;
         listing
     } else {
         inner.state().index.clone()
@@ -219,7 +220,7 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
         // This client held other content for the row (it changed elsewhere): once the new content
         // is here the old may be an orphan, so the next pass re-reads the store and sweeps.
         if state.is_some_and(|s| !s.local_hash.is_empty() && s.local_hash != hash_text) {
-            inner.state().force_rescan = true;
+            inner.state().rescan_wanted = true;
         }
         let mut decision = decide(&input);
         if decision.actions.first() == Some(&Action::HashLocal) {

@@ -1,9 +1,16 @@
 //! The transfers the executor runs: verified uploads, resumable verified downloads, and what the
 //! engine does with the executor's events.
+//!
+//! A transfer stops while its bytes are moving when its job is cancelled (the file was updated or
+//! deleted) or the engine stops: the remote call or the body copy is dropped at its next await
+//! point ([`Cancel::run`]); catalog commits are never inside that window. Cancelled by `stop()`, an
+//! upload keeps its resume token and a download its partial bytes (the content is still wanted);
+//! cancelled by an update or a delete, both are dropped.
 
 use std::sync::{Arc, Weak};
 
-use fs_core::{ErrorKind, MaybeSendBoxFuture, StreamOptions};
+use bytes::Bytes;
+use fs_core::{ErrorKind, FsError, MaybeSendBoxFuture, StreamOptions, WriteSink};
 use futures::StreamExt;
 
 use crate::decide::{ERR_LOCAL_MISMATCH, ERR_REMOTE_MISSING};
@@ -11,13 +18,12 @@ use crate::model::{
     remote_key, FileEvent, FileRow, FileUpdated, LocalFileStateRow, TransferStateRow,
     TransferStatus,
 };
+use crate::runtime::Cancel;
 use crate::services::hash::{ContentHash, Hasher};
-use crate::services::remote_storage::{RemoteError, RemoteErrorKind, UploadRequest};
-use crate::services::sync_executor::{
-    CancelToken, Direction, ExecutorEvent, Outcome, TransferWorker,
-};
+use crate::services::remote_storage::{Download, RemoteError, RemoteErrorKind, UploadRequest};
+use crate::services::sync_executor::{Direction, ExecutorEvent, Outcome, TransferWorker};
 
-use super::{reconcile, FileSyncEvent, Inner};
+use super::{loops, reconcile, FileSyncError, FileSyncEvent, FileSyncResult, Inner};
 
 /// The executor's worker: runs transfers against the engine (held weakly: the engine owns the
 /// executor).
@@ -31,7 +37,7 @@ impl TransferWorker for Worker {
         direction: Direction,
         file_id: String,
         _attempt: u32,
-        cancel: CancelToken,
+        cancel: Cancel,
     ) -> MaybeSendBoxFuture<'static, Outcome> {
         let engine = self.engine.clone();
         Box::pin(async move {
@@ -49,18 +55,32 @@ impl TransferWorker for Worker {
     }
 }
 
+/// A failure worth retrying, labelled with its file.
+fn retry(file_id: &str, e: impl Into<FileSyncError>) -> Outcome {
+    Outcome::Retry(e.into().for_file(file_id))
+}
+
+/// Logs a best-effort step that failed. What it leaves behind (a state row that says `inProgress`
+/// with no job, a resume token not recorded) is repaired by the next reconcile, which recovers rows
+/// without a job as at start-up.
+fn log_failed(file_id: &str, what: &str, result: FileSyncResult<()>) {
+    if let Err(e) = result {
+        tracing::warn!(
+            file_id,
+            error = %e,
+            "{what} failed; the next reconcile repairs the state"
+        );
+    }
+}
+
 /// Changes this client's state row of a file (creating it when missing) and commits it if changed.
 async fn set_state(
     inner: &Inner,
     file_id: &str,
     path: &str,
     change: impl FnOnce(&mut LocalFileStateRow),
-) -> Result<(), String> {
-    let current = inner
-        .catalog
-        .local_state(file_id)
-        .await
-        .map_err(|e| e.to_string())?;
+) -> FileSyncResult<()> {
+    let current = inner.catalog.local_state(file_id).await?;
     let mut row = current.clone().unwrap_or_else(|| LocalFileStateRow {
         file_id: file_id.to_owned(),
         path: path.to_owned(),
@@ -77,7 +97,7 @@ async fn set_state(
         .catalog
         .commit(vec![FileEvent::LocalFileStateUpsert(row)])
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| FileSyncError::from(e).for_file(file_id))
 }
 
 fn status_of(row: &mut LocalFileStateRow, direction: Direction) -> &mut TransferStatus {
@@ -87,36 +107,37 @@ fn status_of(row: &mut LocalFileStateRow, direction: Direction) -> &mut Transfer
     }
 }
 
-async fn live_file(inner: &Inner, file_id: &str) -> Result<Option<FileRow>, String> {
+async fn live_file(inner: &Inner, file_id: &str) -> FileSyncResult<Option<FileRow>> {
     match inner.catalog.file(file_id).await {
         Ok(Some(f)) if f.deleted_at.is_none() => Ok(Some(f)),
         Ok(_) => Ok(None),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(FileSyncError::from(e).for_file(file_id)),
     }
 }
 
 /// Maps a remote failure to an outcome: unreachable → a health check, then requeue while offline;
 /// transient → retry; refused → fail.
-async fn remote_failure(inner: &Arc<Inner>, e: &RemoteError) -> Outcome {
+async fn remote_failure(inner: &Arc<Inner>, file_id: &str, e: RemoteError) -> Outcome {
+    let error = || FileSyncError::from(e.clone()).for_file(file_id);
     match e.kind {
         RemoteErrorKind::LocalOnly => Outcome::Skip,
         RemoteErrorKind::Offline | RemoteErrorKind::Server => {
-            if super::health_check(inner).await {
-                Outcome::Retry(e.to_string())
+            if loops::health_check(inner).await {
+                Outcome::Retry(error())
             } else {
                 Outcome::Requeue
             }
         }
-        RemoteErrorKind::Corrupt | RemoteErrorKind::Local => Outcome::Retry(e.to_string()),
+        RemoteErrorKind::Corrupt | RemoteErrorKind::Local => Outcome::Retry(error()),
         RemoteErrorKind::NotFound
         | RemoteErrorKind::Unauthorized
         | RemoteErrorKind::Forbidden
         | RemoteErrorKind::TooLarge
-        | RemoteErrorKind::Rejected => Outcome::Fail(e.to_string()),
+        | RemoteErrorKind::Rejected => Outcome::Fail(error()),
     }
 }
 
-async fn upload(inner: &Arc<Inner>, file_id: &str, _cancel: &CancelToken) -> Outcome {
+async fn upload(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome {
     let row = match live_file(inner, file_id).await {
         Ok(Some(row)) => row,
         Ok(None) => return Outcome::Skip,
@@ -133,19 +154,20 @@ async fn upload(inner: &Arc<Inner>, file_id: &str, _cancel: &CancelToken) -> Out
     let size = match inner.storage.exists(&hash).await {
         Ok(Some(size)) => size,
         Ok(None) => {
-            let _ = set_state(inner, file_id, &row.path, |s| {
+            let result = set_state(inner, file_id, &row.path, |s| {
                 s.upload_status = TransferStatus::Pending;
                 s.local_hash.clear();
             })
             .await;
+            log_failed(file_id, "recording that the local copy is gone", result);
             return Outcome::Skip;
         }
-        Err(e) => return Outcome::Retry(e.to_string()),
+        Err(e) => return retry(file_id, e),
     };
     // Only bytes that hash to the row's contentHash are ever uploaded.
     let verified = match reconcile::is_verified_local(inner, file_id, &hash).await {
         Ok(v) => v,
-        Err(e) => return Outcome::Retry(e.to_string()),
+        Err(e) => return Outcome::Retry(e.for_file(file_id)),
     };
     if !verified {
         match inner.storage.verify(&hash).await {
@@ -153,16 +175,22 @@ async fn upload(inner: &Arc<Inner>, file_id: &str, _cancel: &CancelToken) -> Out
                 inner.state().verified.insert(hash, size);
             }
             Ok(false) => {
-                let _ = set_state(inner, file_id, &row.path, |s| {
+                tracing::warn!(
+                    file_id,
+                    hash = %hash,
+                    "the local copy does not match its contentHash; not uploaded"
+                );
+                let result = set_state(inner, file_id, &row.path, |s| {
                     s.local_hash.clear();
                     s.upload_status = TransferStatus::Error;
                     s.last_sync_error = ERR_LOCAL_MISMATCH.to_owned();
                 })
                 .await;
+                log_failed(file_id, "recording a local hash mismatch", result);
                 return Outcome::Skip;
             }
             Err(e) if e.kind() == ErrorKind::NotFound => return Outcome::Skip,
-            Err(e) => return Outcome::Retry(e.to_string()),
+            Err(e) => return retry(file_id, e),
         }
     }
     let hex = hash.to_hex();
@@ -178,21 +206,94 @@ async fn upload(inner: &Arc<Inner>, file_id: &str, _cancel: &CancelToken) -> Out
         direction: Direction::Upload,
         file_id: file_id.to_owned(),
     });
-    let transfer = inner.catalog.transfer_state(file_id).await.ok().flatten();
+    let transfer = match inner.catalog.transfer_state(file_id).await {
+        Ok(t) => t,
+        Err(e) => {
+            // Without the row the upload starts over instead of resuming: slower, not wrong.
+            tracing::warn!(file_id, error = %e, "cannot read the upload's resume token");
+            None
+        }
+    };
     let resume = transfer
         .as_ref()
         .filter(|t| t.content_hash == hex)
         .and_then(|t| t.upload_resume.clone());
     let key = remote_key(&inner.options.store_id, &hash);
-    let content_type = inner.storage.mime_of(&hash).await.ok().flatten();
+    let content_type = match inner.storage.mime_of(&hash).await {
+        Ok(mime) => mime,
+        Err(e) => {
+            tracing::warn!(file_id, error = %e, "cannot read the MIME type; uploading without");
+            None
+        }
+    };
+    let req = upload_request(inner, file_id, hash, &key, size, content_type, resume);
+    let Some(result) = cancel.run(inner.remote.upload(req)).await else {
+        if inner.stopped() {
+            // The content is still wanted: the next start resumes from the recorded token.
+            persist_resume(inner, file_id, &hex).await;
+        } else {
+            // Updated or deleted: this upload is not wanted any more.
+            inner.state().resume_tokens.remove(file_id);
+        }
+        tracing::debug!(file_id, "upload cancelled");
+        return Outcome::Skip;
+    };
+    persist_resume(inner, file_id, &hex).await;
+    if let Err(e) = result {
+        return remote_failure(inner, file_id, e.with_key(&key)).await;
+    }
+    // Record the key on the row, if the row still holds this content.
+    match live_file(inner, file_id).await {
+        Ok(Some(fresh)) if fresh.content_hash == hex && fresh.remote_key != key => {
+            let event = FileEvent::FileUpdated(FileUpdated {
+                id: file_id.to_owned(),
+                path: fresh.path.clone(),
+                remote_key: key.clone(),
+                content_hash: hex.clone(),
+                metadata_json: None,
+                updated_at: inner.now(),
+            });
+            if let Err(e) = inner.catalog.commit(vec![event]).await {
+                return retry(file_id, e);
+            }
+        }
+        Ok(_) => {}
+        Err(e) => return Outcome::Retry(e),
+    }
+    let result = set_state(inner, file_id, &row.path, |s| {
+        s.upload_status = TransferStatus::Done;
+        s.download_status = TransferStatus::Done;
+        s.local_hash = hex.clone();
+        s.last_sync_error.clear();
+    })
+    .await;
+    log_failed(file_id, "recording a finished upload", result);
+    inner.emit(FileSyncEvent::TransferComplete {
+        direction: Direction::Upload,
+        file_id: file_id.to_owned(),
+    });
+    Outcome::Done
+}
+
+/// The upload of `hash` for `file_id`: reads the blob from an offset, reports progress, and
+/// records resume tokens as the remote hands them out.
+fn upload_request(
+    inner: &Arc<Inner>,
+    file_id: &str,
+    hash: ContentHash,
+    key: &str,
+    size: u64,
+    content_type: Option<String>,
+    resume: Option<String>,
+) -> UploadRequest {
     let storage = inner.storage.clone();
     let weak = Arc::downgrade(inner);
     let progress_id = file_id.to_owned();
     let resume_engine = Arc::downgrade(inner);
     let resume_id = file_id.to_owned();
-    let resume_hash = hex.clone();
-    let req = UploadRequest {
-        key: key.clone(),
+    let resume_hash = hash.to_hex();
+    UploadRequest {
+        key: key.to_owned(),
         size,
         content_type,
         open: Arc::new(move |offset| {
@@ -231,69 +332,45 @@ async fn upload(inner: &Arc<Inner>, file_id: &str, _cancel: &CancelToken) -> Out
                 }));
             }
         }),
-    };
-    let result = inner.remote.upload(req).await;
-    persist_resume(inner, file_id, &hex).await;
-    if let Err(e) = result {
-        return remote_failure(inner, &e).await;
     }
-    // Record the key on the row, if the row still holds this content.
-    match live_file(inner, file_id).await {
-        Ok(Some(fresh)) if fresh.content_hash == hex && fresh.remote_key != key => {
-            let event = FileEvent::FileUpdated(FileUpdated {
-                id: file_id.to_owned(),
-                path: fresh.path.clone(),
-                remote_key: key.clone(),
-                content_hash: hex.clone(),
-                metadata_json: None,
-                updated_at: inner.now(),
-            });
-            if let Err(e) = inner.catalog.commit(vec![event]).await {
-                return Outcome::Retry(e.to_string());
-            }
-        }
-        Ok(_) => {}
-        Err(e) => return Outcome::Retry(e),
-    }
-    let _ = set_state(inner, file_id, &row.path, |s| {
-        s.upload_status = TransferStatus::Done;
-        s.download_status = TransferStatus::Done;
-        s.local_hash = hex.clone();
-        s.last_sync_error.clear();
-    })
-    .await;
-    inner.emit(FileSyncEvent::TransferComplete {
-        direction: Direction::Upload,
-        file_id: file_id.to_owned(),
-    });
-    Outcome::Done
 }
 
-/// Commits the latest resume token reported for a file's upload.
+/// Commits the latest resume token reported for a file's upload, while the file is live and still
+/// holds the same content.
 async fn persist_resume(inner: &Inner, file_id: &str, hash: &str) {
     let Some(token) = inner.state().resume_tokens.remove(file_id) else {
         return;
     };
-    let current = inner.catalog.transfer_state(file_id).await.ok().flatten();
-    let mut row = current.clone().unwrap_or_else(|| TransferStateRow {
-        file_id: file_id.to_owned(),
-        content_hash: hash.to_owned(),
-        local_size: None,
-        upload_resume: None,
-    });
-    if row.content_hash != hash {
-        return;
+    let result = async {
+        let live = live_file(inner, file_id).await?;
+        if live.is_none_or(|f| f.content_hash != hash) {
+            return Ok(());
+        }
+        let current = inner.catalog.transfer_state(file_id).await?;
+        let mut row = current.clone().unwrap_or_else(|| TransferStateRow {
+            file_id: file_id.to_owned(),
+            content_hash: hash.to_owned(),
+            local_size: None,
+            upload_resume: None,
+        });
+        if row.content_hash != hash {
+            return Ok(());
+        }
+        row.upload_resume = token;
+        if current.as_ref() != Some(&row) {
+            inner
+                .catalog
+                .commit(vec![FileEvent::FileTransferStateUpsert(row)])
+                .await?;
+        }
+        Ok(())
     }
-    row.upload_resume = token;
-    if current.as_ref() != Some(&row) {
-        let _ = inner
-            .catalog
-            .commit(vec![FileEvent::FileTransferStateUpsert(row)])
-            .await;
-    }
+    .await;
+    // A token not recorded costs a restart of the upload from its beginning, nothing else.
+    log_failed(file_id, "recording the upload's resume token", result);
 }
 
-async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &CancelToken) -> Outcome {
+async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome {
     let row = match live_file(inner, file_id).await {
         Ok(Some(row)) => row,
         Ok(None) => return Outcome::Skip,
@@ -313,7 +390,7 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &CancelToken) -> Ou
             return Outcome::Skip;
         }
         Ok(false) => {}
-        Err(e) => return Outcome::Retry(e.to_string()),
+        Err(e) => return Outcome::Retry(e.for_file(file_id)),
     }
     if let Err(e) = set_state(inner, file_id, &row.path, |s| {
         s.download_status = TransferStatus::InProgress;
@@ -331,84 +408,122 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &CancelToken) -> Ou
     let offset = match inner.storage.partial_size(&hash).await {
         Ok(Some(n)) => n,
         Ok(None) => 0,
-        Err(e) => return Outcome::Retry(e.to_string()),
+        Err(e) => return retry(file_id, e),
     };
     let mut hasher = if offset > 0 {
         match inner.storage.hash_partial(&hash).await {
             Ok(h) => h,
-            Err(e) => return Outcome::Retry(e.to_string()),
+            Err(e) => return retry(file_id, e),
         }
     } else {
         Hasher::new()
     };
-    let dl = match inner.remote.download(&key, offset).await {
+    let Some(dl) = cancel.run(inner.remote.download(&key, offset)).await else {
+        return Outcome::Skip;
+    };
+    let dl = match dl {
         Ok(dl) => dl,
         Err(e) if e.kind == RemoteErrorKind::NotFound => {
-            return remote_missing(inner, file_id, &row, &e).await;
+            return remote_missing(inner, file_id, &row, e.with_key(&key)).await;
         }
         Err(e) if e.kind == RemoteErrorKind::Rejected && offset > 0 => {
             // The partial file does not fit the object (416): start over.
-            let _ = inner.storage.remove_partial(&hash).await;
-            return Outcome::Retry(e.to_string());
+            let removed = inner.storage.remove_partial(&hash).await;
+            log_failed(
+                file_id,
+                "removing a partial download that does not fit",
+                removed.map_err(FileSyncError::from),
+            );
+            return retry(file_id, e.with_key(&key));
         }
-        Err(e) => return remote_failure(inner, &e).await,
+        Err(e) => return remote_failure(inner, file_id, e.with_key(&key)).await,
     };
-    let append = dl.offset > 0;
-    if !append {
+    let Download {
+        offset: start,
+        total_size,
+        content_type,
+        body,
+    } = dl;
+    if start == 0 {
         hasher = Hasher::new();
     }
-    let total = dl.total_size.unwrap_or(0);
-    let mut sink = match inner.storage.partial_sink(&hash, append).await {
+    let mut sink = match inner.storage.partial_sink(&hash, start > 0).await {
         Ok(s) => s,
-        Err(e) => return Outcome::Retry(e.to_string()),
+        Err(e) => return retry(file_id, e),
     };
-    let mut done = dl.offset;
-    let mut body = dl.body;
-    while let Some(chunk) = body.next().await {
-        if cancel.is_cancelled() || inner.stopped() {
-            // Keep what arrived for a later resume.
-            let _ = sink.close().await;
+    let total = total_size.unwrap_or(0);
+    let copied = cancel
+        .run(copy_body(
+            inner,
+            file_id,
+            body,
+            &mut sink,
+            &mut hasher,
+            start,
+            total,
+        ))
+        .await;
+    match copied {
+        None => {
+            if inner.stopped() {
+                // Still wanted: keep what arrived for the resume at the next start.
+                if let Err(e) = sink.close().await {
+                    tracing::warn!(file_id, error = %e, "cannot keep a partial download");
+                }
+            } else {
+                // Updated or deleted: neither this attempt's bytes nor earlier ones are wanted.
+                abort_sink(file_id, sink).await;
+                let removed = inner.storage.remove_partial(&hash).await;
+                log_failed(
+                    file_id,
+                    "removing a cancelled partial download",
+                    removed.map_err(FileSyncError::from),
+                );
+            }
+            tracing::debug!(file_id, "download cancelled");
             return Outcome::Skip;
         }
-        match chunk {
-            Ok(bytes) => {
-                hasher.update(&bytes);
-                done += bytes.len() as u64;
-                if let Err(e) = sink.write(bytes).await {
-                    let _ = sink.abort().await;
-                    return Outcome::Retry(e.to_string());
-                }
-                inner.emit(FileSyncEvent::TransferProgress {
-                    direction: Direction::Download,
-                    file_id: file_id.to_owned(),
-                    done,
-                    total: total.max(done),
-                });
-            }
-            Err(e) => {
-                let _ = sink.close().await;
-                return remote_failure(inner, &e).await;
-            }
+        Some(Err(CopyError::Write(e))) => {
+            abort_sink(file_id, sink).await;
+            return retry(file_id, e);
         }
+        Some(Err(CopyError::Body(e))) => {
+            // Keep what arrived for a resume.
+            if let Err(close) = sink.close().await {
+                tracing::warn!(file_id, error = %close, "cannot keep a partial download");
+            }
+            return remote_failure(inner, file_id, e.with_key(&key)).await;
+        }
+        Some(Ok(())) => {}
     }
     if let Err(e) = sink.close().await {
-        return Outcome::Retry(e.to_string());
+        return retry(file_id, e);
     }
     let size = hasher.bytes_hashed();
     let got = hasher.finalize();
     if got != hash {
         // Never kept: the partial goes, the next attempt starts over.
-        let _ = inner.storage.remove_partial(&hash).await;
-        return Outcome::Retry(format!(
-            "downloaded bytes hash to {got}, not to the file's contentHash {hash}"
-        ));
+        let removed = inner.storage.remove_partial(&hash).await;
+        log_failed(
+            file_id,
+            "removing a corrupt download",
+            removed.map_err(FileSyncError::from),
+        );
+        return retry(
+            file_id,
+            RemoteError::new(
+                RemoteErrorKind::Corrupt,
+                format!("downloaded bytes hash to {got}, not to the file's contentHash {hash}"),
+            )
+            .with_key(&key),
+        );
     }
     if let Err(e) = inner
         .storage
-        .commit_partial(&hash, dl.content_type.as_deref())
+        .commit_partial(&hash, content_type.as_deref())
         .await
     {
-        return Outcome::Retry(e.to_string());
+        return retry(file_id, e);
     }
     {
         let mut st = inner.state();
@@ -422,21 +537,68 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &CancelToken) -> Ou
         local_size: Some(size),
         upload_resume: None,
     };
-    let _ = inner
+    let recorded = inner
         .catalog
         .commit(vec![FileEvent::FileTransferStateUpsert(transfer)])
         .await;
-    let _ = set_state(inner, file_id, &row.path, |s| {
+    // Without the recorded size a restart re-hashes the copy once; nothing is lost.
+    log_failed(
+        file_id,
+        "recording the downloaded size",
+        recorded.map_err(FileSyncError::from),
+    );
+    let result = set_state(inner, file_id, &row.path, |s| {
         s.local_hash = hex.clone();
         s.download_status = TransferStatus::Done;
         s.last_sync_error.clear();
     })
     .await;
+    log_failed(file_id, "recording a finished download", result);
     inner.emit(FileSyncEvent::TransferComplete {
         direction: Direction::Download,
         file_id: file_id.to_owned(),
     });
     Outcome::Done
+}
+
+/// Why copying a download's body stopped.
+enum CopyError {
+    /// The local write failed.
+    Write(FsError),
+    /// The body failed (connection cut, corrupt stream).
+    Body(RemoteError),
+}
+
+/// Copies a download's body into the partial file, hashing and reporting progress on the way.
+async fn copy_body(
+    inner: &Inner,
+    file_id: &str,
+    mut body: fs_core::MaybeSendBoxStream<Result<Bytes, RemoteError>>,
+    sink: &mut Box<dyn WriteSink>,
+    hasher: &mut Hasher,
+    start: u64,
+    total: u64,
+) -> Result<(), CopyError> {
+    let mut done = start;
+    while let Some(chunk) = body.next().await {
+        let bytes = chunk.map_err(CopyError::Body)?;
+        hasher.update(&bytes);
+        done += bytes.len() as u64;
+        sink.write(bytes).await.map_err(CopyError::Write)?;
+        inner.emit(FileSyncEvent::TransferProgress {
+            direction: Direction::Download,
+            file_id: file_id.to_owned(),
+            done,
+            total: total.max(done),
+        });
+    }
+    Ok(())
+}
+
+async fn abort_sink(file_id: &str, sink: Box<dyn WriteSink>) {
+    if let Err(e) = sink.abort().await {
+        tracing::warn!(file_id, error = %e, "cannot discard a partial download's new bytes");
+    }
 }
 
 /// The row's remote object is gone (404). The row's `remoteKey` is cleared (a standard
@@ -445,10 +607,12 @@ async fn remote_missing(
     inner: &Arc<Inner>,
     file_id: &str,
     row: &FileRow,
-    e: &RemoteError,
+    e: RemoteError,
 ) -> Outcome {
-    if let Ok(Some(fresh)) = live_file(inner, file_id).await {
-        if fresh.remote_key == row.remote_key && fresh.content_hash == row.content_hash {
+    match live_file(inner, file_id).await {
+        Ok(Some(fresh))
+            if fresh.remote_key == row.remote_key && fresh.content_hash == row.content_hash =>
+        {
             let event = FileEvent::FileUpdated(FileUpdated {
                 id: file_id.to_owned(),
                 path: fresh.path.clone(),
@@ -458,19 +622,27 @@ async fn remote_missing(
                 updated_at: inner.now(),
             });
             if let Err(err) = inner.catalog.commit(vec![event]).await {
-                return Outcome::Retry(err.to_string());
+                return retry(file_id, err);
             }
         }
+        Ok(_) => {}
+        Err(err) => return Outcome::Retry(err),
     }
-    let _ = set_state(inner, file_id, &row.path, |s| {
+    tracing::warn!(
+        file_id,
+        key = row.remote_key.as_str(),
+        "the remote copy is missing; asking the clients that hold the bytes to upload them again"
+    );
+    let result = set_state(inner, file_id, &row.path, |s| {
         s.download_status = TransferStatus::Pending;
         s.last_sync_error = ERR_REMOTE_MISSING.to_owned();
     })
     .await;
+    log_failed(file_id, "recording a missing remote copy", result);
     inner.emit(FileSyncEvent::TransferError {
         direction: Direction::Download,
         file_id: file_id.to_owned(),
-        error: e.to_string(),
+        error: FileSyncError::from(e).for_file(file_id),
         will_retry: false,
     });
     Outcome::Skip
@@ -478,21 +650,28 @@ async fn remote_missing(
 
 /// Turns executor events into state rows and app events.
 pub(super) fn on_executor_event(inner: &Arc<Inner>, event: ExecutorEvent) {
-    let error_event =
-        |direction, file_id: &String, error: &String, will_retry| FileSyncEvent::TransferError {
-            direction,
-            file_id: file_id.clone(),
-            error: error.clone(),
-            will_retry,
-        };
     let (direction, file_id, status, error) = match event {
         ExecutorEvent::RetryScheduled {
             direction,
             file_id,
+            attempt,
             error,
-            ..
+            delay,
         } => {
-            inner.emit(error_event(direction, &file_id, &error, true));
+            tracing::info!(
+                file_id,
+                direction = direction.as_str(),
+                attempt,
+                retry_in_ms = delay.as_millis() as u64,
+                error = %error,
+                "transfer failed; retrying"
+            );
+            inner.emit(FileSyncEvent::TransferError {
+                direction,
+                file_id: file_id.clone(),
+                error: error.clone(),
+                will_retry: true,
+            });
             (direction, file_id, TransferStatus::Queued, Some(error))
         }
         ExecutorEvent::Failed {
@@ -500,15 +679,33 @@ pub(super) fn on_executor_event(inner: &Arc<Inner>, event: ExecutorEvent) {
             file_id,
             error,
         } => {
-            inner.emit(error_event(direction, &file_id, &error, false));
+            tracing::warn!(
+                file_id,
+                direction = direction.as_str(),
+                error = %error,
+                "transfer failed"
+            );
+            inner.emit(FileSyncEvent::TransferError {
+                direction,
+                file_id: file_id.clone(),
+                error: error.clone(),
+                will_retry: false,
+            });
             (direction, file_id, TransferStatus::Error, Some(error))
         }
         ExecutorEvent::Exhausted {
             direction,
             file_id,
             error,
-            ..
+            attempts,
         } => {
+            tracing::warn!(
+                file_id,
+                direction = direction.as_str(),
+                attempts,
+                error = %error,
+                "transfer given up after its retries"
+            );
             inner.emit(FileSyncEvent::TransferExhausted {
                 direction,
                 file_id: file_id.clone(),
@@ -519,42 +716,62 @@ pub(super) fn on_executor_event(inner: &Arc<Inner>, event: ExecutorEvent) {
         ExecutorEvent::Requeued { direction, file_id } => {
             (direction, file_id, TransferStatus::Queued, None)
         }
-        ExecutorEvent::Started { .. }
-        | ExecutorEvent::Succeeded { .. }
-        | ExecutorEvent::Dropped { .. } => return,
+        ExecutorEvent::Started {
+            direction,
+            file_id,
+            attempt,
+        } => {
+            tracing::debug!(
+                file_id,
+                direction = direction.as_str(),
+                attempt,
+                "transfer started"
+            );
+            return;
+        }
+        ExecutorEvent::Succeeded { direction, file_id } => {
+            tracing::debug!(file_id, direction = direction.as_str(), "transfer done");
+            return;
+        }
+        ExecutorEvent::Dropped { direction, file_id } => {
+            tracing::debug!(file_id, direction = direction.as_str(), "transfer dropped");
+            return;
+        }
     };
     inner.state().settling.insert((direction, file_id.clone()));
     let engine = inner.clone();
     inner.runtime.spawn(Box::pin(async move {
-        settle_state(&engine, direction, &file_id, status, error).await;
+        let result = settle_state(&engine, direction, &file_id, status, error).await;
+        log_failed(&file_id, "recording a transfer's failure", result);
         engine.state().settling.remove(&(direction, file_id));
     }));
 }
 
+/// Records a transfer's new status (and error) on the file's state row, when the file is live and
+/// has one.
 async fn settle_state(
     engine: &Arc<Inner>,
     direction: Direction,
     file_id: &str,
     status: TransferStatus,
-    error: Option<String>,
-) {
-    {
-        // Only a file that still has a state row and a live row is updated.
-        if !matches!(live_file(engine, file_id).await, Ok(Some(_))) {
-            return;
-        }
-        if let Ok(Some(mut row)) = engine.catalog.local_state(file_id).await {
-            let before = row.clone();
-            *status_of(&mut row, direction) = status;
-            if let Some(e) = error {
-                row.last_sync_error = e;
-            }
-            if row != before {
-                let _ = engine
-                    .catalog
-                    .commit(vec![FileEvent::LocalFileStateUpsert(row)])
-                    .await;
-            }
-        }
+    error: Option<FileSyncError>,
+) -> FileSyncResult<()> {
+    if live_file(engine, file_id).await?.is_none() {
+        return Ok(());
     }
+    let Some(mut row) = engine.catalog.local_state(file_id).await? else {
+        return Ok(());
+    };
+    let before = row.clone();
+    *status_of(&mut row, direction) = status;
+    if let Some(e) = error {
+        row.last_sync_error = e.to_string();
+    }
+    if row != before {
+        engine
+            .catalog
+            .commit(vec![FileEvent::LocalFileStateUpsert(row)])
+            .await?;
+    }
+    Ok(())
 }

@@ -57,11 +57,6 @@ impl StateBatch {
         self.local.len() + self.transfer.len()
     }
 
-    /// Whether there is nothing to commit.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The batch as events, in a stable order.
     pub fn into_events(self) -> Vec<FileEvent> {
         let mut events = Vec::with_capacity(self.len());

@@ -14,7 +14,8 @@ use super::{
 use crate::runtime::SharedRuntime;
 use crate::services::hash::{hash_bytes, ContentHash};
 
-/// A fault to inject into a [`MemoryRemote`].
+/// A fault to inject into a [`MemoryRemote`] (feature `test-util`).
+#[cfg(any(test, feature = "test-util"))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// The next `n` calls (of any kind except `health`) fail with a server error.
@@ -66,8 +67,8 @@ struct State {
     next_upload_id: u64,
 }
 
-/// An in-memory remote with fault injection (offline, fail the next N calls, delay, corrupt bytes,
-/// cut transfers, 404 for a key). Uploads to content-addressed keys (last segment 64 hex) are
+/// An in-memory remote. With the `test-util` feature it injects faults (offline, fail the next N
+/// calls, delay, corrupt bytes, cut transfers, 404 for a key). Uploads to content-addressed keys (last segment 64 hex) are
 /// checked against their hash like the real server does. Clones share the same objects.
 #[derive(Clone)]
 pub struct MemoryRemote {
@@ -88,6 +89,7 @@ impl MemoryRemote {
         }
     }
 
+    #[cfg(any(test, feature = "test-util"))]
     /// Takes the remote off the network (every call fails with `Offline`) or back on.
     pub fn set_offline(&self, offline: bool) {
         lock(&self.state).offline = offline;
@@ -98,11 +100,13 @@ impl MemoryRemote {
         lock(&self.state).offline
     }
 
+    #[cfg(any(test, feature = "test-util"))]
     /// Delays every call by `delay` (on the runtime's clock).
     pub fn set_delay(&self, delay: Duration) {
         lock(&self.state).delay = delay;
     }
 
+    #[cfg(any(test, feature = "test-util"))]
     /// Injects a fault.
     pub fn inject(&self, fault: Fault) {
         let mut s = lock(&self.state);
@@ -117,6 +121,7 @@ impl MemoryRemote {
         }
     }
 
+    #[cfg(any(test, feature = "test-util"))]
     /// Removes every pending fault (not the offline switch or the delay).
     pub fn clear_faults(&self) {
         let mut s = lock(&self.state);

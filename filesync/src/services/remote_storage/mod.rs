@@ -4,8 +4,9 @@
 //!   (DESIGN §6), with ranged GETs for resumed downloads;
 //! - `BrowserHttpRemote` (wasm32): the same protocol in a browser (page or worker): fetch for
 //!   signer calls and downloads, XMLHttpRequest for uploads (progress);
-//! - [`MemoryRemote`]: an in-memory remote with fault injection (offline, fail the next N calls,
-//!   delay, corrupt bytes, 404 for a key), for tests and simulations;
+//! - [`MemoryRemote`]: an in-memory remote, with fault injection under the `test-util` feature
+//!   (offline, fail the next N calls, delay, corrupt bytes, 404 for a key), for tests and
+//!   simulations;
 //! - [`LocalOnly`]: no remote at all; every call answers [`RemoteErrorKind::LocalOnly`] and the
 //!   engine makes no remote calls when it sees [`RemoteStorage::is_local_only`].
 //!
@@ -31,7 +32,9 @@ pub use browser::{BrowserHttpRemote, BrowserHttpRemoteOptions};
 #[cfg(not(target_arch = "wasm32"))]
 pub use http::{HttpRemote, HttpRemoteOptions};
 pub use local_only::LocalOnly;
-pub use memory::{CallCounts, Fault, MemoryRemote};
+#[cfg(any(test, feature = "test-util"))]
+pub use memory::Fault;
+pub use memory::{CallCounts, MemoryRemote};
 
 /// What went wrong with a remote call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,13 +61,25 @@ pub enum RemoteErrorKind {
     LocalOnly,
 }
 
-/// A remote failure: its kind and a message for people.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A remote failure: its kind, the key it concerns (when there is one), a message for people, and
+/// the error underneath ([`std::error::Error::source`]) when there is one.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RemoteError {
     /// The kind.
     pub kind: RemoteErrorKind,
+    /// The remote key the call was about, when there is one.
+    pub key: Option<String>,
     /// What happened, including the HTTP status or the underlying error where there is one.
     pub message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl PartialEq for RemoteError {
+    /// Kind, key and message (the sources are not compared).
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.key == other.key && self.message == other.message
+    }
 }
 
 impl RemoteError {
@@ -72,8 +87,24 @@ impl RemoteError {
     pub fn new(kind: RemoteErrorKind, message: impl Into<String>) -> Self {
         RemoteError {
             kind,
+            key: None,
             message: message.into(),
+            source: None,
         }
+    }
+
+    /// Sets the key the call was about (kept when one is set already).
+    pub fn with_key(mut self, key: &str) -> Self {
+        if self.key.is_none() {
+            self.key = Some(key.to_owned());
+        }
+        self
+    }
+
+    /// Attaches the underlying error.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
     }
 
     /// Whether trying again later can succeed (offline, server errors, corrupt transfers, local I/O).
@@ -102,7 +133,13 @@ impl std::fmt::Display for RemoteError {
     }
 }
 
-impl std::error::Error for RemoteError {}
+impl std::error::Error for RemoteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Result of a remote call.
 pub type RemoteResult<T> = Result<T, RemoteError>;

@@ -10,13 +10,13 @@
 //! answers that when the remote is unreachable, so offline time never exhausts a file).
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use fs_core::{MaybeSend, MaybeSendBoxFuture, MaybeSync};
 
-use crate::runtime::{RuntimeExt, SharedRuntime};
+use crate::runtime::{Cancel, RuntimeExt, SharedRuntime};
+use crate::services::file_sync::FileSyncError;
 
 #[cfg(test)]
 mod tests;
@@ -91,49 +91,36 @@ impl ExecutorConfig {
 }
 
 /// How a job ended, as the worker reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Outcome {
     /// Done.
     Done,
     /// Failed; worth retrying after a backoff (counts against the retry limit).
-    Retry(String),
+    Retry(FileSyncError),
     /// Failed for good; not retried.
-    Fail(String),
+    Fail(FileSyncError),
     /// Could not run now (e.g. offline); back to the front of the queue without using a retry.
     Requeue,
     /// Nothing to do any more (the file changed or was deleted).
     Skip,
 }
 
-/// A flag a running job checks to stop early.
-#[derive(Debug, Clone, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
-
-impl CancelToken {
-    /// Whether the job was cancelled.
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-
-    fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
 /// Runs one job.
 pub trait TransferWorker: MaybeSend + MaybeSync + 'static {
     /// Performs the transfer of `file_id` in `direction`; `attempt` is 1 for the first try.
+    /// `cancel` fires when the job is cancelled or the executor stops: the worker stops moving
+    /// bytes then (see [`Cancel::run`]) and returns.
     fn run(
         &self,
         direction: Direction,
         file_id: String,
         attempt: u32,
-        cancel: CancelToken,
+        cancel: Cancel,
     ) -> MaybeSendBoxFuture<'static, Outcome>;
 }
 
 /// What the executor reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ExecutorEvent {
     /// A job started (attempt 1 or a retry).
     Started {
@@ -160,7 +147,7 @@ pub enum ExecutorEvent {
         /// The failed attempt's number.
         attempt: u32,
         /// The error.
-        error: String,
+        error: FileSyncError,
         /// The delay before the next try.
         delay: Duration,
     },
@@ -171,7 +158,7 @@ pub enum ExecutorEvent {
         /// File id.
         file_id: String,
         /// The error.
-        error: String,
+        error: FileSyncError,
     },
     /// A job failed more times than the retry limit allows and was given up.
     Exhausted {
@@ -180,7 +167,7 @@ pub enum ExecutorEvent {
         /// File id.
         file_id: String,
         /// The last error.
-        error: String,
+        error: FileSyncError,
         /// Attempts made.
         attempts: u32,
     },
@@ -210,7 +197,7 @@ pub type EventSink = Arc<dyn Fn(ExecutorEvent)>;
 #[derive(Default)]
 struct Lane {
     queue: VecDeque<(String, u32)>,
-    running: HashMap<String, CancelToken>,
+    running: HashMap<String, Cancel>,
     /// Jobs waiting for a retry: id → (attempt of the next try, generation).
     waiting: HashMap<String, (u32, u64)>,
 }
@@ -240,6 +227,8 @@ struct Inner {
     config: ExecutorConfig,
     events: EventSink,
     state: Mutex<State>,
+    /// Fires at `stop()`: retry timers end at once.
+    stopped: Cancel,
 }
 
 /// The executor (see the module docs). Clones share the executor.
@@ -298,13 +287,9 @@ impl SyncExecutor {
                     cancelled: HashSet::new(),
                     rerun: HashSet::new(),
                 }),
+                stopped: Cancel::default(),
             }),
         }
-    }
-
-    /// The settings.
-    pub fn config(&self) -> &ExecutorConfig {
-        &self.inner.config
     }
 
     /// Queues a job at the back of its queue. False when it is already queued, running or waiting.
@@ -357,7 +342,7 @@ impl SyncExecutor {
     }
 
     /// Removes a job: dropped from its queue or retry wait; a running job is told to stop (its
-    /// [`CancelToken`]) and its outcome is ignored. True when there was a job.
+    /// [`Cancel`] fires) and its outcome is ignored. True when there was a job.
     pub fn cancel(&self, direction: Direction, file_id: &str) -> bool {
         let found = {
             let mut st = lock(&self.inner.state);
@@ -400,13 +385,10 @@ impl SyncExecutor {
         self.pump();
     }
 
-    /// Whether the executor is paused.
-    pub fn is_paused(&self) -> bool {
-        lock(&self.inner.state).paused
-    }
-
-    /// Stops for good: queues are emptied, running jobs cancelled, nothing starts any more.
+    /// Stops for good: queues are emptied, running jobs cancelled, retry timers ended, nothing
+    /// starts any more.
     pub fn stop(&self) {
+        self.inner.stopped.cancel();
         let mut st = lock(&self.inner.state);
         st.stopped = true;
         let mut cancelled = Vec::new();
@@ -435,6 +417,7 @@ impl SyncExecutor {
     }
 
     /// Whether the job is running now.
+    #[cfg(test)]
     pub fn is_running(&self, direction: Direction, file_id: &str) -> bool {
         lock(&self.inner.state).lanes[direction.index()]
             .running
@@ -456,6 +439,7 @@ impl SyncExecutor {
     }
 
     /// The ids queued in `direction`, in queue order.
+    #[cfg(test)]
     pub fn queued(&self, direction: Direction) -> Vec<String> {
         lock(&self.inner.state).lanes[direction.index()]
             .queue
@@ -483,7 +467,7 @@ impl SyncExecutor {
                     let Some((id, attempt)) = lane.queue.pop_front() else {
                         break;
                     };
-                    let token = CancelToken::default();
+                    let token = Cancel::default();
                     lane.running.insert(id.clone(), token.clone());
                     started.push((direction, id, attempt, token));
                 }
@@ -577,8 +561,11 @@ impl SyncExecutor {
     fn schedule_retry(&self, direction: Direction, file_id: String, gen: u64, delay: Duration) {
         let this = self.clone();
         let sleep = self.inner.runtime.sleep(delay);
+        let stopped = self.inner.stopped.clone();
         self.inner.runtime.spawn(Box::pin(async move {
-            sleep.await;
+            if stopped.run(sleep).await.is_none() {
+                return;
+            }
             {
                 let mut st = lock(&this.inner.state);
                 let lane = &mut st.lanes[direction.index()];

@@ -3,6 +3,10 @@ use std::collections::VecDeque;
 use super::*;
 use crate::runtime::{Runtime, SimRuntime};
 
+fn err(message: &str) -> FileSyncError {
+    FileSyncError::invalid(message)
+}
+
 type Log = Arc<Mutex<Vec<(Direction, String, u32, i64)>>>;
 
 /// A worker whose outcomes are scripted per file; each run takes `work` of virtual time.
@@ -48,7 +52,7 @@ impl TransferWorker for Scripted {
         direction: Direction,
         file_id: String,
         attempt: u32,
-        cancel: CancelToken,
+        cancel: Cancel,
     ) -> MaybeSendBoxFuture<'static, Outcome> {
         self.log
             .lock()
@@ -70,12 +74,12 @@ impl TransferWorker for Scripted {
         let sleep = self.rt.sleep(self.work);
         let running = self.running.clone();
         Box::pin(async move {
-            sleep.await;
+            let finished = cancel.run(sleep).await.is_some();
             running.lock().unwrap()[direction.index()].0 -= 1;
-            if cancel.is_cancelled() {
-                Outcome::Skip
-            } else {
+            if finished {
                 outcome
+            } else {
+                Outcome::Skip
             }
         })
     }
@@ -154,7 +158,7 @@ fn retries_back_off_exponentially_then_exhaust() {
         ..no_jitter()
     };
     let (rt, worker, exec, events) = setup(config);
-    worker.script("f", vec![Outcome::Retry("HTTP 503".into()); 10]);
+    worker.script("f", vec![Outcome::Retry(err("HTTP 503")); 10]);
     exec.enqueue(Direction::Upload, "f");
     assert!(rt.run_until_idle(Duration::from_secs(600)));
     let log = worker.log();
@@ -166,7 +170,7 @@ fn retries_back_off_exponentially_then_exhaust() {
     let events = events.lock().unwrap();
     assert!(matches!(
         events.last(),
-        Some(ExecutorEvent::Exhausted { attempts: 4, error, .. }) if error == "HTTP 503"
+        Some(ExecutorEvent::Exhausted { attempts: 4, error, .. }) if error.to_string().contains("HTTP 503")
     ));
     assert!(exec.counts().is_idle());
 }
@@ -180,7 +184,7 @@ fn backoff_is_capped_and_jitter_is_bounded() {
     assert_eq!(config.backoff(7), Duration::from_secs(60));
     assert_eq!(config.backoff(100), Duration::from_secs(60));
     let (rt, worker, exec, events) = setup(config);
-    worker.script("f", vec![Outcome::Retry("x".into()), Outcome::Done]);
+    worker.script("f", vec![Outcome::Retry(err("x")), Outcome::Done]);
     exec.enqueue(Direction::Upload, "f");
     assert!(rt.run_until_idle(Duration::from_secs(60)));
     let delays: Vec<Duration> = events
@@ -205,7 +209,7 @@ fn fail_is_final_and_requeue_costs_no_retry() {
         ..no_jitter()
     };
     let (rt, worker, exec, events) = setup(config);
-    worker.script("bad", vec![Outcome::Fail("HTTP 403".into())]);
+    worker.script("bad", vec![Outcome::Fail(err("HTTP 403"))]);
     worker.script(
         "flaky",
         vec![
@@ -266,7 +270,7 @@ fn cancel_drops_queued_waiting_and_running_jobs() {
         ..no_jitter()
     };
     let (rt, worker, exec, events) = setup(config);
-    worker.script("r", vec![Outcome::Retry("x".into()), Outcome::Done]);
+    worker.script("r", vec![Outcome::Retry(err("x")), Outcome::Done]);
     exec.enqueue(Direction::Upload, "run");
     exec.enqueue(Direction::Upload, "q");
     exec.enqueue(Direction::Upload, "r");
@@ -295,7 +299,7 @@ fn cancel_drops_queued_waiting_and_running_jobs() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn prioritizing_a_waiting_job_runs_it_now() {
     let (rt, worker, exec, _) = setup(no_jitter());
-    worker.script("f", vec![Outcome::Retry("x".into()), Outcome::Done]);
+    worker.script("f", vec![Outcome::Retry(err("x")), Outcome::Done]);
     exec.enqueue(Direction::Download, "f");
     rt.advance(Duration::from_millis(150));
     assert!(!exec.enqueue(Direction::Download, "f"), "still waiting");

@@ -34,7 +34,7 @@ fn restart_recovers_transfers_left_in_progress() {
     let saved = a.save(&w, b"interrupted");
     w.settle(&[&a], Duration::from_secs(5));
     // The process dies in the middle of the upload: its state row says inProgress.
-    a.engine.stop();
+    a.stop(&w);
     catalog.close_subscribers();
     let mut row = a.state(&w, &saved.file_id).unwrap();
     row.upload_status = TransferStatus::InProgress;
@@ -66,7 +66,7 @@ fn a_restart_reconcile_does_not_rehash_verified_files() {
     let a = w.client_on(options(), catalog.clone(), fs.clone(), remote.clone());
     let saved = a.save(&w, b"verified once");
     w.settle(&[&a], Duration::from_secs(30));
-    a.engine.stop();
+    a.stop(&w);
     catalog.close_subscribers();
     // Corrupt the blob in place with the same size: a restart trusts the record (no re-hash) …
     let e = a.engine.clone();
@@ -102,7 +102,7 @@ fn a_restart_reconcile_does_not_rehash_verified_files() {
         .await
         .unwrap()
     });
-    a2.engine.stop();
+    a2.stop(&w);
     catalog.close_subscribers();
     let a3 = w.client_on(options(), catalog, fs, remote);
     w.settle(&[&a3], Duration::from_secs(30));
@@ -127,7 +127,7 @@ fn an_evicted_file_is_downloaded_again() {
     });
     assert!(matches!(
         b.read(&w, &saved.file_id),
-        Err(FileSyncError::NotLocal(_))
+        Err(FileSyncError::NotLocal { .. })
     ));
     let e = b.engine.clone();
     w.run(async move { e.sync_now().await.unwrap() });
@@ -154,7 +154,7 @@ fn pending_remote_deletes_survive_a_restart() {
     let pending = w.run(async move { e.pending_remote_deletes().await.unwrap() });
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].0, key_of(b"delete after restart"));
-    a.engine.stop();
+    a.stop(&w);
     catalog.close_subscribers();
     drop(a);
     w.advance(Duration::from_secs(120));
@@ -243,7 +243,10 @@ fn the_cache_limit_evicts_safe_copies_and_resolve_brings_them_back() {
     w.settle(&[&a, &b], Duration::from_secs(30));
     // With a cache limit, nothing is downloaded until requested.
     for id in &ids {
-        assert!(matches!(b.read(&w, id), Err(FileSyncError::NotLocal(_))));
+        assert!(matches!(
+            b.read(&w, id),
+            Err(FileSyncError::NotLocal { .. })
+        ));
     }
     for id in &ids {
         let e = b.engine.clone();
@@ -263,6 +266,6 @@ fn the_cache_limit_evicts_safe_copies_and_resolve_brings_them_back() {
     assert_eq!(b.read(&w, &ids[2]).unwrap(), &b"ABCDEFGHIJ"[..]);
     assert!(matches!(
         b.read(&w, &ids[0]),
-        Err(FileSyncError::NotLocal(_))
+        Err(FileSyncError::NotLocal { .. })
     ));
 }

@@ -20,7 +20,7 @@ fn corrupt_downloads_are_never_kept_and_are_retried() {
     let errors = b
         .events()
         .into_iter()
-        .filter(|e| matches!(e, FileSyncEvent::TransferError { will_retry: true, error, .. } if error.contains("contentHash")))
+        .filter(|e| matches!(e, FileSyncEvent::TransferError { will_retry: true, error, .. } if error.to_string().contains("contentHash")))
         .count();
     assert_eq!(errors, 2);
 }
@@ -148,7 +148,7 @@ fn on_demand_downloads_only_what_is_resolved() {
     assert_eq!(b.read(&w, &one.file_id).unwrap(), &b"wanted"[..]);
     assert!(matches!(
         b.read(&w, &two.file_id),
-        Err(FileSyncError::NotLocal(_))
+        Err(FileSyncError::NotLocal { .. })
     ));
 }
 
@@ -209,7 +209,7 @@ fn a_full_disk_refuses_saves_cleanly_and_keeps_no_partial_download() {
     w.settle(&[&a, &b], Duration::from_secs(60));
     assert!(matches!(
         b.read(&w, &saved.file_id),
-        Err(FileSyncError::NotLocal(_))
+        Err(FileSyncError::NotLocal { .. })
     ));
     let st = b.state(&w, &saved.file_id).unwrap();
     assert_eq!(st.download_status, TransferStatus::Error);
@@ -222,7 +222,7 @@ fn a_full_disk_refuses_saves_cleanly_and_keeps_no_partial_download() {
         .run(async move { e.save(Content::from(big), SaveOptions::default()).await })
         .unwrap_err();
     assert!(
-        matches!(&err, FileSyncError::Storage(e) if e.kind() == fs_core::ErrorKind::StorageFull),
+        matches!(&err, FileSyncError::Storage { source: e, .. } if e.kind() == fs_core::ErrorKind::StorageFull),
         "{err}"
     );
     assert_eq!(w.log.len(), before);
@@ -232,19 +232,16 @@ fn a_full_disk_refuses_saves_cleanly_and_keeps_no_partial_download() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_store_id_that_cannot_form_a_path_is_refused() {
     let w = World::new(37);
-    let err = FileSync::new(
-        FileSyncDeps {
-            runtime: Arc::new(w.rt.clone()),
-            fs: Arc::new(MemoryFs::new()),
-            catalog: Arc::new(MemoryCatalog::new()),
-            remote: Arc::new(w.remote.clone()),
-        },
-        FileSyncOptions::new("x".repeat(300)),
-    )
-    .err()
-    .expect("refused");
+    let err = FileSync::builder("x".repeat(300))
+        .runtime(Arc::new(w.rt.clone()))
+        .fs(Arc::new(MemoryFs::new()))
+        .catalog(Arc::new(MemoryCatalog::new()))
+        .remote(Arc::new(w.remote.clone()))
+        .build()
+        .err()
+        .expect("refused");
     assert!(
-        matches!(err, FileSyncError::Storage(ref e) if e.kind() == fs_core::ErrorKind::BadArgument),
+        matches!(err, FileSyncError::Storage { source: ref e, .. } if e.kind() == fs_core::ErrorKind::BadArgument),
         "{err}"
     );
 }
