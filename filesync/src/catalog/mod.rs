@@ -15,6 +15,8 @@ use crate::model::{FileEvent, FileRow, LocalFileStateRow, TransferStateRow};
 
 mod memory;
 
+#[cfg(any(test, feature = "test-util"))]
+pub use memory::CommitFilter;
 pub use memory::{MemoryCatalog, SyncedLog};
 
 /// The kinds of [`CatalogError`].

@@ -202,3 +202,92 @@ pub fn data(len: usize, seed: u64) -> bytes::Bytes {
     out.truncate(len);
     out.into()
 }
+
+/// A TCP proxy on 127.0.0.1 in front of a server that forwards the client's bytes slowly
+/// (`chunk` bytes, then a pause of `pause`) and counts them: what it counted is what the server
+/// received. Its listening socket has a small receive buffer, so a client that stops sending
+/// leaves little in flight. It runs on the calling tokio runtime and ends with it.
+pub struct ThrottledProxy {
+    pub addr: SocketAddr,
+    forwarded: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    open: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ThrottledProxy {
+    /// A proxy to `target`.
+    pub async fn start(target: SocketAddr, chunk: usize, pause: Duration) -> ThrottledProxy {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket
+            .set_recv_buffer_size(16 * 1024)
+            .expect("a small receive buffer");
+        socket
+            .bind("127.0.0.1:0".parse().unwrap())
+            .expect("bind 127.0.0.1:0");
+        let listener = socket.listen(16).expect("listen");
+        let addr = listener.local_addr().expect("the bound address");
+        let forwarded = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let open = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (count, live) = (forwarded.clone(), open.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(target).await else {
+                    continue;
+                };
+                let (count, live) = (count.clone(), live.clone());
+                live.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let (mut client_read, mut client_write) = client.into_split();
+                    let (mut server_read, mut server_write) = server.into_split();
+                    let upstream = async {
+                        let mut buf = vec![0u8; chunk];
+                        loop {
+                            let n = match client_read.read(&mut buf).await {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => n,
+                            };
+                            count.fetch_add(n as u64, Ordering::SeqCst);
+                            if server_write.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                            tokio::time::sleep(pause).await;
+                        }
+                        let _ = server_write.shutdown().await;
+                    };
+                    let downstream = async {
+                        let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+                        let _ = client_write.shutdown().await;
+                    };
+                    // The connection ends when either side is done with it.
+                    tokio::select! {
+                        _ = upstream => {}
+                        _ = downstream => {}
+                    }
+                    live.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        ThrottledProxy {
+            addr,
+            forwarded,
+            open,
+        }
+    }
+
+    /// The signer's base URL through the proxy.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/api", self.addr)
+    }
+
+    /// Bytes the proxy forwarded from clients to the server so far.
+    pub fn forwarded(&self) -> u64 {
+        self.forwarded.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.open.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

@@ -110,7 +110,16 @@ struct ClientState {
     local_states: BTreeMap<String, LocalFileStateRow>,
     transfer_states: BTreeMap<String, TransferStateRow>,
     subscribers: Vec<Weak<Mutex<Signal>>>,
+    /// The next commit this predicate matches is refused (`test-util`).
+    refuse_next: Option<CommitFilter>,
 }
+
+/// Picks commits by their events.
+#[cfg(not(target_arch = "wasm32"))]
+pub type CommitFilter = Arc<dyn Fn(&[FileEvent]) -> bool + Send + Sync>;
+/// Picks commits by their events.
+#[cfg(target_arch = "wasm32")]
+pub type CommitFilter = Arc<dyn Fn(&[FileEvent]) -> bool>;
 
 impl ClientState {
     fn files(&self) -> &BTreeMap<String, FileRow> {
@@ -218,6 +227,7 @@ impl SyncedLog {
             local_states: BTreeMap::new(),
             transfer_states: BTreeMap::new(),
             subscribers: Vec::new(),
+            refuse_next: None,
         }));
         lock(&self.inner).clients.push(Arc::downgrade(&state));
         MemoryCatalog {
@@ -326,6 +336,13 @@ impl MemoryCatalog {
         lock(&self.state).pending.len()
     }
 
+    /// Refuses the next commit whose events `filter` matches, as an unavailable store would
+    /// (feature `test-util`: best-effort commits that fail, and what repairs them).
+    #[cfg(any(test, feature = "test-util"))]
+    pub fn refuse_next_commit(&self, filter: CommitFilter) {
+        lock(&self.state).refuse_next = Some(filter);
+    }
+
     /// Simulates a restart of the client: subscribers are closed; tables and pending events stay
     /// (LiveStore persists both).
     pub fn close_subscribers(&self) {
@@ -431,6 +448,12 @@ impl Catalog for MemoryCatalog {
         let mut synced = false;
         {
             let mut st = lock(&self.state);
+            if st.refuse_next.as_ref().is_some_and(|f| f(&events)) {
+                st.refuse_next = None;
+                return Err(CatalogError::unavailable(
+                    "the commit was refused (an injected failure)",
+                ));
+            }
             Self::validate(&st, &events)?;
             for e in events {
                 match e {

@@ -65,6 +65,9 @@ pub(super) struct EngineState {
     pub(super) removal_deferred: bool,
     /// Transfers whose final state (error, queued for a retry) is being committed.
     pub(super) settling: HashSet<(Direction, String)>,
+    /// A best-effort commit of a transfer failed: a pass runs once the job has ended (the executor
+    /// no longer lists it) and repairs the state it left.
+    pub(super) repair_wanted: bool,
     /// Latest upload resume tokens not yet committed.
     pub(super) resume_tokens: HashMap<String, Option<String>>,
 }

@@ -61,10 +61,11 @@ fn retry(file_id: &str, e: impl Into<FileSyncError>) -> Outcome {
 }
 
 /// Logs a best-effort step that failed. What it leaves behind (a state row that says `inProgress`
-/// with no job, a resume token not recorded) is repaired by the next reconcile, which recovers rows
-/// without a job as at start-up.
-fn log_failed(file_id: &str, what: &str, result: FileSyncResult<()>) {
+/// with no job, a resume token not recorded) is repaired by a reconcile that runs once the job has
+/// ended: it recovers rows without a job as at start-up.
+fn log_failed(inner: &Inner, file_id: &str, what: &str, result: FileSyncResult<()>) {
     if let Err(e) = result {
+        inner.state().repair_wanted = true;
         tracing::warn!(
             file_id,
             error = %e,
@@ -159,7 +160,12 @@ async fn upload(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome {
                 s.local_hash.clear();
             })
             .await;
-            log_failed(file_id, "recording that the local copy is gone", result);
+            log_failed(
+                inner,
+                file_id,
+                "recording that the local copy is gone",
+                result,
+            );
             return Outcome::Skip;
         }
         Err(e) => return retry(file_id, e),
@@ -186,7 +192,7 @@ async fn upload(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome {
                     s.last_sync_error = ERR_LOCAL_MISMATCH.to_owned();
                 })
                 .await;
-                log_failed(file_id, "recording a local hash mismatch", result);
+                log_failed(inner, file_id, "recording a local hash mismatch", result);
                 return Outcome::Skip;
             }
             Err(e) if e.kind() == ErrorKind::NotFound => return Outcome::Skip,
@@ -267,7 +273,7 @@ async fn upload(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome {
         s.last_sync_error.clear();
     })
     .await;
-    log_failed(file_id, "recording a finished upload", result);
+    log_failed(inner, file_id, "recording a finished upload", result);
     inner.emit(FileSyncEvent::TransferComplete {
         direction: Direction::Upload,
         file_id: file_id.to_owned(),
@@ -367,7 +373,12 @@ async fn persist_resume(inner: &Inner, file_id: &str, hash: &str) {
     }
     .await;
     // A token not recorded costs a restart of the upload from its beginning, nothing else.
-    log_failed(file_id, "recording the upload's resume token", result);
+    log_failed(
+        inner,
+        file_id,
+        "recording the upload's resume token",
+        result,
+    );
 }
 
 async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome {
@@ -430,6 +441,7 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
             // The partial file does not fit the object (416): start over.
             let removed = inner.storage.remove_partial(&hash).await;
             log_failed(
+                inner,
                 file_id,
                 "removing a partial download that does not fit",
                 removed.map_err(FileSyncError::from),
@@ -475,6 +487,7 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
                 abort_sink(file_id, sink).await;
                 let removed = inner.storage.remove_partial(&hash).await;
                 log_failed(
+                    inner,
                     file_id,
                     "removing a cancelled partial download",
                     removed.map_err(FileSyncError::from),
@@ -505,6 +518,7 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
         // Never kept: the partial goes, the next attempt starts over.
         let removed = inner.storage.remove_partial(&hash).await;
         log_failed(
+            inner,
             file_id,
             "removing a corrupt download",
             removed.map_err(FileSyncError::from),
@@ -543,6 +557,7 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
         .await;
     // Without the recorded size a restart re-hashes the copy once; nothing is lost.
     log_failed(
+        inner,
         file_id,
         "recording the downloaded size",
         recorded.map_err(FileSyncError::from),
@@ -553,7 +568,7 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
         s.last_sync_error.clear();
     })
     .await;
-    log_failed(file_id, "recording a finished download", result);
+    log_failed(inner, file_id, "recording a finished download", result);
     inner.emit(FileSyncEvent::TransferComplete {
         direction: Direction::Download,
         file_id: file_id.to_owned(),
@@ -638,7 +653,7 @@ async fn remote_missing(
         s.last_sync_error = ERR_REMOTE_MISSING.to_owned();
     })
     .await;
-    log_failed(file_id, "recording a missing remote copy", result);
+    log_failed(inner, file_id, "recording a missing remote copy", result);
     inner.emit(FileSyncEvent::TransferError {
         direction: Direction::Download,
         file_id: file_id.to_owned(),
@@ -650,6 +665,11 @@ async fn remote_missing(
 
 /// Turns executor events into state rows and app events.
 pub(super) fn on_executor_event(inner: &Arc<Inner>, event: ExecutorEvent) {
+    if !matches!(event, ExecutorEvent::Started { .. })
+        && std::mem::take(&mut inner.state().repair_wanted)
+    {
+        reconcile::request(inner);
+    }
     let (direction, file_id, status, error) = match event {
         ExecutorEvent::RetryScheduled {
             direction,
@@ -742,8 +762,15 @@ pub(super) fn on_executor_event(inner: &Arc<Inner>, event: ExecutorEvent) {
     let engine = inner.clone();
     inner.runtime.spawn(Box::pin(async move {
         let result = settle_state(&engine, direction, &file_id, status, error).await;
-        log_failed(&file_id, "recording a transfer's failure", result);
-        engine.state().settling.remove(&(direction, file_id));
+        log_failed(&engine, &file_id, "recording a transfer's failure", result);
+        let repair = {
+            let mut st = engine.state();
+            st.settling.remove(&(direction, file_id));
+            std::mem::take(&mut st.repair_wanted)
+        };
+        if repair {
+            reconcile::request(&engine);
+        }
     }));
 }
 

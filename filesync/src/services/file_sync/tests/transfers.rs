@@ -245,3 +245,47 @@ fn a_store_id_that_cannot_form_a_path_is_refused() {
         "{err}"
     );
 }
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_failed_commit_after_an_upload_is_repaired_by_the_next_reconcile() {
+    let w = World::new(38);
+    let a = w.client(options());
+    // The commit that records the finished upload (upload done) is refused once.
+    let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = refused.clone();
+    a.catalog.refuse_next_commit(Arc::new(move |events: &[FileEvent]| {
+        let hit = events.iter().any(|e| {
+            matches!(e, FileEvent::LocalFileStateUpsert(r) if r.upload_status == TransferStatus::Done)
+        });
+        flag.fetch_or(hit, std::sync::atomic::Ordering::SeqCst);
+        hit
+    }));
+    let saved = a.save(&w, b"recorded in the end");
+    w.settle(&[&a], Duration::from_secs(30));
+    let row = w.run({
+        let c = a.catalog.clone();
+        let id = saved.file_id.clone();
+        async move { c.file(&id).await.unwrap().unwrap() }
+    });
+    assert!(
+        refused.load(std::sync::atomic::Ordering::SeqCst),
+        "a commit was refused"
+    );
+    assert!(!row.remote_key.is_empty(), "the upload recorded its key");
+    let state = w.run({
+        let c = a.catalog.clone();
+        let id = saved.file_id.clone();
+        async move { c.local_state(&id).await.unwrap().unwrap() }
+    });
+    assert_eq!(
+        (state.upload_status, state.download_status),
+        (TransferStatus::Done, TransferStatus::Done),
+        "the reconcile after the job repaired the state the refused commit left"
+    );
+    assert_eq!(
+        w.remote.calls().upload,
+        1,
+        "repaired without uploading again"
+    );
+}
