@@ -56,7 +56,7 @@ pub mod model;
 pub mod runtime;
 pub(crate) mod services;
 
-pub use catalog::{Catalog, CatalogError, CatalogErrorKind, MemoryCatalog, SyncedLog};
+pub use catalog::{Catalog, CatalogError, CatalogErrorKind, ChangeSet, MemoryCatalog, SyncedLog};
 pub use decide::DownloadPolicy;
 #[cfg(target_arch = "wasm32")]
 pub use runtime::BrowserRuntime;

@@ -27,11 +27,21 @@ use async_trait::async_trait;
 use fs_core::MaybeSendBoxStream;
 use futures::Stream;
 
-use super::{Catalog, CatalogError};
+use super::{Catalog, CatalogError, ChangeSet};
 use crate::model::{FileEvent, FileRow, LocalFileStateRow, TransferStateRow};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The `files` row a synced event is about.
+fn synced_id(event: &FileEvent) -> Option<&str> {
+    match event {
+        FileEvent::FileCreated(e) => Some(&e.id),
+        FileEvent::FileUpdated(e) => Some(&e.id),
+        FileEvent::FileDeleted(e) => Some(&e.id),
+        _ => None,
+    }
 }
 
 /// Applies one synced event to `files` (the 0.8.0 materializers). Client-only events are ignored.
@@ -71,7 +81,8 @@ fn materialize(files: &mut BTreeMap<String, FileRow>, event: &FileEvent) {
 
 #[derive(Default)]
 struct Signal {
-    dirty: bool,
+    /// What changed since the subscriber's last item.
+    changed: ChangeSet,
     waker: Option<Waker>,
     closed: bool,
 }
@@ -82,13 +93,12 @@ struct Changes {
 }
 
 impl Stream for Changes {
-    type Item = ();
+    type Item = ChangeSet;
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<ChangeSet>> {
         let mut s = lock(&self.signal);
-        if s.dirty {
-            s.dirty = false;
-            Poll::Ready(Some(()))
+        if !s.changed.is_empty() {
+            Poll::Ready(Some(std::mem::take(&mut s.changed)))
         } else if s.closed {
             Poll::Ready(None)
         } else {
@@ -105,8 +115,9 @@ struct ClientState {
     confirmed: BTreeMap<String, FileRow>,
     /// Own synced events not pushed yet.
     pending: Vec<FileEvent>,
-    /// `files` as this client sees it (confirmed + pending); `None` when equal to `confirmed`.
-    view: Option<BTreeMap<String, FileRow>>,
+    /// The rows the pending events touch, as this client sees them (confirmed + pending); every
+    /// other row is as in `confirmed`. Kept small: a commit costs in proportion to its events.
+    overlay: BTreeMap<String, FileRow>,
     local_states: BTreeMap<String, LocalFileStateRow>,
     transfer_states: BTreeMap<String, TransferStateRow>,
     subscribers: Vec<Weak<Mutex<Signal>>>,
@@ -122,28 +133,53 @@ pub type CommitFilter = Arc<dyn Fn(&[FileEvent]) -> bool + Send + Sync>;
 pub type CommitFilter = Arc<dyn Fn(&[FileEvent]) -> bool>;
 
 impl ClientState {
-    fn files(&self) -> &BTreeMap<String, FileRow> {
-        self.view.as_ref().unwrap_or(&self.confirmed)
+    /// One `files` row as this client sees it.
+    fn file(&self, id: &str) -> Option<&FileRow> {
+        self.overlay.get(id).or_else(|| self.confirmed.get(id))
     }
 
-    fn rebuild_view(&mut self) {
-        if self.pending.is_empty() {
-            self.view = None;
-        } else {
-            let mut view = self.confirmed.clone();
-            for e in &self.pending {
-                materialize(&mut view, e);
-            }
-            self.view = Some(view);
+    /// Every `files` row as this client sees it, ordered by id.
+    fn files(&self) -> impl Iterator<Item = &FileRow> {
+        let created = self
+            .overlay
+            .values()
+            .filter(|f| !self.confirmed.contains_key(&f.id));
+        let mut rows: Vec<&FileRow> = self
+            .confirmed
+            .values()
+            .map(|f| self.overlay.get(&f.id).unwrap_or(f))
+            .chain(created)
+            .collect();
+        if !self.overlay.is_empty() {
+            rows.sort_by(|a, b| a.id.cmp(&b.id));
         }
+        rows.into_iter()
     }
 
-    fn notify(&mut self) {
+    /// Recomputes the overlay: the confirmed rows the pending events touch, with the pending
+    /// events applied on top.
+    fn rebuild_view(&mut self) {
+        let mut overlay = BTreeMap::new();
+        for e in &self.pending {
+            if let Some(id) = synced_id(e) {
+                if let Some(row) = self.confirmed.get(id) {
+                    overlay.entry(id.to_owned()).or_insert_with(|| row.clone());
+                }
+            }
+        }
+        for e in &self.pending {
+            materialize(&mut overlay, e);
+        }
+        self.overlay = overlay;
+    }
+
+    /// Tells every subscriber what changed.
+    fn notify(&mut self, changed: &ChangeSet) {
         self.subscribers.retain(|w| {
             let Some(sig) = w.upgrade() else { return false };
             let waker = {
                 let mut s = lock(&sig);
-                s.dirty = true;
+                s.changed.merge(changed.clone());
                 s.waker.take()
             };
             if let Some(w) = waker {
@@ -223,7 +259,7 @@ impl SyncedLog {
             pulled: 0,
             confirmed: BTreeMap::new(),
             pending: Vec::new(),
-            view: None,
+            overlay: BTreeMap::new(),
             local_states: BTreeMap::new(),
             transfer_states: BTreeMap::new(),
             subscribers: Vec::new(),
@@ -236,8 +272,8 @@ impl SyncedLog {
         }
     }
 
-    /// Wakes every client's subscribers (new global events may be there to pull).
-    fn announce(&self, except: &Arc<Mutex<ClientState>>) {
+    /// Tells every other client's subscribers about new global events (theirs to pull).
+    fn announce(&self, except: &Arc<Mutex<ClientState>>, changed: &ChangeSet) {
         let clients: Vec<_> = {
             let mut inner = lock(&self.inner);
             inner.clients.retain(|w| w.strong_count() > 0);
@@ -245,7 +281,7 @@ impl SyncedLog {
         };
         for c in clients {
             if !Arc::ptr_eq(&c, except) {
-                lock(&c).notify();
+                lock(&c).notify(changed);
             }
         }
     }
@@ -283,6 +319,7 @@ impl MemoryCatalog {
         let mut st = lock(&self.state);
         let start = st.pulled;
         let end = log.events.len().min(start.saturating_add(max));
+        let mut changed = ChangeSet::of_events(&log.events[start..end]);
         for e in &log.events[start..end] {
             materialize(&mut st.confirmed, e);
         }
@@ -290,8 +327,12 @@ impl MemoryCatalog {
         drop(log);
         let n = end - start;
         if n > 0 {
+            // The rebase replays the pending events on top: their rows may change too.
+            for e in &st.pending {
+                changed.add_event(e);
+            }
             st.rebuild_view();
-            st.notify();
+            st.notify(&changed);
         }
         n
     }
@@ -317,11 +358,12 @@ impl MemoryCatalog {
             materialize(&mut st.confirmed, e);
         }
         st.pulled += pending.len();
+        let changed = ChangeSet::of_events(&pending);
         log.events.extend(pending);
-        st.view = None;
+        st.overlay.clear();
         drop(st);
         drop(log);
-        self.log.announce(&self.state);
+        self.log.announce(&self.state, &changed);
         true
     }
 
@@ -377,7 +419,7 @@ impl MemoryCatalog {
                             "v1.FileCreated: id is empty".to_owned(),
                         ));
                     }
-                    if st.files().contains_key(&c.id) || created.contains(&c.id.as_str()) {
+                    if st.file(&c.id).is_some() || created.contains(&c.id.as_str()) {
                         return Err(CatalogError::invalid(format!(
                             "v1.FileCreated: a file with id {:?} already exists",
                             c.id
@@ -408,12 +450,26 @@ impl MemoryCatalog {
 impl Catalog for MemoryCatalog {
     async fn files(&self) -> Result<Vec<FileRow>, CatalogError> {
         self.auto_pull();
-        Ok(lock(&self.state).files().values().cloned().collect())
+        Ok(lock(&self.state).files().cloned().collect())
     }
 
     async fn file(&self, id: &str) -> Result<Option<FileRow>, CatalogError> {
         self.auto_pull();
-        Ok(lock(&self.state).files().get(id).cloned())
+        Ok(lock(&self.state).file(id).cloned())
+    }
+
+    async fn files_with_hash(&self, hash: &str) -> Result<Vec<FileRow>, CatalogError> {
+        self.auto_pull();
+        let st = lock(&self.state);
+        let mut rows: Vec<FileRow> = st
+            .confirmed
+            .values()
+            .filter(|f| f.content_hash == hash && !st.overlay.contains_key(&f.id))
+            .chain(st.overlay.values().filter(|f| f.content_hash == hash))
+            .cloned()
+            .collect();
+        rows.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(rows)
     }
 
     async fn local_states(&self) -> Result<Vec<LocalFileStateRow>, CatalogError> {
@@ -455,6 +511,7 @@ impl Catalog for MemoryCatalog {
                 ));
             }
             Self::validate(&st, &events)?;
+            let changed = ChangeSet::of_events(&events);
             for e in events {
                 match e {
                     FileEvent::LocalFileStateUpsert(r) => {
@@ -479,7 +536,7 @@ impl Catalog for MemoryCatalog {
             if synced {
                 st.rebuild_view();
             }
-            st.notify();
+            st.notify(&changed);
         }
         if synced && !manual {
             self.push();
@@ -487,9 +544,9 @@ impl Catalog for MemoryCatalog {
         Ok(())
     }
 
-    fn changes(&self) -> MaybeSendBoxStream<()> {
+    fn changes(&self) -> MaybeSendBoxStream<ChangeSet> {
         let signal = Arc::new(Mutex::new(Signal {
-            dirty: true,
+            changed: ChangeSet::everything(),
             waker: None,
             closed: false,
         }));

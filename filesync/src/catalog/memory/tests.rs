@@ -164,15 +164,18 @@ fn pull_some_delivers_a_prefix() {
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-fn changes_coalesce_and_fire_for_remote_events() {
+fn changes_say_what_changed_coalesce_and_fire_for_remote_events() {
     let log = SyncedLog::new();
     let (a, b) = (log.client(), log.client());
     let mut changes = b.changes();
-    // One item at subscription.
-    assert_eq!(block_on(changes.next()), Some(()));
+    // One item at subscription: everything.
+    assert_eq!(block_on(changes.next()), Some(ChangeSet::everything()));
     block_on(a.commit(vec![created("f1", H1)])).unwrap();
     block_on(a.commit(vec![created("f2", H1)])).unwrap();
-    assert_eq!(block_on(changes.next()), Some(()));
+    let got = block_on(changes.next()).unwrap();
+    assert!(!got.everything);
+    assert_eq!(got.files, ["f1".to_owned(), "f2".to_owned()].into());
+    assert!(got.local_states.is_empty() && got.transfer_states.is_empty());
     // Coalesced: nothing more is pending.
     let waker = futures::task::noop_waker();
     let mut cx = std::task::Context::from_waker(&waker);
@@ -183,7 +186,36 @@ fn changes_coalesce_and_fire_for_remote_events() {
         },
     )]))
     .unwrap();
-    assert_eq!(block_on(changes.next()), Some(()));
+    let got = block_on(changes.next()).unwrap();
+    assert_eq!(got.local_states, ["x".to_owned()].into());
+    // The commit pulled first (automatic mode): the rows pulled are reported again with it.
+    assert!(!got.everything && got.transfer_states.is_empty());
     b.close_subscribers();
     assert_eq!(block_on(changes.next()), None);
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_pull_reports_the_pulled_rows_and_the_rebased_pending_ones() {
+    let log = SyncedLog::manual();
+    let (a, b) = (log.client(), log.client());
+    block_on(a.commit(vec![created("f1", H1)])).unwrap();
+    a.push();
+    block_on(b.commit(vec![created("f2", H2)])).unwrap();
+    let mut changes = b.changes();
+    block_on(changes.next());
+    assert_eq!(b.pull(), 1);
+    let got = block_on(changes.next()).unwrap();
+    assert_eq!(got.files, ["f1".to_owned(), "f2".to_owned()].into());
+    // Reads see the confirmed row and the pending one, in id order; by hash too.
+    let ids: Vec<String> = block_on(b.files())
+        .unwrap()
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
+    assert_eq!(ids, ["f1", "f2"]);
+    let by_hash = block_on(b.files_with_hash(H2)).unwrap();
+    assert_eq!(by_hash.len(), 1);
+    assert_eq!(by_hash[0].id, "f2");
+    assert!(block_on(b.file("f2")).unwrap().is_some());
 }

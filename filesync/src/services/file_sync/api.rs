@@ -135,9 +135,11 @@ impl FileSync {
         if !row.remote_key.is_empty() && !inner.local_only() {
             lifecycle::schedule_remote_delete(inner, &row.remote_key).await;
         }
-        // The old content may be an orphan now: the next reconcile re-reads the store and sweeps.
-        inner.state().rescan_wanted = true;
-        reconcile::request(inner);
+        // The old content may be an orphan now: the next pass removes it when nothing references it.
+        if let Ok(old) = ContentHash::parse(&row.content_hash) {
+            reconcile::add_orphan_candidate(inner, old);
+        }
+        reconcile::request_files(inner, [file_id.to_owned()]);
         Ok(SavedFile {
             file_id: file_id.to_owned(),
             path,
@@ -166,7 +168,7 @@ impl FileSync {
             .await
             .map_err(|e| FileSyncError::from(e).for_file(file_id))?;
         inner.state().requested.remove(file_id);
-        reconcile::request(inner);
+        reconcile::request_files(inner, [file_id.to_owned()]);
         Ok(())
     }
 
@@ -222,7 +224,7 @@ impl FileSync {
         {
             inner.executor.enqueue_first(Direction::Download, file_id);
         } else {
-            reconcile::request(inner);
+            reconcile::request_files(inner, [file_id.to_owned()]);
         }
         if row.remote_key.is_empty() {
             return Ok(None);
@@ -243,7 +245,7 @@ impl FileSync {
             .executor
             .enqueue_first(Direction::Download, file_id)
         {
-            reconcile::request(&self.inner);
+            reconcile::request_files(&self.inner, [file_id.to_owned()]);
         }
     }
 

@@ -189,17 +189,16 @@ async fn run_delete(inner: &Arc<Inner>, key: String) {
         // Re-scheduled later by another delete of the same key; that timer runs it.
         return;
     }
-    let files = match inner.catalog.files().await {
+    // Keys are `{storeId}/{contentHash}`: a live row with that hash still needs the object.
+    let hash = key.rsplit('/').next().unwrap_or_default();
+    let files = match inner.catalog.files_with_hash(hash).await {
         Ok(f) => f,
         Err(e) => {
             tracing::warn!(key, error = %e, "cannot check a due remote delete; trying later");
             return arm(inner, key, retry_wait(inner));
         }
     };
-    let hash = key.rsplit('/').next().unwrap_or_default();
-    let referenced = files
-        .iter()
-        .any(|f| f.deleted_at.is_none() && (f.remote_key == key || f.content_hash == hash));
+    let referenced = files.iter().any(|f| f.deleted_at.is_none());
     if referenced {
         forget_delete(inner, &key).await;
         return;
@@ -256,12 +255,7 @@ pub(super) async fn remove_local_copy(
     if defer_for_saves(inner) {
         return Ok(());
     }
-    let hex = hash.to_hex();
-    let files = inner.catalog.files().await?;
-    if files
-        .iter()
-        .any(|f| f.deleted_at.is_none() && f.content_hash == hex)
-    {
+    if is_referenced(inner, hash).await? {
         return Ok(());
     }
     if defer_for_saves(inner) {
@@ -272,6 +266,55 @@ pub(super) async fn remove_local_copy(
     let mut st = inner.state();
     st.verified.remove(hash);
     st.index.remove(hash);
+    Ok(())
+}
+
+/// Whether a live row references `hash` (read fresh from the catalog).
+async fn is_referenced(inner: &Inner, hash: &ContentHash) -> FileSyncResult<bool> {
+    Ok(inner
+        .catalog
+        .files_with_hash(&hash.to_hex())
+        .await?
+        .iter()
+        .any(|f| f.deleted_at.is_none()))
+}
+
+/// Whether the local blob of `hash` was written less than `orphan_min_age` ago (another process or
+/// tab may be about to record it); `None` when it is gone.
+async fn is_recent(inner: &Inner, hash: &ContentHash) -> FileSyncResult<Option<bool>> {
+    let min_age = inner.options.orphan_min_age;
+    if min_age.is_zero() {
+        return Ok(Some(false));
+    }
+    let info = match inner.storage.fs().stat(&inner.storage.path_for(hash)).await {
+        Ok(info) => info,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let now = fs_core::SystemTime::now();
+    Ok(Some(
+        info.mtime
+            .and_then(|m| now.duration_since(m).ok())
+            .is_none_or(|age| age < min_age),
+    ))
+}
+
+/// Removes the local blobs of `candidates` (content this client held before a change) that no
+/// live row references and that were not written recently; a recent one is left to the next
+/// rescan's sweep.
+pub(super) async fn sweep_candidates(
+    inner: &Arc<Inner>,
+    candidates: std::collections::HashSet<ContentHash>,
+) -> FileSyncResult<()> {
+    for hash in candidates {
+        if !inner.state().index.contains_key(&hash) {
+            continue;
+        }
+        if is_recent(inner, &hash).await? != Some(false) {
+            continue;
+        }
+        remove_local_copy(inner, &hash).await?;
+    }
     Ok(())
 }
 
@@ -295,27 +338,9 @@ pub(super) async fn sweep_orphans(
     if candidates.is_empty() {
         return Ok(());
     }
-    let min_age = inner.options.orphan_min_age;
-    let now = fs_core::SystemTime::now();
     for hash in candidates {
-        if !min_age.is_zero() {
-            let info = match inner
-                .storage
-                .fs()
-                .stat(&inner.storage.path_for(&hash))
-                .await
-            {
-                Ok(info) => info,
-                Err(e) if e.kind() == ErrorKind::NotFound => continue,
-                Err(e) => return Err(e.into()),
-            };
-            let recent = info
-                .mtime
-                .and_then(|m| now.duration_since(m).ok())
-                .is_none_or(|age| age < min_age);
-            if recent {
-                continue;
-            }
+        if is_recent(inner, &hash).await? != Some(false) {
+            continue;
         }
         remove_local_copy(inner, &hash).await?;
     }
@@ -324,16 +349,19 @@ pub(super) async fn sweep_orphans(
 
 /// Evicts local copies that are safe on the remote, least recently updated first, until the
 /// verified content takes at most `limit` bytes. Evicted files are downloaded again on request.
-pub(super) async fn enforce_cache_limit(
-    inner: &Arc<Inner>,
-    limit: u64,
-    snapshot: &HashMap<String, FileRow>,
-) -> FileSyncResult<()> {
-    let listing: HashMap<ContentHash, u64> = inner.state().index.clone();
-    let mut total: u64 = listing.values().sum();
+pub(super) async fn enforce_cache_limit(inner: &Arc<Inner>, limit: u64) -> FileSyncResult<()> {
+    let mut total: u64 = inner.state().index.values().sum();
     if total <= limit {
         return Ok(());
     }
+    let listing: HashMap<ContentHash, u64> = inner.state().index.clone();
+    let snapshot: HashMap<String, FileRow> = inner
+        .catalog
+        .files()
+        .await?
+        .into_iter()
+        .map(|f| (f.id.clone(), f))
+        .collect();
     let states: HashMap<String, _> = inner
         .catalog
         .local_states()

@@ -62,9 +62,17 @@ pub(super) fn spawn_change_loop(inner: &Arc<Inner>) {
     let debounce = inner.options.reconcile_debounce;
     let stopping = inner.stopping.clone();
     runtime.clone().spawn(Box::pin(async move {
-        while let Some(Some(_)) = stopping.run(changes.next()).await {
+        while let Some(Some(changed)) = stopping.run(changes.next()).await {
             match weak.upgrade() {
-                Some(inner) => inner.state().passes.change_debouncing = true,
+                Some(inner) => {
+                    let mut st = inner.state();
+                    st.passes.change_debouncing = true;
+                    if changed.everything {
+                        st.dirty.all = true;
+                    } else {
+                        st.dirty.ids.extend(changed.file_ids());
+                    }
+                }
                 None => return,
             }
             if !debounce.is_zero() && stopping.run(runtime.sleep(debounce)).await.is_none() {
@@ -75,7 +83,7 @@ pub(super) fn spawn_change_loop(inner: &Arc<Inner>) {
             if inner.stopped() {
                 return;
             }
-            reconcile::request(&inner);
+            reconcile::request_files(&inner, []);
         }
     }));
 }

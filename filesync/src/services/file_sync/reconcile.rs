@@ -1,4 +1,10 @@
 //! The reconcile pass: every file's facts → [`decide`] → one batched state commit → actions.
+//!
+//! A pass covers either every row (start-up, a rescan of the local store, a move online, an
+//! explicit call) or only the files whose rows changed since the last pass (the catalog's
+//! [`crate::ChangeSet`]s and the engine's own requests), so the work after one change is in
+//! proportion to the change, not to the store: each file in scope costs a few direct row lookups
+//! and one lookup of the rows sharing its content.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -6,17 +12,28 @@ use std::sync::Arc;
 use crate::decide::{
     decide, Action, DecisionInput, DownloadPolicy, LocalBytes, RemoteKnowledge, StateChange,
 };
-use crate::model::{local_path, FileRow, TransferStateRow, TransferStatus};
+use crate::model::{local_path, FileRow, LocalFileStateRow, TransferStateRow, TransferStatus};
 use crate::services::hash::ContentHash;
 use crate::services::local_file_state::StateBatch;
 use crate::services::sync_executor::Direction;
 
-use super::state::Lifecycle;
+use super::state::{Dirty, Lifecycle};
 use super::{lifecycle, FileSyncEvent, FileSyncResult, Inner};
 
-/// Asks for a reconcile soon (coalesced: one runs at a time, and one more after it when asked
-/// meanwhile).
+/// Asks for a pass over every row soon (coalesced with other requests).
 pub(super) fn request(inner: &Arc<Inner>) {
+    inner.state().dirty.all = true;
+    schedule(inner);
+}
+
+/// Asks for a pass over these files soon (coalesced with other requests).
+pub(super) fn request_files(inner: &Arc<Inner>, ids: impl IntoIterator<Item = String>) {
+    inner.state().dirty.ids.extend(ids);
+    schedule(inner);
+}
+
+/// Runs passes in a background task until none is wanted (one task at a time).
+fn schedule(inner: &Arc<Inner>) {
     {
         let mut st = inner.state();
         if st.lifecycle != Lifecycle::Started {
@@ -31,8 +48,8 @@ pub(super) fn request(inner: &Arc<Inner>) {
     let inner = inner.clone();
     inner.runtime.clone().spawn(Box::pin(async move {
         loop {
-            // A failure is logged and reported as `SyncError` by `reconcile` itself.
-            let _ = reconcile(&inner).await;
+            // A failure is logged and reported as `SyncError` by `run_passes` itself.
+            let _ = run_passes(&inner).await;
             let mut st = inner.state();
             if !st.passes.wanted || st.stopped() {
                 st.passes.task_scheduled = false;
@@ -42,8 +59,14 @@ pub(super) fn request(inner: &Arc<Inner>) {
     }));
 }
 
-/// Runs reconcile passes until no further one was requested.
+/// Runs a pass over every row now, then any pass asked for meanwhile.
 pub(super) async fn reconcile(inner: &Arc<Inner>) -> FileSyncResult<()> {
+    inner.state().dirty.all = true;
+    run_passes(inner).await
+}
+
+/// Runs passes until no further one was requested.
+async fn run_passes(inner: &Arc<Inner>) -> FileSyncResult<()> {
     let _guard = inner.reconcile_lock.lock().await;
     loop {
         {
@@ -61,7 +84,12 @@ pub(super) async fn reconcile(inner: &Arc<Inner>) -> FileSyncResult<()> {
             st.passes.wanted
         };
         if let Err(e) = &result {
-            inner.state().passes.wanted = false;
+            {
+                let mut st = inner.state();
+                st.passes.wanted = false;
+                // The next pass looks at everything again.
+                st.dirty.all = true;
+            }
             tracing::warn!(error = %e, "reconcile failed; it runs again at the next change");
             inner.emit(FileSyncEvent::SyncError { error: e.clone() });
             return result;
@@ -105,101 +133,208 @@ pub(super) async fn is_verified_local(
     Ok(trusted && recorded)
 }
 
+/// The rows a pass looks at.
+#[derive(Default)]
+struct Rows {
+    /// The files in scope (every id with a `files` or `localFileState` row in a full pass).
+    ids: BTreeSet<String>,
+    files: HashMap<String, FileRow>,
+    states: HashMap<String, LocalFileStateRow>,
+    transfers: HashMap<String, TransferStateRow>,
+    /// Live `files` rows per content hash, for the hashes of the files in scope.
+    live_refs: HashMap<String, usize>,
+}
+
+impl Rows {
+    /// Every row of every table.
+    async fn all(inner: &Inner) -> FileSyncResult<Rows> {
+        let files: HashMap<String, FileRow> = inner
+            .catalog
+            .files()
+            .await?
+            .into_iter()
+            .map(|f| (f.id.clone(), f))
+            .collect();
+        let states: HashMap<_, _> = inner
+            .catalog
+            .local_states()
+            .await?
+            .into_iter()
+            .map(|s| (s.file_id.clone(), s))
+            .collect();
+        let transfers: HashMap<_, _> = inner
+            .catalog
+            .transfer_states()
+            .await?
+            .into_iter()
+            .map(|t| (t.file_id.clone(), t))
+            .collect();
+        let mut live_refs: HashMap<String, usize> = HashMap::new();
+        for f in files.values().filter(|f| f.deleted_at.is_none()) {
+            *live_refs.entry(f.content_hash.clone()).or_default() += 1;
+        }
+        let ids = files.keys().chain(states.keys()).cloned().collect();
+        Ok(Rows {
+            ids,
+            files,
+            states,
+            transfers,
+            live_refs,
+        })
+    }
+
+    /// The rows of `ids`, by direct lookups.
+    async fn of(inner: &Inner, ids: BTreeSet<String>) -> FileSyncResult<Rows> {
+        let mut rows = Rows::default();
+        for id in &ids {
+            if let Some(f) = inner.catalog.file(id).await? {
+                rows.files.insert(id.clone(), f);
+            }
+            if let Some(s) = inner.catalog.local_state(id).await? {
+                rows.states.insert(id.clone(), s);
+            }
+            if let Some(t) = inner.catalog.transfer_state(id).await? {
+                rows.transfers.insert(id.clone(), t);
+            }
+        }
+        let hashes: BTreeSet<String> = rows
+            .files
+            .values()
+            .map(|f| f.content_hash.clone())
+            .collect();
+        for hash in hashes {
+            let live = inner
+                .catalog
+                .files_with_hash(&hash)
+                .await?
+                .iter()
+                .filter(|f| f.deleted_at.is_none())
+                .count();
+            rows.live_refs.insert(hash, live);
+        }
+        rows.ids = ids;
+        Ok(rows)
+    }
+}
+
+/// What the engine knows of one file, read in the pass's one look at the engine state.
+struct Known {
+    /// The local blob of the row's content: its size, and whether this session verified it.
+    local: LocalBytes,
+    requested: bool,
+    /// The file's transfers whose failure is being recorded (upload, download).
+    settling: [bool; 2],
+}
+
 async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
     inner.emit(FileSyncEvent::SyncStart);
-    let startup = std::mem::take(&mut inner.state().startup_pass_pending);
-    let files: HashMap<String, FileRow> = inner
-        .catalog
-        .files()
-        .await?
-        .into_iter()
-        .map(|f| (f.id.clone(), f))
-        .collect();
-    let states: HashMap<_, _> = inner
-        .catalog
-        .local_states()
-        .await?
-        .into_iter()
-        .map(|s| (s.file_id.clone(), s))
-        .collect();
-    let transfers: HashMap<_, _> = inner
-        .catalog
-        .transfer_states()
-        .await?
-        .into_iter()
-        .map(|t| (t.file_id.clone(), t))
-        .collect();
+    let now = inner.now();
+    let rescan_every = i64::try_from(inner.options.rescan_interval.as_millis()).unwrap_or(i64::MAX);
+    let (startup, dirty, rescan) = {
+        let mut st = inner.state();
+        let startup = std::mem::take(&mut st.startup_pass_pending);
+        let rescan = startup
+            || st.rescan_wanted
+            || st
+                .index_scanned_at
+                .is_none_or(|at| now - at >= rescan_every);
+        (startup, std::mem::take(&mut st.dirty), rescan)
+    };
+    let Dirty {
+        all,
+        ids,
+        orphan_candidates,
+    } = dirty;
+    let full = startup || all || rescan;
+    let rows = if full {
+        Rows::all(inner).await?
+    } else {
+        Rows::of(inner, ids).await?
+    };
     // The listing: read from the store at start-up, on request and every `rescan_interval`;
     // otherwise the engine's own index.
-    let now = inner.now();
-    let rescan = {
-        let st = inner.state();
-        startup
-            || st.rescan_wanted
-            || st.index_scanned_at.is_none_or(|at| {
-                now - at
-                    >= i64::try_from(inner.options.rescan_interval.as_millis()).unwrap_or(i64::MAX)
-            })
-    };
-    let listing: HashMap<ContentHash, u64> = if rescan {
+    let listing: Option<HashMap<ContentHash, u64>> = if rescan {
         let listing: HashMap<ContentHash, u64> = inner.storage.list().await?.into_iter().collect();
         let mut st = inner.state();
         st.index = listing.clone();
         st.index_scanned_at = Some(now);
         st.rescan_wanted = false;
-        listing
+        Some(listing)
     } else {
-        inner.state().index.clone()
+        None
     };
 
-    // Live references per content hash.
-    let mut live_refs: HashMap<&str, usize> = HashMap::new();
-    for f in files.values().filter(|f| f.deleted_at.is_none()) {
-        *live_refs.entry(f.content_hash.as_str()).or_default() += 1;
-    }
     let online = inner.is_online();
     let local_only = inner.local_only();
     let policy = effective_policy(inner);
-    let ids: BTreeSet<&String> = files.keys().chain(states.keys()).collect();
-
-    let mut batch = StateBatch::new();
-    let mut actions: Vec<(String, Option<ContentHash>, Action)> = Vec::new();
-    for id in ids {
-        let file = files.get(id);
-        let state = states.get(id);
-        let transfer = transfers.get(id);
-        let hash_text = match (file, state) {
+    let hash_of = |id: &String| -> String {
+        match (rows.files.get(id), rows.states.get(id)) {
             (Some(f), _) => f.content_hash.clone(),
             (None, Some(s)) => s.local_hash.clone(),
-            (None, None) => continue,
-        };
+            (None, None) => String::new(),
+        }
+    };
+    // One look at the engine state for every file in scope.
+    let known: HashMap<&String, Known> = {
+        let st = inner.state();
+        rows.ids
+            .iter()
+            .map(|id| {
+                let hash = ContentHash::parse(&hash_of(id)).ok();
+                let size = hash.and_then(|h| match &listing {
+                    Some(listing) => listing.get(&h).copied(),
+                    None => st.index.get(&h).copied(),
+                });
+                let local = match (hash, size) {
+                    (Some(h), Some(size)) => LocalBytes::Present {
+                        size,
+                        verified_hash: (st.verified.get(&h) == Some(&size)).then_some(h),
+                    },
+                    _ => LocalBytes::Missing,
+                };
+                let settling = [Direction::Upload, Direction::Download]
+                    .map(|d| st.settling.contains(&(d, id.clone())));
+                let known = Known {
+                    local,
+                    requested: st.requested.contains(id.as_str()),
+                    settling,
+                };
+                (id, known)
+            })
+            .collect()
+    };
+
+    let mut orphan_candidates = orphan_candidates;
+    let mut batch = StateBatch::new();
+    let mut actions: Vec<(String, Option<ContentHash>, Action)> = Vec::new();
+    for id in &rows.ids {
+        let file = rows.files.get(id);
+        let state = rows.states.get(id);
+        let transfer = rows.transfers.get(id);
+        if file.is_none() && state.is_none() {
+            continue;
+        }
+        let hash_text = hash_of(id);
         let hash = ContentHash::parse(&hash_text).ok();
-        let local = match hash.and_then(|h| listing.get(&h).map(|size| (h, *size))) {
-            None => LocalBytes::Missing,
-            Some((h, size)) => LocalBytes::Present {
-                size,
-                verified_hash: (inner.state().verified.get(&h) == Some(&size)).then_some(h),
-            },
-        };
+        let known = &known[id];
         let recorded_size = transfer
             .filter(|t| t.content_hash == hash_text)
             .and_then(|t| t.local_size);
         let this_live = file.is_some_and(|f| f.deleted_at.is_none());
-        let refs = live_refs.get(hash_text.as_str()).copied().unwrap_or(0);
+        let refs = rows.live_refs.get(&hash_text).copied().unwrap_or(0);
         let shared = refs > usize::from(this_live);
-        let requested = inner.state().requested.contains(id.as_str());
         // A state row that says queued/inProgress while no job exists (the job was lost: a cancel
-        // racing a re-enqueue, a stop) is recovered as at start-up.
+        // racing a re-enqueue, a stop, a failed commit) is recovered as at start-up.
         let stuck = state.is_some_and(|s| {
             [
-                (Direction::Upload, s.upload_status),
-                (Direction::Download, s.download_status),
+                (Direction::Upload, s.upload_status, known.settling[0]),
+                (Direction::Download, s.download_status, known.settling[1]),
             ]
             .into_iter()
-            .any(|(d, status)| {
+            .any(|(d, status, settling)| {
                 matches!(status, TransferStatus::Queued | TransferStatus::InProgress)
+                    && !settling
                     && !inner.executor.has_job(d, id)
-                    && !inner.state().settling.contains(&(d, id.clone()))
             })
         });
         let mut input = DecisionInput {
@@ -208,19 +343,21 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
             local_path: hash
                 .map(|h| local_path(&inner.options.store_id, &h))
                 .unwrap_or_default(),
-            local,
+            local: known.local,
             recorded_size,
             shared,
             remote: RemoteKnowledge::Unknown,
             policy,
-            requested,
+            requested: known.requested,
             online: online && !local_only,
             startup: startup || stuck,
         };
         // This client held other content for the row (it changed elsewhere): once the new content
-        // is here the old may be an orphan, so the next pass re-reads the store and sweeps.
-        if state.is_some_and(|s| !s.local_hash.is_empty() && s.local_hash != hash_text) {
-            inner.state().rescan_wanted = true;
+        // is here the old may be an orphan.
+        if let Some(s) = state.filter(|s| !s.local_hash.is_empty() && s.local_hash != hash_text) {
+            if let Ok(old) = ContentHash::parse(&s.local_hash) {
+                orphan_candidates.insert(old);
+            }
         }
         let mut decision = decide(&input);
         if decision.actions.first() == Some(&Action::HashLocal) {
@@ -301,14 +438,22 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
             }
         }
     }
-    if inner.options.orphan_sweep && rescan {
-        lifecycle::sweep_orphans(inner, &files, &listing).await?;
+    if inner.options.orphan_sweep {
+        match &listing {
+            Some(listing) => lifecycle::sweep_orphans(inner, &rows.files, listing).await?,
+            None => lifecycle::sweep_candidates(inner, orphan_candidates).await?,
+        }
     }
     if let Some(limit) = inner.options.cache_limit {
-        lifecycle::enforce_cache_limit(inner, limit, &files).await?;
+        lifecycle::enforce_cache_limit(inner, limit).await?;
     }
     inner.emit(FileSyncEvent::SyncComplete);
     Ok(())
+}
+
+/// Old content hashes that may have no live row any more (set aside for the next pass).
+pub(super) fn add_orphan_candidate(inner: &Inner, hash: ContentHash) {
+    inner.state().dirty.orphan_candidates.insert(hash);
 }
 
 /// The download policy for this pass: with a cache limit, only requested content is downloaded

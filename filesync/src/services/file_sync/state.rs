@@ -1,6 +1,6 @@
 //! The engine's mutable state, behind one mutex that is never held across an await.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::services::hash::ContentHash;
 use crate::services::sync_executor::Direction;
@@ -37,6 +37,17 @@ impl Passes {
     }
 }
 
+/// What the next pass must look at.
+#[derive(Debug, Default)]
+pub(super) struct Dirty {
+    /// Every row.
+    pub(super) all: bool,
+    /// These files (their rows changed, or the engine asked).
+    pub(super) ids: BTreeSet<String>,
+    /// Content this client held before a change: removed when no live row references it.
+    pub(super) orphan_candidates: HashSet<ContentHash>,
+}
+
 #[derive(Default)]
 pub(super) struct EngineState {
     pub(super) lifecycle: Lifecycle,
@@ -47,6 +58,8 @@ pub(super) struct EngineState {
     /// The next pass is the start-up one (restart recovery).
     pub(super) startup_pass_pending: bool,
     pub(super) passes: Passes,
+    /// What the next pass covers.
+    pub(super) dirty: Dirty,
     /// Content verified in this session: hash → size.
     pub(super) verified: HashMap<ContentHash, u64>,
     /// Files the app asked for (on-demand policy, priority).
@@ -77,6 +90,10 @@ impl EngineState {
         EngineState {
             online: true,
             startup_pass_pending: true,
+            dirty: Dirty {
+                all: true,
+                ..Dirty::default()
+            },
             ..EngineState::default()
         }
     }

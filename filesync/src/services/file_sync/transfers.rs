@@ -149,7 +149,7 @@ async fn upload(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome {
     };
     if !row.remote_key.is_empty() {
         // Someone uploaded it meanwhile; the next reconcile marks the state done.
-        reconcile::request(inner);
+        reconcile::request_files(inner, [file_id.to_owned()]);
         return Outcome::Skip;
     }
     let size = match inner.storage.exists(&hash).await {
@@ -397,7 +397,7 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
     let hex = hash.to_hex();
     match reconcile::is_verified_local(inner, file_id, &hash).await {
         Ok(true) => {
-            reconcile::request(inner);
+            reconcile::request_files(inner, [file_id.to_owned()]);
             return Outcome::Skip;
         }
         Ok(false) => {}
