@@ -8,9 +8,14 @@
 //!    in this process on 127.0.0.1, against a plain client that signs and PUTs the same files with the
 //!    same concurrency (2) and no local storage.
 //!
+//! 3. Scale of the catalog: a store of N synced files (default 100,000; in memory: MemoryFs and
+//!    MemoryCatalog, so the figures are the engine's own work): the start-up reconcile (time and peak
+//!    heap), a full reconcile pass, and one change made by another client (a new file), from its
+//!    commit to the end of the engine's pass that decided its download (target ≤ 5 ms).
+//!
 //! `cargo bench -p filesync --bench engine` (scripts/extended); under `cargo test --all-targets` a
 //! small smoke configuration runs instead. Sizes: BENCH_RECONCILE_FILES, BENCH_UPLOAD_FILES,
-//! BENCH_UPLOAD_KIB, BENCH_ROUNDS.
+//! BENCH_UPLOAD_KIB, BENCH_CATALOG_ROWS, BENCH_CHANGES, BENCH_ROUNDS.
 
 #![cfg_attr(target_arch = "wasm32", allow(unused))]
 
@@ -21,6 +26,34 @@ fn main() {}
 #[cfg(not(target_arch = "wasm32"))]
 #[path = "../tests/support/mod.rs"]
 mod support;
+
+/// This process's resident memory (Linux `/proc/self/status`), for the catalog-scale figures.
+#[cfg(not(target_arch = "wasm32"))]
+mod heap {
+    fn status_kib(field: &str) -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Resident bytes now (0 when unknown).
+    pub fn in_use() -> usize {
+        status_kib("VmRSS:") as usize * 1024
+    }
+
+    /// Restarts the peak (`VmHWM`) at what is resident now (Linux: `clear_refs` with 5).
+    pub fn reset_peak() {
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+    }
+
+    /// The peak resident bytes since the last reset (0 when unknown).
+    pub fn peak() -> usize {
+        status_kib("VmHWM:") as usize * 1024
+    }
+}
 
 #[cfg(not(target_arch = "wasm32"))]
 mod bench {
@@ -35,10 +68,11 @@ mod bench {
         TransferStateRow, TransferStatus,
     };
     use filesync::LocalFileStorage;
-    use filesync::{Catalog, MemoryCatalog};
+    use filesync::{Catalog, FileSyncEvent, MemoryCatalog, SyncedLog};
     use filesync::{Content, FileSyncBuilder, FileSyncOptions, SaveOptions};
     use filesync::{HttpRemote, HttpRemoteOptions, MemoryRemote};
     use filesync::{SharedRuntime, TokioRuntime};
+    use fs_core::MemoryFs;
     use fs_native::NativeFs;
 
     const STORE: &str = "bench";
@@ -282,12 +316,160 @@ mod bench {
         );
     }
 
+    /// The events that record `n` files as synced on this client (uploaded, local copy verified).
+    async fn synced_rows(first: usize, n: usize, storage: &LocalFileStorage) -> Vec<FileEvent> {
+        let mut events = Vec::with_capacity(n * 4);
+        for i in first..first + n {
+            let bytes = data(64, i as u64);
+            let hash = storage.write_bytes(bytes.clone(), None).await.unwrap().hash;
+            let (id, hex) = (format!("row-{i:07}"), hash.to_hex());
+            events.push(FileEvent::FileCreated(FileCreated {
+                id: id.clone(),
+                path: local_path(STORE, &hash),
+                content_hash: hex.clone(),
+                metadata_json: None,
+                created_at: 1,
+                updated_at: 1,
+            }));
+            events.push(FileEvent::FileUpdated(FileUpdated {
+                id: id.clone(),
+                path: local_path(STORE, &hash),
+                remote_key: remote_key(STORE, &hash),
+                content_hash: hex.clone(),
+                metadata_json: None,
+                updated_at: 2,
+            }));
+            events.push(FileEvent::LocalFileStateUpsert(LocalFileStateRow {
+                file_id: id.clone(),
+                path: local_path(STORE, &hash),
+                local_hash: hex.clone(),
+                download_status: TransferStatus::Done,
+                upload_status: TransferStatus::Done,
+                last_sync_error: String::new(),
+            }));
+            events.push(FileEvent::FileTransferStateUpsert(TransferStateRow {
+                file_id: id,
+                content_hash: hex,
+                local_size: Some(bytes.len() as u64),
+                upload_resume: None,
+            }));
+        }
+        events
+    }
+
+    fn percentile(mut xs: Vec<Duration>, p: f64) -> Duration {
+        xs.sort();
+        xs[((xs.len() - 1) as f64 * p).round() as usize]
+    }
+
+    async fn catalog_bench(rows: usize, changes: usize) {
+        let log = SyncedLog::new();
+        let (writer, reader) = (log.client(), log.client());
+        let fs = Arc::new(MemoryFs::new());
+        let storage = LocalFileStorage::new(fs.clone(), STORE).unwrap();
+        let before_rows = crate::heap::in_use();
+        for chunk in (0..rows).step_by(5_000) {
+            let events = synced_rows(chunk, 5_000.min(rows - chunk), &storage).await;
+            reader.commit(events).await.unwrap();
+        }
+        let rows_heap = crate::heap::in_use().saturating_sub(before_rows);
+        let runtime: SharedRuntime = Arc::new(TokioRuntime::current());
+        let remote = MemoryRemote::new(runtime.clone());
+        let mut options = options();
+        options.reconcile_debounce = Duration::ZERO;
+        let engine = FileSyncBuilder::with_options(options)
+            .runtime(runtime.clone())
+            .fs(fs.clone())
+            .catalog(Arc::new(reader.clone()))
+            .remote(Arc::new(remote.clone()))
+            .build()
+            .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<Instant>();
+        let tx = std::sync::Mutex::new(tx);
+        engine.on_event(Arc::new(move |e| {
+            if matches!(e, FileSyncEvent::SyncComplete) {
+                let _ = tx.lock().unwrap().send(Instant::now());
+            }
+        }));
+        crate::heap::reset_peak();
+        let heap_before = crate::heap::in_use();
+        let t = Instant::now();
+        engine.start().await.unwrap();
+        let startup = t.elapsed();
+        let startup_peak = crate::heap::peak().saturating_sub(heap_before);
+        while !engine.is_idle() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let t = Instant::now();
+        engine.reconcile().await.unwrap();
+        let full_pass = t.elapsed();
+        while rx.try_recv().is_ok() {}
+
+        // One change at a time: another client adds a file (uploaded there).
+        let mut latencies = Vec::new();
+        for i in 0..changes {
+            let bytes = data(64, (rows + i) as u64);
+            let hash = hash_bytes(&bytes);
+            remote.insert(&remote_key(STORE, &hash), bytes.clone(), None);
+            let id = format!("new-{i:05}");
+            let events = vec![
+                FileEvent::FileCreated(FileCreated {
+                    id: id.clone(),
+                    path: local_path(STORE, &hash),
+                    content_hash: hash.to_hex(),
+                    metadata_json: None,
+                    created_at: 3,
+                    updated_at: 3,
+                }),
+                FileEvent::FileUpdated(FileUpdated {
+                    id,
+                    path: local_path(STORE, &hash),
+                    remote_key: remote_key(STORE, &hash),
+                    content_hash: hash.to_hex(),
+                    metadata_json: None,
+                    updated_at: 4,
+                }),
+            ];
+            while !engine.is_idle() {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            while rx.try_recv().is_ok() {}
+            let t = Instant::now();
+            writer.commit(events).await.unwrap();
+            // The listener stamps the event when it happens; polling here adds no time to it.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let end = loop {
+                if let Ok(at) = rx.try_recv() {
+                    break at;
+                }
+                assert!(Instant::now() < deadline, "no reconcile after a change");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            };
+            latencies.push(end.duration_since(t));
+        }
+        engine.stop().await;
+        println!(
+            "catalog of {rows} synced files (MemoryFs + MemoryCatalog; store and rows take {:.0} MiB \
+         of RSS):\n  \
+         start-up reconcile        {:>9.1} ms   peak RSS {:.0} MiB above the store\n  \
+         full reconcile pass       {:>9.1} ms\n  \
+         one change (another client's new file), commit → the pass that decided it:\n  \
+             median {:>6.2} ms   p95 {:>6.2} ms   ({changes} changes; target ≤ 5 ms)",
+            rows_heap as f64 / 1048576.0,
+            ms(startup),
+            startup_peak as f64 / 1048576.0,
+            ms(full_pass),
+            ms(percentile(latencies.clone(), 0.5)),
+            ms(percentile(latencies, 0.95)),
+        );
+    }
+
     pub fn main() {
         let full = std::env::args().any(|a| a == "--bench");
-        let (rfiles, ufiles, kib, rounds) = if full {
-            (10_000, 1_000, 100, 3)
+        let (rfiles, ufiles, kib, rounds, catalog_rows, changes) = if full {
+            (10_000, 1_000, 100, 3, 100_000, 50)
         } else {
-            (200, 20, 4, 1)
+            (200, 20, 4, 1, 2_000, 3)
         };
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -304,6 +486,11 @@ mod bench {
                 env_number("BENCH_UPLOAD_FILES", ufiles) as usize,
                 env_number("BENCH_UPLOAD_KIB", kib) as usize,
                 env_number("BENCH_ROUNDS", rounds) as usize,
+            )
+            .await;
+            catalog_bench(
+                env_number("BENCH_CATALOG_ROWS", catalog_rows) as usize,
+                env_number("BENCH_CHANGES", changes) as usize,
             )
             .await;
         });
