@@ -29,7 +29,7 @@ mod protocol;
 #[cfg(target_arch = "wasm32")]
 pub use browser::{BrowserHttpRemote, BrowserHttpRemoteOptions};
 #[cfg(not(target_arch = "wasm32"))]
-pub use http::{HttpRemote, HttpRemoteOptions};
+pub use http::{HttpRemote, HttpRemoteOptions, RootCertificate};
 pub use local_only::LocalOnly;
 pub use memory::{CallCounts, Fault, MemoryRemote};
 
