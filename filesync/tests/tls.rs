@@ -100,9 +100,7 @@ async fn start(ca: &Ca) -> TlsServer {
     let app = router(config, store);
 
     let (chain, key) = ca.server_cert(&["localhost"]);
-    // rustls deprecated ring's provider for lacking post-quantum key exchange; fine for a test.
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let tls = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()

@@ -114,9 +114,9 @@ impl HttpRemote {
         let client = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
             .user_agent(concat!("filesync/", env!("CARGO_PKG_VERSION")))
-            // Our own rustls configuration: reqwest's `rustls` feature would build aws-lc-rs, and
-            // `rustls-no-provider` wants a process-wide default provider, which a library should
-            // leave to the program. reqwest recognizes the config by its type, so its rustls and
+            // Our own rustls configuration rather than reqwest's: it keeps plain http working on
+            // a machine without root certificates (reqwest's would fail to build) and names the
+            // extra root that cannot be used. reqwest recognizes it by its type, so its rustls and
             // ours must be the same version (tests/tls.rs fails if they drift apart).
             .tls_backend_preconfigured(tls::client_config(&options.extra_roots)?)
             .build()

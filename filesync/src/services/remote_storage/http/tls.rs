@@ -1,5 +1,5 @@
-//! TLS for [`HttpRemote`](super::HttpRemote): rustls with the `ring` provider (or the process's
-//! default provider when the program installed one), the platform's trust store plus
+//! TLS for [`HttpRemote`](super::HttpRemote): rustls with the aws-lc-rs provider (or the
+//! process's default provider when the program installed one), the platform's trust store plus
 //! [`HttpRemoteOptions::extra_roots`](super::HttpRemoteOptions::extra_roots), and what a failed
 //! handshake means.
 //!
@@ -69,7 +69,7 @@ pub(super) fn client_config(extra: &[RootCertificate]) -> RemoteResult<rustls::C
     }
     let provider = CryptoProvider::get_default()
         .cloned()
-        .unwrap_or_else(ring_provider);
+        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
     let roots = extra.iter().map(|cert| cert.0.clone());
     let verifier: Arc<dyn ServerCertVerifier> =
         match rustls_platform_verifier::Verifier::new_with_extra_roots(roots, provider.clone()) {
@@ -88,15 +88,6 @@ pub(super) fn client_config(extra: &[RootCertificate]) -> RemoteResult<rustls::C
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
     Ok(config)
-}
-
-/// rustls's `ring` provider. It builds with a C compiler alone (aws-lc-rs, rustls's default, is a
-/// much larger C build); rustls 0.23.48 deprecated it for lacking post-quantum key exchange
-/// (X25519MLKEM768), so connections use classical ECDHE. A program that wants post-quantum key
-/// exchange installs aws-lc-rs as the process's default provider, which [`client_config`] prefers.
-#[allow(deprecated)]
-fn ring_provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
 }
 
 /// The verifier of a machine without root certificates: every certificate is refused, saying why.
