@@ -312,7 +312,9 @@ async fn https_to_a_plain_http_server_fails_the_handshake() {
 }
 
 /// Runs [`child_without_system_roots`] in a new process of this test binary that sees no root
-/// certificate on the system (`SSL_CERT_FILE` / `SSL_CERT_DIR` point at empty places).
+/// certificate on the system (`SSL_CERT_FILE` / `SSL_CERT_DIR` point at empty places; they
+/// steer the trust store on Linux only).
+#[cfg(target_os = "linux")]
 #[test]
 fn a_machine_without_root_certificates_still_makes_clients() {
     let empty = tempfile::tempdir().unwrap();
@@ -342,6 +344,7 @@ fn a_machine_without_root_certificates_still_makes_clients() {
 
 /// The part of [`a_machine_without_root_certificates_still_makes_clients`] that runs in the
 /// child (ignored otherwise; does nothing outside the child).
+#[cfg(target_os = "linux")]
 #[tokio::test]
 #[ignore = "run by a_machine_without_root_certificates_still_makes_clients in a child process"]
 async fn child_without_system_roots() {
