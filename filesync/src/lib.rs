@@ -81,5 +81,5 @@ pub use services::remote_storage::{
     RemoteErrorKind, RemoteResult, RemoteStorage, ResumeFn, SignedUrl, UploadRequest,
 };
 #[cfg(not(target_arch = "wasm32"))]
-pub use services::remote_storage::{HttpRemote, HttpRemoteOptions};
+pub use services::remote_storage::{HttpRemote, HttpRemoteOptions, RootCertificate};
 pub use services::sync_executor::{Direction, ExecutorConfig};

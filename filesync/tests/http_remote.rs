@@ -566,11 +566,7 @@ async fn download_urls_work_with_a_plain_get() {
 
 #[tokio::test]
 async fn bad_base_urls_say_what_to_fix() {
-    for (url, hint) in [
-        ("/api", "absolute"),
-        ("localhost:8787/api", "http://"),
-        ("https://files.example.com/api", "TLS"),
-    ] {
+    for (url, hint) in [("/api", "absolute"), ("localhost:8787/api", "http://")] {
         let err = HttpRemote::new(HttpRemoteOptions::new(url)).unwrap_err();
         assert_eq!(err.kind, RemoteErrorKind::Rejected);
         assert!(err.message.contains(hint), "{url}: {err}");

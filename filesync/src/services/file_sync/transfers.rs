@@ -437,8 +437,8 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
         Err(e) if e.kind == RemoteErrorKind::NotFound => {
             return remote_missing(inner, file_id, &row, e.with_key(&key)).await;
         }
-        Err(e) if e.kind == RemoteErrorKind::Rejected && offset > 0 => {
-            // The partial file does not fit the object (416): start over.
+        Err(e) if e.status == Some(416) && offset > 0 => {
+            // The partial file does not fit the object (416 Range Not Satisfiable): start over.
             let removed = inner.storage.remove_partial(&hash).await;
             log_failed(
                 inner,

@@ -297,7 +297,8 @@ impl RemoteStorage for MemoryRemote {
             return Err(RemoteError::new(
                 RemoteErrorKind::Rejected,
                 format!("HTTP 416: range start {offset} beyond {total} bytes"),
-            ));
+            )
+            .with_status(416));
         }
         let mut body = bytes.slice(offset as usize..);
         if s.corrupt_next > 0 && !body.is_empty() {

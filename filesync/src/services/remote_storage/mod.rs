@@ -30,7 +30,7 @@ mod protocol;
 #[cfg(target_arch = "wasm32")]
 pub use browser::{BrowserHttpRemote, BrowserHttpRemoteOptions};
 #[cfg(not(target_arch = "wasm32"))]
-pub use http::{HttpRemote, HttpRemoteOptions};
+pub use http::{HttpRemote, HttpRemoteOptions, RootCertificate};
 pub use local_only::LocalOnly;
 #[cfg(any(test, feature = "test-util"))]
 pub use memory::Fault;
@@ -72,13 +72,18 @@ pub struct RemoteError {
     pub key: Option<String>,
     /// What happened, including the HTTP status or the underlying error where there is one.
     pub message: String,
+    /// The HTTP status the remote answered, when it answered one.
+    pub status: Option<u16>,
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl PartialEq for RemoteError {
-    /// Kind, key and message (the sources are not compared).
+    /// Kind, key, status and message (the sources are not compared).
     fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind && self.key == other.key && self.message == other.message
+        self.kind == other.kind
+            && self.key == other.key
+            && self.status == other.status
+            && self.message == other.message
     }
 }
 
@@ -89,8 +94,15 @@ impl RemoteError {
             kind,
             key: None,
             message: message.into(),
+            status: None,
             source: None,
         }
+    }
+
+    /// Sets the HTTP status the remote answered.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
     }
 
     /// Sets the key the call was about (kept when one is set already).

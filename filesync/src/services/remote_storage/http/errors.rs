@@ -3,7 +3,7 @@
 
 use reqwest::{StatusCode, Url};
 
-use super::CLIENT;
+use super::{tls, CLIENT};
 use crate::services::remote_storage::protocol::errors as protocol;
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind};
 
@@ -25,8 +25,22 @@ pub(super) fn malformed(method: &str, url: &Url, what: impl std::fmt::Display) -
 }
 
 /// The error for a request that got no answer (connect, timeout, broken connection): `Offline`,
-/// except for requests that could not even be built.
+/// except for requests that could not even be built and failed TLS handshakes (`Rejected`).
 pub(super) fn from_transport(method: &str, url: &Url, err: reqwest::Error) -> RemoteError {
+    let err = err.without_url();
+    if err.is_connect() {
+        if let Some(tls) = tls::rustls_error(&err) {
+            // A refused certificate (unknown issuer, wrong host name, expired) or a handshake that
+            // cannot succeed (no common protocol, a plain http server on an https URL) is not a
+            // network blip: the same call fails the same way until someone changes the
+            // configuration (trust the CA, fix the URL, renew the certificate). `Offline` would
+            // have the engine wait for a network that is already there, requeueing silently;
+            // `Rejected` fails the transfer with this message, so a person sees what to fix.
+            // TLS errors after the handshake (mid-body) stay `Offline` below: they are transient.
+            let message = format!("{method} {}: {}", shown(url), tls::explain(tls));
+            return RemoteError::new(RemoteErrorKind::Rejected, message).with_source(err);
+        }
+    }
     let kind = if err.is_builder() {
         RemoteErrorKind::Rejected
     } else {
@@ -41,8 +55,8 @@ pub(super) fn from_transport(method: &str, url: &Url, err: reqwest::Error) -> Re
     } else {
         "failed"
     };
-    let detail = chain(&err.without_url());
-    RemoteError::new(kind, format!("{method} {}: {what}: {detail}", shown(url)))
+    let detail = chain(&err);
+    RemoteError::new(kind, format!("{method} {}: {what}: {detail}", shown(url))).with_source(err)
 }
 
 /// An error and its sources, `: `-separated, without repeats.

@@ -8,6 +8,10 @@
 //!   [`UploadRequest::on_resume`](super::UploadRequest::on_resume);
 //! - downloads: `sign/download`, then a GET, ranged when resuming from an offset.
 //!
+//! `https://` works through rustls ([`tls`]): the platform's trust store plus
+//! [`HttpRemoteOptions::extra_roots`]; a refused certificate fails the call as `Rejected`, naming
+//! the cause (see [`errors`]).
+//!
 //! Bodies are streamed both ways, never held whole in memory. Signer calls have a timeout; body
 //! transfers have none as a whole, but fail when no byte moves for
 //! [`HttpRemoteOptions::transfer_idle_timeout`].
@@ -15,6 +19,7 @@
 mod body;
 mod errors;
 mod signer;
+mod tls;
 mod transfer;
 
 use std::time::Duration;
@@ -27,10 +32,13 @@ use super::protocol::transport::{self, Site};
 use super::protocol::{options, urls, NATIVE as CLIENT};
 use super::RemoteResult;
 
+pub use tls::RootCertificate;
+
 /// Settings of an [`HttpRemote`].
 #[derive(Clone)]
 pub struct HttpRemoteOptions {
-    /// The signer's base URL, absolute, e.g. `http://127.0.0.1:8787/api` (a trailing `/` is ignored).
+    /// The signer's base URL, absolute, e.g. `http://127.0.0.1:8787/api` or
+    /// `https://files.example.com/api` (a trailing `/` is ignored).
     pub base_url: String,
     /// The Bearer token sent to the signer (`None` or empty: no `Authorization` header).
     pub token: Option<String>,
@@ -46,10 +54,15 @@ pub struct HttpRemoteOptions {
     /// a download waits for bytes, and while an upload waits to send its next chunk or, after the
     /// last one, for the server's answer (which includes the server's final flush to disk).
     pub transfer_idle_timeout: Duration,
+    /// Certificates trusted as roots for `https://` besides the platform's trust store, e.g. the
+    /// private certificate authority of a self-hosted server (default: none); see
+    /// [`RootCertificate::from_pem`].
+    pub extra_roots: Vec<RootCertificate>,
 }
 
 options::options_impl!(HttpRemoteOptions for HttpRemote {
     connect_timeout: Duration::from_secs(10),
+    extra_roots: Vec::new(),
 });
 
 /// The client of the signer protocol of `filesync-server` (and of the TypeScript package's
@@ -67,7 +80,8 @@ pub struct HttpRemote {
 
 impl HttpRemote {
     /// A client for the signer described by `options`. Fails (`Rejected`, with what to fix) when the
-    /// base URL is not an absolute `http://` URL or the token cannot be sent as a header.
+    /// base URL is not an absolute `http://` or `https://` URL, the token cannot be sent as a
+    /// header, or one of [`HttpRemoteOptions::extra_roots`] is not a usable certificate.
     pub fn new(options: HttpRemoteOptions) -> RemoteResult<HttpRemote> {
         let raw = options.base_url.trim();
         if raw.is_empty() {
@@ -100,6 +114,11 @@ impl HttpRemote {
         let client = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
             .user_agent(concat!("filesync/", env!("CARGO_PKG_VERSION")))
+            // Our own rustls configuration rather than reqwest's: it keeps plain http working on
+            // a machine without root certificates (reqwest's would fail to build) and names the
+            // extra root that cannot be used. reqwest recognizes it by its type, so its rustls and
+            // ours must be the same version (tests/tls.rs fails if they drift apart).
+            .tls_backend_preconfigured(tls::client_config(&options.extra_roots)?)
             .build()
             .map_err(|err| config_error(format!("cannot set up the HTTP client: {err}")))?;
         Ok(HttpRemote {
@@ -130,13 +149,13 @@ mod tests {
         let remote = HttpRemote::new(HttpRemoteOptions::new("http://127.0.0.1:8787/api/")).unwrap();
         assert_eq!(remote.site.base, "http://127.0.0.1:8787/api");
         assert_eq!(remote.origin.as_str(), "http://127.0.0.1:8787/");
+        let remote =
+            HttpRemote::new(HttpRemoteOptions::new("https://files.example.com/api")).unwrap();
+        assert_eq!(remote.origin.as_str(), "https://files.example.com/");
         urls::assert_base_rules(
             |url| HttpRemote::new(HttpRemoteOptions::new(url)),
             HttpRemote::new(HttpRemoteOptions::new("http://h/api").with_token("a\nb")),
-            &[
-                ("/api", "not an absolute URL"),
-                ("https://example.com/api", "no TLS"),
-            ],
+            &[("/api", "not an absolute URL")],
         );
     }
 
@@ -145,8 +164,12 @@ mod tests {
         let remote = HttpRemote::new(HttpRemoteOptions::new("http://h:1/api")).unwrap();
         urls::assert_resolution_rules(|url| remote.resolve(url).map(String::from));
         assert_eq!(
-            remote.resolve("https://s3/x").unwrap_err().kind,
-            RemoteErrorKind::Rejected
+            remote.resolve("https://s3/x").unwrap().as_str(),
+            "https://s3/x"
+        );
+        assert_eq!(
+            remote.resolve("ftp://s3/x").unwrap_err().kind,
+            RemoteErrorKind::Server
         );
     }
 }

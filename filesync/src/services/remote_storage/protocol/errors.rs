@@ -97,7 +97,7 @@ where
         message.push_str(&hint);
         message.push(')');
     }
-    RemoteError::new(kind_of_status(status), message)
+    RemoteError::new(kind_of_status(status), message).with_status(status)
 }
 
 /// A malformed answer from the server (`Server`: worth retrying, the server may be mid-deploy).

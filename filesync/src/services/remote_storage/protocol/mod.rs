@@ -30,7 +30,7 @@ pub(crate) mod urls;
 pub(crate) struct Client {
     /// The options type named in hints (`HttpRemoteOptions`).
     pub(crate) options: &'static str,
-    /// Whether `https://` URLs work (the native build has no TLS).
+    /// Whether `https://` URLs work (both clients have TLS; a client without it refuses them).
     pub(crate) tls: bool,
     /// Whether the server must expose response headers to scripts (CORS): messages about a
     /// missing header then say so.
@@ -41,11 +41,11 @@ pub(crate) struct Client {
     pub(crate) example: &'static str,
 }
 
-/// The native client ([`HttpRemote`](super::HttpRemote)): no TLS in this build, no CORS.
+/// The native client ([`HttpRemote`](super::HttpRemote)): TLS through rustls, no CORS.
 #[cfg(any(test, not(target_arch = "wasm32")))]
 pub(crate) const NATIVE: Client = Client {
     options: "HttpRemoteOptions",
-    tls: false,
+    tls: true,
     cors: false,
     hint_not_found: true,
     example: "e.g. http://127.0.0.1:8787/api",

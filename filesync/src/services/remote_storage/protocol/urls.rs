@@ -154,6 +154,12 @@ mod tests {
     use super::*;
     use crate::services::remote_storage::protocol::{BROWSER, NATIVE};
 
+    /// A client without TLS.
+    const NO_TLS: Client = Client {
+        tls: false,
+        ..NATIVE
+    };
+
     fn parts(scheme: &str) -> BaseParts<'_> {
         BaseParts {
             scheme,
@@ -168,7 +174,8 @@ mod tests {
     fn base_rules() {
         assert!(check_base(&NATIVE, "http://h/api", &parts("http")).is_ok());
         assert!(check_base(&BROWSER, "https://h/api", &parts("https")).is_ok());
-        let err = check_base(&NATIVE, "https://h/api", &parts("https")).unwrap_err();
+        assert!(check_base(&NATIVE, "https://h/api", &parts("https")).is_ok());
+        let err = check_base(&NO_TLS, "https://h/api", &parts("https")).unwrap_err();
         assert!(err.message.contains("no TLS"), "{}", err.message);
         let err = check_base(&BROWSER, "ftp://h/api", &parts("ftp")).unwrap_err();
         assert!(
@@ -194,7 +201,8 @@ mod tests {
         assert_eq!(signed_text("  /f  ").unwrap(), "/f");
         assert_eq!(signed_text(" ").unwrap_err().kind, RemoteErrorKind::Server);
         assert!(check_signed_scheme(&NATIVE, "http", "http://h/").is_ok());
-        let err = check_signed_scheme(&NATIVE, "https", "https://s3/x?sig=s").unwrap_err();
+        assert!(check_signed_scheme(&NATIVE, "https", "https://s3/x").is_ok());
+        let err = check_signed_scheme(&NO_TLS, "https", "https://s3/x?sig=s").unwrap_err();
         assert_eq!(err.kind, RemoteErrorKind::Rejected);
         assert!(!err.message.contains("sig=s"));
         assert!(check_signed_scheme(&BROWSER, "https", "https://s3/x").is_ok());
