@@ -133,3 +133,20 @@ impl FsMethod {
         FsError::unsupported(self.as_str(), "OPFS")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn every_method_is_found_by_its_name_alone() {
+        for &method in FsMethod::ALL {
+            assert_eq!(FsMethod::named(method.as_str()), Some(method));
+        }
+        assert_eq!(FsMethod::named("readfile"), None);
+        let error = FsMethod::FileSeek.error(ErrorKind::BadArgument, "before the start");
+        assert_eq!(error.method(), "File.seek");
+        assert_eq!(FsMethod::Chmod.unsupported().kind(), ErrorKind::Unsupported);
+    }
+}

@@ -25,6 +25,9 @@ pub(crate) use reply::{FromWorker, Reply, WatchItem};
 pub(crate) use request::{Notice, Request, ToWorker};
 pub(crate) use values::no_capabilities;
 
+#[cfg(test)]
+mod tests;
+
 /// A new empty JS object.
 pub(crate) fn obj() -> Object {
     Object::new()
@@ -120,8 +123,11 @@ macro_rules! wire_enum {
         }
 
         impl $name {
+            /// The variants' names, by tag.
+            pub(crate) const NAMES: &'static [&'static str] = &[$(stringify!($variant)),*];
+
             /// The variant's index (its tag on the wire).
-            fn tag(&self) -> u32 {
+            pub(crate) fn tag(&self) -> u32 {
                 #[allow(dead_code)]
                 enum Tag { $($variant),* }
                 match self {
@@ -132,9 +138,7 @@ macro_rules! wire_enum {
             /// The variant's name (for error messages).
             #[allow(dead_code)]
             pub(crate) fn name(&self) -> &'static str {
-                match self {
-                    $( $name::$variant { .. } => stringify!($variant), )*
-                }
+                Self::NAMES[self.tag() as usize]
             }
 
             /// Sets the tag and the fields on `out`, and the buffers that move with them.

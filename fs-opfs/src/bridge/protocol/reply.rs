@@ -9,6 +9,7 @@ use super::{field, get, id_of, malformed, obj, set, wire_enum, Transfer, Wire};
 wire_enum! {
     /// The successful answer to a request.
     #[derive(Debug)]
+    #[cfg_attr(test, derive(Clone))]
     pub(crate) enum Reply (tag "t") {
         /// Done, nothing to say.
         Unit {},

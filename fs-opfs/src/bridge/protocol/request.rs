@@ -16,6 +16,7 @@ wire_enum! {
     /// A call the page makes: a method of the file system, or of a resource the worker keeps for
     /// the page by id (an open file, a read stream, a write sink). Answered by exactly one reply.
     #[derive(Debug)]
+    #[cfg_attr(test, derive(Clone))]
     pub(crate) enum Request (tag "op") {
         /// `access`.
         Access { path: VPath = "path", options: AccessOptions = "options" },
@@ -162,6 +163,7 @@ impl Request {
 wire_enum! {
     /// What the page tells the worker without waiting for a reply.
     #[derive(Debug)]
+    #[cfg_attr(test, derive(Clone))]
     pub(crate) enum Notice (tag "n") {
         /// The page dropped an open file without closing it.
         FileDrop { file: u32 = "h" },
