@@ -1,5 +1,6 @@
 //! JavaScript failures as [`FsError`]s: DOMException names mapped to [`ErrorKind`]s.
 
+use crate::method::FsMethod;
 use fs_core::{ErrorKind, FsError, FsResult, VPath};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::DomException;
@@ -60,11 +61,11 @@ pub(crate) fn js_name(err: &JsValue) -> String {
 /// `Result<T, JsValue>` to [`FsResult`].
 pub(crate) trait JsResultExt<T> {
     /// Maps the JavaScript error with [`fs_error_from_js`].
-    fn fs(self, method: &'static str, path: &VPath) -> FsResult<T>;
+    fn fs(self, method: FsMethod, path: &VPath) -> FsResult<T>;
 }
 
 impl<T> JsResultExt<T> for Result<T, JsValue> {
-    fn fs(self, method: &'static str, path: &VPath) -> FsResult<T> {
-        self.map_err(|e| fs_error_from_js(&e, method, path))
+    fn fs(self, method: FsMethod, path: &VPath) -> FsResult<T> {
+        self.map_err(|e| fs_error_from_js(&e, method.as_str(), path))
     }
 }

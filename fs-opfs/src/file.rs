@@ -10,33 +10,33 @@ use web_sys::{FileSystemReadWriteOptions, FileSystemSyncAccessHandle};
 
 use crate::error::JsResultExt;
 use crate::inner::Inner;
+use crate::method::FsMethod;
 use crate::nodes::Node;
 use crate::read::{blob_range, read_into, snapshot};
 use crate::read::{file_info, is_stale};
 
 /// The new position of a seek from `cursor` in a file of `size` bytes.
-fn seek_target(pos: SeekFrom, cursor: u64, size: u64, method: &'static str) -> FsResult<u64> {
+fn seek_target(pos: SeekFrom, cursor: u64, size: u64, method: FsMethod) -> FsResult<u64> {
     let target = match pos {
         SeekFrom::Start(at) => Some(at),
         SeekFrom::Current(delta) => cursor.checked_add_signed(delta),
         SeekFrom::End(delta) => size.checked_add_signed(delta),
     };
     target.ok_or_else(|| {
-        FsError::new(
+        method.error(
             ErrorKind::BadArgument,
-            method,
             "cannot seek before the start of the file",
         )
     })
 }
 
-fn no_access(method: &'static str, path: &VPath, what: &str) -> FsError {
-    FsError::new(
-        ErrorKind::BadResource,
-        method,
-        format!("the handle was not opened for {what}"),
-    )
-    .with_path(path)
+fn no_access(method: FsMethod, path: &VPath, what: &str) -> FsError {
+    method
+        .error(
+            ErrorKind::BadResource,
+            format!("the handle was not opened for {what}"),
+        )
+        .with_path(path)
 }
 
 /// Opens `path` read-only: reads go through the open sync access handle of the file when a
@@ -44,11 +44,11 @@ fn no_access(method: &'static str, path: &VPath, what: &str) -> FsError {
 /// or grew.
 pub(crate) async fn open_read_only(inner: &Rc<Inner>, path: &VPath) -> FsResult<Box<dyn File>> {
     if path.is_root() {
-        return Err(
-            FsError::new(ErrorKind::BadResource, "open", "the root is a directory").with_path(path),
-        );
+        return Err(FsMethod::Open
+            .error(ErrorKind::BadResource, "the root is a directory")
+            .with_path(path));
     }
-    let handle = inner.tree.file(path, false, "open").await?;
+    let handle = inner.tree.file(path, false, FsMethod::Open).await?;
     let node = inner.nodes.attach(path, handle);
     Ok(Box::new(ReadOnlyFile {
         inner: inner.clone(),
@@ -75,13 +75,13 @@ impl ReadOnlyFile {
         self.node.as_ref().ok_or_else(|| closed(&self.path))
     }
 
-    async fn fresh(&mut self, method: &'static str) -> FsResult<web_sys::File> {
+    async fn fresh(&mut self, method: FsMethod) -> FsResult<web_sys::File> {
         let file = snapshot(&self.node()?.handle(), &self.path, method).await?;
         self.snapshot = Some(file.clone());
         Ok(file)
     }
 
-    async fn size(&mut self, method: &'static str) -> FsResult<u64> {
+    async fn size(&mut self, method: FsMethod) -> FsResult<u64> {
         if let Some(open) = self.node()?.access() {
             return Ok(open.get_size().fs(method, &self.path)? as u64);
         }
@@ -94,26 +94,26 @@ impl File for ReadOnlyFile {
     async fn stat(&self) -> FsResult<FileInfo> {
         let node = self.node()?;
         if let Some(open) = node.access() {
-            let size = open.get_size().fs("File.stat", &self.path)?;
+            let size = open.get_size().fs(FsMethod::FileStat, &self.path)?;
             return Ok(FileInfo::basic(FileType::File, size as u64));
         }
         Ok(file_info(
-            &snapshot(&node.handle(), &self.path, "File.stat").await?,
+            &snapshot(&node.handle(), &self.path, FsMethod::FileStat).await?,
         ))
     }
 
     async fn seek(&mut self, pos: SeekFrom) -> FsResult<u64> {
         let size = match pos {
-            SeekFrom::End(_) => self.size("File.seek").await?,
+            SeekFrom::End(_) => self.size(FsMethod::FileSeek).await?,
             _ => 0,
         };
-        self.cursor = seek_target(pos, self.cursor, size, "File.seek")
+        self.cursor = seek_target(pos, self.cursor, size, FsMethod::FileSeek)
             .map_err(|e| e.with_path(&self.path))?;
         Ok(self.cursor)
     }
 
     async fn read(&mut self, buf: &mut [u8]) -> FsResult<usize> {
-        const METHOD: &str = "File.read";
+        const METHOD: FsMethod = FsMethod::FileRead;
         if buf.is_empty() {
             return Ok(0);
         }
@@ -144,12 +144,9 @@ impl File for ReadOnlyFile {
             match blob_range(&file, self.cursor, end).await {
                 Err(e) if is_stale(&e) && !refreshed => self.snapshot = None,
                 Err(e) if is_stale(&e) => {
-                    return Err(FsError::new(
-                        ErrorKind::Busy,
-                        METHOD,
-                        "the file kept changing while it was read",
-                    )
-                    .with_path(&self.path))
+                    return Err(METHOD
+                        .error(ErrorKind::Busy, "the file kept changing while it was read")
+                        .with_path(&self.path))
                 }
                 Err(e) => return Err(e).fs(METHOD, &self.path),
                 Ok(bytes) => {
@@ -162,11 +159,11 @@ impl File for ReadOnlyFile {
     }
 
     async fn write(&mut self, _data: &[u8]) -> FsResult<usize> {
-        Err(no_access("File.write", &self.path, "writing"))
+        Err(no_access(FsMethod::FileWrite, &self.path, "writing"))
     }
 
     async fn truncate(&mut self, _len: u64) -> FsResult<()> {
-        Err(no_access("File.truncate", &self.path, "writing"))
+        Err(no_access(FsMethod::FileTruncate, &self.path, "writing"))
     }
 
     async fn sync(&mut self) -> FsResult<()> {
@@ -191,7 +188,9 @@ impl Drop for ReadOnlyFile {
 }
 
 fn closed(path: &VPath) -> FsError {
-    FsError::new(ErrorKind::BadResource, "File", "the handle is closed").with_path(path)
+    FsMethod::File
+        .error(ErrorKind::BadResource, "the handle is closed")
+        .with_path(path)
 }
 
 /// Opens `path` for writing (dedicated workers): the file's sync access handle, shared with the
@@ -201,22 +200,22 @@ pub(crate) async fn open_sync(
     path: &VPath,
     flag: OpenFlag,
 ) -> FsResult<Box<dyn File>> {
-    const METHOD: &str = "open";
+    const METHOD: FsMethod = FsMethod::Open;
     if path.is_root() {
         let (kind, why) = if flag.exclusive() {
             (ErrorKind::AlreadyExists, "the root exists")
         } else {
             (ErrorKind::BadResource, "the root is a directory")
         };
-        return Err(FsError::new(kind, METHOD, why).with_path(path));
+        return Err(METHOD.error(kind, why).with_path(path));
     }
     if flag.exclusive() && inner.kind_of(path, METHOD).await?.is_some() {
-        return Err(FsError::new(
-            ErrorKind::AlreadyExists,
-            METHOD,
-            format!("{flag} needs a path that does not exist"),
-        )
-        .with_path(path));
+        return Err(METHOD
+            .error(
+                ErrorKind::AlreadyExists,
+                format!("{flag} needs a path that does not exist"),
+            )
+            .with_path(path));
     }
     let handle = inner.tree.file(path, flag.creates(), METHOD).await?;
     let node = inner.nodes.attach(path, handle);
@@ -257,13 +256,13 @@ impl SyncFile {
         self.node.as_ref().ok_or_else(|| closed(&self.path))
     }
 
-    async fn access(&self, method: &'static str) -> FsResult<Rc<FileSystemSyncAccessHandle>> {
+    async fn access(&self, method: FsMethod) -> FsResult<Rc<FileSystemSyncAccessHandle>> {
         self.inner
             .writer_access(self.node()?, method, &self.path)
             .await
     }
 
-    async fn size(&self, method: &'static str) -> FsResult<u64> {
+    async fn size(&self, method: FsMethod) -> FsResult<u64> {
         Ok(self
             .access(method)
             .await?
@@ -285,22 +284,22 @@ impl File for SyncFile {
     async fn stat(&self) -> FsResult<FileInfo> {
         Ok(FileInfo::basic(
             FileType::File,
-            self.size("File.stat").await?,
+            self.size(FsMethod::FileStat).await?,
         ))
     }
 
     async fn seek(&mut self, pos: SeekFrom) -> FsResult<u64> {
         let size = match pos {
-            SeekFrom::End(_) => self.size("File.seek").await?,
+            SeekFrom::End(_) => self.size(FsMethod::FileSeek).await?,
             _ => 0,
         };
-        self.cursor = seek_target(pos, self.cursor, size, "File.seek")
+        self.cursor = seek_target(pos, self.cursor, size, FsMethod::FileSeek)
             .map_err(|e| e.with_path(&self.path))?;
         Ok(self.cursor)
     }
 
     async fn read(&mut self, buf: &mut [u8]) -> FsResult<usize> {
-        const METHOD: &str = "File.read";
+        const METHOD: FsMethod = FsMethod::FileRead;
         if !self.flag.readable() {
             return Err(no_access(METHOD, &self.path, "reading"));
         }
@@ -311,7 +310,7 @@ impl File for SyncFile {
     }
 
     async fn write(&mut self, data: &[u8]) -> FsResult<usize> {
-        const METHOD: &str = "File.write";
+        const METHOD: FsMethod = FsMethod::FileWrite;
         if data.is_empty() {
             return Ok(0);
         }
@@ -333,7 +332,7 @@ impl File for SyncFile {
     }
 
     async fn truncate(&mut self, len: u64) -> FsResult<()> {
-        const METHOD: &str = "File.truncate";
+        const METHOD: FsMethod = FsMethod::FileTruncate;
         self.access(METHOD)
             .await?
             .truncate_with_f64(len as f64)
@@ -343,7 +342,7 @@ impl File for SyncFile {
     }
 
     async fn sync(&mut self) -> FsResult<()> {
-        const METHOD: &str = "File.sync";
+        const METHOD: FsMethod = FsMethod::FileSync;
         self.access(METHOD).await?.flush().fs(METHOD, &self.path)
     }
 

@@ -17,14 +17,13 @@ use crate::file::{open_read_only, open_sync};
 use crate::inner::{stream_call, Inner};
 use crate::internal::Internal;
 use crate::js::{self, resolve, settle};
+use crate::method::FsMethod;
 use crate::nodes::{Nodes, Source};
 use crate::options::{OpfsOptions, Strategy};
 use crate::read::{blob_range, file_info, handle_range, is_stale, snapshot};
 use crate::sink::open_sink;
 use crate::stream::stream_file;
 use crate::tree::{children, is_dir, Entry, Tree};
-
-const BACKEND: &str = "OPFS";
 
 /// A [`FileSystem`] over the Origin Private File System.
 ///
@@ -45,13 +44,16 @@ impl OpfsFs {
     /// `PermissionDenied` in a private window that refuses storage).
     pub async fn open(options: OpfsOptions) -> FsResult<OpfsFs> {
         let root_path = options.root.clone().unwrap_or_else(VPath::root);
-        let unsupported =
-            |why: String| FsError::new(ErrorKind::Unsupported, "open", why).with_path(&root_path);
+        let unsupported = |why: String| {
+            FsMethod::Open
+                .error(ErrorKind::Unsupported, why)
+                .with_path(&root_path)
+        };
         let storage =
             js::storage_manager().map_err(|e| unsupported(crate::error::describe(&e).1))?;
         let opfs: FileSystemDirectoryHandle = resolve(storage.get_directory())
             .await
-            .fs("open", &root_path)?;
+            .fs(FsMethod::Open, &root_path)?;
         let sync = js::sync_access_handles_available();
         let strategy = match options.strategy {
             Some(Strategy::SyncAccess) if !sync => {
@@ -64,7 +66,7 @@ impl OpfsFs {
             None => Strategy::Writable,
         };
         let outer = Tree::new(opfs);
-        let root = outer.dir(&root_path, true, "open").await?;
+        let root = outer.dir(&root_path, true, FsMethod::Open).await?;
         let internal = Internal::new(root.clone());
         internal.sweep_later();
         Ok(OpfsFs {
@@ -95,12 +97,16 @@ fn dir_info() -> FileInfo {
     FileInfo::basic(FileType::Directory, 0)
 }
 
-fn bad_resource(method: &'static str, path: &VPath, why: &str) -> FsError {
-    FsError::new(ErrorKind::BadResource, method, why.to_owned()).with_path(path)
+fn bad_resource(method: FsMethod, path: &VPath, why: &str) -> FsError {
+    method
+        .error(ErrorKind::BadResource, why.to_owned())
+        .with_path(path)
 }
 
-fn already_exists(method: &'static str, path: &VPath, why: &str) -> FsError {
-    FsError::new(ErrorKind::AlreadyExists, method, why.to_owned()).with_path(path)
+fn already_exists(method: FsMethod, path: &VPath, why: &str) -> FsError {
+    method
+        .error(ErrorKind::AlreadyExists, why.to_owned())
+        .with_path(path)
 }
 
 #[async_trait(?Send)]
@@ -125,7 +131,7 @@ impl FileSystem for OpfsFs {
         self.stat(path)
             .await
             .map(|_| ())
-            .map_err(|e| e.in_method("access"))
+            .map_err(|e| e.in_method(FsMethod::Access.as_str()))
     }
 
     async fn stat(&self, path: &VPath) -> FsResult<FileInfo> {
@@ -134,21 +140,20 @@ impl FileSystem for OpfsFs {
             return Ok(dir_info());
         }
         if let Some(open) = inner.nodes.access(path) {
-            let size = open.get_size().fs("stat", path)?;
+            let size = open.get_size().fs(FsMethod::Stat, path)?;
             return Ok(FileInfo::basic(FileType::File, size as u64));
         }
         inner
             .tree
-            .with_parent(path, "stat", |dir, _| async move {
-                match inner.tree.lookup(&dir, path, "stat").await? {
-                    Some(Entry::File(file)) => Ok(file_info(&snapshot(&file, path, "stat").await?)),
-                    Some(Entry::Dir(_)) => Ok(dir_info()),
-                    None => {
-                        Err(
-                            FsError::new(ErrorKind::NotFound, "stat", "no such file or directory")
-                                .with_path(path),
-                        )
+            .with_parent(path, FsMethod::Stat, |dir, _| async move {
+                match inner.tree.lookup(&dir, path, FsMethod::Stat).await? {
+                    Some(Entry::File(file)) => {
+                        Ok(file_info(&snapshot(&file, path, FsMethod::Stat).await?))
                     }
+                    Some(Entry::Dir(_)) => Ok(dir_info()),
+                    None => Err(FsMethod::Stat
+                        .error(ErrorKind::NotFound, "no such file or directory")
+                        .with_path(path)),
                 }
             })
             .await
@@ -156,11 +161,11 @@ impl FileSystem for OpfsFs {
 
     async fn read_dir(&self, path: &VPath, options: ReadDirOptions) -> FsResult<Vec<DirEntry>> {
         let tree = &self.inner.tree;
-        let top = tree.dir(path, false, "readDirectory").await?;
+        let top = tree.dir(path, false, FsMethod::ReadDirectory).await?;
         let mut out = Vec::new();
         let mut pending = vec![(top, path.clone(), String::new())];
         while let Some((dir, dir_path, prefix)) = pending.pop() {
-            for (name, handle) in children(&dir, &dir_path, "readDirectory").await? {
+            for (name, handle) in children(&dir, &dir_path, FsMethod::ReadDirectory).await? {
                 let child = dir_path.join(&name)?;
                 let relative = format!("{prefix}{name}");
                 let file_type = if is_dir(&handle) {
@@ -186,7 +191,7 @@ impl FileSystem for OpfsFs {
 
     async fn make_dir(&self, path: &VPath, options: MakeDirOptions) -> FsResult<()> {
         let inner = &*self.inner;
-        const METHOD: &str = "makeDirectory";
+        const METHOD: FsMethod = FsMethod::MakeDirectory;
         if options.recursive {
             return match inner.tree.dir(path, true, METHOD).await {
                 Ok(_) => Ok(()),
@@ -224,14 +229,11 @@ impl FileSystem for OpfsFs {
     }
 
     async fn remove(&self, path: &VPath, options: RemoveOptions) -> FsResult<()> {
-        const METHOD: &str = "remove";
+        const METHOD: FsMethod = FsMethod::Remove;
         if path.is_root() {
-            return Err(FsError::new(
-                ErrorKind::BadArgument,
-                METHOD,
-                "refusing to remove the root",
-            )
-            .with_path(path));
+            return Err(METHOD
+                .error(ErrorKind::BadArgument, "refusing to remove the root")
+                .with_path(path));
         }
         match self
             .inner
@@ -246,15 +248,15 @@ impl FileSystem for OpfsFs {
     /// Linux's order of checks (see the trait): both parents, the source, a directory into
     /// itself, a destination that contains the source, the same entry, then the kinds.
     async fn rename(&self, from: &VPath, to: &VPath) -> FsResult<()> {
-        const METHOD: &str = "rename";
+        const METHOD: FsMethod = FsMethod::Rename;
         let inner = &*self.inner;
         if from.is_root() || to.is_root() {
-            return Err(FsError::new(
-                ErrorKind::BadArgument,
-                METHOD,
-                "the root cannot be renamed or replaced",
-            )
-            .with_path(if from.is_root() { from } else { to }));
+            return Err(METHOD
+                .error(
+                    ErrorKind::BadArgument,
+                    "the root cannot be renamed or replaced",
+                )
+                .with_path(if from.is_root() { from } else { to }));
         }
         inner.parent_dir(from, METHOD).await?;
         let target_dir = inner.parent_dir(to, METHOD).await?;
@@ -264,28 +266,29 @@ impl FileSystem for OpfsFs {
             .tree
             .with_parent(from, METHOD, |dir, _| async move {
                 inner.tree.lookup(&dir, from, METHOD).await?.ok_or_else(|| {
-                    FsError::new(ErrorKind::NotFound, METHOD, "the source does not exist")
+                    METHOD
+                        .error(ErrorKind::NotFound, "the source does not exist")
                         .with_path(from)
                 })
             })
             .await?;
         let moving_dir = matches!(source, Entry::Dir(_));
         if moving_dir && from != to && to.starts_with(from) {
-            return Err(FsError::new(
-                ErrorKind::BadArgument,
-                METHOD,
-                "cannot move a directory into itself",
-            )
-            .with_path(to));
+            return Err(METHOD
+                .error(
+                    ErrorKind::BadArgument,
+                    "cannot move a directory into itself",
+                )
+                .with_path(to));
         }
         let existing = inner.tree.lookup(&target_dir, to, METHOD).await?;
         if existing.is_some() && from != to && from.starts_with(to) {
-            return Err(FsError::new(
-                ErrorKind::DirectoryNotEmpty,
-                METHOD,
-                "cannot replace a directory that contains the source",
-            )
-            .with_path(to));
+            return Err(METHOD
+                .error(
+                    ErrorKind::DirectoryNotEmpty,
+                    "cannot replace a directory that contains the source",
+                )
+                .with_path(to));
         }
         if from == to {
             return Ok(());
@@ -317,12 +320,12 @@ impl FileSystem for OpfsFs {
             (Entry::Dir(_), existing) => {
                 if let Some(Entry::Dir(dir)) = existing {
                     if !children(&dir, to, METHOD).await?.is_empty() {
-                        return Err(FsError::new(
-                            ErrorKind::DirectoryNotEmpty,
-                            METHOD,
-                            "the destination directory is not empty",
-                        )
-                        .with_path(to));
+                        return Err(METHOD
+                            .error(
+                                ErrorKind::DirectoryNotEmpty,
+                                "the destination directory is not empty",
+                            )
+                            .with_path(to));
                     }
                     // Empty as the user sees it; what else is there is not the user's.
                     inner.tree_remove(to, true, METHOD).await?;
@@ -334,7 +337,7 @@ impl FileSystem for OpfsFs {
     }
 
     async fn copy_file(&self, from: &VPath, to: &VPath) -> FsResult<()> {
-        const METHOD: &str = "copyFile";
+        const METHOD: FsMethod = FsMethod::CopyFile;
         let inner = &*self.inner;
         let source = inner.tree.file(from, false, METHOD).await?;
         if from == to {
@@ -352,14 +355,14 @@ impl FileSystem for OpfsFs {
     }
 
     async fn read_file(&self, path: &VPath) -> FsResult<Bytes> {
-        read_all(&self.inner, path, "readFile").await
+        read_all(&self.inner, path, FsMethod::ReadFile).await
     }
 
     /// Effect's open rules, in `MemoryFs`'s (and Linux's) order: `/` and other directories
     /// (`AlreadyExists` for an exclusive flag, else `BadResource`), a missing file without a
     /// creating flag (`NotFound`), then the read-only flag `r` (`BadResource`).
     async fn write_file(&self, path: &VPath, data: Bytes, options: OpenOptions) -> FsResult<()> {
-        const METHOD: &str = "writeFile";
+        const METHOD: FsMethod = FsMethod::WriteFile;
         let inner = &*self.inner;
         let flag = options.flag;
         if path.is_root() {
@@ -371,7 +374,9 @@ impl FileSystem for OpfsFs {
         }
         if !flag.writable() {
             return Err(match inner.kind_of(path, METHOD).await? {
-                None => FsError::new(ErrorKind::NotFound, METHOD, "no such file").with_path(path),
+                None => METHOD
+                    .error(ErrorKind::NotFound, "no such file")
+                    .with_path(path),
                 Some(FileType::Directory) => bad_resource(METHOD, path, "the path is a directory"),
                 Some(_) => bad_resource(
                     METHOD,
@@ -401,9 +406,11 @@ impl FileSystem for OpfsFs {
             };
             let mut sink = open_sink(&self.inner, path, mode, true)
                 .await
-                .map_err(|e| e.in_method(METHOD))?;
-            sink.write(data).await.map_err(|e| e.in_method(METHOD))?;
-            return sink.close().await.map_err(|e| e.in_method(METHOD));
+                .map_err(|e| e.in_method(METHOD.as_str()))?;
+            sink.write(data)
+                .await
+                .map_err(|e| e.in_method(METHOD.as_str()))?;
+            return sink.close().await.map_err(|e| e.in_method(METHOD.as_str()));
         }
         inner
             .tree
@@ -450,7 +457,7 @@ impl FileSystem for OpfsFs {
     }
 
     async fn truncate(&self, path: &VPath, len: u64) -> FsResult<()> {
-        const METHOD: &str = "truncate";
+        const METHOD: FsMethod = FsMethod::Truncate;
         let inner = &*self.inner;
         if let Some(open) = inner.nodes.access(path) {
             open.truncate_with_f64(len as f64).fs(METHOD, path)?;
@@ -469,7 +476,7 @@ impl FileSystem for OpfsFs {
             return open_read_only(&self.inner, path).await;
         }
         if self.inner.strategy != Strategy::SyncAccess {
-            return Err(FsError::unsupported("open", BACKEND).with_path(path));
+            return Err(FsMethod::Open.unsupported().with_path(path));
         }
         open_sync(&self.inner, path, options.flag).await
     }
@@ -495,36 +502,38 @@ impl FileSystem for OpfsFs {
     }
 
     async fn real_path(&self, path: &VPath) -> FsResult<VPath> {
-        self.stat(path).await.map_err(|e| e.in_method("realPath"))?;
+        self.stat(path)
+            .await
+            .map_err(|e| e.in_method(FsMethod::RealPath.as_str()))?;
         Ok(path.clone())
     }
 
     async fn chmod(&self, path: &VPath, _mode: u32) -> FsResult<()> {
-        Err(FsError::unsupported("chmod", BACKEND).with_path(path))
+        Err(FsMethod::Chmod.unsupported().with_path(path))
     }
 
     async fn chown(&self, path: &VPath, _uid: u32, _gid: u32) -> FsResult<()> {
-        Err(FsError::unsupported("chown", BACKEND).with_path(path))
+        Err(FsMethod::Chown.unsupported().with_path(path))
     }
 
     async fn utimes(&self, path: &VPath, _atime: SystemTime, _mtime: SystemTime) -> FsResult<()> {
-        Err(FsError::unsupported("utimes", BACKEND).with_path(path))
+        Err(FsMethod::Utimes.unsupported().with_path(path))
     }
 
     async fn link(&self, from: &VPath, _to: &VPath) -> FsResult<()> {
-        Err(FsError::unsupported("link", BACKEND).with_path(from))
+        Err(FsMethod::Link.unsupported().with_path(from))
     }
 
     async fn symlink(&self, _target: &str, link: &VPath) -> FsResult<()> {
-        Err(FsError::unsupported("symlink", BACKEND).with_path(link))
+        Err(FsMethod::Symlink.unsupported().with_path(link))
     }
 
     async fn read_link(&self, path: &VPath) -> FsResult<String> {
-        Err(FsError::unsupported("readLink", BACKEND).with_path(path))
+        Err(FsMethod::ReadLink.unsupported().with_path(path))
     }
 
     async fn watch(&self, path: &VPath, _options: WatchOptions) -> FsResult<WatchStream> {
-        Err(FsError::unsupported("watch", BACKEND).with_path(path))
+        Err(FsMethod::Watch.unsupported().with_path(path))
     }
 }
 
@@ -542,11 +551,11 @@ async fn created_by_this_call(handle: &FileSystemFileHandle, started_ms: f64) ->
 }
 
 /// The whole content of `path`.
-pub(crate) async fn read_all(inner: &Inner, path: &VPath, method: &'static str) -> FsResult<Bytes> {
+pub(crate) async fn read_all(inner: &Inner, path: &VPath, method: FsMethod) -> FsResult<Bytes> {
     if path.is_root() {
-        return Err(
-            FsError::new(ErrorKind::BadResource, method, "the root is a directory").with_path(path),
-        );
+        return Err(method
+            .error(ErrorKind::BadResource, "the root is a directory")
+            .with_path(path));
     }
     if let Some(open) = inner.nodes.access(path) {
         let size = open.get_size().fs(method, path)? as usize;
@@ -560,10 +569,7 @@ pub(crate) async fn read_all(inner: &Inner, path: &VPath, method: &'static str) 
             other => return other.fs(method, path),
         }
     }
-    Err(FsError::new(
-        ErrorKind::Busy,
-        method,
-        "the file kept changing while it was read",
-    )
-    .with_path(path))
+    Err(method
+        .error(ErrorKind::Busy, "the file kept changing while it was read")
+        .with_path(path))
 }

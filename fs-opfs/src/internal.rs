@@ -14,6 +14,7 @@ use web_sys::{
 
 use crate::error::{js_name, JsResultExt};
 use crate::js::{resolve, settle, sleep};
+use crate::method::FsMethod;
 use crate::names::INTERNAL_DIR;
 
 /// How long a removal is retried while the browser still holds the file (a writable stream that
@@ -40,7 +41,7 @@ impl Internal {
     /// The directory, created on first use.
     pub(crate) async fn dir(
         &self,
-        method: &'static str,
+        method: FsMethod,
         path: &VPath,
     ) -> FsResult<FileSystemDirectoryHandle> {
         if let Some(dir) = self.dir.borrow().clone() {
@@ -63,7 +64,7 @@ impl Internal {
     pub(crate) async fn new_file(
         &self,
         kind: &str,
-        method: &'static str,
+        method: FsMethod,
         path: &VPath,
     ) -> FsResult<(String, FileSystemFileHandle)> {
         let name = random_name(Some(&format!("{kind}-")));
@@ -88,12 +89,7 @@ impl Internal {
 
     /// Removes the entry `name` of the directory, retrying while the browser still holds it; a
     /// missing entry counts as removed.
-    pub(crate) async fn remove(
-        &self,
-        name: &str,
-        method: &'static str,
-        path: &VPath,
-    ) -> FsResult<()> {
+    pub(crate) async fn remove(&self, name: &str, method: FsMethod, path: &VPath) -> FsResult<()> {
         let Some(dir) = self.dir.borrow().clone() else {
             return Ok(());
         };

@@ -15,6 +15,7 @@ use web_sys::{
 use web_time::Instant;
 
 use crate::error::{js_name, JsResultExt};
+use crate::method::FsMethod;
 
 #[wasm_bindgen]
 extern "C" {
@@ -112,7 +113,7 @@ pub(crate) fn js_bytes(data: &[u8]) -> Uint8Array {
 /// `Busy`.
 pub(crate) async fn while_locked<T, F, Fut>(
     limit: Duration,
-    method: &'static str,
+    method: FsMethod,
     path: &VPath,
     mut attempt: F,
 ) -> FsResult<T>
@@ -141,17 +142,17 @@ where
 pub(crate) fn stayed_locked(
     err: &JsValue,
     limit: Duration,
-    method: &'static str,
+    method: FsMethod,
     path: &VPath,
 ) -> FsError {
     let (name, message) = crate::error::describe(err);
-    FsError::new(
-        ErrorKind::Busy,
-        method,
-        format!(
+    method
+        .error(
+            ErrorKind::Busy,
+            format!(
             "the file stayed locked for longer than {limit:?} by another tab, worker or writer \
              ({name}: {message}); close it there and retry, or raise OpfsOptions::lock_timeout"
         ),
-    )
-    .with_path(path)
+        )
+        .with_path(path)
 }

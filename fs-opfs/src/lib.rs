@@ -81,6 +81,7 @@ mod fs;
 mod inner;
 mod internal;
 mod js;
+mod method;
 mod names;
 mod nodes;
 mod options;

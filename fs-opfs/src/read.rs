@@ -11,12 +11,13 @@ use web_sys::{FileSystemFileHandle, FileSystemReadWriteOptions, FileSystemSyncAc
 
 use crate::error::{js_name, JsResultExt};
 use crate::js::resolve;
+use crate::method::FsMethod;
 
 /// A `File` snapshot of `handle` (its size and bytes as of now).
 pub(crate) async fn snapshot(
     handle: &FileSystemFileHandle,
     path: &VPath,
-    method: &'static str,
+    method: FsMethod,
 ) -> FsResult<web_sys::File> {
     resolve(handle.get_file()).await.fs(method, path)
 }
@@ -54,7 +55,7 @@ pub(crate) fn handle_range(
     at: u64,
     len: usize,
     path: &VPath,
-    method: &'static str,
+    method: FsMethod,
 ) -> FsResult<Bytes> {
     let mut buf = vec![0u8; len];
     let n = read_into(handle, &mut buf, at, path, method)?;
@@ -68,7 +69,7 @@ pub(crate) fn read_into(
     buf: &mut [u8],
     at: u64,
     path: &VPath,
-    method: &'static str,
+    method: FsMethod,
 ) -> FsResult<usize> {
     if buf.is_empty() {
         return Ok(0);

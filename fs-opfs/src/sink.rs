@@ -30,13 +30,14 @@ use web_sys::{
 use crate::error::JsResultExt;
 use crate::inner::{stream_call, Inner};
 use crate::js::{resolve, settle};
+use crate::method::FsMethod;
 use crate::names;
 use crate::nodes::Source;
 use crate::options::Strategy;
 use crate::read::snapshot;
 use crate::tree::Entry;
 
-const METHOD: &str = "sink";
+const METHOD: FsMethod = FsMethod::Sink;
 
 /// Where the bytes go until close.
 enum Writer {
@@ -128,11 +129,15 @@ fn check(
 }
 
 fn exists(path: &VPath) -> FsError {
-    FsError::new(ErrorKind::AlreadyExists, METHOD, "the path exists").with_path(path)
+    METHOD
+        .error(ErrorKind::AlreadyExists, "the path exists")
+        .with_path(path)
 }
 
 fn dir_in_the_way(path: &VPath) -> FsError {
-    FsError::new(ErrorKind::BadResource, METHOD, "a directory is in the way").with_path(path)
+    METHOD
+        .error(ErrorKind::BadResource, "a directory is in the way")
+        .with_path(path)
 }
 
 impl OpfsSink {
@@ -286,11 +291,7 @@ impl WriteSink for OpfsSink {
                     self.staging = Some(Uint8Array::new_with_length(chunk.len() as u32));
                 }
                 let Some(staging) = self.staging.as_ref() else {
-                    return Err(FsError::new(
-                        ErrorKind::Unknown,
-                        METHOD,
-                        "no staging buffer",
-                    ));
+                    return Err(METHOD.error(ErrorKind::Unknown, "no staging buffer"));
                 };
                 let staged = staging.subarray(0, chunk.len() as u32);
                 staged.copy_from(&chunk);
@@ -309,20 +310,19 @@ impl WriteSink for OpfsSink {
                     .write_with_u8_array_and_options(&chunk, &options)
                     .fs(METHOD, &self.path)? as usize;
                 if n != chunk.len() {
-                    return Err(FsError::new(
-                        ErrorKind::WriteZero,
-                        METHOD,
-                        format!("the file took {n} of {} bytes", chunk.len()),
-                    )
-                    .with_path(&self.path));
+                    return Err(METHOD
+                        .error(
+                            ErrorKind::WriteZero,
+                            format!("the file took {n} of {} bytes", chunk.len()),
+                        )
+                        .with_path(&self.path));
                 }
                 *pos += n as u64;
             }
             None => {
-                return Err(
-                    FsError::new(ErrorKind::BadResource, METHOD, "the sink is closed")
-                        .with_path(&self.path),
-                )
+                return Err(METHOD
+                    .error(ErrorKind::BadResource, "the sink is closed")
+                    .with_path(&self.path))
             }
         }
         self.written += chunk.len() as u64;

@@ -5,16 +5,17 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::JsResultExt;
 use crate::js::{resolve, storage_manager};
+use crate::method::FsMethod;
 
 /// Asks the browser to keep this origin's storage (OPFS included) under storage pressure
 /// (`navigator.storage.persist()`). Returns whether storage is now persistent; browsers may
 /// refuse without asking the user (Chromium grants it to installed or often-used sites).
 pub async fn persist() -> FsResult<bool> {
     let root = VPath::root();
-    let storage = storage_manager().fs("persist", &root)?;
-    let granted: JsValue = resolve(storage.persist().fs("persist", &root)?)
+    let storage = storage_manager().fs(FsMethod::Persist, &root)?;
+    let granted: JsValue = resolve(storage.persist().fs(FsMethod::Persist, &root)?)
         .await
-        .fs("persist", &root)?;
+        .fs(FsMethod::Persist, &root)?;
     Ok(granted.as_bool().unwrap_or(false))
 }
 
@@ -30,11 +31,11 @@ pub struct StorageEstimate {
 /// `navigator.storage.estimate()`: usage and quota of this origin.
 pub async fn estimate() -> FsResult<crate::StorageEstimate> {
     let root = VPath::root();
-    let storage = storage_manager().fs("estimate", &root)?;
+    let storage = storage_manager().fs(FsMethod::Estimate, &root)?;
     let estimate: web_sys::StorageEstimate =
-        resolve::<JsValue>(storage.estimate().fs("estimate", &root)?)
+        resolve::<JsValue>(storage.estimate().fs(FsMethod::Estimate, &root)?)
             .await
-            .fs("estimate", &root)?
+            .fs(FsMethod::Estimate, &root)?
             .unchecked_into();
     Ok(StorageEstimate {
         usage: estimate.get_usage().unwrap_or(0.0) as u64,

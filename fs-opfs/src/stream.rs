@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use bytes::Bytes;
-use fs_core::{ByteStream, ErrorKind, FsError, FsResult, StreamOptions, VPath};
+use fs_core::{ByteStream, ErrorKind, FsResult, StreamOptions, VPath};
 use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -14,13 +14,14 @@ use web_sys::FileSystemFileHandle;
 
 use crate::error::JsResultExt;
 use crate::inner::Inner;
+use crate::method::FsMethod;
 use crate::read::{handle_range, is_stale, request_range, snapshot};
 
 /// The bytes fetched from the browser per call: fewer, larger calls are much faster than one per
 /// small chunk, and 1 MiB keeps memory bounded.
 const BATCH: u64 = 1024 * 1024;
 
-const METHOD: &str = "readStream";
+const METHOD: FsMethod = FsMethod::Stream;
 
 struct State {
     inner: Rc<Inner>,
@@ -49,15 +50,14 @@ pub(crate) async fn stream_file(
     options: StreamOptions,
 ) -> FsResult<ByteStream> {
     if options.chunk_size == 0 {
-        return Err(
-            FsError::new(ErrorKind::BadArgument, METHOD, "chunk_size must not be 0")
-                .with_path(path),
-        );
+        return Err(METHOD
+            .error(ErrorKind::BadArgument, "chunk_size must not be 0")
+            .with_path(path));
     }
     if path.is_root() {
-        return Err(
-            FsError::new(ErrorKind::BadResource, METHOD, "the root is a directory").with_path(path),
-        );
+        return Err(METHOD
+            .error(ErrorKind::BadResource, "the root is a directory")
+            .with_path(path));
     }
     let handle = inner.tree.file(path, false, METHOD).await?;
     let (size, snap) = match inner.nodes.access(path) {
@@ -169,10 +169,10 @@ async fn read_batch(state: &mut State, want: u64) -> FsResult<Bytes> {
             Err(e) => return Err(e).fs(METHOD, &state.path),
         }
     }
-    Err(FsError::new(
-        ErrorKind::Busy,
-        METHOD,
-        "the file kept changing while it was streamed",
-    )
-    .with_path(&state.path))
+    Err(METHOD
+        .error(
+            ErrorKind::Busy,
+            "the file kept changing while it was streamed",
+        )
+        .with_path(&state.path))
 }

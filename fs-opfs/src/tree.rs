@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 
-use fs_core::{ErrorKind, FsError, FsResult, VPath};
+use fs_core::{ErrorKind, FsResult, VPath};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemGetDirectoryOptions,
@@ -20,6 +20,7 @@ use web_sys::{
 
 use crate::error::{js_name, JsResultExt};
 use crate::js::resolve;
+use crate::method::FsMethod;
 use crate::names;
 
 /// What a name in a directory is.
@@ -50,7 +51,7 @@ impl Tree {
         &self,
         path: &VPath,
         create: bool,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<FileSystemDirectoryHandle> {
         Ok(self.dir_traced(path, create, method).await?.0)
     }
@@ -60,7 +61,7 @@ impl Tree {
         &self,
         path: &VPath,
         create: bool,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<(FileSystemDirectoryHandle, bool)> {
         if path.is_root() {
             return Ok((self.root.clone(), false));
@@ -80,7 +81,7 @@ impl Tree {
         &self,
         path: &VPath,
         create: bool,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<(FileSystemDirectoryHandle, bool)> {
         let ancestors = path.ancestors_from_root();
         let (start, mut handle, cached) = {
@@ -117,7 +118,7 @@ impl Tree {
     pub(crate) async fn with_parent<T, F, Fut>(
         &self,
         path: &VPath,
-        method: &'static str,
+        method: FsMethod,
         op: F,
     ) -> FsResult<T>
     where
@@ -127,10 +128,9 @@ impl Tree {
         let (parent, name) = match (path.parent(), path.file_name()) {
             (Some(parent), Some(name)) => (parent, names::stored(name).into_owned()),
             _ => {
-                return Err(
-                    FsError::new(ErrorKind::BadResource, method, "the root is a directory")
-                        .with_path(path),
-                )
+                return Err(method
+                    .error(ErrorKind::BadResource, "the root is a directory")
+                    .with_path(path))
             }
         };
         let (handle, cached) = self.dir_traced(&parent, false, method).await?;
@@ -149,7 +149,7 @@ impl Tree {
         &self,
         dir: &FileSystemDirectoryHandle,
         path: &VPath,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<Option<Entry>> {
         let Some(name) = path.file_name() else {
             return Ok(Some(Entry::Dir(self.root.clone())));
@@ -190,7 +190,7 @@ impl Tree {
         &self,
         path: &VPath,
         create: bool,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<FileSystemFileHandle> {
         self.with_parent(path, method, |dir, name| async move {
             let options = FileSystemGetFileOptions::new();
@@ -231,7 +231,7 @@ impl Tree {
 pub(crate) async fn children(
     dir: &FileSystemDirectoryHandle,
     path: &VPath,
-    method: &'static str,
+    method: FsMethod,
 ) -> FsResult<Vec<(String, FileSystemHandle)>> {
     let iter = dir.values();
     let mut out = Vec::new();

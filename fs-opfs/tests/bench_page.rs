@@ -3,7 +3,8 @@
 //!
 //! The measurement is `#[ignore]`d; the README's extended command runs it:
 //! `CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=600 cargo test --release --target
-//! wasm32-unknown-unknown -p fs-opfs --test bench_page -- --ignored --nocapture`.
+//! wasm32-unknown-unknown -p fs-opfs --test bench_page -- --include-ignored --nocapture --exact
+//! bench_page`.
 //! The normal test run runs the same code with tiny sizes and checks every byte.
 #![cfg(target_arch = "wasm32")]
 

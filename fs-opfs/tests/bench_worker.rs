@@ -4,7 +4,8 @@
 //!
 //! The measurement is `#[ignore]`d; the README's extended command runs it:
 //! `CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=600 cargo test --release --target
-//! wasm32-unknown-unknown -p fs-opfs --test bench_worker -- --ignored --nocapture`.
+//! wasm32-unknown-unknown -p fs-opfs --test bench_worker -- --include-ignored --nocapture --exact
+//! bench_worker`.
 //! The normal test run runs the same code with tiny sizes and checks every byte.
 #![cfg(target_arch = "wasm32")]
 

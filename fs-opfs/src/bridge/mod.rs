@@ -19,20 +19,22 @@
 //!
 //! # Protocol
 //!
-//! Every connection is a `MessagePort` of its own. A request is `{ id, op, ...arguments }` and gets
-//! exactly one reply `{ id, ok: true, v }` or `{ id, ok: false, e: { kind, method, path?,
-//! description } }` (the error's `source` stays in the worker); the first reply (id 0) is the
-//! connection's hello with the capabilities and the temporary directory, which the page caches.
-//! `op` is the trait method in Effect's camelCase (`readFile`, `makeDir`, …), or `file.*`,
-//! `stream.next` and `sink.*` for the resources the worker keeps by id: open
-//! [`File`](fs_core::File)s (sync access handles with OPFS), read streams and write sinks. Notices
-//! without `id` get no reply: `file.drop`, `stream.drop`, `sink.drop` (aborts the sink),
-//! `watch.drop`, `removeDetached` and `bye` (the page's connection is gone: everything it left open
-//! is dropped). Watch events are pushed as `{ w, ev }`, `{ w, e }` and `{ w, end }`, and the events
-//! an operation caused are posted before its reply. Bytes are `Uint8Array`s whose buffers are
-//! transferred, and integers above 2^53 travel as `BigInt`s.
+//! Every connection is a `MessagePort` of its own. The messages are typed (`protocol/`): the page
+//! sends a `Request` `{ id, op, ...fields }`, which gets exactly one reply `{ id, ok: true, t,
+//! ...fields }` (a `Reply`) or `{ id, ok: false, e: { kind, method, path?, description } }` (the
+//! error's `source` stays in the worker), or a `Notice` `{ n, ...fields }`, which gets none; `op`,
+//! `n` and `t` are variant indexes (both ends run the same wasm module), and each enum has one codec.
+//! The worker executes a request with one exhaustive `match`, so a new request does not compile
+//! until it is handled. The first reply (id 0) is the connection's hello with the capabilities and
+//! the temporary directory, which the page caches. Requests are the trait's methods, and those of
+//! the resources the worker keeps by id: open [`File`](fs_core::File)s (sync access handles with
+//! OPFS), read streams and write sinks. Notices release them when the page drops them (a dropped
+//! sink is aborted), drop watches, remove detached paths, and say goodbye (the page's connection is
+//! gone: everything it left open is dropped). Watch items are pushed as `{ w, ev }`, `{ w, e }` and
+//! `{ w, end }`, and the events an operation caused are posted before its reply. Bytes are
+//! `Uint8Array`s whose buffers are transferred, and integers above 2^53 travel as `BigInt`s.
 //!
-//! Streams are pulled: each `stream.next` brings one batch (the chunks the worker has ready, at
+//! Streams are pulled: each `StreamNext` request brings one batch (the chunks the worker has ready, at
 //! most about 1 MiB, chunk boundaries kept), and the page asks for the next batch when one arrives.
 //! Sinks gather chunks smaller than 1 MiB on the page and send them as one write, so a sink error
 //! may surface at a later `write` or at `close`.
@@ -60,9 +62,7 @@ pub use spawn::{BridgeWorker, SpawnOptions, WORKER_ENTRY};
 pub use worker::{serve, serve_port, serve_with, Opener};
 
 use crate::{OpfsFs, OpfsOptions, Strategy};
-use protocol::{
-    get, get_opt_path, get_opt_str, get_opt_u64, get_str, malformed, obj, set, u64_to_js,
-};
+use protocol::{field, malformed, obj, put, set, Transfer};
 
 /// The file system a connection asks the worker for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,47 +77,44 @@ pub enum Backend {
 impl Backend {
     fn encode(&self) -> JsValue {
         let out = obj();
+        let mut transfer = Transfer::default();
         match self {
             Backend::Memory => set(&out, "backend", "memory"),
             Backend::Opfs(options) => {
                 set(&out, "backend", "opfs");
-                if let Some(root) = &options.root {
-                    set(&out, "root", root.as_str());
-                }
-                match options.strategy {
-                    Some(Strategy::Writable) => set(&out, "strategy", "writable"),
-                    Some(Strategy::SyncAccess) => set(&out, "strategy", "syncAccess"),
-                    None => {}
-                }
-                set(
-                    &out,
-                    "lockTimeoutMs",
-                    u64_to_js(options.lock_timeout.as_millis().min(u128::from(u64::MAX)) as u64),
-                );
-                set(&out, "useMove", options.use_move);
+                put(&out, "root", &options.root, &mut transfer);
+                let strategy = options.strategy.map(|s| match s {
+                    Strategy::Writable => "writable".to_owned(),
+                    Strategy::SyncAccess => "syncAccess".to_owned(),
+                });
+                put(&out, "strategy", &strategy, &mut transfer);
+                let lock_timeout =
+                    options.lock_timeout.as_millis().min(u128::from(u64::MAX)) as u64;
+                put(&out, "lockTimeoutMs", &lock_timeout, &mut transfer);
+                put(&out, "useMove", &options.use_move, &mut transfer);
             }
         }
         out.into()
     }
 
     fn decode(value: &JsValue) -> FsResult<Backend> {
-        match get_str(value, "backend")?.as_str() {
+        match field::<String>(value, "backend")?.as_str() {
             "memory" => Ok(Backend::Memory),
             "opfs" => {
                 let defaults = OpfsOptions::default();
-                let strategy = match get_opt_str(value, "strategy")?.as_deref() {
+                let strategy = match field::<Option<String>>(value, "strategy")?.as_deref() {
                     None => None,
                     Some("writable") => Some(Strategy::Writable),
                     Some("syncAccess") => Some(Strategy::SyncAccess),
                     Some(other) => return Err(malformed(format!("unknown strategy {other:?}"))),
                 };
                 Ok(Backend::Opfs(OpfsOptions {
-                    root: get_opt_path(value, "root")?,
+                    root: field(value, "root")?,
                     strategy,
-                    lock_timeout: get_opt_u64(value, "lockTimeoutMs")?
+                    lock_timeout: field::<Option<u64>>(value, "lockTimeoutMs")?
                         .map(Duration::from_millis)
                         .unwrap_or(defaults.lock_timeout),
-                    use_move: get(value, "useMove").as_bool().unwrap_or(defaults.use_move),
+                    use_move: field::<Option<bool>>(value, "useMove")?.unwrap_or(defaults.use_move),
                 }))
             }
             other => Err(malformed(format!("unknown backend {other:?}"))),

@@ -15,8 +15,9 @@ use web_sys::{
 };
 
 use super::page::{BridgeFs, Shared};
-use super::protocol::{get, obj, set, BRIDGE_METHOD};
+use super::protocol::{get, obj, set};
 use super::Backend;
+use crate::method::FsMethod;
 
 /// The name under which [`super::worker_main`] is exported from the wasm-bindgen JS glue.
 pub const WORKER_ENTRY: &str = "__fsOpfsBridgeWorkerMain";
@@ -84,9 +85,8 @@ pub struct BridgeWorker {
 }
 
 fn spawn_error(what: impl std::fmt::Display) -> FsError {
-    FsError::new(
+    FsMethod::Bridge.error(
         ErrorKind::Unknown,
-        BRIDGE_METHOD,
         format!("could not start the bridge worker: {what}"),
     )
 }

@@ -9,7 +9,7 @@ pub(crate) use writes::stream_call;
 
 use std::time::Duration;
 
-use fs_core::{ErrorKind, FileType, FsError, FsResult, VPath};
+use fs_core::{ErrorKind, FileType, FsResult, VPath};
 use web_sys::{
     FileSystemDirectoryHandle, FileSystemReadWriteOptions, FileSystemRemoveOptions,
     FileSystemSyncAccessHandle,
@@ -18,6 +18,7 @@ use web_sys::{
 use crate::error::JsResultExt;
 use crate::internal::Internal;
 use crate::js::{settle, while_locked};
+use crate::method::FsMethod;
 use crate::nodes::Nodes;
 use crate::options::Strategy;
 use crate::tree::{Entry, Tree};
@@ -37,7 +38,7 @@ impl Inner {
     pub(crate) async fn kind_of(
         &self,
         path: &VPath,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<Option<FileType>> {
         if path.is_root() {
             return Ok(Some(FileType::Directory));
@@ -62,7 +63,7 @@ impl Inner {
     pub(crate) async fn parent_dir(
         &self,
         path: &VPath,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<FileSystemDirectoryHandle> {
         let parent = path.parent().unwrap_or_else(VPath::root);
         self.tree
@@ -77,7 +78,7 @@ impl Inner {
         &self,
         path: &VPath,
         recursive: bool,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<()> {
         self.tree.forget(path);
         self.tree
@@ -100,17 +101,17 @@ impl Inner {
         &self,
         path: &VPath,
         recursive: bool,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<()> {
         if !recursive && self.nodes.any_below(path) {
             // The browser would call the directory locked; what matters first is that it is not
             // empty.
-            return Err(FsError::new(
-                ErrorKind::DirectoryNotEmpty,
-                method,
-                "the directory is not empty; pass recursive to remove it",
-            )
-            .with_path(path));
+            return Err(method
+                .error(
+                    ErrorKind::DirectoryNotEmpty,
+                    "the directory is not empty; pass recursive to remove it",
+                )
+                .with_path(path));
         }
         if self.detach(path, recursive, method).await? {
             // The file itself went to the internal directory: nothing is left at the path.
@@ -126,7 +127,7 @@ pub(crate) fn write_all_at(
     data: &[u8],
     at: u64,
     path: &VPath,
-    method: &'static str,
+    method: FsMethod,
 ) -> FsResult<()> {
     if data.is_empty() {
         return Ok(());
@@ -137,12 +138,12 @@ pub(crate) fn write_all_at(
         .write_with_u8_array_and_options(data, &options)
         .fs(method, path)? as usize;
     if n != data.len() {
-        return Err(FsError::new(
-            ErrorKind::WriteZero,
-            method,
-            format!("the file took {n} of {} bytes", data.len()),
-        )
-        .with_path(path));
+        return Err(method
+            .error(
+                ErrorKind::WriteZero,
+                format!("the file took {n} of {} bytes", data.len()),
+            )
+            .with_path(path));
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use fs_core::{random_name, ErrorKind, FsError, FsResult, VPath};
+use fs_core::{random_name, ErrorKind, FsResult, VPath};
 use wasm_bindgen::JsCast;
 use web_sys::{FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemSyncAccessHandle};
 
@@ -14,6 +14,7 @@ use web_time::Instant;
 
 use crate::error::{js_name, JsResultExt};
 use crate::js::{resolve, settle, sleep, stayed_locked, while_locked, MovableFileHandle};
+use crate::method::FsMethod;
 use crate::names;
 use crate::nodes::{Node, Place, Source};
 use crate::tree::{children, is_dir};
@@ -22,12 +23,7 @@ impl Inner {
     /// Makes sure `node` has its shared sync access handle: opens it unless another task of this
     /// instance did (or does meanwhile), waiting while someone else holds the file (`Busy` after the
     /// lock timeout).
-    async fn ensure_access(
-        &self,
-        node: &Rc<Node>,
-        method: &'static str,
-        path: &VPath,
-    ) -> FsResult<()> {
+    async fn ensure_access(&self, node: &Rc<Node>, method: FsMethod, path: &VPath) -> FsResult<()> {
         let start = Instant::now();
         let mut pause = Duration::from_millis(1);
         loop {
@@ -63,7 +59,7 @@ impl Inner {
     pub(crate) async fn add_writer(
         &self,
         node: &Rc<Node>,
-        method: &'static str,
+        method: FsMethod,
         path: &VPath,
     ) -> FsResult<()> {
         self.ensure_access(node, method, path).await?;
@@ -76,7 +72,7 @@ impl Inner {
     pub(crate) async fn writer_access(
         &self,
         node: &Rc<Node>,
-        method: &'static str,
+        method: FsMethod,
         path: &VPath,
     ) -> FsResult<Rc<FileSystemSyncAccessHandle>> {
         let start = Instant::now();
@@ -85,15 +81,15 @@ impl Inner {
                 return Ok(access);
             }
             if start.elapsed() >= self.lock_timeout {
-                return Err(FsError::new(
-                    ErrorKind::Busy,
-                    method,
-                    format!(
+                return Err(method
+                    .error(
+                        ErrorKind::Busy,
+                        format!(
                         "the file's sync access handle did not open again within {:?} after a move",
                         self.lock_timeout
                     ),
-                )
-                .with_path(path));
+                    )
+                    .with_path(path));
             }
             sleep(Duration::from_millis(1)).await;
         }
@@ -106,7 +102,7 @@ impl Inner {
         if writer {
             node.writers.set(node.writers.get().saturating_sub(1));
             if let Some(access) = node.access() {
-                flushed = access.flush().fs("File.close", path);
+                flushed = access.flush().fs(FsMethod::FileClose, path);
                 if node.writers.get() == 0 {
                     access.close();
                     *node.access.borrow_mut() = None;
@@ -129,7 +125,7 @@ impl Inner {
     async fn with_access_closed<F, Fut>(
         &self,
         node: &Rc<Node>,
-        method: &'static str,
+        method: FsMethod,
         path: &VPath,
         op: F,
     ) -> FsResult<FileSystemFileHandle>
@@ -167,7 +163,7 @@ impl Inner {
         source: &Source,
         dir: &FileSystemDirectoryHandle,
         name: &str,
-        method: &'static str,
+        method: FsMethod,
         path: &VPath,
     ) -> FsResult<FileSystemFileHandle> {
         if self.use_move {
@@ -201,7 +197,7 @@ impl Inner {
         &self,
         path: &VPath,
         subtree: bool,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<bool> {
         let mut moved_path = false;
         for (at, node) in self.nodes.under(path, subtree) {
@@ -229,7 +225,7 @@ impl Inner {
         dir: &FileSystemDirectoryHandle,
         name: &str,
         to: &VPath,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<()> {
         self.detach(to, false, method).await?;
         let node = match from {
@@ -258,7 +254,7 @@ impl Inner {
         &self,
         from: &VPath,
         to: &VPath,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<()> {
         let source = self.tree.dir(from, false, method).await?;
         let target = self.tree.dir(to, true, method).await?;

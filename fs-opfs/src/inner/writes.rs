@@ -14,12 +14,13 @@ use web_sys::{
 use super::{write_all_at, Inner};
 use crate::error::JsResultExt;
 use crate::js::{js_bytes, resolve, settle, while_locked};
+use crate::method::FsMethod;
 use crate::read::{blob_range, snapshot};
 
 /// Awaits one call of a writable stream (`write`, `seek`, `truncate`).
 pub(crate) async fn stream_call(
     call: Result<Promise, JsValue>,
-    method: &'static str,
+    method: FsMethod,
     path: &VPath,
 ) -> FsResult<()> {
     settle(call.fs(method, path)?).await.fs(method, path)
@@ -37,7 +38,7 @@ impl Inner {
         handle: &FileSystemFileHandle,
         keep_existing: bool,
         path: &VPath,
-        method: &'static str,
+        method: FsMethod,
         body: F,
     ) -> FsResult<()>
     where
@@ -71,7 +72,7 @@ impl Inner {
         data: &[u8],
         keep: Option<Option<u64>>,
         path: &VPath,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<()> {
         self.through_writable(handle, keep.is_some(), path, method, |stream| async move {
             if let Some(at) = keep {
@@ -96,7 +97,7 @@ impl Inner {
         data: &[u8],
         flag: OpenFlag,
         path: &VPath,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<()> {
         if flag.truncates() {
             access.truncate_with_f64(0.0).fs(method, path)?;
@@ -118,7 +119,7 @@ impl Inner {
         from_path: Option<&VPath>,
         to: &FileSystemFileHandle,
         to_path: &VPath,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<()> {
         if let Some(open) = from_path.and_then(|p| self.nodes.access(p)) {
             open.flush().fs(method, to_path)?;
@@ -138,7 +139,7 @@ impl Inner {
         from_path: &VPath,
         to: &FileSystemSyncAccessHandle,
         to_path: &VPath,
-        method: &'static str,
+        method: FsMethod,
     ) -> FsResult<()> {
         if let Some(open) = self.nodes.access(from_path) {
             open.flush().fs(method, to_path)?;

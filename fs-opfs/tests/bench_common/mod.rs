@@ -32,7 +32,7 @@ use web_sys::FileSystemDirectoryHandle;
 #[wasm_bindgen(module = "/tests/bench_common/direct.js")]
 extern "C" {
     /// `performance.now()` of the current page or worker.
-    fn now() -> f64;
+    pub fn now() -> f64;
 
     /// The directory handle at a slash-separated path below the OPFS root (created).
     #[wasm_bindgen(js_name = dirAt)]
@@ -133,7 +133,7 @@ impl Config {
 }
 
 /// A size given at compile time, or `default`.
-fn compiled_number(value: Option<&str>, default: usize) -> usize {
+pub fn compiled_number(value: Option<&str>, default: usize) -> usize {
     value.map_or(default, |v| {
         v.parse()
             .unwrap_or_else(|_| panic!("{v:?} is not a whole number"))
@@ -172,7 +172,7 @@ impl Context {
 }
 
 /// Pseudo-random bytes (xorshift64*), the same every run.
-fn random_bytes(len: usize) -> Vec<u8> {
+pub fn random_bytes(len: usize) -> Vec<u8> {
     let mut state = 0x2545_f491_4f6c_dd1d_u64;
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
@@ -409,7 +409,8 @@ fn fail<T>(op: Op, error: JsValue) -> T {
     panic!("direct JS {op:?}: {error:?}")
 }
 
-fn median(samples: &[f64]) -> f64 {
+/// The median of `samples` (the upper one of an even count).
+pub fn median(samples: &[f64]) -> f64 {
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
     sorted[sorted.len() / 2]
