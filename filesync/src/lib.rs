@@ -11,9 +11,9 @@
 //! - local storage: any [`fs_core::FileSystem`] (`NativeFs`, `OpfsFs`, `MemoryFs`);
 //! - the catalog: the [`Catalog`] trait (LiveStore through the JS glue in browsers) and
 //!   [`MemoryCatalog`];
-//! - remotes: [`HttpRemote`] (native) and `BrowserHttpRemote` (wasm32) for `filesync serve`,
+//! - remotes: `HttpRemote` (native) and `BrowserHttpRemote` (wasm32) for `filesync serve`,
 //!   [`LocalOnly`], [`MemoryRemote`], or any [`RemoteStorage`];
-//! - runtimes: [`TokioRuntime`] (native, the default there) and `BrowserRuntime` (wasm32, the
+//! - runtimes: `TokioRuntime` (native, the default there) and `BrowserRuntime` (wasm32, the
 //!   default there), or any [`Runtime`].
 //!
 //! [`model`] holds the wire types of the rows and events shared with the TypeScript package.

@@ -73,6 +73,8 @@
 //! handles). Browsers may evict OPFS data under storage pressure unless the origin's storage is
 //! persistent: call [`persist`] (and check [`estimate`] for the quota).
 
+// Natively the crate is empty, so the links of the docs above have nothing to point at.
+#![cfg_attr(not(target_arch = "wasm32"), allow(rustdoc::broken_intra_doc_links))]
 #![cfg(target_arch = "wasm32")]
 
 mod error;

@@ -23,7 +23,7 @@ pub struct OpfsOptions {
     pub root: Option<VPath>,
     /// The strategy; `None` picks [`Strategy::SyncAccess`] in a dedicated worker and
     /// [`Strategy::Writable`] elsewhere. Forcing `SyncAccess` where it is unavailable makes
-    /// [`OpfsFs::open`] fail with `Unsupported`.
+    /// [`crate::OpfsFs::open`] fail with `Unsupported`.
     pub strategy: Option<Strategy>,
     /// How long a call retries while the browser reports the file locked (a sync access handle
     /// or writable stream of another tab or worker) before `Busy` (default 10 s). Handles of this

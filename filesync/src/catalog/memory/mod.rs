@@ -126,11 +126,7 @@ struct ClientState {
 }
 
 /// Picks commits by their events.
-#[cfg(not(target_arch = "wasm32"))]
 pub type CommitFilter = Arc<dyn Fn(&[FileEvent]) -> bool + Send + Sync>;
-/// Picks commits by their events.
-#[cfg(target_arch = "wasm32")]
-pub type CommitFilter = Arc<dyn Fn(&[FileEvent]) -> bool>;
 
 impl ClientState {
     /// One `files` row as this client sees it.
