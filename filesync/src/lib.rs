@@ -50,6 +50,11 @@
 // `Arc` is still what shares it between tasks there.
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;
+
 pub mod catalog;
 pub(crate) mod decide;
 pub mod model;

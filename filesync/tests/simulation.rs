@@ -347,9 +347,8 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-#[cfg_attr(not(target_arch = "wasm32"), test)]
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-fn three_clients_converge_under_faults() {
+/// Runs the seeds of `part` (0-based) out of `parts` equal slices of the configured range.
+fn converge(part: u64, parts: u64) {
     // wasm32 has no environment variables: a smaller default there (the native run covers 200).
     let default_seeds = if cfg!(target_arch = "wasm32") {
         25
@@ -359,8 +358,12 @@ fn three_clients_converge_under_faults() {
     let seeds = env_u64("SIM_SEEDS", default_seeds);
     let start = env_u64("SIM_SEED_START", 0);
     let steps = env_u64("SIM_STEPS", 60);
+    let (from, to) = (
+        start + seeds * part / parts,
+        start + seeds * (part + 1) / parts,
+    );
     let mut failures = Vec::new();
-    for seed in start..start + seeds {
+    for seed in from..to {
         let mut sim = Sim::new(seed);
         for _ in 0..steps {
             sim.step();
@@ -380,7 +383,26 @@ fn three_clients_converge_under_faults() {
     }
     assert!(
         failures.is_empty(),
-        "{} of {seeds} seeds failed: {failures:?} (rerun one with SIM_SEED_START=<seed> SIM_SEEDS=1)",
+        "{} of seeds {from}..{to} failed: {failures:?} (rerun one with SIM_SEED_START=<seed> SIM_SEEDS=1)",
         failures.len()
     );
+}
+
+// Natively the seeds are split in two halves, which the test harness runs on two threads.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn three_clients_converge_under_faults_first_half() {
+    converge(0, 2);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn three_clients_converge_under_faults_second_half() {
+    converge(1, 2);
+}
+
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn three_clients_converge_under_faults() {
+    converge(0, 1);
 }
