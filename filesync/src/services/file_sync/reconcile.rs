@@ -219,6 +219,9 @@ impl Rows {
 
 /// What the engine knows of one file, read in the pass's one look at the engine state.
 struct Known {
+    /// The row's content hash (the state row's when the file row is gone), as text and parsed.
+    hash_text: String,
+    hash: Option<ContentHash>,
     /// The local blob of the row's content: its size, and whether this session verified it.
     local: LocalBytes,
     requested: bool,
@@ -280,7 +283,8 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
         rows.ids
             .iter()
             .map(|id| {
-                let hash = ContentHash::parse(&hash_of(id)).ok();
+                let hash_text = hash_of(id);
+                let hash = ContentHash::parse(&hash_text).ok();
                 let size = hash.and_then(|h| match &listing {
                     Some(listing) => listing.get(&h).copied(),
                     None => st.index.get(&h).copied(),
@@ -292,9 +296,15 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
                     },
                     _ => LocalBytes::Missing,
                 };
-                let settling = [Direction::Upload, Direction::Download]
-                    .map(|d| st.settling.contains(&(d, id.clone())));
+                let settling = if st.settling.is_empty() {
+                    [false, false]
+                } else {
+                    [Direction::Upload, Direction::Download]
+                        .map(|d| st.settling.contains(&(d, id.clone())))
+                };
                 let known = Known {
+                    hash_text,
+                    hash,
                     local,
                     requested: st.requested.contains(id.as_str()),
                     settling,
@@ -314,14 +324,13 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
         if file.is_none() && state.is_none() {
             continue;
         }
-        let hash_text = hash_of(id);
-        let hash = ContentHash::parse(&hash_text).ok();
         let known = &known[id];
+        let (hash_text, hash) = (&known.hash_text, known.hash);
         let recorded_size = transfer
-            .filter(|t| t.content_hash == hash_text)
+            .filter(|t| t.content_hash == *hash_text)
             .and_then(|t| t.local_size);
         let this_live = file.is_some_and(|f| f.deleted_at.is_none());
-        let refs = rows.live_refs.get(&hash_text).copied().unwrap_or(0);
+        let refs = rows.live_refs.get(hash_text).copied().unwrap_or(0);
         let shared = refs > usize::from(this_live);
         // A state row that says queued/inProgress while no job exists (the job was lost: a cancel
         // racing a re-enqueue, a stop, a failed commit) is recovered as at start-up.
@@ -354,7 +363,7 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
         };
         // This client held other content for the row (it changed elsewhere): once the new content
         // is here the old may be an orphan.
-        if let Some(s) = state.filter(|s| !s.local_hash.is_empty() && s.local_hash != hash_text) {
+        if let Some(s) = state.filter(|s| !s.local_hash.is_empty() && s.local_hash != *hash_text) {
             if let Ok(old) = ContentHash::parse(&s.local_hash) {
                 orphan_candidates.insert(old);
             }
@@ -389,7 +398,7 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
             StateChange::Upsert(row) => {
                 // Record the verified size with a verified local hash, so it survives restarts.
                 if let (Some(h), LocalBytes::Present { size, .. }) = (hash, input.local) {
-                    if row.local_hash == hash_text && recorded_size != Some(size) {
+                    if row.local_hash == *hash_text && recorded_size != Some(size) {
                         batch.upsert_transfer(TransferStateRow {
                             file_id: id.clone(),
                             content_hash: h.to_hex(),
