@@ -18,7 +18,7 @@
 //! (keeping `metadataJson` when absent, leaving `deletedAt`), `FileDeleted` sets `deletedAt`; updates
 //! of unknown ids change nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
@@ -113,6 +113,8 @@ struct ClientState {
     pulled: usize,
     /// `files` after the pulled prefix.
     confirmed: BTreeMap<String, FileRow>,
+    /// The ids of the `confirmed` rows per content hash (the index a store keeps on the column).
+    by_hash: HashMap<String, BTreeSet<String>>,
     /// Own synced events not pushed yet.
     pending: Vec<FileEvent>,
     /// The rows the pending events touch, as this client sees them (confirmed + pending); every
@@ -129,6 +131,28 @@ struct ClientState {
 pub type CommitFilter = Arc<dyn Fn(&[FileEvent]) -> bool + Send + Sync>;
 
 impl ClientState {
+    /// Applies a synced event to `confirmed`, keeping `by_hash` up to date.
+    fn confirm(&mut self, event: &FileEvent) {
+        let Some(id) = synced_id(event) else { return };
+        let before = self.confirmed.get(id).map(|f| f.content_hash.clone());
+        materialize(&mut self.confirmed, event);
+        let after = self.confirmed.get(id).map(|f| f.content_hash.clone());
+        if before == after {
+            return;
+        }
+        if let Some(old) = before {
+            if let Some(ids) = self.by_hash.get_mut(&old) {
+                ids.remove(id);
+                if ids.is_empty() {
+                    self.by_hash.remove(&old);
+                }
+            }
+        }
+        if let Some(new) = after {
+            self.by_hash.entry(new).or_default().insert(id.to_owned());
+        }
+    }
+
     /// One `files` row as this client sees it.
     fn file(&self, id: &str) -> Option<&FileRow> {
         self.overlay.get(id).or_else(|| self.confirmed.get(id))
@@ -254,6 +278,7 @@ impl SyncedLog {
         let state = Arc::new(Mutex::new(ClientState {
             pulled: 0,
             confirmed: BTreeMap::new(),
+            by_hash: HashMap::new(),
             pending: Vec::new(),
             overlay: BTreeMap::new(),
             local_states: BTreeMap::new(),
@@ -317,7 +342,7 @@ impl MemoryCatalog {
         let end = log.events.len().min(start.saturating_add(max));
         let mut changed = ChangeSet::of_events(&log.events[start..end]);
         for e in &log.events[start..end] {
-            materialize(&mut st.confirmed, e);
+            st.confirm(e);
         }
         st.pulled = end;
         drop(log);
@@ -351,7 +376,7 @@ impl MemoryCatalog {
             return true;
         }
         for e in &pending {
-            materialize(&mut st.confirmed, e);
+            st.confirm(e);
         }
         st.pulled += pending.len();
         let changed = ChangeSet::of_events(&pending);
@@ -457,10 +482,14 @@ impl Catalog for MemoryCatalog {
     async fn files_with_hash(&self, hash: &str) -> Result<Vec<FileRow>, CatalogError> {
         self.auto_pull();
         let st = lock(&self.state);
-        let mut rows: Vec<FileRow> = st
-            .confirmed
-            .values()
-            .filter(|f| f.content_hash == hash && !st.overlay.contains_key(&f.id))
+        let confirmed = st
+            .by_hash
+            .get(hash)
+            .into_iter()
+            .flatten()
+            .filter(|id| !st.overlay.contains_key(*id))
+            .filter_map(|id| st.confirmed.get(id));
+        let mut rows: Vec<FileRow> = confirmed
             .chain(st.overlay.values().filter(|f| f.content_hash == hash))
             .cloned()
             .collect();

@@ -219,3 +219,38 @@ fn a_pull_reports_the_pulled_rows_and_the_rebased_pending_ones() {
     assert_eq!(by_hash[0].id, "f2");
     assert!(block_on(b.file("f2")).unwrap().is_some());
 }
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn rows_by_hash_follow_updates_and_deletes() {
+    let cat = MemoryCatalog::new();
+    block_on(cat.commit(vec![created("f1", H1), created("f2", H1)])).unwrap();
+    let ids = |hash| -> Vec<String> {
+        block_on(cat.files_with_hash(hash))
+            .unwrap()
+            .into_iter()
+            .map(|f| f.id)
+            .collect()
+    };
+    assert_eq!(ids(H1), ["f1", "f2"]);
+    block_on(cat.commit(vec![FileEvent::FileUpdated(FileUpdated {
+        id: "f1".to_owned(),
+        path: "p".to_owned(),
+        remote_key: String::new(),
+        content_hash: H2.to_owned(),
+        metadata_json: None,
+        updated_at: 5,
+    })]))
+    .unwrap();
+    assert_eq!(ids(H1), ["f2"]);
+    assert_eq!(ids(H2), ["f1"]);
+    // A soft delete keeps the row (and its hash).
+    block_on(cat.commit(vec![FileEvent::FileDeleted(FileDeleted {
+        id: "f2".to_owned(),
+        deleted_at: 6,
+    })]))
+    .unwrap();
+    let rows = block_on(cat.files_with_hash(H1)).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].deleted_at.is_some());
+}
