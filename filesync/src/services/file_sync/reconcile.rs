@@ -136,8 +136,8 @@ pub(super) async fn is_verified_local(
 /// The rows a pass looks at.
 #[derive(Default)]
 struct Rows {
-    /// The files in scope (every id with a `files` or `localFileState` row in a full pass).
-    ids: BTreeSet<String>,
+    /// The files in scope; `None`: every id with a `files` or `localFileState` row.
+    scope: Option<BTreeSet<String>>,
     files: HashMap<String, FileRow>,
     states: HashMap<String, LocalFileStateRow>,
     transfers: HashMap<String, TransferStateRow>,
@@ -173,9 +173,8 @@ impl Rows {
         for f in files.values().filter(|f| f.deleted_at.is_none()) {
             *live_refs.entry(f.content_hash.clone()).or_default() += 1;
         }
-        let ids = files.keys().chain(states.keys()).cloned().collect();
         Ok(Rows {
-            ids,
+            scope: None,
             files,
             states,
             transfers,
@@ -212,8 +211,16 @@ impl Rows {
                 .count();
             rows.live_refs.insert(hash, live);
         }
-        rows.ids = ids;
+        rows.scope = Some(ids);
         Ok(rows)
+    }
+
+    /// The ids in scope, in order.
+    fn ids(&self) -> BTreeSet<&String> {
+        match &self.scope {
+            Some(ids) => ids.iter().collect(),
+            None => self.files.keys().chain(self.states.keys()).collect(),
+        }
     }
 }
 
@@ -277,11 +284,11 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
             (None, None) => String::new(),
         }
     };
-    // One look at the engine state for every file in scope.
-    let known: HashMap<&String, Known> = {
+    // One look at the engine state for every file in scope (in the order of `ids`).
+    let ids = rows.ids();
+    let known: Vec<Known> = {
         let st = inner.state();
-        rows.ids
-            .iter()
+        ids.iter()
             .map(|id| {
                 let hash_text = hash_of(id);
                 let hash = ContentHash::parse(&hash_text).ok();
@@ -300,16 +307,15 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
                     [false, false]
                 } else {
                     [Direction::Upload, Direction::Download]
-                        .map(|d| st.settling.contains(&(d, id.clone())))
+                        .map(|d| st.settling.contains(&(d, (*id).clone())))
                 };
-                let known = Known {
+                Known {
                     hash_text,
                     hash,
                     local,
                     requested: st.requested.contains(id.as_str()),
                     settling,
-                };
-                (id, known)
+                }
             })
             .collect()
     };
@@ -317,14 +323,13 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
     let mut orphan_candidates = orphan_candidates;
     let mut batch = StateBatch::new();
     let mut actions: Vec<(String, Option<ContentHash>, Action)> = Vec::new();
-    for id in &rows.ids {
+    for (id, known) in ids.iter().copied().zip(&known) {
         let file = rows.files.get(id);
         let state = rows.states.get(id);
         let transfer = rows.transfers.get(id);
         if file.is_none() && state.is_none() {
             continue;
         }
-        let known = &known[id];
         let (hash_text, hash) = (&known.hash_text, known.hash);
         let recorded_size = transfer
             .filter(|t| t.content_hash == *hash_text)
