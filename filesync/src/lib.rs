@@ -57,12 +57,14 @@ struct ReadmeExample;
 
 pub mod catalog;
 pub(crate) mod decide;
+mod error;
 pub mod model;
 pub mod runtime;
 pub(crate) mod services;
 
 pub use catalog::{Catalog, CatalogError, CatalogErrorKind, ChangeSet, MemoryCatalog, SyncedLog};
 pub use decide::DownloadPolicy;
+pub use error::{FileSyncError, FileSyncErrorKind, FileSyncResult};
 #[cfg(target_arch = "wasm32")]
 pub use runtime::BrowserRuntime;
 #[cfg(any(test, feature = "test-util"))]
@@ -71,8 +73,8 @@ pub use runtime::SimRuntime;
 pub use runtime::TokioRuntime;
 pub use runtime::{Runtime, RuntimeExt, SharedRuntime};
 pub use services::file_sync::{
-    Content, FileSync, FileSyncBuilder, FileSyncError, FileSyncErrorKind, FileSyncEvent,
-    FileSyncOptions, FileSyncResult, Listener, ListenerId, Resolved, SaveOptions, SavedFile,
+    Content, FileSync, FileSyncBuilder, FileSyncEvent, FileSyncOptions, Listener, ListenerId,
+    Resolved, SaveOptions, SavedFile,
 };
 pub use services::hash::{hash_bytes, hash_file, hash_stream, ContentHash, Hasher};
 pub use services::local_file_state::{SyncErrorEntry, SyncStatus};

@@ -14,7 +14,7 @@ use web_sys::{
     WorkerType,
 };
 
-use super::page::{BridgeFs, Shared};
+use super::page::{BridgeFs, WorkerInner};
 use super::protocol::{get, obj, set};
 use super::Backend;
 use crate::method::FsMethod;
@@ -56,23 +56,6 @@ pub struct SpawnOptions {
     pub entry: Option<String>,
     /// The worker's name (shown in developer tools).
     pub name: Option<String>,
-}
-
-/// A worker `error` event handler.
-type ErrorHandler = Closure<dyn FnMut(ErrorEvent)>;
-
-/// The worker and what the page knows about it; terminated when the last user is dropped.
-pub(crate) struct WorkerInner {
-    worker: Worker,
-    connections: RefCell<Vec<Weak<Shared>>>,
-    on_error: RefCell<Option<ErrorHandler>>,
-}
-
-impl Drop for WorkerInner {
-    fn drop(&mut self) {
-        self.worker.set_onerror(None);
-        self.worker.terminate();
-    }
 }
 
 /// A dedicated worker running this wasm module and serving file systems to the page.

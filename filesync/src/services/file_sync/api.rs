@@ -16,9 +16,10 @@ use crate::services::local_file_state::{StateBatch, SyncStatus};
 use crate::services::local_file_storage::LocalFileStorage;
 use crate::services::sync_executor::Direction;
 
+use super::inner::{self, FileSync, Inner};
 use super::{
-    lifecycle, loops, reconcile, Content, FileSync, FileSyncError, FileSyncEvent, FileSyncResult,
-    Inner, Listener, ListenerId, Resolved, SaveOptions, SavedFile,
+    health, lifecycle, reconcile, Content, FileSyncError, FileSyncEvent, FileSyncResult, Listener,
+    ListenerId, Resolved, SaveOptions, SavedFile,
 };
 
 impl FileSync {
@@ -137,9 +138,9 @@ impl FileSync {
         }
         // The old content may be an orphan now: the next pass removes it when nothing references it.
         if let Ok(old) = ContentHash::parse(&row.content_hash) {
-            reconcile::add_orphan_candidate(inner, old);
+            inner::add_orphan_candidate(inner, old);
         }
-        reconcile::request_files(inner, [file_id.to_owned()]);
+        inner::request_files(inner, [file_id.to_owned()]);
         Ok(SavedFile {
             file_id: file_id.to_owned(),
             path,
@@ -168,7 +169,7 @@ impl FileSync {
             .await
             .map_err(|e| FileSyncError::from(e).for_file(file_id))?;
         inner.state().requested.remove(file_id);
-        reconcile::request_files(inner, [file_id.to_owned()]);
+        inner::request_files(inner, [file_id.to_owned()]);
         Ok(())
     }
 
@@ -178,7 +179,7 @@ impl FileSync {
         let row = live_row(inner, file_id).await?;
         let hash = ContentHash::parse(&row.content_hash)
             .map_err(|e| FileSyncError::invalid(e.to_string()).for_file(file_id))?;
-        if !reconcile::is_verified_local(inner, file_id, &hash).await? {
+        if !inner::is_verified_local(inner, file_id, &hash).await? {
             return Err(FileSyncError::NotLocal {
                 file_id: file_id.to_owned(),
             });
@@ -209,7 +210,7 @@ impl FileSync {
         let Ok(hash) = ContentHash::parse(&row.content_hash) else {
             return Ok(None);
         };
-        if reconcile::is_verified_local(inner, file_id, &hash).await? {
+        if inner::is_verified_local(inner, file_id, &hash).await? {
             return Ok(Some(Resolved::Local {
                 path: inner.storage.path_for(&hash),
                 mime_type: inner.storage.mime_of(&hash).await?,
@@ -224,7 +225,7 @@ impl FileSync {
         {
             inner.executor.enqueue_first(Direction::Download, file_id);
         } else {
-            reconcile::request_files(inner, [file_id.to_owned()]);
+            inner::request_files(inner, [file_id.to_owned()]);
         }
         if row.remote_key.is_empty() {
             return Ok(None);
@@ -245,7 +246,7 @@ impl FileSync {
             .executor
             .enqueue_first(Direction::Download, file_id)
         {
-            reconcile::request_files(&self.inner, [file_id.to_owned()]);
+            inner::request_files(&self.inner, [file_id.to_owned()]);
         }
     }
 
@@ -297,7 +298,7 @@ impl FileSync {
 
     /// Checks the remote's health now; returns whether it is online.
     pub async fn check_health(&self) -> bool {
-        loops::health_check(&self.inner).await
+        health::health_check(&self.inner).await
     }
 
     /// The sync-status aggregate of this client's `localFileState` rows.
@@ -442,7 +443,7 @@ impl Drop for Saving<'_> {
             st.saving == 0 && std::mem::take(&mut st.removal_deferred)
         };
         if deferred {
-            reconcile::request(self.0);
+            inner::request(self.0);
         }
     }
 }

@@ -5,54 +5,8 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 
-use super::{reconcile, FileSyncEvent, Inner};
-
-/// Moves between online and offline: pauses or resumes the executor and reports it.
-pub(super) fn set_online(inner: &Arc<Inner>, online: bool) {
-    let changed = {
-        let mut st = inner.state();
-        let changed = st.online != online;
-        st.online = online;
-        changed
-    };
-    if !changed {
-        return;
-    }
-    if online {
-        tracing::info!(store = inner.options.store_id.as_str(), "remote reachable");
-        inner.executor.resume();
-        inner.emit(FileSyncEvent::Online);
-        reconcile::request(inner);
-    } else {
-        tracing::info!(
-            store = inner.options.store_id.as_str(),
-            "remote unreachable; transfers paused"
-        );
-        inner.executor.pause();
-        inner.emit(FileSyncEvent::Offline);
-    }
-}
-
-/// Checks the remote's health once (concurrent checks share the first), updating online/offline.
-pub(super) async fn health_check(inner: &Arc<Inner>) -> bool {
-    if inner.local_only() {
-        return false;
-    }
-    {
-        let mut st = inner.state();
-        if st.health_check_running {
-            return st.online;
-        }
-        st.health_check_running = true;
-    }
-    let result = inner.remote.health().await;
-    if let Err(e) = &result {
-        tracing::debug!(error = %e, "health check failed");
-    }
-    inner.state().health_check_running = false;
-    set_online(inner, result.is_ok());
-    result.is_ok()
-}
+use super::health;
+use super::inner::{self, Inner};
 
 /// Reconciles after catalog changes (debounced), until the engine stops.
 pub(super) fn spawn_change_loop(inner: &Arc<Inner>) {
@@ -83,7 +37,7 @@ pub(super) fn spawn_change_loop(inner: &Arc<Inner>) {
             if inner.stopped() {
                 return;
             }
-            reconcile::request_files(&inner, []);
+            inner::request_files(&inner, []);
         }
     }));
 }
@@ -101,7 +55,7 @@ pub(super) fn spawn_health_loop(inner: &Arc<Inner>) {
                 return;
             }
             if !inner.state().online {
-                health_check(&inner).await;
+                health::health_check(&inner).await;
             }
         }
     }));

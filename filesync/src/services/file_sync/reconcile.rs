@@ -9,6 +9,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use futures::channel::mpsc::UnboundedReceiver;
+use futures::StreamExt;
+
 use crate::decide::{
     decide, Action, DecisionInput, DownloadPolicy, LocalBytes, RemoteKnowledge, StateChange,
 };
@@ -17,43 +20,26 @@ use crate::services::hash::ContentHash;
 use crate::services::local_file_state::StateBatch;
 use crate::services::sync_executor::Direction;
 
-use super::state::{Dirty, Lifecycle};
-use super::{lifecycle, FileSyncEvent, FileSyncResult, Inner};
+use super::inner::Inner;
+use super::state::Dirty;
+use super::{lifecycle, FileSyncEvent, FileSyncResult};
 
-/// Asks for a pass over every row soon (coalesced with other requests).
-pub(super) fn request(inner: &Arc<Inner>) {
-    inner.state().dirty.all = true;
-    schedule(inner);
-}
-
-/// Asks for a pass over these files soon (coalesced with other requests).
-pub(super) fn request_files(inner: &Arc<Inner>, ids: impl IntoIterator<Item = String>) {
-    inner.state().dirty.ids.extend(ids);
-    schedule(inner);
-}
-
-/// Runs passes in a background task until none is wanted (one task at a time).
-fn schedule(inner: &Arc<Inner>) {
-    {
-        let mut st = inner.state();
-        if st.lifecycle != Lifecycle::Started {
-            return;
-        }
-        st.passes.wanted = true;
-        if st.passes.task_scheduled {
-            return;
-        }
-        st.passes.task_scheduled = true;
-    }
-    let inner = inner.clone();
+/// The reconcile task: woken by `inner::request`/`request_files`, it runs passes until none is
+/// wanted; it ends when the engine stops.
+pub(super) fn spawn_task(inner: &Arc<Inner>, mut wakes: UnboundedReceiver<()>) {
+    let weak = Arc::downgrade(inner);
+    let stopping = inner.stopping.clone();
     inner.runtime.clone().spawn(Box::pin(async move {
-        loop {
-            // A failure is logged and reported as `SyncError` by `run_passes` itself.
-            let _ = run_passes(&inner).await;
-            let mut st = inner.state();
-            if !st.passes.wanted || st.stopped() {
-                st.passes.task_scheduled = false;
-                return;
+        while let Some(Some(())) = stopping.run(wakes.next()).await {
+            let Some(inner) = weak.upgrade() else { return };
+            loop {
+                // A failure is logged and reported as `SyncError` by `run_passes` itself.
+                let _ = run_passes(&inner).await;
+                let mut st = inner.state();
+                if !st.passes.wanted || st.stopped() {
+                    st.passes.task_scheduled = false;
+                    break;
+                }
             }
         }
     }));
@@ -98,39 +84,6 @@ async fn run_passes(inner: &Arc<Inner>) -> FileSyncResult<()> {
             return Ok(());
         }
     }
-}
-
-/// Whether the file's local bytes are verified (session hash, or the trusted record with the same
-/// size).
-pub(super) async fn is_verified_local(
-    inner: &Inner,
-    file_id: &str,
-    hash: &ContentHash,
-) -> FileSyncResult<bool> {
-    let Some(size) = inner.storage.exists(hash).await? else {
-        // Gone behind the engine's back (eviction): forget it and look at the store again.
-        let mut st = inner.state();
-        if st.index.remove(hash).is_some() {
-            st.rescan_wanted = true;
-        }
-        st.verified.remove(hash);
-        return Ok(false);
-    };
-    if inner.state().verified.get(hash) == Some(&size) {
-        return Ok(true);
-    }
-    let hex = hash.to_hex();
-    let trusted = inner
-        .catalog
-        .local_state(file_id)
-        .await?
-        .is_some_and(|s| s.local_hash == hex);
-    let recorded = inner
-        .catalog
-        .transfer_state(file_id)
-        .await?
-        .is_some_and(|t| t.content_hash == hex && t.local_size == Some(size));
-    Ok(trusted && recorded)
 }
 
 /// The rows a pass looks at.
@@ -463,11 +416,6 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
     }
     inner.emit(FileSyncEvent::SyncComplete);
     Ok(())
-}
-
-/// Old content hashes that may have no live row any more (set aside for the next pass).
-pub(super) fn add_orphan_candidate(inner: &Inner, hash: ContentHash) {
-    inner.state().dirty.orphan_candidates.insert(hash);
 }
 
 /// The download policy for this pass: with a cache limit, only requested content is downloaded

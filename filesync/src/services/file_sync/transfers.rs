@@ -23,7 +23,8 @@ use crate::services::hash::{ContentHash, Hasher};
 use crate::services::remote_storage::{Download, RemoteError, RemoteErrorKind, UploadRequest};
 use crate::services::sync_executor::{Direction, ExecutorEvent, Outcome, TransferWorker};
 
-use super::{loops, reconcile, FileSyncError, FileSyncEvent, FileSyncResult, Inner};
+use super::inner::{self, Inner};
+use super::{health, FileSyncError, FileSyncEvent, FileSyncResult};
 
 /// The executor's worker: runs transfers against the engine (held weakly: the engine owns the
 /// executor).
@@ -123,7 +124,7 @@ async fn remote_failure(inner: &Arc<Inner>, file_id: &str, e: RemoteError) -> Ou
     match e.kind {
         RemoteErrorKind::LocalOnly => Outcome::Skip,
         RemoteErrorKind::Offline | RemoteErrorKind::Server => {
-            if loops::health_check(inner).await {
+            if health::health_check(inner).await {
                 Outcome::Retry(error())
             } else {
                 Outcome::Requeue
@@ -149,7 +150,7 @@ async fn upload(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome {
     };
     if !row.remote_key.is_empty() {
         // Someone uploaded it meanwhile; the next reconcile marks the state done.
-        reconcile::request_files(inner, [file_id.to_owned()]);
+        inner::request_files(inner, [file_id.to_owned()]);
         return Outcome::Skip;
     }
     let size = match inner.storage.exists(&hash).await {
@@ -171,7 +172,7 @@ async fn upload(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome {
         Err(e) => return retry(file_id, e),
     };
     // Only bytes that hash to the row's contentHash are ever uploaded.
-    let verified = match reconcile::is_verified_local(inner, file_id, &hash).await {
+    let verified = match inner::is_verified_local(inner, file_id, &hash).await {
         Ok(v) => v,
         Err(e) => return Outcome::Retry(e.for_file(file_id)),
     };
@@ -395,9 +396,9 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
         return Outcome::Skip;
     }
     let hex = hash.to_hex();
-    match reconcile::is_verified_local(inner, file_id, &hash).await {
+    match inner::is_verified_local(inner, file_id, &hash).await {
         Ok(true) => {
-            reconcile::request_files(inner, [file_id.to_owned()]);
+            inner::request_files(inner, [file_id.to_owned()]);
             return Outcome::Skip;
         }
         Ok(false) => {}
@@ -668,7 +669,7 @@ pub(super) fn on_executor_event(inner: &Arc<Inner>, event: ExecutorEvent) {
     if !matches!(event, ExecutorEvent::Started { .. })
         && std::mem::take(&mut inner.state().repair_wanted)
     {
-        reconcile::request(inner);
+        inner::request(inner);
     }
     let (direction, file_id, status, error) = match event {
         ExecutorEvent::RetryScheduled {
@@ -769,7 +770,7 @@ pub(super) fn on_executor_event(inner: &Arc<Inner>, event: ExecutorEvent) {
             std::mem::take(&mut st.repair_wanted)
         };
         if repair {
-            reconcile::request(&engine);
+            inner::request(&engine);
         }
     }));
 }

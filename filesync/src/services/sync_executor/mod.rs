@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use fs_core::{MaybeSend, MaybeSendBoxFuture, MaybeSync};
 
+use crate::error::FileSyncError;
 use crate::runtime::{Cancel, RuntimeExt, SharedRuntime};
-use crate::services::file_sync::FileSyncError;
 
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use fs_core::{Capabilities, ErrorKind, FsError, FsResult, VPath, WatchEvent};
 use futures::channel::{mpsc, oneshot};
@@ -11,10 +11,9 @@ use futures::future::LocalBoxFuture;
 use futures::FutureExt;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsValue;
-use web_sys::{MessageEvent, MessagePort};
+use web_sys::{ErrorEvent, MessageEvent, MessagePort, Worker};
 
 use super::super::protocol::{FromWorker, Notice, Reply, Request, ToWorker, WatchItem};
-use super::super::spawn::WorkerInner;
 use crate::method::FsMethod;
 
 /// A request waiting for its reply.
@@ -175,5 +174,22 @@ impl Conn {
     /// Posts a notice.
     pub(super) fn notice(&self, notice: Notice) {
         self.shared.notice(notice);
+    }
+}
+
+/// A worker `error` event handler.
+pub(crate) type ErrorHandler = Closure<dyn FnMut(ErrorEvent)>;
+
+/// The worker and what the page knows about it; terminated when the last user is dropped.
+pub(crate) struct WorkerInner {
+    pub(crate) worker: Worker,
+    pub(crate) connections: RefCell<Vec<Weak<Shared>>>,
+    pub(crate) on_error: RefCell<Option<ErrorHandler>>,
+}
+
+impl Drop for WorkerInner {
+    fn drop(&mut self) {
+        self.worker.set_onerror(None);
+        self.worker.terminate();
     }
 }

@@ -28,10 +28,9 @@ use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, MessagePort};
 
 use super::protocol::{bytes_to_js, js_to_bytes, no_capabilities, Notice, Reply, Request};
-use super::spawn::WorkerInner;
 use crate::method::FsMethod;
-pub(crate) use connection::Shared;
 use connection::{Conn, Pending};
+pub(crate) use connection::{Shared, WorkerInner};
 use file::BridgeFile;
 use sink::BridgeSink;
 use stream::BridgeStream;

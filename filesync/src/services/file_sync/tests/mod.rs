@@ -7,12 +7,12 @@ use bytes::Bytes;
 use fs_core::{FileSystem, MemoryFs};
 
 use super::*;
-use crate::catalog::{MemoryCatalog, SyncedLog};
+use crate::catalog::{Catalog, MemoryCatalog, SyncedLog};
 use crate::model::{FileEvent, TransferStatus};
 use crate::runtime::{Runtime, SimRuntime};
 use crate::services::hash::hash_bytes;
 use crate::services::hash::ContentHash;
-use crate::services::remote_storage::{Fault, LocalOnly, MemoryRemote};
+use crate::services::remote_storage::{Fault, LocalOnly, MemoryRemote, RemoteStorage};
 use crate::services::sync_executor::Direction;
 
 mod lifecycle;
