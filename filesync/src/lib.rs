@@ -53,6 +53,8 @@
 pub mod catalog;
 pub(crate) mod decide;
 pub mod model;
+#[cfg(any(test, feature = "test-util"))]
+pub mod remote_suite;
 pub mod runtime;
 pub(crate) mod services;
 
