@@ -2,6 +2,9 @@
 //! wasm32 (in Node): the remote the engine's tests and the simulation run on behaves like the real
 //! server behind the HTTP clients. Parts of 64 KiB and a 1 MiB upload limit keep it fast.
 
+// On wasm32 the runtime holds JS values (not Send); `Arc` is still what the harness hands out.
+#![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
+
 use std::sync::Arc;
 use std::time::Duration;
 

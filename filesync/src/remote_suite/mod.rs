@@ -281,7 +281,7 @@ macro_rules! __remote_suite_case {
             $crate::remote_suite::conclude(stringify!($case), &harness, outcome, false);
         }
     };
-    ($make:path; $case:ident; { $skip:ident : $why:literal $(, $($rest:tt)*)? }) => {
+    ($make:path; $case:ident; { $skip:ident : $why:tt $(, $($rest:tt)*)? }) => {
         $crate::__remote_suite_same!($skip $case {
             #[cfg_attr(not(target_arch = "wasm32"), tokio::test)]
             #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
@@ -384,7 +384,7 @@ macro_rules! __remote_suite_same {
 #[macro_export]
 macro_rules! __remote_suite_check_skips {
     () => {};
-    ($skip:ident : $why:literal $(, $($rest:tt)*)?) => {
+    ($skip:ident : $why:tt $(, $($rest:tt)*)?) => {
         $crate::__remote_suite_known!($skip);
         $crate::__remote_suite_check_skips!($($($rest)*)?);
     };
