@@ -38,7 +38,7 @@ const SERVE_PART_SIZE: u64 = 8 * 1024 * 1024;
 /// The lifetime of `filesync serve`'s signed URLs (its default `--url-ttl-secs`).
 const SERVE_URL_TTL: Duration = Duration::from_secs(900);
 /// The client timeouts of the remote that never gets an answer.
-const SLOW_TIMEOUT: Duration = Duration::from_millis(500);
+const SLOW_TIMEOUT: Duration = Duration::from_millis(250);
 
 const HOW_TO_RUN: &str = "tests/browser_remote.rs needs the servers scripts/test starts, given at \
     compile time: run scripts/test --wasm, or start them as its start_test_server does and set \
