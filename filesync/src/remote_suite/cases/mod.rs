@@ -1,5 +1,6 @@
-//! The cases of the remote suite (see the module docs of [`crate::remote_suite`]), grouped by area
-//! and re-exported flat so the macro can name each one.
+//! The cases of the remote suite (see the module docs of
+//! [`crate::remote_suite`](mod@crate::remote_suite)), grouped by area and re-exported flat so the
+//! macro can name each one.
 //!
 //! Every case takes the harness, uses keys of its own (under [`RemoteHarness::key_prefix`] and a
 //! random segment), and panics with a message naming the call and the expected and actual outcome.
