@@ -59,6 +59,8 @@ pub mod catalog;
 pub(crate) mod decide;
 mod error;
 pub mod model;
+#[cfg(any(test, feature = "test-util"))]
+pub mod remote_suite;
 pub mod runtime;
 pub(crate) mod services;
 

@@ -1,62 +1,227 @@
-//! `BrowserHttpRemote` in headless Chromium against a real `filesync serve` (no mocks): signer calls,
-//! XHR uploads with progress, fetch downloads (ranged), error kinds, signed URLs, resumable uploads
-//! (also interrupted and resumed with the token), and one engine round trip between two clients.
+//! `BrowserHttpRemote` in headless Chromium against real `filesync serve` processes (no mocks): the
+//! remote behaviour suite (`filesync::remote_suite`), then one engine round trip between two clients
+//! through the server.
 //!
-//! The server's address and token are read at COMPILE time from `FILESYNC_TEST_SERVER` (the signer's
-//! base URL, e.g. `http://127.0.0.1:8787/api`) and `FILESYNC_TEST_TOKEN`; `scripts/test` starts a
-//! server and sets both. Without them every test here fails and says how to start one.
+//! The servers are given at COMPILE time; `scripts/test` starts them and sets:
+//! - `FILESYNC_TEST_SERVER` (the signer's base URL, e.g. `http://127.0.0.1:8787/api`) and
+//!   `FILESYNC_TEST_TOKEN` (a token for every key) of `filesync serve --tokens-file …
+//!   --max-upload-bytes …`;
+//! - `FILESYNC_TEST_REMOTE_SUITE`, JSON with what the suite needs besides: `limitedToken` and
+//!   `limitedPrefix` (a second token of the tokens file, limited to that prefix), `maxUploadBytes`
+//!   (the server's `--max-upload-bytes`), `shortTtlServer` and `shortTtlSecs` (a second
+//!   `filesync serve --url-ttl-secs 2` with the same tokens file), `slowServer` (a listener that
+//!   never answers) and `closedPort` (a 127.0.0.1 port nothing listens on).
+//!
+//! Without them every test here fails and says how to start them.
 #![cfg(target_arch = "wasm32")]
+// MemoryCatalog is neither Send nor Sync on wasm32; `Arc` is still what the engine takes.
+#![allow(clippy::arc_with_non_send_sync)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use filesync::hash_bytes;
+use filesync::remote_suite::{Fetched, Limited, RemoteHarness, SharedRemote, ShortTtl, Skip, Slow};
 use filesync::SyncedLog;
-use filesync::{
-    BrowserHttpRemote, BrowserHttpRemoteOptions, RemoteErrorKind, RemoteStorage, UploadRequest,
-};
+use filesync::{BrowserHttpRemote, BrowserHttpRemoteOptions, SignedUrl};
 use filesync::{BrowserRuntime, SharedRuntime};
 use filesync::{Content, FileSyncBuilder, FileSyncOptions, SaveOptions};
-use fs_core::{ByteStream, ErrorKind, FsError, MemoryFs};
-use futures::StreamExt;
+use fs_core::MemoryFs;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const MIB: usize = 1024 * 1024;
+/// The part size of `filesync serve`'s resumable uploads (its default; it has no flag for it).
+const SERVE_PART_SIZE: u64 = 8 * 1024 * 1024;
+/// The lifetime of `filesync serve`'s signed URLs (its default `--url-ttl-secs`).
+const SERVE_URL_TTL: Duration = Duration::from_secs(900);
+/// The client timeouts of the remote that never gets an answer.
+const SLOW_TIMEOUT: Duration = Duration::from_millis(250);
 
-/// The signer's base URL and token this binary was compiled with.
+const HOW_TO_RUN: &str = "tests/browser_remote.rs needs the servers scripts/test starts, given at \
+    compile time: run scripts/test --wasm, or start them as its start_test_server does and set \
+    FILESYNC_TEST_SERVER, FILESYNC_TEST_TOKEN and FILESYNC_TEST_REMOTE_SUITE as it does, then \
+    `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p filesync \
+    --test browser_remote`";
+
+/// The signer's base URL and full token this binary was compiled with.
 fn server() -> (&'static str, &'static str) {
     match (
         option_env!("FILESYNC_TEST_SERVER"),
         option_env!("FILESYNC_TEST_TOKEN"),
     ) {
         (Some(url), Some(token)) if !url.is_empty() && !token.is_empty() => (url, token),
-        _ => panic!(
-            "tests/browser_remote.rs needs a running filesync server, given at compile time: \
-             run scripts/test --wasm (it starts one), or by hand: \
-             `cargo run -p filesync-cli -- serve --listen 127.0.0.1:8799 --data-dir /tmp/fs-test-data` \
-             then `FILESYNC_TEST_SERVER=http://127.0.0.1:8799/api \
-             FILESYNC_TEST_TOKEN=$(cat /tmp/fs-test-data/dev-token) \
-             CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p filesync --test browser_remote`"
-        ),
+        _ => panic!("{HOW_TO_RUN}"),
     }
 }
 
-fn remote_with(token: &str, threshold: Option<u64>) -> BrowserHttpRemote {
-    let (url, _) = server();
-    let mut options = BrowserHttpRemoteOptions::new(url).with_token(token);
-    if let Some(threshold) = threshold {
-        options.multipart_threshold = threshold;
-    }
+/// What the suite needs besides the main server (`FILESYNC_TEST_REMOTE_SUITE`).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SuiteServers {
+    limited_token: String,
+    limited_prefix: String,
+    max_upload_bytes: u64,
+    short_ttl_server: String,
+    short_ttl_secs: u64,
+    slow_server: String,
+    closed_port: u16,
+}
+
+fn suite_servers() -> Result<SuiteServers, Skip> {
+    let text = option_env!("FILESYNC_TEST_REMOTE_SUITE")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            Skip::new(format!(
+                "FILESYNC_TEST_REMOTE_SUITE is not set; {HOW_TO_RUN}"
+            ))
+        })?;
+    serde_json::from_str(text).map_err(|e| {
+        Skip::new(format!(
+            "FILESYNC_TEST_REMOTE_SUITE is not the JSON expected: {e}"
+        ))
+    })
+}
+
+fn client(base_url: &str, token: &str, threshold: u64) -> BrowserHttpRemote {
+    let mut options = BrowserHttpRemoteOptions::new(base_url).with_token(token);
+    options.multipart_threshold = threshold;
     BrowserHttpRemote::new(options).unwrap()
 }
 
 fn remote() -> BrowserHttpRemote {
-    remote_with(server().1, None)
+    let (url, token) = server();
+    client(url, token, SERVE_PART_SIZE)
+}
+
+/// The main server with the full token, and the others from `FILESYNC_TEST_REMOTE_SUITE`.
+struct Browser;
+
+async fn browser() -> Browser {
+    server();
+    Browser
+}
+
+#[async_trait::async_trait(?Send)]
+impl RemoteHarness for Browser {
+    fn name(&self) -> &str {
+        "BrowserHttpRemote"
+    }
+
+    fn runtime(&self) -> SharedRuntime {
+        Arc::new(BrowserRuntime)
+    }
+
+    fn remote(&self) -> SharedRemote {
+        Arc::new(remote())
+    }
+
+    fn single_request_remote(&self) -> SharedRemote {
+        let (url, token) = server();
+        Arc::new(client(url, token, u64::MAX))
+    }
+
+    fn part_size(&self) -> u64 {
+        SERVE_PART_SIZE
+    }
+
+    fn url_ttl(&self) -> Duration {
+        SERVE_URL_TTL
+    }
+
+    fn refused_credentials(&self) -> Result<SharedRemote, Skip> {
+        let (url, _) = server();
+        Ok(Arc::new(client(
+            url,
+            "not-a-token-the-server-knows-0123456789",
+            SERVE_PART_SIZE,
+        )))
+    }
+
+    fn limited(&self) -> Result<Limited, Skip> {
+        let servers = suite_servers()?;
+        let (url, _) = server();
+        Ok(Limited {
+            remote: Arc::new(client(url, &servers.limited_token, SERVE_PART_SIZE)),
+            allowed_prefix: servers.limited_prefix,
+        })
+    }
+
+    fn max_upload_bytes(&self) -> Result<u64, Skip> {
+        Ok(suite_servers()?.max_upload_bytes)
+    }
+
+    fn offline(&self) -> Result<SharedRemote, Skip> {
+        let servers = suite_servers()?;
+        let (_, token) = server();
+        let url = format!("http://127.0.0.1:{}/api", servers.closed_port);
+        Ok(Arc::new(client(&url, token, SERVE_PART_SIZE)))
+    }
+
+    fn slow(&self) -> Result<Slow, Skip> {
+        let servers = suite_servers()?;
+        let (_, token) = server();
+        let mut options = BrowserHttpRemoteOptions::new(servers.slow_server).with_token(token);
+        options.request_timeout = SLOW_TIMEOUT;
+        options.transfer_idle_timeout = SLOW_TIMEOUT;
+        Ok(Slow {
+            remote: Arc::new(BrowserHttpRemote::new(options).unwrap()),
+            timeout: SLOW_TIMEOUT,
+        })
+    }
+
+    fn short_ttl(&self) -> Result<ShortTtl, Skip> {
+        let servers = suite_servers()?;
+        let (_, token) = server();
+        Ok(ShortTtl {
+            remote: Arc::new(client(&servers.short_ttl_server, token, SERVE_PART_SIZE)),
+            ttl: Duration::from_secs(servers.short_ttl_secs),
+        })
+    }
+
+    fn can_fetch(&self) -> Result<(), Skip> {
+        Ok(())
+    }
+
+    /// A GET by the page's own `fetch`, with the URL's headers.
+    async fn fetch(&self, url: &SignedUrl) -> Result<Fetched, String> {
+        let text = |e: JsValue| format!("{e:?}");
+        let headers = web_sys::Headers::new().map_err(text)?;
+        for (name, value) in &url.headers {
+            headers.set(name, value).map_err(text)?;
+        }
+        let init = web_sys::RequestInit::new();
+        init.set_method("GET");
+        init.set_headers(&headers);
+        let request = web_sys::Request::new_with_str_and_init(&url.url, &init).map_err(text)?;
+        let global: JsValue = js_sys::global().into();
+        let fetch: js_sys::Function = js_sys::Reflect::get(&global, &"fetch".into())
+            .map_err(text)?
+            .unchecked_into();
+        let promise: js_sys::Promise = fetch
+            .call1(&global, &request)
+            .map_err(text)?
+            .unchecked_into();
+        let response: web_sys::Response = JsFuture::from(promise)
+            .await
+            .map_err(text)?
+            .unchecked_into();
+        let buffer = JsFuture::from(response.array_buffer().map_err(text)?)
+            .await
+            .map_err(text)?;
+        Ok(Fetched {
+            status: response.status(),
+            body: Bytes::from(js_sys::Uint8Array::new(&buffer).to_vec()),
+        })
+    }
+}
+
+mod suite {
+    use super::browser;
+
+    filesync::remote_suite!(browser);
 }
 
 /// `len` bytes that differ from run to run (keys are content-addressed and the server outlives a run).
@@ -73,287 +238,6 @@ fn data(len: usize) -> Bytes {
             })
             .collect::<Vec<u8>>(),
     )
-}
-
-fn key_of(bytes: &[u8]) -> String {
-    format!("browser-remote-test/{}", hash_bytes(bytes))
-}
-
-/// What an upload reported: progress, resume tokens, the offsets it opened the bytes at.
-#[derive(Default)]
-struct Seen {
-    progress: Vec<(u64, u64)>,
-    tokens: Vec<Option<String>>,
-    opened: Vec<u64>,
-}
-
-/// An upload of `bytes` under `key`, served in 256 KiB chunks; when `fail_after_part_plus` is set, the
-/// bytes fail that many bytes past the end of the first part (the part size is read from the token).
-fn upload_request(
-    key: &str,
-    bytes: Bytes,
-    content_type: Option<&str>,
-    resume: Option<String>,
-    fail_after_part_plus: Option<u64>,
-) -> (UploadRequest, Arc<Mutex<Seen>>) {
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    let size = bytes.len() as u64;
-    let open_seen = seen.clone();
-    let open: filesync::OpenAt = Arc::new(move |offset: u64| {
-        let bytes = bytes.clone();
-        let seen = open_seen.clone();
-        Box::pin(async move {
-            let fail_at = fail_after_part_plus.map(|extra| {
-                let seen = seen.lock().unwrap();
-                let token = seen
-                    .tokens
-                    .iter()
-                    .flatten()
-                    .next()
-                    .expect("a resume token before the bytes are read");
-                let token: serde_json::Value = serde_json::from_str(token).unwrap();
-                token["partSize"].as_u64().unwrap() + extra
-            });
-            seen.lock().unwrap().opened.push(offset);
-            let chunks: Vec<Result<Bytes, FsError>> = (offset as usize..bytes.len())
-                .step_by(256 * 1024)
-                .map(|at| {
-                    if fail_at.is_some_and(|fail| at as u64 >= fail) {
-                        return Err(FsError::new(
-                            ErrorKind::Unknown,
-                            "read",
-                            "the disk went away (test)",
-                        ));
-                    }
-                    Ok(bytes.slice(at..(at + 256 * 1024).min(bytes.len())))
-                })
-                .collect();
-            let stream: ByteStream = futures::stream::iter(chunks).boxed_local();
-            Ok(stream)
-        })
-    });
-    let progress_seen = seen.clone();
-    let token_seen = seen.clone();
-    let req = UploadRequest {
-        key: key.to_owned(),
-        size,
-        content_type: content_type.map(str::to_owned),
-        open,
-        progress: Arc::new(move |done, total| {
-            progress_seen.lock().unwrap().progress.push((done, total))
-        }),
-        resume,
-        on_resume: Arc::new(move |token| token_seen.lock().unwrap().tokens.push(token)),
-    };
-    (req, seen)
-}
-
-/// The whole body of a download of `key` from `offset`: (offset, total size, content type, bytes).
-async fn download_all(
-    remote: &BrowserHttpRemote,
-    key: &str,
-    offset: u64,
-) -> (u64, Option<u64>, Option<String>, Vec<u8>) {
-    let download = remote.download(key, offset).await.unwrap();
-    let mut body = download.body;
-    let mut out = Vec::new();
-    while let Some(chunk) = body.next().await {
-        out.extend_from_slice(&chunk.unwrap());
-    }
-    (
-        download.offset,
-        download.total_size,
-        download.content_type,
-        out,
-    )
-}
-
-#[wasm_bindgen_test]
-async fn health_answers() {
-    remote().health().await.unwrap();
-}
-
-#[wasm_bindgen_test]
-async fn upload_then_download_with_progress_and_content_type() {
-    let remote = remote();
-    let bytes = data(700 * 1024 + 3);
-    let key = key_of(&bytes);
-    let (req, seen) = upload_request(&key, bytes.clone(), Some("image/png"), None, None);
-    remote.upload(req).await.unwrap();
-    {
-        let seen = seen.lock().unwrap();
-        let total = bytes.len() as u64;
-        assert_eq!(seen.progress.first(), Some(&(0, total)));
-        assert_eq!(seen.progress.last(), Some(&(total, total)));
-        assert!(
-            seen.progress.windows(2).all(|w| w[0].0 <= w[1].0),
-            "{:?}",
-            seen.progress
-        );
-        assert!(seen.tokens.is_empty(), "a single upload hands out no token");
-    }
-    let (offset, total, content_type, got) = download_all(&remote, &key, 0).await;
-    assert_eq!(offset, 0);
-    assert_eq!(total, Some(bytes.len() as u64));
-    assert_eq!(content_type.as_deref(), Some("image/png"));
-    assert!(got == bytes, "the downloaded bytes differ");
-
-    // Resuming from an offset: a ranged GET, 206.
-    let from = 123_457u64;
-    let (offset, total, _, got) = download_all(&remote, &key, from).await;
-    assert_eq!(offset, from);
-    assert_eq!(total, Some(bytes.len() as u64));
-    assert!(got[..] == bytes[from as usize..], "the ranged bytes differ");
-
-    // From the very end: nothing left.
-    let (offset, _, _, got) = download_all(&remote, &key, bytes.len() as u64).await;
-    assert_eq!(offset, bytes.len() as u64);
-    assert!(got.is_empty());
-}
-
-#[wasm_bindgen_test]
-async fn errors_have_their_kinds() {
-    let remote = remote();
-    let missing = key_of(&data(64));
-    let err = remote.download(&missing, 0).await.err().unwrap();
-    assert_eq!(err.kind, RemoteErrorKind::NotFound, "{err}");
-
-    let stranger = remote_with("not-a-token-the-server-knows-0123456789", None);
-    let err = stranger.download(&missing, 0).await.err().unwrap();
-    assert_eq!(err.kind, RemoteErrorKind::Unauthorized, "{err}");
-    assert!(err.message.contains("check the token"), "{err}");
-    let bytes = data(1000);
-    let (req, _) = upload_request(&key_of(&bytes), bytes.clone(), None, None, None);
-    let err = stranger.upload(req).await.unwrap_err();
-    assert_eq!(err.kind, RemoteErrorKind::Unauthorized, "{err}");
-
-    // Bytes that do not hash to the key are refused, and nothing is stored.
-    let other = data(1000);
-    let key = key_of(&other);
-    let (req, _) = upload_request(&key, bytes, None, None, None);
-    let err = remote.upload(req).await.unwrap_err();
-    assert_eq!(err.kind, RemoteErrorKind::Rejected, "{err}");
-    let err = remote.download(&key, 0).await.err().unwrap();
-    assert_eq!(err.kind, RemoteErrorKind::NotFound, "{err}");
-
-    // No answer (port 9: nothing listens, and Chromium refuses the port anyway): offline.
-    let nowhere =
-        BrowserHttpRemote::new(BrowserHttpRemoteOptions::new("http://127.0.0.1:9/api")).unwrap();
-    let err = nowhere.health().await.unwrap_err();
-    assert_eq!(err.kind, RemoteErrorKind::Offline, "{err}");
-}
-
-#[wasm_bindgen_test]
-async fn delete_and_signed_urls() {
-    let remote = remote();
-    let bytes = data(5000);
-    let key = key_of(&bytes);
-    let (req, _) = upload_request(&key, bytes.clone(), Some("text/plain"), None, None);
-    remote.upload(req).await.unwrap();
-
-    let signed = remote.download_url(&key).await.unwrap();
-    assert!(signed.url.starts_with("http://"), "{}", signed.url);
-    assert!(signed.expires_at_ms > js_sys::Date::now() as i64);
-    let (status, got) = fetch_bytes(&signed.url).await;
-    assert_eq!(status, 200);
-    assert!(got == bytes, "the signed URL served other bytes");
-
-    remote.delete(&key).await.unwrap();
-    let err = remote.download(&key, 0).await.err().unwrap();
-    assert_eq!(err.kind, RemoteErrorKind::NotFound, "{err}");
-    // Deleting what is not there is fine.
-    remote.delete(&key).await.unwrap();
-}
-
-/// GETs `url` with the global fetch: (status, body).
-async fn fetch_bytes(url: &str) -> (u16, Vec<u8>) {
-    let global: JsValue = js_sys::global().into();
-    let fetch: js_sys::Function = js_sys::Reflect::get(&global, &"fetch".into())
-        .unwrap()
-        .unchecked_into();
-    let promise: js_sys::Promise = fetch
-        .call1(&global, &JsValue::from_str(url))
-        .unwrap()
-        .unchecked_into();
-    let response: web_sys::Response = JsFuture::from(promise).await.unwrap().unchecked_into();
-    let buffer = JsFuture::from(response.array_buffer().unwrap())
-        .await
-        .unwrap();
-    (response.status(), js_sys::Uint8Array::new(&buffer).to_vec())
-}
-
-#[wasm_bindgen_test]
-async fn multipart_upload_round_trip() {
-    let remote = remote_with(server().1, Some(MIB as u64));
-    let bytes = data(11 * MIB + 7);
-    let key = key_of(&bytes);
-    let (req, seen) = upload_request(&key, bytes.clone(), Some("video/mp4"), None, None);
-    remote.upload(req).await.unwrap();
-    {
-        let seen = seen.lock().unwrap();
-        assert_eq!(seen.tokens.len(), 2, "{:?}", seen.tokens);
-        assert!(seen.tokens[0].as_deref().unwrap().contains("uploadId"));
-        assert_eq!(seen.tokens[1], None);
-        assert!(
-            seen.opened.len() >= 2,
-            "one open per part: {:?}",
-            seen.opened
-        );
-        assert_eq!(
-            seen.progress.last(),
-            Some(&(bytes.len() as u64, bytes.len() as u64))
-        );
-    }
-    let (_, total, content_type, got) = download_all(&remote, &key, 0).await;
-    assert_eq!(total, Some(bytes.len() as u64));
-    assert_eq!(content_type.as_deref(), Some("video/mp4"));
-    assert!(got == bytes, "the downloaded bytes differ");
-}
-
-#[wasm_bindgen_test]
-async fn interrupted_multipart_upload_resumes_with_its_token() {
-    let remote = remote_with(server().1, Some(MIB as u64));
-    let bytes = data(11 * MIB + 5);
-    let key = key_of(&bytes);
-    // The local bytes fail 1 MiB into the second part.
-    let (req, seen) = upload_request(&key, bytes.clone(), None, None, Some(MIB as u64));
-    let err = remote.upload(req).await.unwrap_err();
-    assert_eq!(err.kind, RemoteErrorKind::Local, "{err}");
-    let token = {
-        let seen = seen.lock().unwrap();
-        assert_eq!(seen.tokens.len(), 1, "the token stays: {:?}", seen.tokens);
-        seen.tokens[0].clone().unwrap()
-    };
-    let part_size = serde_json::from_str::<serde_json::Value>(&token).unwrap()["partSize"]
-        .as_u64()
-        .unwrap();
-    assert!(
-        part_size < bytes.len() as u64,
-        "the server's part size {part_size} is too large for this test"
-    );
-    assert_eq!(
-        remote.download(&key, 0).await.err().unwrap().kind,
-        RemoteErrorKind::NotFound
-    );
-
-    // Resumed: the first part is kept on the server; only the rest is read and sent.
-    let (req, seen) = upload_request(&key, bytes.clone(), None, Some(token), None);
-    remote.upload(req).await.unwrap();
-    {
-        let seen = seen.lock().unwrap();
-        assert_eq!(seen.tokens, vec![None]);
-        assert_eq!(seen.opened.first(), Some(&part_size), "{:?}", seen.opened);
-        assert_eq!(
-            seen.progress.first(),
-            Some(&(part_size, bytes.len() as u64))
-        );
-        assert_eq!(
-            seen.progress.last(),
-            Some(&(bytes.len() as u64, bytes.len() as u64))
-        );
-    }
-    let (_, _, _, got) = download_all(&remote, &key, 0).await;
-    assert!(got == bytes, "the downloaded bytes differ");
 }
 
 #[wasm_bindgen_test]
@@ -400,26 +284,4 @@ async fn two_engines_sync_through_the_server() {
     assert!(got == bytes, "client B read other bytes");
     a.stop().await;
     b.stop().await;
-}
-
-#[wasm_bindgen_test]
-async fn refused_multipart_upload_drops_its_token() {
-    let remote = remote_with(server().1, Some(MIB as u64));
-    let bytes = data(6 * MIB);
-    // The parts arrive, but the whole does not hash to the key: `complete` is refused.
-    let key = key_of(&data(64));
-    let (req, seen) = upload_request(&key, bytes, None, None, None);
-    let err = remote.upload(req).await.unwrap_err();
-    assert_eq!(err.kind, RemoteErrorKind::Rejected, "{err}");
-    {
-        let seen = seen.lock().unwrap();
-        assert_eq!(seen.tokens.len(), 2, "{:?}", seen.tokens);
-        assert!(seen.tokens[0].is_some());
-        assert_eq!(
-            seen.tokens[1], None,
-            "a refused upload leaves nothing to resume"
-        );
-    }
-    let err = remote.download(&key, 0).await.err().unwrap();
-    assert_eq!(err.kind, RemoteErrorKind::NotFound, "{err}");
 }

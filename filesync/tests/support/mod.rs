@@ -18,9 +18,28 @@ use filesync_server::{
 
 /// The token every key may be touched with.
 pub const TOKEN: &str = "e2e-token";
+/// A token that may touch only keys under [`LIMITED_PREFIX`].
+pub const LIMITED_TOKEN: &str = "e2e-token-limited";
+/// The key prefix [`LIMITED_TOKEN`] covers.
+pub const LIMITED_PREFIX: &str = "limited/";
 const SECRET: &[u8] = b"end-to-end tests, a secret of 16+ bytes";
 /// The largest upload the test server accepts.
 pub const MAX_UPLOAD: u64 = 256 * 1024 * 1024;
+
+/// What can differ between test servers.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// How long signed URLs work (the server's default, 900 s, unless set).
+    pub url_ttl: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            url_ttl: filesync_server::DEFAULT_URL_TTL,
+        }
+    }
+}
 
 struct Running {
     kill: tokio::sync::oneshot::Sender<()>,
@@ -32,6 +51,7 @@ struct Running {
 pub struct Server {
     pub addr: SocketAddr,
     dir: tempfile::TempDir,
+    settings: Settings,
     running: Mutex<Option<Running>>,
 }
 
@@ -39,12 +59,18 @@ impl Server {
     /// Starts a server on 127.0.0.1 with a port of the system's choosing, over a new data
     /// directory; resumable uploads use the smallest part size (5 MiB).
     pub fn start() -> Server {
+        Server::start_with(Settings::default())
+    }
+
+    /// [`Server::start`] with `settings`.
+    pub fn start_with(settings: Settings) -> Server {
         let dir = tempfile::tempdir().expect("a temporary data directory");
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("the bound address");
         let server = Server {
             addr,
             dir,
+            settings,
             running: Mutex::new(None),
         };
         server.launch(listener);
@@ -121,6 +147,7 @@ impl Server {
             .set_nonblocking(true)
             .expect("a non-blocking listener");
         let data_dir = self.dir.path().to_owned();
+        let settings = self.settings;
         let (kill_tx, kill_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
         let thread = std::thread::Builder::new()
@@ -136,6 +163,7 @@ impl Server {
                     let mut options = DiskStoreOptions::new(&data_dir, signer);
                     options.max_upload_bytes = MAX_UPLOAD;
                     options.part_size = MIN_PART_BYTES;
+                    options.url_ttl = settings.url_ttl;
                     let store = match DiskStore::open(options).await {
                         Ok(store) => store,
                         Err(err) => {
@@ -143,10 +171,16 @@ impl Server {
                             return;
                         }
                     };
-                    let tokens = TokenTable::new([TokenGrant {
-                        token: TOKEN.into(),
-                        prefixes: vec![],
-                    }])
+                    let tokens = TokenTable::new([
+                        TokenGrant {
+                            token: TOKEN.into(),
+                            prefixes: vec![],
+                        },
+                        TokenGrant {
+                            token: LIMITED_TOKEN.into(),
+                            prefixes: vec![LIMITED_PREFIX.into()],
+                        },
+                    ])
                     .expect("a token table");
                     let listener = match tokio::net::TcpListener::from_std(listener) {
                         Ok(l) => l,

@@ -5,9 +5,9 @@ use std::time::Duration;
 use crate::decide::DownloadPolicy;
 use crate::services::sync_executor::ExecutorConfig;
 
-/// Every option of the engine. [`FileSync::builder`] sets them one by one; an app that keeps its
+/// Every option of the engine. [`crate::FileSync::builder`] sets them one by one; an app that keeps its
 /// options as a value starts from [`FileSyncOptions::new`] and hands it to
-/// [`FileSyncBuilder::with_options`].
+/// [`crate::FileSyncBuilder::with_options`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct FileSyncOptions {

@@ -302,7 +302,8 @@ pub(crate) async fn download_url<T: Transport + ?Sized>(
     })
 }
 
-/// `impl RemoteStorage for $remote` over its [`Transport`] (the same for both clients).
+/// `impl RemoteStorage for $remote` over its [`Transport`] (the same for both clients); every error of
+/// a call about a key carries that key.
 macro_rules! remote_storage_over_transport {
     ($remote:ty) => {
         #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
@@ -316,7 +317,9 @@ macro_rules! remote_storage_over_transport {
                 &self,
                 req: $crate::services::remote_storage::UploadRequest,
             ) -> $crate::services::remote_storage::RemoteResult<()> {
-                $crate::services::remote_storage::protocol::transport::upload(self, &req).await
+                $crate::services::remote_storage::protocol::transport::upload(self, &req)
+                    .await
+                    .map_err(|e| e.with_key(&req.key))
             }
 
             async fn download(
@@ -328,13 +331,16 @@ macro_rules! remote_storage_over_transport {
             > {
                 $crate::services::remote_storage::protocol::transport::download(self, key, offset)
                     .await
+                    .map_err(|e| e.with_key(key))
             }
 
             async fn delete(
                 &self,
                 key: &str,
             ) -> $crate::services::remote_storage::RemoteResult<()> {
-                $crate::services::remote_storage::protocol::transport::delete(self, key).await
+                $crate::services::remote_storage::protocol::transport::delete(self, key)
+                    .await
+                    .map_err(|e| e.with_key(key))
             }
 
             async fn download_url(
@@ -343,7 +349,9 @@ macro_rules! remote_storage_over_transport {
             ) -> $crate::services::remote_storage::RemoteResult<
                 $crate::services::remote_storage::SignedUrl,
             > {
-                $crate::services::remote_storage::protocol::transport::download_url(self, key).await
+                $crate::services::remote_storage::protocol::transport::download_url(self, key)
+                    .await
+                    .map_err(|e| e.with_key(key))
             }
         }
     };
