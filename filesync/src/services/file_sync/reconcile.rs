@@ -94,8 +94,9 @@ struct Rows {
     files: HashMap<String, FileRow>,
     states: HashMap<String, LocalFileStateRow>,
     transfers: HashMap<String, TransferStateRow>,
-    /// Live `files` rows per content hash, for the hashes of the files in scope.
-    live_refs: HashMap<String, usize>,
+    /// Live `files` rows per content hash of the files in scope, as the catalog counted them (a
+    /// pass over changed files); `None`: count them in `files` (a full pass).
+    live_refs: Option<HashMap<String, usize>>,
 }
 
 impl Rows {
@@ -122,16 +123,12 @@ impl Rows {
             .into_iter()
             .map(|t| (t.file_id.clone(), t))
             .collect();
-        let mut live_refs: HashMap<String, usize> = HashMap::new();
-        for f in files.values().filter(|f| f.deleted_at.is_none()) {
-            *live_refs.entry(f.content_hash.clone()).or_default() += 1;
-        }
         Ok(Rows {
             scope: None,
             files,
             states,
             transfers,
-            live_refs,
+            live_refs: None,
         })
     }
 
@@ -154,6 +151,7 @@ impl Rows {
             .values()
             .map(|f| f.content_hash.clone())
             .collect();
+        let mut live_refs = HashMap::new();
         for hash in hashes {
             let live = inner
                 .catalog
@@ -162,8 +160,9 @@ impl Rows {
                 .iter()
                 .filter(|f| f.deleted_at.is_none())
                 .count();
-            rows.live_refs.insert(hash, live);
+            live_refs.insert(hash, live);
         }
+        rows.live_refs = Some(live_refs);
         rows.scope = Some(ids);
         Ok(rows)
     }
@@ -178,9 +177,9 @@ impl Rows {
 }
 
 /// What the engine knows of one file, read in the pass's one look at the engine state.
-struct Known {
+struct Known<'a> {
     /// The row's content hash (the state row's when the file row is gone), as text and parsed.
-    hash_text: String,
+    hash_text: &'a str,
     hash: Option<ContentHash>,
     /// The local blob of the row's content: its size, and whether this session verified it.
     local: LocalBytes,
@@ -230,11 +229,22 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
     let online = inner.is_online();
     let local_only = inner.local_only();
     let policy = effective_policy(inner);
-    let hash_of = |id: &String| -> String {
+    let hash_of = |id: &String| -> &str {
         match (rows.files.get(id), rows.states.get(id)) {
-            (Some(f), _) => f.content_hash.clone(),
-            (None, Some(s)) => s.local_hash.clone(),
-            (None, None) => String::new(),
+            (Some(f), _) => &f.content_hash,
+            (None, Some(s)) => &s.local_hash,
+            (None, None) => "",
+        }
+    };
+    // Live `files` rows per content hash.
+    let live_refs: HashMap<&str, usize> = match &rows.live_refs {
+        Some(counted) => counted.iter().map(|(h, n)| (h.as_str(), *n)).collect(),
+        None => {
+            let mut refs = HashMap::new();
+            for f in rows.files.values().filter(|f| f.deleted_at.is_none()) {
+                *refs.entry(f.content_hash.as_str()).or_default() += 1;
+            }
+            refs
         }
     };
     // One look at the engine state for every file in scope (in the order of `ids`).
@@ -244,7 +254,7 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
         ids.iter()
             .map(|id| {
                 let hash_text = hash_of(id);
-                let hash = ContentHash::parse(&hash_text).ok();
+                let hash = ContentHash::parse(hash_text).ok();
                 let size = hash.and_then(|h| match &listing {
                     Some(listing) => listing.get(&h).copied(),
                     None => st.index.get(&h).copied(),
@@ -283,12 +293,12 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
         if file.is_none() && state.is_none() {
             continue;
         }
-        let (hash_text, hash) = (&known.hash_text, known.hash);
+        let (hash_text, hash) = (known.hash_text, known.hash);
         let recorded_size = transfer
-            .filter(|t| t.content_hash == *hash_text)
+            .filter(|t| t.content_hash == hash_text)
             .and_then(|t| t.local_size);
         let this_live = file.is_some_and(|f| f.deleted_at.is_none());
-        let refs = rows.live_refs.get(hash_text).copied().unwrap_or(0);
+        let refs = live_refs.get(hash_text).copied().unwrap_or(0);
         let shared = refs > usize::from(this_live);
         // A state row that says queued/inProgress while no job exists (the job was lost: a cancel
         // racing a re-enqueue, a stop, a failed commit) is recovered as at start-up.
@@ -321,7 +331,7 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
         };
         // This client held other content for the row (it changed elsewhere): once the new content
         // is here the old may be an orphan.
-        if let Some(s) = state.filter(|s| !s.local_hash.is_empty() && s.local_hash != *hash_text) {
+        if let Some(s) = state.filter(|s| !s.local_hash.is_empty() && s.local_hash != hash_text) {
             if let Ok(old) = ContentHash::parse(&s.local_hash) {
                 orphan_candidates.insert(old);
             }
@@ -356,7 +366,7 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
             StateChange::Upsert(row) => {
                 // Record the verified size with a verified local hash, so it survives restarts.
                 if let (Some(h), LocalBytes::Present { size, .. }) = (hash, input.local) {
-                    if row.local_hash == *hash_text && recorded_size != Some(size) {
+                    if row.local_hash == hash_text && recorded_size != Some(size) {
                         batch.upsert_transfer(TransferStateRow {
                             file_id: id.clone(),
                             content_hash: h.to_hex(),
