@@ -62,12 +62,12 @@ mod bench {
 
     use crate::support::{data, Server, TOKEN};
     use bytes::Bytes;
-    use filesync::hash_bytes;
     use filesync::model::{
         local_path, remote_key, FileCreated, FileEvent, FileUpdated, LocalFileStateRow,
         TransferStateRow, TransferStatus,
     };
     use filesync::LocalFileStorage;
+    use filesync::{hash_bytes, ContentHash};
     use filesync::{Catalog, FileSyncEvent, MemoryCatalog, SyncedLog};
     use filesync::{Content, FileSyncBuilder, FileSyncOptions, SaveOptions};
     use filesync::{HttpRemote, HttpRemoteOptions, MemoryRemote};
@@ -110,38 +110,11 @@ mod bench {
             let named = data(1024, i as u64);
             let hash = hash_bytes(&named);
             std::fs::write(store_dir.join(hash.to_hex()), vec![0u8; named.len()]).unwrap();
-            let id = format!("file-{i:06}");
-            let hex = hash.to_hex();
-            events.push(FileEvent::FileCreated(FileCreated {
-                id: id.clone(),
-                path: local_path(STORE, &hash),
-                content_hash: hex.clone(),
-                metadata_json: None,
-                created_at: 1,
-                updated_at: 1,
-            }));
-            events.push(FileEvent::FileUpdated(FileUpdated {
-                id: id.clone(),
-                path: local_path(STORE, &hash),
-                remote_key: remote_key(STORE, &hash),
-                content_hash: hex.clone(),
-                metadata_json: None,
-                updated_at: 2,
-            }));
-            events.push(FileEvent::LocalFileStateUpsert(LocalFileStateRow {
-                file_id: id.clone(),
-                path: local_path(STORE, &hash),
-                local_hash: hex.clone(),
-                download_status: TransferStatus::Done,
-                upload_status: TransferStatus::Done,
-                last_sync_error: String::new(),
-            }));
-            events.push(FileEvent::FileTransferStateUpsert(TransferStateRow {
-                file_id: id,
-                content_hash: hex,
-                local_size: Some(named.len() as u64),
-                upload_resume: None,
-            }));
+            events.extend(synced_file(
+                format!("file-{i:06}"),
+                &hash,
+                named.len() as u64,
+            ));
             if events.len() >= 4_000 {
                 catalog.commit(std::mem::take(&mut events)).await.unwrap();
             }
@@ -316,43 +289,55 @@ mod bench {
         );
     }
 
+    /// The events that record one file as synced on this client: created, uploaded (its remote
+    /// key), its local copy verified (`size` bytes).
+    fn synced_file(id: String, hash: &ContentHash, size: u64) -> [FileEvent; 4] {
+        let hex = hash.to_hex();
+        [
+            FileEvent::FileCreated(FileCreated {
+                id: id.clone(),
+                path: local_path(STORE, hash),
+                content_hash: hex.clone(),
+                metadata_json: None,
+                created_at: 1,
+                updated_at: 1,
+            }),
+            FileEvent::FileUpdated(FileUpdated {
+                id: id.clone(),
+                path: local_path(STORE, hash),
+                remote_key: remote_key(STORE, hash),
+                content_hash: hex.clone(),
+                metadata_json: None,
+                updated_at: 2,
+            }),
+            FileEvent::LocalFileStateUpsert(LocalFileStateRow {
+                file_id: id.clone(),
+                path: local_path(STORE, hash),
+                local_hash: hex.clone(),
+                download_status: TransferStatus::Done,
+                upload_status: TransferStatus::Done,
+                last_sync_error: String::new(),
+            }),
+            FileEvent::FileTransferStateUpsert(TransferStateRow {
+                file_id: id,
+                content_hash: hex,
+                local_size: Some(size),
+                upload_resume: None,
+            }),
+        ]
+    }
+
     /// The events that record `n` files as synced on this client (uploaded, local copy verified).
     async fn synced_rows(first: usize, n: usize, storage: &LocalFileStorage) -> Vec<FileEvent> {
         let mut events = Vec::with_capacity(n * 4);
         for i in first..first + n {
             let bytes = data(64, i as u64);
             let hash = storage.write_bytes(bytes.clone(), None).await.unwrap().hash;
-            let (id, hex) = (format!("row-{i:07}"), hash.to_hex());
-            events.push(FileEvent::FileCreated(FileCreated {
-                id: id.clone(),
-                path: local_path(STORE, &hash),
-                content_hash: hex.clone(),
-                metadata_json: None,
-                created_at: 1,
-                updated_at: 1,
-            }));
-            events.push(FileEvent::FileUpdated(FileUpdated {
-                id: id.clone(),
-                path: local_path(STORE, &hash),
-                remote_key: remote_key(STORE, &hash),
-                content_hash: hex.clone(),
-                metadata_json: None,
-                updated_at: 2,
-            }));
-            events.push(FileEvent::LocalFileStateUpsert(LocalFileStateRow {
-                file_id: id.clone(),
-                path: local_path(STORE, &hash),
-                local_hash: hex.clone(),
-                download_status: TransferStatus::Done,
-                upload_status: TransferStatus::Done,
-                last_sync_error: String::new(),
-            }));
-            events.push(FileEvent::FileTransferStateUpsert(TransferStateRow {
-                file_id: id,
-                content_hash: hex,
-                local_size: Some(bytes.len() as u64),
-                upload_resume: None,
-            }));
+            events.extend(synced_file(
+                format!("row-{i:07}"),
+                &hash,
+                bytes.len() as u64,
+            ));
         }
         events
     }

@@ -1,6 +1,7 @@
 //! The state every part of the engine shares ([`Inner`], behind [`FileSync`]), and what any part may
 //! ask of it: a reconcile pass soon, whether a local copy is verified.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -136,4 +137,9 @@ pub(super) async fn is_verified_local(
         .await?
         .is_some_and(|t| t.content_hash == hex && t.local_size == Some(size));
     Ok(trusted && recorded)
+}
+
+/// Rows keyed by the file id `key` gives (the tables' own order is lost: look rows up by id).
+pub(super) fn by_id<T>(rows: Vec<T>, key: impl Fn(&T) -> &str) -> HashMap<String, T> {
+    rows.into_iter().map(|r| (key(&r).to_owned(), r)).collect()
 }

@@ -16,7 +16,7 @@ use crate::model::{FileRow, TransferStatus};
 use crate::services::hash::ContentHash;
 use crate::services::local_file_state::StateBatch;
 
-use super::inner::Inner;
+use super::inner::{by_id, Inner};
 use super::{health, FileSyncEvent, FileSyncResult};
 
 /// Records a remote delete of `key`, due after the grace period, and arms its timer.
@@ -248,20 +248,8 @@ pub(super) async fn enforce_cache_limit(inner: &Arc<Inner>, limit: u64) -> FileS
         return Ok(());
     }
     let listing: HashMap<ContentHash, u64> = inner.state().index.clone();
-    let snapshot: HashMap<String, FileRow> = inner
-        .catalog
-        .files()
-        .await?
-        .into_iter()
-        .map(|f| (f.id.clone(), f))
-        .collect();
-    let states: HashMap<String, _> = inner
-        .catalog
-        .local_states()
-        .await?
-        .into_iter()
-        .map(|s| (s.file_id.clone(), s))
-        .collect();
+    let snapshot = by_id(inner.catalog.files().await?, |f| &f.id);
+    let states = by_id(inner.catalog.local_states().await?, |s| &s.file_id);
     let requested = inner.state().requested.clone();
     // Safe: a live row with a remote key (the remote holds the content) whose local copy is verified
     // and not being uploaded.

@@ -20,7 +20,7 @@ use crate::services::hash::ContentHash;
 use crate::services::local_file_state::StateBatch;
 use crate::services::sync_executor::Direction;
 
-use super::inner::Inner;
+use super::inner::{by_id, Inner};
 use super::state::Dirty;
 use super::{lifecycle, FileSyncEvent, FileSyncResult};
 
@@ -102,27 +102,9 @@ struct Rows {
 impl Rows {
     /// Every row of every table.
     async fn all(inner: &Inner) -> FileSyncResult<Rows> {
-        let files: HashMap<String, FileRow> = inner
-            .catalog
-            .files()
-            .await?
-            .into_iter()
-            .map(|f| (f.id.clone(), f))
-            .collect();
-        let states: HashMap<_, _> = inner
-            .catalog
-            .local_states()
-            .await?
-            .into_iter()
-            .map(|s| (s.file_id.clone(), s))
-            .collect();
-        let transfers: HashMap<_, _> = inner
-            .catalog
-            .transfer_states()
-            .await?
-            .into_iter()
-            .map(|t| (t.file_id.clone(), t))
-            .collect();
+        let files = by_id(inner.catalog.files().await?, |f| &f.id);
+        let states = by_id(inner.catalog.local_states().await?, |s| &s.file_id);
+        let transfers = by_id(inner.catalog.transfer_states().await?, |t| &t.file_id);
         Ok(Rows {
             scope: None,
             files,
