@@ -1,0 +1,327 @@
+//! [`Engine`] (`FileSyncEngine` in JavaScript): one [`FileSync`] with a Promise API.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use filesync::{
+    BrowserHttpRemote, BrowserHttpRemoteOptions, DownloadPolicy, ExecutorConfig, FileSync,
+    FileSyncEvent, RemoteStorage, Resolved, SaveOptions,
+};
+use fs_core::{FileSystem, MemoryFs};
+use js_sys::{Function, Object, Uint8Array};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+use crate::catalog::{CatalogGlue, JsCatalog};
+use crate::convert::{self, input_error, js_error, set};
+use crate::js;
+
+/// The engine's settings as the package passes them (`ts/engine.ts` builds this object from the
+/// app's options; every field but `storeId` is optional).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Config {
+    store_id: String,
+    /// `"opfs"` (default), `"memory"`; a JavaScript file system object is passed separately.
+    #[serde(default)]
+    file_system: Option<String>,
+    /// `null`/absent: local-only.
+    #[serde(default)]
+    remote: Option<RemoteConfig>,
+    max_concurrent_uploads: Option<usize>,
+    max_concurrent_downloads: Option<usize>,
+    max_retries: Option<u32>,
+    retry_base_delay_ms: Option<u64>,
+    retry_max_delay_ms: Option<u64>,
+    retry_jitter_ms: Option<u64>,
+    health_check_interval_ms: Option<u64>,
+    delete_grace_period_ms: Option<u64>,
+    max_file_size_bytes: Option<u64>,
+    cache_limit_bytes: Option<u64>,
+    download_policy: Option<String>,
+    auto_prioritize_on_resolve: Option<bool>,
+    orphan_sweep: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RemoteConfig {
+    signer_base_url: String,
+    #[serde(default)]
+    auth_token: Option<String>,
+}
+
+fn ms(value: Option<u64>) -> Option<Duration> {
+    value.map(Duration::from_millis)
+}
+
+/// One file sync engine for the package: built by [`Engine::create`], stopped by
+/// [`Engine::stop`]. Every method that waits returns a Promise; every error is an `Error` with a
+/// `code` (see `ts/errors.ts`).
+#[wasm_bindgen(js_name = FileSyncEngine)]
+pub struct Engine {
+    sync: FileSync,
+    /// The app's event callback, kept alive with the engine.
+    _on_event: Rc<Function>,
+}
+
+#[wasm_bindgen(js_class = FileSyncEngine)]
+impl Engine {
+    /// Builds an engine: `config` (see `ts/engine.ts`), the catalog glue over the store, and a
+    /// callback for events (the package's event objects). The engine is not started.
+    pub async fn create(
+        config: JsValue,
+        catalog: CatalogGlue,
+        on_event: Function,
+    ) -> Result<Engine, JsValue> {
+        let config: Config = serde_wasm_bindgen::from_value(config)
+            .map_err(|e| input_error(format!("invalid file sync options: {e}")))?;
+        let fs: Arc<dyn FileSystem> = match config.file_system.as_deref().unwrap_or("opfs") {
+            "opfs" => Arc::new(
+                fs_opfs::OpfsFs::open(fs_opfs::OpfsOptions::default())
+                    .await
+                    .map_err(|e| {
+                        input_error(format!(
+                            "the browser's origin private file system (OPFS) could not be opened ({e}); pass another fileSystem where OPFS is unavailable"
+                        ))
+                    })?,
+            ),
+            "memory" => Arc::new(MemoryFs::new()),
+            other => {
+                return Err(input_error(format!(
+                    "unknown fileSystem {other:?}: use \"opfs\", \"memory\" or a file system object"
+                )))
+            }
+        };
+        let mut executor = ExecutorConfig::default();
+        if let Some(n) = config.max_concurrent_uploads {
+            executor.max_concurrent_uploads = n.max(1);
+        }
+        if let Some(n) = config.max_concurrent_downloads {
+            executor.max_concurrent_downloads = n.max(1);
+        }
+        if let Some(n) = config.max_retries {
+            executor.max_retries = n;
+        }
+        if let Some(d) = ms(config.retry_base_delay_ms) {
+            executor.base_delay = d;
+        }
+        if let Some(d) = ms(config.retry_max_delay_ms) {
+            executor.max_delay = d;
+        }
+        if let Some(d) = ms(config.retry_jitter_ms) {
+            executor.jitter = d;
+        }
+        let mut builder = FileSync::builder(config.store_id.clone())
+            .fs(fs)
+            .catalog(Arc::new(JsCatalog::new(catalog)))
+            .executor(executor);
+        if let Some(remote) = &config.remote {
+            let mut options = BrowserHttpRemoteOptions::new(remote.signer_base_url.clone());
+            if let Some(token) = &remote.auth_token {
+                options = options.with_token(token.clone());
+            }
+            let remote: Arc<dyn RemoteStorage> =
+                Arc::new(BrowserHttpRemote::new(options).map_err(|e| input_error(e.to_string()))?);
+            builder = builder.remote(remote);
+        }
+        if let Some(d) = ms(config.health_check_interval_ms) {
+            builder = builder.health_check_interval(d);
+        }
+        if let Some(d) = ms(config.delete_grace_period_ms) {
+            builder = builder.delete_grace_period(d);
+        }
+        if let Some(n) = config.max_file_size_bytes {
+            builder = builder.max_file_size(n);
+        }
+        if let Some(n) = config.cache_limit_bytes {
+            builder = builder.cache_limit(n);
+        }
+        if let Some(policy) = config.download_policy.as_deref() {
+            builder = builder.download_policy(match policy {
+                "eager" => DownloadPolicy::Eager,
+                "onDemand" => DownloadPolicy::OnDemand,
+                other => {
+                    return Err(input_error(format!(
+                        "unknown downloadPolicy {other:?}: use \"eager\" or \"onDemand\""
+                    )))
+                }
+            });
+        }
+        if let Some(on) = config.auto_prioritize_on_resolve {
+            builder = builder.auto_prioritize_on_resolve(on);
+        }
+        if let Some(on) = config.orphan_sweep {
+            builder = builder.orphan_sweep(on);
+        }
+        let sync = builder.build().map_err(|e| js_error(&e))?;
+        let on_event = Rc::new(on_event);
+        let callback = on_event.clone();
+        sync.on_event(Arc::new(move |event: &FileSyncEvent| {
+            if let Some(value) = convert::js_event(event) {
+                if let Err(error) = callback.call1(&JsValue::UNDEFINED, &value) {
+                    tracing::warn!(error = %js::message_of(&error), "a file sync event listener threw");
+                }
+            }
+        }));
+        Ok(Engine {
+            sync,
+            _on_event: on_event,
+        })
+    }
+
+    /// Starts the engine: the first reconcile, the change subscription and the loops.
+    pub async fn start(&self) -> Result<(), JsValue> {
+        self.sync.start().await.map_err(|e| js_error(&e))
+    }
+
+    /// Stops the engine; transfers in flight are dropped and resume on the next start.
+    pub async fn stop(&self) {
+        self.sync.stop().await;
+    }
+
+    /// Saves new content (`Blob`, `File`, `Uint8Array` or `ArrayBuffer`); answers
+    /// `{fileId, path, contentHash, size}`.
+    pub async fn save(&self, content: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+        let options = save_options(&options)?;
+        let content = convert::content(content).await?;
+        let saved = self
+            .sync
+            .save(content, options)
+            .await
+            .map_err(|e| js_error(&e))?;
+        Ok(saved_file(&saved))
+    }
+
+    /// Replaces a file's content; answers `{fileId, path, contentHash, size, changed}`.
+    pub async fn update(
+        &self,
+        file_id: String,
+        content: JsValue,
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let options = save_options(&options)?;
+        let content = convert::content(content).await?;
+        let saved = self
+            .sync
+            .update(&file_id, content, options)
+            .await
+            .map_err(|e| js_error(&e))?;
+        Ok(saved_file(&saved))
+    }
+
+    /// Deletes a file (soft delete of its row).
+    pub async fn delete(&self, file_id: String) -> Result<(), JsValue> {
+        self.sync.delete(&file_id).await.map_err(|e| js_error(&e))
+    }
+
+    /// The verified local bytes of a file.
+    pub async fn read(&self, file_id: String) -> Result<Uint8Array, JsValue> {
+        let bytes = self.sync.read(&file_id).await.map_err(|e| js_error(&e))?;
+        Ok(Uint8Array::from(bytes.as_ref()))
+    }
+
+    /// Where the bytes are: `{kind: "local", path, mimeType}`, `{kind: "remote", url, headers,
+    /// expiresAt}`, or `null` when no copy exists anywhere yet.
+    pub async fn resolve(&self, file_id: String) -> Result<JsValue, JsValue> {
+        let resolved = self
+            .sync
+            .resolve(&file_id)
+            .await
+            .map_err(|e| js_error(&e))?;
+        let Some(resolved) = resolved else {
+            return Ok(JsValue::NULL);
+        };
+        let out = Object::new();
+        match resolved {
+            Resolved::Local { path, mime_type } => {
+                set(&out, "kind", "local");
+                set(&out, "path", path.as_str());
+                set(
+                    &out,
+                    "mimeType",
+                    mime_type.map(JsValue::from).unwrap_or(JsValue::NULL),
+                );
+            }
+            Resolved::Remote(url) => {
+                set(&out, "kind", "remote");
+                set(&out, "url", url.url.as_str());
+                let headers = Object::new();
+                for (name, value) in &url.headers {
+                    set(&headers, name, value.as_str());
+                }
+                set(&out, "headers", headers);
+                set(&out, "expiresAt", url.expires_at_ms as f64);
+            }
+        }
+        Ok(out.into())
+    }
+
+    /// Moves a file's download to the front of the queue.
+    #[wasm_bindgen(js_name = prioritizeDownload)]
+    pub fn prioritize_download(&self, file_id: String) {
+        self.sync.prioritize_download(&file_id);
+    }
+
+    /// Whether the remote is reachable (always false in local-only mode).
+    #[wasm_bindgen(js_name = isOnline)]
+    pub fn is_online(&self) -> bool {
+        self.sync.is_online()
+    }
+
+    /// Checks the remote's health now; answers whether it is online.
+    #[wasm_bindgen(js_name = checkHealth)]
+    pub async fn check_health(&self) -> bool {
+        self.sync.check_health().await
+    }
+
+    /// Reconciles now, re-reading the local store's listing.
+    #[wasm_bindgen(js_name = syncNow)]
+    pub async fn sync_now(&self) -> Result<(), JsValue> {
+        self.sync.sync_now().await.map_err(|e| js_error(&e))
+    }
+
+    /// Re-queues every file in `error`; answers their ids.
+    #[wasm_bindgen(js_name = retryErrors)]
+    pub async fn retry_errors(&self) -> Result<Vec<String>, JsValue> {
+        self.sync.retry_errors().await.map_err(|e| js_error(&e))
+    }
+
+    /// True when nothing is queued, running or waiting.
+    #[wasm_bindgen(js_name = isIdle)]
+    pub fn is_idle(&self) -> bool {
+        self.sync.is_idle()
+    }
+}
+
+/// `{mimeType?, name?, metadata?}` as [`SaveOptions`].
+fn save_options(value: &JsValue) -> Result<SaveOptions, JsValue> {
+    let mut options = SaveOptions::default();
+    if value.is_undefined() || value.is_null() {
+        return Ok(options);
+    }
+    options.mime_type = js::get_string(value, "mimeType").filter(|m| !m.is_empty());
+    options.name = js::get_string(value, "name").filter(|n| !n.is_empty());
+    let metadata = js::get(value, "metadata");
+    if !metadata.is_undefined() && !metadata.is_null() {
+        let map: serde_json::Map<String, serde_json::Value> =
+            serde_wasm_bindgen::from_value(metadata).map_err(|e| {
+                input_error(format!(
+                    "metadata must be a plain object of JSON values ({e})"
+                ))
+            })?;
+        options.metadata = Some(map);
+    }
+    Ok(options)
+}
+
+fn saved_file(saved: &filesync::SavedFile) -> JsValue {
+    let out = Object::new();
+    set(&out, "fileId", saved.file_id.as_str());
+    set(&out, "path", saved.path.as_str());
+    set(&out, "contentHash", saved.content_hash.as_str());
+    set(&out, "size", saved.size as f64);
+    set(&out, "changed", saved.changed);
+    out.into()
+}

@@ -1,0 +1,187 @@
+/**
+ * The catalog glue: the object the Rust engine reads and commits through, over a LiveStore store.
+ *
+ * Reads are raw SQL (`store.query({query, bindValues})` is synchronous and answers dates as epoch
+ * milliseconds, the engine's row shapes). Commits take the engine's `{name, args}` events with
+ * args in their encoded form (dates as ISO strings), decode them with the store's own event
+ * schema, and commit them together; args that do not decode are refused before they reach
+ * `commit`, because LiveStore shuts a store down on them. Changes are found by subscribing to the
+ * three tables and comparing each row with the one seen before.
+ *
+ * @internal
+ */
+import { queryDb, Schema } from '@livestore/livestore'
+import type { Store } from '@livestore/livestore'
+
+import { REQUIRED_EVENTS, REQUIRED_TABLES } from './schema.js'
+
+/** A `files` row as the engine reads it (dates as epoch ms). */
+export interface FileRowRaw {
+  readonly id: string
+  readonly path: string
+  readonly remoteKey: string
+  readonly contentHash: string
+  readonly metadataJson: string | null
+  readonly createdAt: number
+  readonly updatedAt: number
+  readonly deletedAt: number | null
+}
+
+/** A `localFileState` row. */
+export interface LocalFileStateRowRaw {
+  readonly fileId: string
+  readonly path: string
+  readonly localHash: string
+  readonly downloadStatus: string
+  readonly uploadStatus: string
+  readonly lastSyncError: string
+}
+
+/** What changed, by id, as the engine wants it. */
+export interface ChangeReport {
+  readonly everything?: boolean
+  readonly files: string[]
+  readonly localStates: string[]
+  readonly transferStates: string[]
+}
+
+/** A refusal the engine reads as "nothing was committed". */
+class GlueError extends Error {
+  constructor(
+    readonly kind: 'invalid' | 'unavailable',
+    message: string,
+    readonly fileId?: string,
+  ) {
+    super(message)
+  }
+}
+
+const FILE_COLUMNS = 'id, path, remoteKey, contentHash, metadataJson, createdAt, updatedAt, deletedAt'
+const LOCAL_COLUMNS = 'fileId, path, localHash, downloadStatus, uploadStatus, lastSyncError'
+const TRANSFER_COLUMNS = 'fileId, contentHash, localSize, uploadResume'
+
+type AnyStore = Store<any>
+
+interface EventDef {
+  (args: unknown): unknown
+  readonly schema: Schema.Schema<any, any>
+}
+
+/** The names the app's schema lacks, empty when it has everything file sync needs. */
+export function missingSchemaParts(store: AnyStore): string[] {
+  const missing: string[] = []
+  const tables: Map<string, unknown> | undefined = (store.schema as any)?.state?.sqlite?.tables
+  for (const name of REQUIRED_TABLES) {
+    if (!tables?.has(name)) missing.push(`table "${name}"`)
+  }
+  const events: Map<string, unknown> | undefined = (store.schema as any)?.eventsDefsMap
+  for (const name of REQUIRED_EVENTS) {
+    if (!events?.has(name)) missing.push(`event "${name}"`)
+  }
+  return missing
+}
+
+const changeOfRows = (key: string) =>
+  Schema.Array(Schema.Struct({ [key]: Schema.String, sig: Schema.String }))
+
+/**
+ * Watches one table: each update is compared with the last, row by row, and the ids of rows that
+ * appeared, changed or went are reported.
+ */
+function watchTable(
+  store: AnyStore,
+  sql: string,
+  key: string,
+  report: (ids: string[]) => void,
+): () => void {
+  let last: Map<string, string> | undefined
+  const query$ = queryDb({ query: sql, schema: changeOfRows(key) }, { label: `filesync:${key}:${sql.length}` })
+  return store.subscribe(query$, (rows: ReadonlyArray<Record<string, string>>) => {
+    const next = new Map<string, string>()
+    for (const row of rows) next.set(row[key]!, row.sig!)
+    if (last === undefined) {
+      last = next
+      return
+    }
+    const changed: string[] = []
+    for (const [id, sig] of next) if (last.get(id) !== sig) changed.push(id)
+    for (const id of last.keys()) if (!next.has(id)) changed.push(id)
+    last = next
+    if (changed.length > 0) report(changed)
+  })
+}
+
+/** The glue object the engine calls (see `src/catalog.rs` in the crate). */
+export function makeCatalogGlue(store: AnyStore) {
+  const eventsDefs: Map<string, EventDef> = (store.schema as any).eventsDefsMap
+  const query = <T>(sql: string, bindValues: unknown[] = []): T[] => {
+    try {
+      return store.query({ query: sql, bindValues } as any) as T[]
+    } catch (error) {
+      throw new GlueError('unavailable', `the store could not be read (${String((error as Error)?.message ?? error)})`)
+    }
+  }
+  const first = <T>(sql: string, bindValues: unknown[]): T | null => query<T>(sql, bindValues)[0] ?? null
+
+  return {
+    files: () => query<FileRowRaw>(`SELECT ${FILE_COLUMNS} FROM files ORDER BY id`),
+    file: (id: string) => first<FileRowRaw>(`SELECT ${FILE_COLUMNS} FROM files WHERE id = ?`, [id]),
+    filesWithHash: (hash: string) =>
+      query<FileRowRaw>(`SELECT ${FILE_COLUMNS} FROM files WHERE contentHash = ? ORDER BY id`, [hash]),
+    localStates: () => query(`SELECT ${LOCAL_COLUMNS} FROM localFileState ORDER BY fileId`),
+    localState: (fileId: string) =>
+      first(`SELECT ${LOCAL_COLUMNS} FROM localFileState WHERE fileId = ?`, [fileId]),
+    transferStates: () => query(`SELECT ${TRANSFER_COLUMNS} FROM fileTransferState ORDER BY fileId`),
+    transferState: (fileId: string) =>
+      first(`SELECT ${TRANSFER_COLUMNS} FROM fileTransferState WHERE fileId = ?`, [fileId]),
+
+    commit: (events: ReadonlyArray<{ name: string; args: Record<string, unknown> }>) => {
+      const decoded = events.map(({ name, args }) => {
+        const def = eventsDefs.get(name)
+        const fileId = typeof args?.id === 'string' ? args.id : typeof args?.fileId === 'string' ? args.fileId : undefined
+        if (def === undefined) {
+          throw new GlueError('invalid', `the store's schema has no event "${name}"; add createFileSyncSchema().events to it`, fileId)
+        }
+        const result = Schema.decodeUnknownEither(def.schema)(args)
+        if (result._tag === 'Left') {
+          throw new GlueError('invalid', `event "${name}" does not match the store's schema: ${String(result.left)}`, fileId)
+        }
+        return def(result.right)
+      })
+      try {
+        ;(store.commit as (...e: unknown[]) => void)(...decoded)
+      } catch (error) {
+        throw new GlueError('unavailable', `the store refused the commit (${String((error as Error)?.message ?? error)})`)
+      }
+    },
+
+    subscribe: (onChange: (change: ChangeReport) => void) => {
+      const stops = [
+        watchTable(
+          store,
+          `SELECT id, (contentHash || '|' || remoteKey || '|' || path || '|' || updatedAt || '|' || IFNULL(deletedAt, '') || '|' || IFNULL(metadataJson, '')) AS sig FROM files`,
+          'id',
+          (files) => onChange({ files, localStates: [], transferStates: [] }),
+        ),
+        watchTable(
+          store,
+          `SELECT fileId, (path || '|' || localHash || '|' || downloadStatus || '|' || uploadStatus || '|' || lastSyncError) AS sig FROM localFileState`,
+          'fileId',
+          (localStates) => onChange({ files: [], localStates, transferStates: [] }),
+        ),
+        watchTable(
+          store,
+          `SELECT fileId, (contentHash || '|' || IFNULL(localSize, '') || '|' || IFNULL(uploadResume, '')) AS sig FROM fileTransferState`,
+          'fileId',
+          (transferStates) => onChange({ files: [], localStates: [], transferStates }),
+        ),
+      ]
+      return () => {
+        for (const stop of stops) stop()
+      }
+    },
+  }
+}
+
+/** The catalog glue's type. */
+export type CatalogGlue = ReturnType<typeof makeCatalogGlue>
