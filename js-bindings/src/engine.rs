@@ -4,11 +4,13 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use filesync::model::local_path;
 use filesync::{
-    BrowserHttpRemote, BrowserHttpRemoteOptions, DownloadPolicy, ExecutorConfig, FileSync,
-    FileSyncEvent, RemoteStorage, Resolved, SaveOptions,
+    BrowserHttpRemote, BrowserHttpRemoteOptions, ContentHash, DownloadPolicy, ExecutorConfig,
+    FileSync, FileSyncError, FileSyncEvent, RemoteStorage, Resolved, SaveOptions,
 };
-use fs_core::{FileSystem, MemoryFs};
+use fs_core::{FileSystem, MemoryFs, StreamOptions};
+use futures::StreamExt;
 use js_sys::{Function, Object, Uint8Array};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
@@ -220,6 +222,35 @@ impl Engine {
     pub async fn read(&self, file_id: String) -> Result<Uint8Array, JsValue> {
         let bytes = self.sync.read(&file_id).await.map_err(|e| js_error(&e))?;
         Ok(Uint8Array::from(bytes.as_ref()))
+    }
+
+    /// The bytes stored at a file's local `path` (`livestore-filesync-files/{storeId}/{hash}`, as in
+    /// its row); answers the verified bytes of that content whichever row holds it. A path that is
+    /// not one of this store's content paths is refused.
+    #[wasm_bindgen(js_name = readPath)]
+    pub async fn read_path(&self, path: String) -> Result<Uint8Array, JsValue> {
+        let store_id = &self.sync.options().store_id;
+        let hash = path
+            .rsplit('/')
+            .next()
+            .and_then(|name| ContentHash::parse(name).ok())
+            .filter(|hash| local_path(store_id, hash) == path.trim_start_matches('/'))
+            .ok_or_else(|| {
+                input_error(format!(
+                    "{path:?} is not a file path of this store; pass the `path` of a file row (livestore-filesync-files/<store>/<hash>)"
+                ))
+            })?;
+        let mut stream = self
+            .sync
+            .storage()
+            .read_stream(&hash, StreamOptions::default())
+            .await
+            .map_err(|e| js_error(&FileSyncError::from(e)))?;
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk.map_err(|e| js_error(&FileSyncError::from(e)))?);
+        }
+        Ok(Uint8Array::from(out.as_slice()))
     }
 
     /// Where the bytes are: `{kind: "local", path, mimeType}`, `{kind: "remote", url, headers,

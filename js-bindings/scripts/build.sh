@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the npm package into js-bindings/dist/:
+#   1. the engine for wasm32 (cargo, release), then wasm-bindgen --target web into ts/wasm/
+#   2. the TypeScript (tsc) into dist/, and the wasm glue copied next to it (dist/wasm/)
+#
+#   scripts/build.sh           release build (what `npm pack` ships)
+#   FILESYNC_JS_PROFILE=dev    a debug build of the engine (faster to build, larger, slower)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+PROFILE="${FILESYNC_JS_PROFILE:-release}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+say() { echo "js-bindings/build: $*"; }
+
+if [ "$PROFILE" = "release" ]; then
+    (cd "$ROOT" && cargo build -q --release --target wasm32-unknown-unknown -p filesync-js)
+    WASM="$TARGET_DIR/wasm32-unknown-unknown/release/filesync_js.wasm"
+else
+    (cd "$ROOT" && cargo build -q --target wasm32-unknown-unknown -p filesync-js)
+    WASM="$TARGET_DIR/wasm32-unknown-unknown/debug/filesync_js.wasm"
+fi
+
+rm -rf "$HERE/ts/wasm" "$HERE/dist"
+wasm-bindgen --target web --out-dir "$HERE/ts/wasm" --out-name filesync_js "$WASM"
+say "wasm: $(du -h "$HERE/ts/wasm/filesync_js_bg.wasm" | cut -f1)"
+
+(cd "$HERE" && npx --no-install tsc -p tsconfig.json)
+mkdir -p "$HERE/dist/wasm"
+cp "$HERE/ts/wasm/filesync_js.js" "$HERE/ts/wasm/filesync_js.d.ts" "$HERE/ts/wasm/filesync_js_bg.wasm" "$HERE/dist/wasm/"
+say "built $HERE/dist"

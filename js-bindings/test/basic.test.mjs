@@ -1,0 +1,77 @@
+// One real LiveStore store (adapter-node, in memory) and our real server on loopback.
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+
+import { createFileSync, FileNotFoundError, InvalidInputError } from 'filesync-livestore'
+
+import { startServer } from './support/server.mjs'
+import { openStore, until } from './support/store.mjs'
+
+let server
+before(async () => {
+  server = await startServer()
+})
+after(async () => {
+  await server?.stop()
+})
+
+const bytes = (text) => new TextEncoder().encode(text)
+
+test('save: stored, recorded, uploaded; read back; update; delete', async () => {
+  const { store, tables } = await openStore({ storeId: 'basic' })
+  const fs = createFileSync({
+    store,
+    fileSystem: 'memory',
+    remote: { signerBaseUrl: server.url, authToken: server.token },
+    options: { deleteGracePeriodMs: 0 },
+  })
+  const events = []
+  fs.onEvent((e) => events.push(e.type))
+  await fs.start()
+  const saved = await fs.saveFile(new File([bytes('hello world')], 'hello.txt', { type: 'text/plain' }))
+  assert.match(saved.contentHash, /^[0-9a-f]{64}$/)
+  assert.equal(saved.path, `livestore-filesync-files/basic/${saved.contentHash}`)
+  const row = store.query(tables.files.where({ id: saved.fileId }).first())
+  assert.equal(row.contentHash, saved.contentHash)
+  assert.deepEqual(JSON.parse(row.metadataJson), { mimeType: 'text/plain', name: 'hello.txt', sizeBytes: 11 })
+
+  const uploaded = await until('the upload', () => store.query(tables.files.where({ id: saved.fileId }).first())?.remoteKey)
+  assert.equal(uploaded, `basic/${saved.contentHash}`)
+  const local = await until('done/done', () => {
+    const r = store.query(tables.localFileState.where({ fileId: saved.fileId }).first())
+    return r?.uploadStatus === 'done' && r
+  })
+  assert.equal(local.localHash, saved.contentHash)
+  assert.ok(events.includes('upload:start') && events.includes('upload:complete'), events.join(','))
+
+  // The server holds the bytes.
+  const blob = await fetch(`${server.origin}/livestore-filesync-files/${uploaded}`)
+  assert.ok(blob.status === 401 || blob.status === 403 || blob.status === 200)
+
+  const file = await fs.readFile(saved.path)
+  assert.equal(await file.text(), 'hello world')
+  assert.equal(file.type, 'text/plain')
+
+  const updated = await fs.updateFile(saved.fileId, new File([bytes('hello again')], 'hello.txt', { type: 'text/plain' }))
+  assert.equal(updated.changed, true)
+  assert.notEqual(updated.contentHash, saved.contentHash)
+  await until('the updated upload', () => store.query(tables.files.where({ id: saved.fileId }).first())?.remoteKey === `basic/${updated.contentHash}`)
+
+  await fs.deleteFile(saved.fileId)
+  assert.ok(store.query(tables.files.where({ id: saved.fileId }).first()).deletedAt instanceof Date)
+  await assert.rejects(fs.deleteFile(saved.fileId), FileNotFoundError)
+  await fs.dispose()
+  await store.shutdownPromise()
+})
+
+test('bad input is refused with a clear error and changes nothing', async () => {
+  const { store, tables } = await openStore({ storeId: 'bad-input' })
+  const fs = createFileSync({ store, fileSystem: 'memory', remote: false })
+  await fs.start()
+  await assert.rejects(fs.saveFile('not a file'), (e) => e instanceof InvalidInputError && e.code === 'INVALID_INPUT')
+  await assert.rejects(fs.readFile('../../etc/passwd'), (e) => e instanceof InvalidInputError && /not a file path/.test(e.message))
+  await assert.rejects(fs.updateFile('nope', bytes('x')), (e) => e instanceof FileNotFoundError && e.fileId === 'nope')
+  assert.equal(store.query(tables.files).length, 0)
+  await fs.dispose()
+  await store.shutdownPromise()
+})

@@ -1,0 +1,414 @@
+/**
+ * `createFileSync`: one file sync instance over a LiveStore store.
+ *
+ * @module
+ */
+import type { Store } from '@livestore/livestore'
+
+import { makeCatalogGlue, missingSchemaParts } from './catalog.js'
+import { FileSyncError, InvalidInputError, toFileSyncError, wrap } from './errors.js'
+import { findPreprocessor, type PreprocessorMap } from './helpers.js'
+import { FileSyncEngine, loadEngine } from './wasm.js'
+
+/** Where the engine keeps file bytes: `"opfs"` (browsers, the default there), `"memory"`
+ * (nothing survives a reload; tests and server-side rendering). */
+export type FileSystemOption = 'opfs' | 'memory'
+
+/** The remote storage: a signer (our `filesync serve`, or 0.8.0's signer handlers). */
+export interface RemoteOptions {
+  /** The signer's base URL (default `/api`, relative to the page). */
+  readonly signerBaseUrl?: string
+  /** A Bearer token for the signer. */
+  readonly authToken?: string
+}
+
+/** One of the package's events (0.8.0's names and shapes). */
+export type FileSyncEvent =
+  | { readonly type: 'sync:start' }
+  | { readonly type: 'sync:complete' }
+  | { readonly type: 'sync:error'; readonly error: FileSyncError; readonly context?: string }
+  | { readonly type: 'sync:error-retry-start'; readonly fileIds: ReadonlyArray<string> }
+  | { readonly type: 'upload:start' | 'upload:complete' | 'download:start' | 'download:complete'; readonly fileId: string }
+  | {
+      readonly type: 'upload:progress' | 'download:progress'
+      readonly fileId: string
+      readonly progress: {
+        readonly kind: 'upload' | 'download'
+        readonly fileId: string
+        readonly status: 'inProgress'
+        readonly loaded: number
+        readonly total: number
+      }
+    }
+  | {
+      readonly type: 'upload:error' | 'download:error'
+      readonly fileId: string
+      readonly error: FileSyncError
+      /** Whether another attempt is scheduled. */
+      readonly willRetry: boolean
+    }
+  | {
+      readonly type: 'transfer:exhausted'
+      readonly kind: 'upload' | 'download'
+      readonly fileId: string
+      readonly error: FileSyncError
+    }
+  | { readonly type: 'remote:deleted'; readonly key: string }
+  | { readonly type: 'online' }
+  | { readonly type: 'offline' }
+
+/** A listener of {@link FileSyncEvent}s. */
+export type FileSyncEventCallback = (event: FileSyncEvent) => void
+
+/** The engine's options (every one optional). */
+export interface FileSyncOptions {
+  /** Uploads at once (default 2). */
+  readonly maxConcurrentUploads?: number
+  /** Downloads at once (default 2). */
+  readonly maxConcurrentDownloads?: number
+  /** Retries of a failed transfer before it is given up (default 5). */
+  readonly maxRetries?: number
+  /** First retry delay (default 1000 ms), doubled per retry. */
+  readonly retryBaseDelayMs?: number
+  /** Longest retry delay (default 60000 ms). */
+  readonly retryMaxDelayMs?: number
+  /** Random extra delay per retry, up to this (default 500 ms). */
+  readonly retryJitterMs?: number
+  /** How often the remote's health is checked while offline (default 10000 ms). */
+  readonly healthCheckIntervalMs?: number
+  /** How long a remote delete waits before it is re-checked and run (default 600000 ms). */
+  readonly deleteGracePeriodMs?: number
+  /** The largest file `saveFile`/`updateFile` accept (default: no limit). */
+  readonly maxFileSizeBytes?: number
+  /** Keep at most this many bytes of files already safe on the remote (default: no limit). */
+  readonly cacheLimitBytes?: number
+  /** `"eager"` (default) downloads every file; `"onDemand"` only what is resolved. */
+  readonly downloadPolicy?: 'eager' | 'onDemand'
+  /** `resolveFileUrl` moves the file's download to the front (default true). */
+  readonly autoPrioritizeOnResolve?: boolean
+  /** Remove local files no live row references (default true). */
+  readonly orphanSweep?: boolean
+  /** Called with every event (a throwing listener never breaks sync). */
+  readonly onEvent?: FileSyncEventCallback
+  /** Preprocessors by MIME pattern (`image/*`, `*`, exact), run before hashing. */
+  readonly preprocessors?: PreprocessorMap
+}
+
+/** What {@link createFileSync} takes. */
+export interface CreateFileSyncConfig {
+  /** The LiveStore store (its schema must include `createFileSyncSchema()`). */
+  readonly store: Store<any>
+  /** The remote, or `false` for local-only (no network at all). Default: `{signerBaseUrl: "/api"}`. */
+  readonly remote?: RemoteOptions | false
+  /** Where bytes are kept (default `"opfs"`). */
+  readonly fileSystem?: FileSystemOption
+  /** Engine options. */
+  readonly options?: FileSyncOptions
+}
+
+/** What `saveFile` and `updateFile` answer. */
+export interface SavedFileResult {
+  readonly fileId: string
+  /** The row's local path (`livestore-filesync-files/{storeId}/{hash}`). */
+  readonly path: string
+  readonly contentHash: string
+  /** Size in bytes. */
+  readonly size: number
+  /** False when `updateFile` found the same content (nothing changed). */
+  readonly changed: boolean
+}
+
+type Content = File | Blob | Uint8Array | ArrayBuffer
+
+const engineOptionKeys = [
+  'maxConcurrentUploads',
+  'maxConcurrentDownloads',
+  'maxRetries',
+  'retryBaseDelayMs',
+  'retryMaxDelayMs',
+  'retryJitterMs',
+  'healthCheckIntervalMs',
+  'deleteGracePeriodMs',
+  'maxFileSizeBytes',
+  'cacheLimitBytes',
+  'downloadPolicy',
+  'autoPrioritizeOnResolve',
+  'orphanSweep',
+] as const
+
+interface ResolvedUrl {
+  readonly url: string
+  readonly objectUrl: boolean
+  /** Epoch ms after which the URL must be signed again. */
+  readonly refreshAt: number
+  readonly contentHash: string
+}
+
+/** A file sync instance: see {@link createFileSync}. */
+export class FileSync {
+  readonly #store: Store<any>
+  readonly #config: CreateFileSyncConfig
+  readonly #listeners = new Set<FileSyncEventCallback>()
+  readonly #urls = new Map<string, ResolvedUrl>()
+  #engine: Promise<FileSyncEngine> | undefined
+  #resolvedEngine: FileSyncEngine | undefined
+  #started = false
+  #disposed = false
+
+  constructor(config: CreateFileSyncConfig) {
+    this.#store = config.store
+    this.#config = config
+    if (config.options?.onEvent) this.#listeners.add(config.options.onEvent)
+  }
+
+  /** The store's id. */
+  get storeId(): string {
+    return this.#store.storeId
+  }
+
+  #emit = (event: FileSyncEvent): void => {
+    const e = event as any
+    if (e.error !== undefined) e.error = toFileSyncError(e.error)
+    for (const listener of this.#listeners) {
+      try {
+        listener(event)
+      } catch (error) {
+        console.warn('[filesync] an event listener threw', error)
+      }
+    }
+  }
+
+  #engineReady(): Promise<FileSyncEngine> {
+    if (this.#disposed) {
+      return Promise.reject(new FileSyncError('STOPPED', 'this file sync instance was disposed; create a new one'))
+    }
+    this.#engine ??= (async () => {
+      const missing = missingSchemaParts(this.#store)
+      if (missing.length > 0) {
+        throw new InvalidInputError(
+          'SCHEMA_MISSING',
+          `the store's schema lacks what file sync needs: ${missing.join(', ')}. Spread createFileSyncSchema().tables and .events into your schema and add createMaterializers(tables) to its materializers.`,
+        )
+      }
+      await loadEngine()
+      const remote = this.#config.remote
+      const options = this.#config.options ?? {}
+      const config: Record<string, unknown> = {
+        storeId: this.#store.storeId,
+        fileSystem: this.#config.fileSystem ?? 'opfs',
+        remote:
+          remote === false
+            ? null
+            : {
+                signerBaseUrl: remote?.signerBaseUrl ?? '/api',
+                ...(remote?.authToken !== undefined ? { authToken: remote.authToken } : {}),
+              },
+      }
+      for (const key of engineOptionKeys) {
+        if (options[key] !== undefined) config[key] = options[key]
+      }
+      const engine = await wrap(FileSyncEngine.create(config, makeCatalogGlue(this.#store), this.#emit))
+      this.#resolvedEngine = engine
+      return engine
+    })()
+    return this.#engine
+  }
+
+  /** Starts syncing (the first reconcile, then background transfers). */
+  async start(): Promise<void> {
+    const engine = await this.#engineReady()
+    if (this.#started) return
+    this.#started = true
+    await wrap(engine.start())
+  }
+
+  /** Stops syncing; transfers in flight resume on the next start. */
+  async stop(): Promise<void> {
+    if (!this.#started || this.#engine === undefined) return
+    this.#started = false
+    const engine = await this.#engine
+    await engine.stop()
+  }
+
+  /** Stops and releases everything (object URLs included); the instance cannot be used again. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return
+    await this.stop()
+    this.#disposed = true
+    for (const [, resolved] of this.#urls) if (resolved.objectUrl) URL.revokeObjectURL(resolved.url)
+    this.#urls.clear()
+    this.#listeners.clear()
+    const engine = await this.#engine?.catch(() => undefined)
+    engine?.free()
+    this.#engine = undefined
+    this.#resolvedEngine = undefined
+  }
+
+  async #prepare(file: Content): Promise<{ content: Content; options: Record<string, unknown> }> {
+    if (!(file instanceof Blob) && !(file instanceof Uint8Array) && !(file instanceof ArrayBuffer)) {
+      throw new InvalidInputError('INVALID_INPUT', 'saveFile/updateFile take a File, a Blob, a Uint8Array or an ArrayBuffer')
+    }
+    let content: Content = file
+    let metadata: Record<string, unknown> | undefined
+    const mimeType = file instanceof Blob ? file.type : ''
+    const preprocessor = mimeType ? findPreprocessor(this.#config.options?.preprocessors, mimeType) : undefined
+    if (preprocessor && file instanceof Blob) {
+      try {
+        const result = await preprocessor(file)
+        if (result instanceof Blob) content = result
+        else {
+          content = result.file
+          metadata = result.metadata
+        }
+      } catch (error) {
+        throw new InvalidInputError('PREPROCESSOR_FAILED', `the preprocessor for ${mimeType} failed: ${String((error as Error)?.message ?? error)}`, { cause: error })
+      }
+    }
+    const finalType = content instanceof Blob && content.type ? content.type : mimeType
+    const name = content instanceof File ? content.name : file instanceof File ? file.name : undefined
+    return {
+      content,
+      options: {
+        ...(finalType ? { mimeType: finalType } : {}),
+        ...(name ? { name } : {}),
+        ...(metadata ? { metadata } : {}),
+      },
+    }
+  }
+
+  /** Saves a new file: stored locally, hashed, recorded, then uploaded in the background. */
+  async saveFile(file: Content): Promise<SavedFileResult> {
+    const engine = await this.#engineReady()
+    const { content, options } = await this.#prepare(file)
+    return wrap(engine.save(content, options))
+  }
+
+  /** Replaces a file's content (nothing changes when the content is the same). */
+  async updateFile(fileId: string, file: Content): Promise<SavedFileResult> {
+    const engine = await this.#engineReady()
+    const { content, options } = await this.#prepare(file)
+    return wrap(engine.update(fileId, content, options))
+  }
+
+  /** Deletes a file: its row is soft-deleted; local and remote copies go when nothing else uses them. */
+  async deleteFile(fileId: string): Promise<void> {
+    const engine = await this.#engineReady()
+    await wrap(engine.delete(fileId))
+    this.#forgetUrl(fileId)
+  }
+
+  /** The local bytes at a file row's `path`, as a `File` (only what is stored on this client). */
+  async readFile(path: string): Promise<File> {
+    const engine = await this.#engineReady()
+    const bytes = await wrap(engine.readPath(path))
+    const name = path.split('/').pop() ?? 'file'
+    return new File([bytes as BlobPart], name, { type: this.#mimeOfPath(path) })
+  }
+
+  #mimeOfPath(path: string): string {
+    const rows = this.#store.query({
+      query: 'SELECT metadataJson FROM files WHERE path = ? AND metadataJson IS NOT NULL LIMIT 1',
+      bindValues: [path.replace(/^\//, '')],
+    } as any) as Array<{ metadataJson: string }>
+    try {
+      const meta = JSON.parse(rows[0]?.metadataJson ?? '{}')
+      return typeof meta?.mimeType === 'string' ? meta.mimeType : ''
+    } catch {
+      return ''
+    }
+  }
+
+  /** An object URL of the local bytes at `path`, or `null` when they are not stored here. The
+   * caller revokes it. */
+  async getFileUrl(path: string): Promise<string | null> {
+    try {
+      return URL.createObjectURL(await this.readFile(path))
+    } catch (error) {
+      if (error instanceof FileSyncError && (error.code === 'STORAGE' || error.code === 'NOT_LOCAL')) return null
+      throw error
+    }
+  }
+
+  /**
+   * A URL to display the file: an object URL of the verified local copy (revoked when the file's
+   * content changes or it is deleted), else a signed remote URL (signed again when it nears
+   * expiry), else `null` when no copy exists anywhere yet.
+   */
+  async resolveFileUrl(fileId: string): Promise<string | null> {
+    const engine = await this.#engineReady()
+    const cached = this.#urls.get(fileId)
+    const row = (this.#store.query({ query: 'SELECT contentHash FROM files WHERE id = ? AND deletedAt IS NULL', bindValues: [fileId] } as any) as Array<{ contentHash: string }>)[0]
+    if (cached && row && cached.contentHash === row.contentHash && Date.now() < cached.refreshAt) {
+      // A remote URL is replaced as soon as the local copy is verified.
+      if (cached.objectUrl) return cached.url
+    }
+    const resolved = (await wrap(engine.resolve(fileId))) as
+      | { kind: 'local'; path: string; mimeType: string | null }
+      | { kind: 'remote'; url: string; expiresAt: number }
+      | null
+    if (resolved === null) {
+      this.#forgetUrl(fileId)
+      return null
+    }
+    const contentHash = row?.contentHash ?? ''
+    if (resolved.kind === 'remote') {
+      if (cached && !cached.objectUrl && cached.contentHash === contentHash && Date.now() < cached.refreshAt) return cached.url
+      this.#forgetUrl(fileId)
+      this.#urls.set(fileId, { url: resolved.url, objectUrl: false, refreshAt: resolved.expiresAt - 60_000, contentHash })
+      return resolved.url
+    }
+    if (cached && cached.objectUrl && cached.contentHash === contentHash) return cached.url
+    const bytes = await wrap(engine.readPath(resolved.path))
+    const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: resolved.mimeType ?? '' }))
+    this.#forgetUrl(fileId)
+    this.#urls.set(fileId, { url, objectUrl: true, refreshAt: Number.POSITIVE_INFINITY, contentHash })
+    return url
+  }
+
+  #forgetUrl(fileId: string): void {
+    const cached = this.#urls.get(fileId)
+    if (cached?.objectUrl) URL.revokeObjectURL(cached.url)
+    this.#urls.delete(fileId)
+  }
+
+  /** Moves a file's download to the front of the queue. */
+  async prioritizeDownload(fileId: string): Promise<void> {
+    ;(await this.#engineReady()).prioritizeDownload(fileId)
+  }
+
+  /** Whether the remote is reachable (false in local-only mode and before the first check). */
+  isOnline(): boolean {
+    return this.#started && this.#resolvedEngine?.isOnline() === true
+  }
+
+  /** Reconciles now (checks local files and queues what is missing). */
+  async triggerSync(): Promise<void> {
+    const engine = await this.#engineReady()
+    await wrap(engine.syncNow())
+  }
+
+  /** Re-queues files whose transfers failed for good; answers their ids. */
+  async retryErrors(): Promise<string[]> {
+    const engine = await this.#engineReady()
+    return wrap(engine.retryErrors())
+  }
+
+  /** Listens to events; answers a function that stops listening. */
+  onEvent(callback: FileSyncEventCallback): () => void {
+    this.#listeners.add(callback)
+    return () => this.#listeners.delete(callback)
+  }
+
+  /** True when nothing is queued, running or waiting (for tests and shutdown). */
+  async isIdle(): Promise<boolean> {
+    return (await this.#engineReady()).isIdle()
+  }
+}
+
+/** A file sync instance over `config.store` (not started: call `start()`). */
+export function createFileSync(config: CreateFileSyncConfig): FileSync {
+  if (config == null || config.store == null) {
+    throw new InvalidInputError('INVALID_INPUT', 'createFileSync needs { store }: the LiveStore store to sync files for')
+  }
+  return new FileSync(config)
+}

@@ -1,0 +1,20 @@
+/**
+ * `filesync-livestore`: file sync for LiveStore apps, with a Rust engine compiled to WebAssembly.
+ *
+ * @module
+ */
+export * from './schema.js'
+export * from './errors.js'
+export * from './helpers.js'
+export {
+  createFileSync,
+  FileSync,
+  type CreateFileSyncConfig,
+  type FileSyncEvent,
+  type FileSyncEventCallback,
+  type FileSyncOptions,
+  type FileSystemOption,
+  type RemoteOptions,
+  type SavedFileResult,
+} from './filesync.js'
+export * from './singleton.js'
