@@ -309,6 +309,7 @@ mod bench {
                 content_hash: hex.clone(),
                 metadata_json: None,
                 updated_at: 2,
+                if_content_hash: None,
             }),
             FileEvent::LocalFileStateUpsert(LocalFileStateRow {
                 file_id: id.clone(),
@@ -413,6 +414,7 @@ mod bench {
                     content_hash: hash.to_hex(),
                     metadata_json: None,
                     updated_at: 4,
+                    if_content_hash: None,
                 }),
             ];
             while !engine.is_idle() {

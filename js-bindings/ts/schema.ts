@@ -8,9 +8,9 @@
  * - the client-only table `fileTransferState` and its events (`v1.FileTransferStateUpsert`,
  *   `v1.FileTransferStateRemove`): the size of verified local bytes and the resume token of an
  *   interrupted upload;
- * - an optional field `uploadedHash` on `v1.FileUpdated`: an upload's event names the content it
- *   uploaded, and our materializer applies its `remoteKey` only while the row still holds that
- *   content. 0.8.0's decoder drops the field, so in that one race (another client's update lands
+ * - an optional field `ifContentHash` on `v1.FileUpdated`: the events that record an upload (or a
+ *   missing remote copy) name the content they concern, and our materializer applies them only
+ *   while the row still holds that content. 0.8.0's decoder drops the field, so in that one race (another client's update lands
  *   before an upload's event) a 0.8.0 client keeps its last-writer-wins row. See the README.
  *
  * Materializers are idempotent: a replayed or rebased event, or a second tab, never fails an
@@ -65,7 +65,7 @@ export const FileCreatedPayloadSchema = Schema.Struct({
   updatedAt: Schema.Date,
 })
 
-/** Args of `v1.FileUpdated`, with our optional `uploadedHash`. */
+/** Args of `v1.FileUpdated`, with our optional `ifContentHash`. */
 export const FileUpdatedPayloadSchema = Schema.Struct({
   id: Schema.String,
   path: Schema.String,
@@ -73,7 +73,7 @@ export const FileUpdatedPayloadSchema = Schema.Struct({
   contentHash: Schema.String,
   metadataJson: Schema.optional(Schema.NullOr(Schema.String)),
   updatedAt: Schema.Date,
-  uploadedHash: Schema.optional(Schema.String),
+  ifContentHash: Schema.optional(Schema.String),
 })
 
 /** Args of `v1.FileDeleted`. */
@@ -169,7 +169,7 @@ const makeMaterializers = (tables: FileSyncAppTables) => ({
     tables.files
       .insert({ id, path, contentHash, metadataJson: metadataJson ?? null, createdAt, updatedAt })
       .onConflict('id', 'ignore'),
-  'v1.FileUpdated': ({ id, path, remoteKey, contentHash, metadataJson, updatedAt, uploadedHash }: FileUpdatedArgs) => {
+  'v1.FileUpdated': ({ id, path, remoteKey, contentHash, metadataJson, updatedAt, ifContentHash }: FileUpdatedArgs) => {
     const values = {
       path,
       remoteKey,
@@ -179,9 +179,9 @@ const makeMaterializers = (tables: FileSyncAppTables) => ({
     }
     // An upload's event applies only while the row still holds the content it uploaded: an
     // update from another client that landed first is never reverted.
-    return uploadedHash === undefined
+    return ifContentHash === undefined
       ? tables.files.update(values).where({ id })
-      : tables.files.update(values).where({ id, contentHash: uploadedHash })
+      : tables.files.update(values).where({ id, contentHash: ifContentHash })
   },
   'v1.FileDeleted': ({ id, deletedAt }: FileDeletedArgs) => tables.files.update({ deletedAt }).where({ id }),
   'v1.LocalFileStateUpsert': (row: LocalFileStateRow) =>

@@ -53,6 +53,13 @@ pub struct FileUpdated {
     /// Update time, epoch ms (ISO-8601 string on the wire).
     #[serde(with = "crate::model::date::iso")]
     pub updated_at: i64,
+    /// Our optional extension (`ifContentHash`): the event applies only while the row's
+    /// `contentHash` is this. The engine sets it on the events that record an upload (or a missing
+    /// remote copy) of one content, so another client's update that lands first is never
+    /// reverted. `@livestore-filesync/core` 0.8.0's decoder drops the field (its clients apply the
+    /// event unconditionally, last writer wins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_content_hash: Option<String>,
 }
 
 /// Args of the synced event `v1.FileDeleted` (a soft delete).

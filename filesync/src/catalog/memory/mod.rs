@@ -60,7 +60,12 @@ fn materialize(files: &mut BTreeMap<String, FileRow>, event: &FileEvent) {
             });
         }
         FileEvent::FileUpdated(e) => {
-            if let Some(row) = files.get_mut(&e.id) {
+            let applies = |row: &FileRow| {
+                e.if_content_hash
+                    .as_ref()
+                    .is_none_or(|hash| *hash == row.content_hash)
+            };
+            if let Some(row) = files.get_mut(&e.id).filter(|row| applies(row)) {
                 row.path = e.path.clone();
                 row.remote_key = e.remote_key.clone();
                 row.content_hash = e.content_hash.clone();

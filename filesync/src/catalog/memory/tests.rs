@@ -26,6 +26,7 @@ fn updated(id: &str, hash: &str, key: &str, meta: Option<Option<String>>) -> Fil
         content_hash: hash.to_owned(),
         metadata_json: meta,
         updated_at: 2,
+        if_content_hash: None,
     })
 }
 
@@ -240,6 +241,7 @@ fn rows_by_hash_follow_updates_and_deletes() {
         content_hash: H2.to_owned(),
         metadata_json: None,
         updated_at: 5,
+        if_content_hash: None,
     })]))
     .unwrap();
     assert_eq!(ids(H1), ["f2"]);
@@ -253,4 +255,34 @@ fn rows_by_hash_follow_updates_and_deletes() {
     let rows = block_on(cat.files_with_hash(H1)).unwrap();
     assert_eq!(rows.len(), 1);
     assert!(rows[0].deleted_at.is_some());
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn an_upload_recorded_after_another_clients_update_does_not_revert_it() {
+    // A uploads H1 while B replaces the content with H2; B's update is ordered first.
+    let log = SyncedLog::new();
+    let (a, b) = (log.client(), log.client());
+    block_on(a.commit(vec![created("f1", H1)])).unwrap();
+    block_on(b.commit(vec![updated("f1", H2, "", None)])).unwrap();
+    let mut upload = updated("f1", H1, "store/h1", None);
+    if let FileEvent::FileUpdated(e) = &mut upload {
+        e.if_content_hash = Some(H1.to_owned());
+    }
+    block_on(a.commit(vec![upload.clone()])).unwrap();
+    for client in [&a, &b] {
+        let row = block_on(client.file("f1")).unwrap().unwrap();
+        assert_eq!(row.content_hash, H2, "the later content stays");
+        assert_eq!(row.remote_key, "", "the key of H1 is not applied to H2");
+    }
+    // Without the condition (a 0.8.0 client's upload), the last writer wins.
+    if let FileEvent::FileUpdated(e) = &mut upload {
+        e.if_content_hash = None;
+    }
+    block_on(a.commit(vec![upload])).unwrap();
+    let row = block_on(b.file("f1")).unwrap().unwrap();
+    assert_eq!(
+        (row.content_hash.as_str(), row.remote_key.as_str()),
+        (H1, "store/h1")
+    );
 }

@@ -116,6 +116,7 @@ impl FileSync {
             content_hash: hash_hex.clone(),
             metadata_json: Some(metadata_json),
             updated_at: inner.now(),
+            if_content_hash: None,
         })];
         let queue = inner.is_online();
         events.extend(local_copy_events(

@@ -259,6 +259,7 @@ async fn upload(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome {
                 content_hash: hex.clone(),
                 metadata_json: None,
                 updated_at: inner.now(),
+                if_content_hash: Some(hex.clone()),
             });
             if let Err(e) = inner.catalog.commit(vec![event]).await {
                 return retry(file_id, e);
@@ -636,6 +637,7 @@ async fn remote_missing(
                 content_hash: fresh.content_hash.clone(),
                 metadata_json: None,
                 updated_at: inner.now(),
+                if_content_hash: Some(fresh.content_hash.clone()),
             });
             if let Err(err) = inner.catalog.commit(vec![event]).await {
                 return retry(file_id, err);
