@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The npm package's tests: installs the workspace's npm dependencies when needed (npm ci, exact
+# versions from the lock file), builds the package (scripts/build.sh: the release wasm and the
+# TypeScript), then runs its Node tests (real LiveStore stores, `filesync serve` on loopback).
+#
+# Needs Node 20+, and the `filesync` binary (target/debug/filesync; built here when missing).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+if [ ! -d "$ROOT/node_modules/@livestore/livestore" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+    (cd "$ROOT" && npm ci --no-audit --no-fund)
+fi
+[ -x "$TARGET_DIR/debug/filesync" ] || (cd "$ROOT" && cargo build -q -p filesync-cli)
+"$HERE/scripts/build.sh"
+cd "$HERE"
+export FILESYNC_BIN="${FILESYNC_BIN:-$TARGET_DIR/debug/filesync}"
+timeout 900 node --test --test-concurrency=1 test/*.test.mjs
