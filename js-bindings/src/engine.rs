@@ -77,6 +77,7 @@ impl Engine {
         catalog: CatalogGlue,
         on_event: Function,
     ) -> Result<Engine, JsValue> {
+        crate::logging::install();
         let config: Config = serde_wasm_bindgen::from_value(config)
             .map_err(|e| input_error(format!("invalid file sync options: {e}")))?;
         let fs: Arc<dyn FileSystem> = match config.file_system.as_deref().unwrap_or("opfs") {

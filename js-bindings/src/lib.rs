@@ -20,5 +20,7 @@ mod catalog;
 mod convert;
 mod engine;
 mod js;
+mod logging;
 
 pub use engine::Engine;
+pub use logging::set_logger;

@@ -125,3 +125,12 @@ export async function wrap<T>(promise: Promise<T>): Promise<T> {
     throw toFileSyncError(error)
   }
 }
+
+/** Runs `f`, turning a throw into a {@link FileSyncError}. */
+export function wrapSync<T>(f: () => T): T {
+  try {
+    return f()
+  } catch (error) {
+    throw toFileSyncError(error)
+  }
+}

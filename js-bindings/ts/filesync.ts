@@ -6,9 +6,9 @@
 import type { Store } from '@livestore/livestore'
 
 import { makeCatalogGlue, missingSchemaParts } from './catalog.js'
-import { FileSyncError, InvalidInputError, toFileSyncError, wrap } from './errors.js'
+import { FileSyncError, InvalidInputError, toFileSyncError, wrap, wrapSync } from './errors.js'
 import { findPreprocessor, type PreprocessorMap } from './helpers.js'
-import { FileSyncEngine, loadEngine } from './wasm.js'
+import { FileSyncEngine, loadEngine, setLogger } from './wasm.js'
 
 /** Where the engine keeps file bytes: `"opfs"` (browsers, the default there), `"memory"`
  * (nothing survives a reload; tests and server-side rendering). */
@@ -92,6 +92,23 @@ export interface FileSyncOptions {
   readonly onEvent?: FileSyncEventCallback
   /** Preprocessors by MIME pattern (`image/*`, `*`, exact), run before hashing. */
   readonly preprocessors?: PreprocessorMap
+  /** The engine's log level (default `"warn"`). The setting is shared by every instance of the page. */
+  readonly logLevel?: LogLevel
+  /** Where engine logs go (default: the console). */
+  readonly onLog?: (entry: LogEntry) => void
+}
+
+/** The engine's log levels, quietest first. */
+export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
+
+/** One engine log entry. */
+export interface LogEntry {
+  readonly level: Exclude<LogLevel, 'silent'>
+  /** The engine module that logged it. */
+  readonly target: string
+  readonly message: string
+  /** Structured fields (`file_id`, `key`, `error`, …) as text. */
+  readonly fields: Readonly<Record<string, string>>
 }
 
 /** What {@link createFileSync} takes. */
@@ -183,6 +200,7 @@ export class FileSync {
       return Promise.reject(new FileSyncError('STOPPED', 'this file sync instance was disposed; create a new one'))
     }
     this.#engine ??= (async () => {
+      const options = this.#config.options ?? {}
       const missing = missingSchemaParts(this.#store)
       if (missing.length > 0) {
         throw new InvalidInputError(
@@ -191,8 +209,8 @@ export class FileSync {
         )
       }
       await loadEngine()
+      wrapSync(() => setLogger(options.logLevel ?? 'warn', options.onLog ?? null))
       const remote = this.#config.remote
-      const options = this.#config.options ?? {}
       const config: Record<string, unknown> = {
         storeId: this.#store.storeId,
         fileSystem: this.#config.fileSystem ?? 'opfs',

@@ -14,6 +14,8 @@ export {
   type FileSyncEventCallback,
   type FileSyncOptions,
   type FileSystemOption,
+  type LogEntry,
+  type LogLevel,
   type RemoteOptions,
   type SavedFileResult,
 } from './filesync.js'

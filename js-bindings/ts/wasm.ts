@@ -8,9 +8,9 @@
  *
  * @internal
  */
-import init, { FileSyncEngine } from './wasm/filesync_js.js'
+import init, { FileSyncEngine, setLogger } from './wasm/filesync_js.js'
 
-export { FileSyncEngine }
+export { FileSyncEngine, setLogger }
 
 let loading: Promise<void> | undefined
 
