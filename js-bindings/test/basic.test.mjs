@@ -75,3 +75,53 @@ test('bad input is refused with a clear error and changes nothing', async () => 
   await fs.dispose()
   await store.shutdownPromise()
 })
+
+test('local-only (remote: false) makes no request at all; files are done/done', async () => {
+  const { store, tables } = await openStore({ storeId: 'local-only' })
+  const realFetch = globalThis.fetch
+  let requests = 0
+  globalThis.fetch = (...args) => {
+    requests += 1
+    return realFetch(...args)
+  }
+  try {
+    const fs = createFileSync({ store, fileSystem: 'memory', remote: false, options: { healthCheckIntervalMs: 50 } })
+    await fs.start()
+    const saved = await fs.saveFile(bytes('kept here'))
+    await fs.triggerSync()
+    assert.equal(fs.isOnline(), false)
+    assert.deepEqual(await fs.retryErrors(), [])
+    const state = store.query(tables.localFileState.where({ fileId: saved.fileId }).first())
+    assert.deepEqual([state.uploadStatus, state.downloadStatus], ['done', 'done'])
+    assert.equal(store.query(tables.files.where({ id: saved.fileId }).first()).remoteKey, '')
+    const url = await fs.resolveFileUrl(saved.fileId)
+    assert.match(url, /^blob:/)
+    assert.equal(await (await realFetch(url)).text(), 'kept here')
+    await new Promise((r) => setTimeout(r, 300))
+    await fs.dispose()
+    assert.equal(requests, 1, 'only the test itself fetched (the object URL)')
+  } finally {
+    globalThis.fetch = realFetch
+  }
+  await store.shutdownPromise()
+})
+
+test('engine logs reach the onLog callback at the chosen level', async () => {
+  const { store } = await openStore({ storeId: 'logs' })
+  const entries = []
+  // A remote that refuses every token: the failed upload is logged.
+  const fs = createFileSync({
+    store,
+    fileSystem: 'memory',
+    remote: { signerBaseUrl: server.url, authToken: 'wrong-token' },
+    options: { logLevel: 'debug', onLog: (e) => entries.push(e), maxRetries: 0 },
+  })
+  await fs.start()
+  await fs.saveFile(bytes('log me'))
+  await until('a log entry about the upload', () => entries.some((e) => e.fields.file_id !== undefined))
+  const entry = entries.find((e) => e.fields.file_id !== undefined)
+  assert.ok(['warn', 'debug', 'info', 'error'].includes(entry.level))
+  assert.equal(typeof entry.message, 'string')
+  await fs.dispose()
+  await store.shutdownPromise()
+})

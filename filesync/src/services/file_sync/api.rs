@@ -61,7 +61,14 @@ impl FileSync {
             updated_at: now,
         })];
         let queue = inner.is_online();
-        events.extend(local_copy_events(&id, &path, &hash_hex, stored.size, queue));
+        let upload = upload_status(inner, queue);
+        events.extend(local_copy_events(
+            &id,
+            &path,
+            &hash_hex,
+            stored.size,
+            upload,
+        ));
         inner.catalog.commit(events).await?;
         // The upload is queued at once; the reconcile the commit triggers finds it queued.
         if queue {
@@ -119,12 +126,13 @@ impl FileSync {
             if_content_hash: None,
         })];
         let queue = inner.is_online();
+        let upload = upload_status(inner, queue);
         events.extend(local_copy_events(
             file_id,
             &path,
             &hash_hex,
             stored.size,
-            queue,
+            upload,
         ));
         inner
             .catalog
@@ -397,12 +405,25 @@ impl FileSync {
 
 /// This client's state rows for content it just stored: verified bytes of `size`, the upload
 /// queued (`queued`, the caller enqueues it) or pending (offline: the reconcile queues it later).
+/// The upload status of new local content: `queued` when the upload is queued at once, `pending`
+/// while offline, and `done` in local-only mode (as the TypeScript package records it: nothing is
+/// waiting; a row whose `remoteKey` is empty is still uploaded once a remote is configured).
+fn upload_status(inner: &Inner, queued: bool) -> TransferStatus {
+    if inner.local_only() {
+        TransferStatus::Done
+    } else if queued {
+        TransferStatus::Queued
+    } else {
+        TransferStatus::Pending
+    }
+}
+
 fn local_copy_events(
     file_id: &str,
     path: &str,
     hash_hex: &str,
     size: u64,
-    queued: bool,
+    upload_status: TransferStatus,
 ) -> [FileEvent; 2] {
     [
         FileEvent::LocalFileStateUpsert(LocalFileStateRow {
@@ -410,11 +431,7 @@ fn local_copy_events(
             path: path.to_owned(),
             local_hash: hash_hex.to_owned(),
             download_status: TransferStatus::Done,
-            upload_status: if queued {
-                TransferStatus::Queued
-            } else {
-                TransferStatus::Pending
-            },
+            upload_status,
             last_sync_error: String::new(),
         }),
         FileEvent::FileTransferStateUpsert(TransferStateRow {

@@ -516,6 +516,33 @@ fn local_only_mode_makes_no_remote_calls() {
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn local_only_files_are_done_and_upload_once_a_remote_is_configured() {
+    let w = World::new(19);
+    let catalog = w.log.client();
+    let fs = Arc::new(MemoryFs::new());
+    let a = w.client_on(options(), catalog.clone(), fs.clone(), Arc::new(LocalOnly));
+    let saved = a.save(&w, b"saved before the remote");
+    w.settle(&[&a], Duration::from_secs(30));
+    // As the TypeScript package records it: nothing is waiting in local-only mode.
+    let state = a.state(&w, &saved.file_id).unwrap();
+    assert_eq!(
+        (state.upload_status, state.download_status),
+        (TransferStatus::Done, TransferStatus::Done)
+    );
+    let e = a.engine.clone();
+    w.run(async move { e.stop().await });
+    // The app turns a remote on: the same store and files, a new engine.
+    let b = w.client_on(options(), catalog, fs, Arc::new(w.remote.clone()));
+    w.settle(&[&b], Duration::from_secs(60));
+    assert_eq!(
+        b.row(&w, &saved.file_id).unwrap().remote_key,
+        key_of(b"saved before the remote")
+    );
+    assert_eq!(w.remote.calls().upload, 1);
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn offline_saves_wait_and_upload_when_the_remote_returns() {
     let w = World::new(10);
     w.remote.set_offline(true);
