@@ -11,7 +11,8 @@
 //! - local storage: any [`fs_core::FileSystem`] (`NativeFs`, `OpfsFs`, `MemoryFs`);
 //! - the catalog: the [`Catalog`] trait (LiveStore through the JS glue in browsers) and
 //!   [`MemoryCatalog`];
-//! - remotes: `HttpRemote` (native) and `BrowserHttpRemote` (wasm32) for `filesync serve`,
+//! - remotes: `HttpRemote` (native) and `BrowserHttpRemote` (wasm32: browsers and Node) for
+//!   `filesync serve` and other signers,
 //!   [`LocalOnly`], [`MemoryRemote`], or any [`RemoteStorage`];
 //! - runtimes: `TokioRuntime` (native, the default there) and `BrowserRuntime` (wasm32, the
 //!   default there), or any [`Runtime`].
@@ -84,7 +85,7 @@ pub use services::local_file_storage::LocalFileStorage;
 #[cfg(any(test, feature = "test-util"))]
 pub use services::remote_storage::Fault;
 #[cfg(target_arch = "wasm32")]
-pub use services::remote_storage::{BrowserHttpRemote, BrowserHttpRemoteOptions};
+pub use services::remote_storage::{BrowserHttpRemote, BrowserHttpRemoteOptions, TokenGetter};
 pub use services::remote_storage::{
     CallCounts, Download, LocalOnly, MemoryRemote, OpenAt, ProgressFn, RemoteError,
     RemoteErrorKind, RemoteResult, RemoteStorage, ResumeFn, SignedUrl, UploadRequest,

@@ -2,8 +2,10 @@
 //!
 //! - `HttpRemote` (native): the client of the server's signer protocol and resumable uploads
 //!   (DESIGN §6), with ranged GETs for resumed downloads;
-//! - `BrowserHttpRemote` (wasm32): the same protocol in a browser (page or worker): fetch for
-//!   signer calls and downloads, XMLHttpRequest for uploads (progress);
+//! - `BrowserHttpRemote` (wasm32): the same protocol in a browser (page or worker) or in Node: fetch
+//!   for signer calls and downloads, XMLHttpRequest for uploads (progress; fetch where there is no
+//!   XMLHttpRequest, as in Node); a static token or the app's `TokenGetter`, extra signer headers,
+//!   cookies for the signer on request;
 //! - [`MemoryRemote`]: an in-memory remote, with fault injection under the `test-util` feature
 //!   (offline, fail the next N calls, delay, corrupt bytes, 404 for a key), for tests and
 //!   simulations;
@@ -28,7 +30,7 @@ mod memory;
 mod protocol;
 
 #[cfg(target_arch = "wasm32")]
-pub use browser::{BrowserHttpRemote, BrowserHttpRemoteOptions};
+pub use browser::{BrowserHttpRemote, BrowserHttpRemoteOptions, TokenGetter};
 #[cfg(not(target_arch = "wasm32"))]
 pub use http::{HttpRemote, HttpRemoteOptions, RootCertificate};
 pub use local_only::LocalOnly;

@@ -1,22 +1,33 @@
 //! [`BrowserHttpRemote`]: the client of the server's signer protocol (DESIGN §6) in a browser, on the
-//! page or in a worker (wasm32 only).
+//! page or in a worker, and in Node 20+ (wasm32 only).
 //!
 //! The same protocol, error kinds and resume tokens as the native [`HttpRemote`](super), with the
-//! browser's own transports (DESIGN §5a):
-//! - signer calls (`GET {base}/health`, `POST {base}/v1/...` with `Authorization: Bearer <token>`)
-//!   by the global `fetch`, with a deadline ([`BrowserHttpRemoteOptions::request_timeout`]);
+//! JavaScript scope's own transports (DESIGN §5a):
+//! - signer calls (`GET {base}/health`, `POST {base}/v1/...`) by the global `fetch`, with a
+//!   deadline ([`BrowserHttpRemoteOptions::request_timeout`]), carrying `Authorization: Bearer
+//!   <token>` (a static [`token`](BrowserHttpRemoteOptions::token), or what the app's
+//!   [`TokenGetter`] gives before each call), the app's extra
+//!   [`headers`](BrowserHttpRemoteOptions::headers), and cookies when
+//!   [`include_credentials`](BrowserHttpRemoteOptions::include_credentials) is set (the options
+//!   of the TypeScript package's remote config);
 //! - uploads by `XMLHttpRequest` (fetch reports no upload progress), the body a `Blob` assembled from
-//!   the chunks of [`UploadRequest::open`](super::UploadRequest::open); uploads of at least
-//!   [`BrowserHttpRemoteOptions::multipart_threshold`] bytes go part by part through the resumable
-//!   protocol, so at most one part is held as a `Blob` at a time;
+//!   the chunks of [`UploadRequest::open`](super::UploadRequest::open); where the global scope has
+//!   no `XMLHttpRequest` (Node), by `fetch` with the same `Blob`, progress reported at the end;
+//!   uploads of at least [`BrowserHttpRemoteOptions::multipart_threshold`] bytes go part by part
+//!   through the resumable protocol, so at most one part is held as a `Blob` at a time;
 //! - downloads by `fetch` (ranged when resuming), the body read chunk by chunk.
 //!
+//! Signed blob URLs get only the headers the signer answered with them: never the token, the extra
+//! headers or `credentials: "include"`.
+//!
 //! Transfers have no deadline as a whole but fail with `Offline` when nothing moved for
-//! [`BrowserHttpRemoteOptions::transfer_idle_timeout`]. Nothing touches the global scope until a
-//! call is made, except [`BrowserHttpRemote::new`] reading `location.href` to resolve a relative
-//! base URL.
+//! [`BrowserHttpRemoteOptions::transfer_idle_timeout`] (a fetch upload shows no progress: it gets
+//! that plus one second per 256 KiB of body). Nothing touches the global scope until a call is
+//! made, except [`BrowserHttpRemote::new`] reading `location.href` to resolve a relative base URL.
 
+mod auth;
 mod errors;
+mod fetch_upload;
 mod js;
 mod signer;
 mod transfer;
@@ -31,27 +42,89 @@ use super::protocol::transport::{self, Site};
 use super::protocol::{options, urls, BROWSER as CLIENT};
 use super::RemoteResult;
 
+pub use auth::TokenGetter;
+
 /// Settings of a [`BrowserHttpRemote`].
 #[derive(Clone)]
 pub struct BrowserHttpRemoteOptions {
     /// The signer's base URL, e.g. `http://127.0.0.1:8787/api`, or relative to the page or worker
     /// (`/api`, the TypeScript package's default). A trailing `/` is ignored.
     pub base_url: String,
-    /// The Bearer token sent to the signer (`None` or empty: no `Authorization` header).
+    /// The Bearer token sent to the signer (`None` or empty: no `Authorization` header). For a token
+    /// that changes, set [`token_getter`](Self::token_getter) instead (not both).
     pub token: Option<String>,
+    /// The app's token getter, called before every signer call (default none): the token is sent
+    /// as `Authorization: Bearer <token>`. Exclusive with [`token`](Self::token). See
+    /// [`TokenGetter`] for what it may return and how its failures show.
+    pub token_getter: Option<TokenGetter>,
+    /// Headers added to every signer call (default none), e.g. an API key or a tenant id; never
+    /// sent to signed blob URLs. Checked by [`BrowserHttpRemote::new`]: sendable names and values,
+    /// each name once, not `Content-Type` (the client's own) nor a header browsers set themselves;
+    /// `Authorization` only without a token or getter (then it is sent as given, e.g. `Basic`
+    /// credentials). A cross-origin signer must allow them in its CORS answer
+    /// (`Access-Control-Allow-Headers`).
+    pub headers: Vec<(String, String)>,
+    /// Whether signer calls send the browser's cookies to a signer on another origin (fetch's
+    /// `credentials: "include"`; default false: `same-origin`), for cookie-based auth. The signer
+    /// must then answer `Access-Control-Allow-Credentials: true` and name the page's origin (not
+    /// `*`) in `Access-Control-Allow-Origin`, or the browser refuses its answers. Never applies to
+    /// signed blob URLs. Node keeps no cookies: there it changes nothing.
+    pub include_credentials: bool,
     /// Uploads of at least this many bytes use the resumable protocol (default 64 MiB). Below it,
     /// the whole upload is assembled as one `Blob` before it is sent.
     pub multipart_threshold: u64,
-    /// How long a signer call may take as a whole (default 30 s; `multipart/complete`, which makes
-    /// the server re-read the whole object, gets one more second per 32 MiB).
+    /// How long a signer call may take as a whole, the token getter's wait included (default 30 s;
+    /// `multipart/complete`, which makes the server re-read the whole object, gets one more second
+    /// per 32 MiB).
     pub request_timeout: Duration,
     /// A transfer fails with `Offline` when nothing moved for this long (default 60 s): no upload
     /// progress event (including the wait for the answer after the last byte), or no download
-    /// chunk.
+    /// chunk. An upload by `fetch` (where there is no `XMLHttpRequest`, as in Node) shows no
+    /// progress: it may take this plus one second per 256 KiB of body.
     pub transfer_idle_timeout: Duration,
 }
 
-options::options_impl!(BrowserHttpRemoteOptions for BrowserHttpRemote {});
+options::options_impl!(BrowserHttpRemoteOptions for BrowserHttpRemote {
+    token_getter: None,
+    headers: Vec::new() => auth::header_names,
+    include_credentials: false,
+});
+
+impl BrowserHttpRemoteOptions {
+    /// The same options with the app's token `getter` (see [`TokenGetter`]).
+    pub fn with_token_getter(mut self, getter: TokenGetter) -> BrowserHttpRemoteOptions {
+        self.token_getter = Some(getter);
+        self
+    }
+
+    /// The same options with one more header for every signer call (see [`Self::headers`]).
+    pub fn with_header(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> BrowserHttpRemoteOptions {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The same options with the headers of `headers`, a JS object of header names to strings
+    /// (the TypeScript package's `headers: Record<string, string>`; `null` or `undefined`: none)
+    /// added to [`Self::headers`]. `Rejected` when it is not such an object; the headers
+    /// themselves are checked by [`BrowserHttpRemote::new`].
+    pub fn with_headers_from_js(
+        mut self,
+        headers: &JsValue,
+    ) -> RemoteResult<BrowserHttpRemoteOptions> {
+        self.headers.extend(auth::headers_from_js(headers)?);
+        Ok(self)
+    }
+
+    /// The same options with [`Self::include_credentials`] set to `include`.
+    pub fn with_include_credentials(mut self, include: bool) -> BrowserHttpRemoteOptions {
+        self.include_credentials = include;
+        self
+    }
+}
 
 /// The browser client of the signer protocol of `filesync-server` (and of the TypeScript package's
 /// signers), with resumable uploads and ranged downloads. Cheap to clone.
@@ -60,8 +133,8 @@ pub struct BrowserHttpRemote {
     /// The client, the absolute base URL without a trailing `/`, the signer timeout and the
     /// threshold.
     site: Site,
-    /// `Bearer <token>`, when there is a token.
-    auth: Option<String>,
+    /// Where the `Authorization` of signer calls comes from.
+    token: auth::Token,
     options: BrowserHttpRemoteOptions,
 }
 
@@ -79,8 +152,9 @@ fn location_href() -> Option<String> {
 
 impl BrowserHttpRemote {
     /// A client for the signer described by `options`. Fails (`Rejected`, with what to fix) when the
-    /// base URL is unusable or the token cannot be sent as a header. A relative base URL is resolved
-    /// against the page's (or worker's) `location`.
+    /// base URL is unusable, the token cannot be sent as a header, both a token and a token getter
+    /// are set, or an extra header is refused (see [`BrowserHttpRemoteOptions::headers`]). A
+    /// relative base URL is resolved against the page's (or worker's) `location`.
     pub fn new(options: BrowserHttpRemoteOptions) -> RemoteResult<BrowserHttpRemote> {
         let raw = options.base_url.trim();
         let example = CLIENT.example;
@@ -113,18 +187,8 @@ impl BrowserHttpRemote {
             has_credentials: !url.username().is_empty() || !url.password().is_empty(),
         };
         urls::check_base(&CLIENT, raw, &parts)?;
-        let auth = match options.token.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(token) => {
-                if !token
-                    .bytes()
-                    .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
-                {
-                    return Err(urls::bad_token(&CLIENT));
-                }
-                Some(format!("Bearer {token}"))
-            }
-        };
+        let token = auth::Token::of(&options)?;
+        auth::check_headers(&options.headers, &token)?;
         Ok(BrowserHttpRemote {
             site: Site {
                 client: &CLIENT,
@@ -132,7 +196,7 @@ impl BrowserHttpRemote {
                 request_timeout: options.request_timeout,
                 multipart_threshold: options.multipart_threshold,
             },
-            auth,
+            token,
             options,
         })
     }
@@ -164,6 +228,49 @@ mod tests {
         );
         let bad_token = BrowserHttpRemoteOptions::new("http://h/api").with_token("a\nb");
         urls::assert_base_rules(new, BrowserHttpRemote::new(bad_token), &[]);
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn token_sources_and_headers_are_checked() {
+        let getter = TokenGetter::new(js_sys::Function::new_no_args("return 't'"));
+        let options = || BrowserHttpRemoteOptions::new("http://h/api");
+        let both = options().with_token("t").with_token_getter(getter.clone());
+        let err = BrowserHttpRemote::new(both).unwrap_err();
+        assert_eq!(err.kind, RemoteErrorKind::Rejected);
+        assert!(err.message.contains("give one of them"), "{err}");
+        // An empty static token beside a getter is no token.
+        BrowserHttpRemote::new(options().with_token("").with_token_getter(getter.clone())).unwrap();
+        let err = BrowserHttpRemote::new(
+            options()
+                .with_token_getter(getter.clone())
+                .with_header("Authorization", "Basic x"),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("conflicts with the token"), "{err}");
+        BrowserHttpRemote::new(options().with_header("Authorization", "Basic x")).unwrap();
+
+        let err = TokenGetter::from_js(JsValue::from_str("t")).unwrap_err();
+        assert_eq!(err.kind, RemoteErrorKind::Rejected);
+        assert!(err.message.contains("not a string"), "{err}");
+        TokenGetter::from_js(getter.function().into()).unwrap();
+
+        let shown = format!(
+            "{:?}",
+            BrowserHttpRemote::new(
+                options()
+                    .with_token_getter(getter)
+                    .with_header("X-Api-Key", "secret-value")
+                    .with_include_credentials(true)
+            )
+            .unwrap()
+        );
+        assert!(
+            shown.contains("X-Api-Key")
+                && shown.contains("TokenGetter(<function>)")
+                && shown.contains("include_credentials: true")
+                && !shown.contains("secret-value"),
+            "{shown}"
+        );
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

@@ -1,5 +1,6 @@
-//! The [`Signer`] side of [`BrowserHttpRemote`]: JSON POSTs to `{base}/v1/...` with the Bearer
-//! token by `fetch`, with a deadline; signed URLs resolved by the browser's `URL`.
+//! The [`Signer`] side of [`BrowserHttpRemote`]: JSON POSTs to `{base}/v1/...` by `fetch`, with
+//! the Bearer token (static, or the app's getter called first), the app's extra headers and its
+//! credentials mode, within a deadline; signed URLs resolved by the `URL` of the JavaScript scope.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -8,9 +9,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, Request, RequestInit, Response};
+use web_sys::{AbortController, Headers, Request, RequestCredentials, RequestInit, Response};
 
-use super::{errors, js, BrowserHttpRemote, CLIENT};
+use super::{auth, errors, js, BrowserHttpRemote, CLIENT};
 use crate::services::remote_storage::protocol::transport::{Failure, Signer, SignerCall, Site};
 use crate::services::remote_storage::protocol::urls;
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult};
@@ -21,8 +22,9 @@ impl BrowserHttpRemote {
         format!("{}{path}", self.site.base)
     }
 
-    /// Sends `method url` (with `body` as JSON when given) to the signer within `timeout`; the
-    /// status and the text of the answer.
+    /// Sends `method url` (with `body` as JSON when given) to the signer within `timeout` (the
+    /// token getter's wait included); the status and the text of the answer. The token getter, when
+    /// there is one, is called once, first.
     async fn call(
         &self,
         method: &str,
@@ -30,14 +32,25 @@ impl BrowserHttpRemote {
         body: Option<&serde_json::Value>,
         timeout: Duration,
     ) -> RemoteResult<(u16, String)> {
+        let started = js_sys::Date::now();
+        let authorization = self.token.authorization(timeout).await?;
+        let waited = Duration::from_millis((js_sys::Date::now() - started).max(0.0) as u64);
         let headers = Headers::new().map_err(|err| errors::unsendable(url, &err))?;
-        if let Some(auth) = &self.auth {
+        for (name, value) in &self.options.headers {
             headers
-                .set("Authorization", auth)
+                .set(name, value)
+                .map_err(|err| errors::unsendable(url, &err))?;
+        }
+        if let Some(authorization) = &authorization {
+            headers
+                .set("Authorization", authorization)
                 .map_err(|err| errors::unsendable(url, &err))?;
         }
         let init = RequestInit::new();
         init.set_method(method);
+        if self.options.include_credentials {
+            init.set_credentials(RequestCredentials::Include);
+        }
         if let Some(body) = body {
             headers
                 .set("Content-Type", "application/json")
@@ -51,12 +64,16 @@ impl BrowserHttpRemote {
         }
         let request = Request::new_with_str_and_init(url, &init)
             .map_err(|err| errors::unsendable(&format!("{method} {}", errors::shown(url)), &err))?;
+        let no_answer = |err: &wasm_bindgen::JsValue| {
+            let mut detail = errors::js_text(err);
+            detail.push_str(&self.cors_note());
+            errors::network(method, url, &detail)
+        };
         let exchange = async {
-            let promise = js::fetch(&request)
-                .map_err(|err| errors::network(method, url, &errors::js_text(&err)))?;
+            let promise = js::fetch(&request).map_err(|err| no_answer(&err))?;
             let response: Response = JsFuture::from(promise)
                 .await
-                .map_err(|err| errors::network(method, url, &errors::js_text(&err)))?
+                .map_err(|err| no_answer(&err))?
                 .unchecked_into();
             let text = js::text(&response).await.map_err(|err| {
                 errors::network(
@@ -70,7 +87,7 @@ impl BrowserHttpRemote {
             })?;
             Ok((response.status(), text))
         };
-        match js::within(timeout, exchange).await {
+        match js::within(timeout.saturating_sub(waited), exchange).await {
             Some(answer) => answer,
             None => {
                 if let Some(controller) = &controller {
@@ -79,6 +96,28 @@ impl BrowserHttpRemote {
                 Err(errors::no_answer_within(method, url, timeout))
             }
         }
+    }
+
+    /// What a signer on another origin must allow for this client's options (for the message of a
+    /// call that got no answer), or nothing.
+    fn cors_note(&self) -> String {
+        let mut note = String::new();
+        if self.options.include_credentials {
+            note.push_str("; with include_credentials the signer must answer Access-Control-Allow-Credentials: true and name this origin (not *) in Access-Control-Allow-Origin");
+        }
+        if !self.options.headers.is_empty() {
+            let names: Vec<&str> = self
+                .options
+                .headers
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .collect();
+            note.push_str(&format!(
+                "; its Access-Control-Allow-Headers must allow {}",
+                names.join(", ")
+            ));
+        }
+        note
     }
 }
 
@@ -145,12 +184,7 @@ impl Signer for BrowserHttpRemote {
 fn header_list(headers: Option<&BTreeMap<String, String>>) -> RemoteResult<Vec<(String, String)>> {
     let mut list = Vec::new();
     for (name, value) in headers.into_iter().flatten() {
-        let token_char = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-        let name_ok = !name.is_empty() && name.bytes().all(token_char);
-        let value_ok = value
-            .bytes()
-            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
-        if !name_ok || !value_ok {
+        if !auth::is_header_name(name) || !auth::is_header_value(value) {
             return Err(RemoteError::new(
                 RemoteErrorKind::Server,
                 format!("the signer answered a header that cannot be sent: {name:?}"),

@@ -1,5 +1,5 @@
 //! The [`Transfer`] side of [`BrowserHttpRemote`]: uploads (whole, or one part) as a `Blob` sent by
-//! XHR, and (ranged) GETs by `fetch`.
+//! XHR (by `fetch` where there is no XHR, as in Node), and (ranged) GETs by `fetch`.
 
 use std::rc::Rc;
 
@@ -12,12 +12,22 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Blob, BlobPropertyBag, Request, RequestInit, Response};
 
-use super::{errors, js, xhr, BrowserHttpRemote};
+use super::{errors, fetch_upload, js, xhr, BrowserHttpRemote};
 use crate::services::remote_storage::protocol::transport::{self, Put, Slice, Transfer};
 use crate::services::remote_storage::{RemoteError, RemoteResult, UploadRequest};
 
 /// Signed headers, as name/value pairs.
 type Headers = Vec<(String, String)>;
+
+/// What the server answered to an upload (whatever its status).
+pub(super) struct UploadAnswer {
+    /// The HTTP status.
+    pub(super) status: u16,
+    /// The `ETag` header, when the answer has one scripts may read.
+    pub(super) etag: Option<String>,
+    /// The body's text (an error's message).
+    pub(super) text: String,
+}
 
 /// Whether `name` is among `headers` (case-insensitively).
 fn has_header(headers: &[(String, String)], name: &str) -> bool {
@@ -74,7 +84,8 @@ async fn slice_blob(req: &UploadRequest, slice: &Slice) -> RemoteResult<Blob> {
 impl Transfer for BrowserHttpRemote {
     type Answer = Response;
 
-    /// Sends the bytes of `put` to its signed URL by XHR, as one `Blob`; the answer's `ETag`.
+    /// Sends the bytes of `put` to its signed URL as one `Blob`, by XHR (progress as it goes), or by
+    /// `fetch` where the scope has no XHR (progress at the end); the answer's `ETag`.
     async fn send_slice(&self, put: Put<'_, String, Headers>) -> RemoteResult<Option<String>> {
         let Put {
             method,
@@ -97,15 +108,12 @@ impl Transfer for BrowserHttpRemote {
         let (done_before, len, total) = (slice.done_before, slice.len, req.size);
         let on_progress: Rc<dyn Fn(u64)> =
             Rc::new(move |sent: u64| progress(done_before + sent.min(len), total));
-        let answer = xhr::send(
-            method,
-            url,
-            &headers,
-            &body,
-            on_progress,
-            self.options.transfer_idle_timeout,
-        )
-        .await?;
+        let idle = self.options.transfer_idle_timeout;
+        let answer = if xhr::available() {
+            xhr::send(method, url, &headers, &body, on_progress, idle).await?
+        } else {
+            fetch_upload::send(method, url, &headers, &body, idle).await?
+        };
         if !(200..300).contains(&answer.status) {
             return Err(errors::from_status(
                 method,

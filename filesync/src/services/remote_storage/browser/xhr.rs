@@ -11,15 +11,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ProgressEvent, XmlHttpRequest};
 
+use super::transfer::UploadAnswer;
 use super::{errors, js};
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult};
-
-/// What the server answered to an upload.
-pub(super) struct Answer {
-    pub(super) status: u16,
-    pub(super) etag: Option<String>,
-    pub(super) text: String,
-}
 
 /// The request in flight and its handlers; dropping it (the caller gave up) detaches the handlers
 /// and aborts the request.
@@ -45,6 +39,13 @@ impl Drop for InFlight {
     }
 }
 
+/// Whether this JavaScript scope has `XMLHttpRequest` (pages and workers do, Node does not).
+pub(super) fn available() -> bool {
+    let global: JsValue = js_sys::global().into();
+    js_sys::Reflect::get(&global, &JsValue::from_str("XMLHttpRequest"))
+        .is_ok_and(|value| value.is_function())
+}
+
 /// Sends `body` with `method` to `url` with `headers`, calling `on_progress(bytes sent)` as the
 /// browser reports it. `Offline` when the request fails without an answer or nothing moved for
 /// `idle`; any answer (whatever its status) is returned.
@@ -55,7 +56,7 @@ pub(super) async fn send(
     body: &Blob,
     on_progress: Rc<dyn Fn(u64)>,
     idle: Duration,
-) -> RemoteResult<Answer> {
+) -> RemoteResult<UploadAnswer> {
     let what = format!("{method} {}", errors::shown(url));
     let xhr = XmlHttpRequest::new().map_err(|err| errors::unsendable(&what, &err))?;
     xhr.open_with_async(method, url, true)
@@ -137,7 +138,7 @@ pub(super) async fn send(
             let status = xhr.status().unwrap_or(0);
             let etag = xhr.get_response_header("ETag").ok().flatten();
             let text = xhr.response_text().ok().flatten().unwrap_or_default();
-            Ok(Answer { status, etag, text })
+            Ok(UploadAnswer { status, etag, text })
         }
         Err(event) => Err(errors::network(
             method,

@@ -59,8 +59,8 @@ fn hint(client: &Client, status: u16) -> Option<String> {
     let hint = match status {
         401 => {
             return Some(format!(
-                "check the token: {}::token must be one the server knows",
-                client.options
+                "check the token: {}::{} must be one the server knows",
+                client.options, client.token_source
             ))
         }
         403 => "check the token's key prefixes; a signed URL may also have expired",

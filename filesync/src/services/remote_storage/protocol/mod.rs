@@ -30,6 +30,8 @@ pub(crate) mod urls;
 pub(crate) struct Client {
     /// The options type named in hints (`HttpRemoteOptions`).
     pub(crate) options: &'static str,
+    /// Where the token comes from, after `{options}::` in the hint of a 401 (`token`).
+    pub(crate) token_source: &'static str,
     /// Whether `https://` URLs work (both clients have TLS; a client without it refuses them).
     pub(crate) tls: bool,
     /// Whether the server must expose response headers to scripts (CORS): messages about a
@@ -45,6 +47,7 @@ pub(crate) struct Client {
 #[cfg(any(test, not(target_arch = "wasm32")))]
 pub(crate) const NATIVE: Client = Client {
     options: "HttpRemoteOptions",
+    token_source: "token",
     tls: true,
     cors: false,
     hint_not_found: true,
@@ -56,6 +59,7 @@ pub(crate) const NATIVE: Client = Client {
 #[cfg(any(test, target_arch = "wasm32"))]
 pub(crate) const BROWSER: Client = Client {
     options: "BrowserHttpRemoteOptions",
+    token_source: "token, or what its token_getter returns,",
     tls: true,
     cors: true,
     hint_not_found: false,

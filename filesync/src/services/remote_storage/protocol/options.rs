@@ -12,11 +12,14 @@ pub(crate) const DEFAULT_TRANSFER_IDLE_TIMEOUT: Duration = Duration::from_secs(6
 
 /// `new`, `with_token` and `Debug` for a client's option type: a struct with the fields
 /// `base_url`, `token`, `multipart_threshold`, `request_timeout`, `transfer_idle_timeout`, and the
-/// `extra` ones named with their defaults (shown in `Debug` after `multipart_threshold`). Also the
-/// `options()` of the client `$remote` (a struct with an `options` field), and its `Debug`, which
-/// shows only the options.
+/// `extra` ones named with their defaults (shown in `Debug` after `multipart_threshold`, through
+/// `=> shown` when given: a function from a reference to the field to what `Debug` shows, e.g.
+/// header names without their values). Also the `options()` of the client `$remote` (a struct
+/// with an `options` field), and its `Debug`, which shows only the options.
 macro_rules! options_impl {
-    ($options:ident for $remote:ident { $($extra:ident: $default:expr),* $(,)? }) => {
+    ($options:ident for $remote:ident {
+        $($extra:ident: $default:expr $(=> $shown:path)?),* $(,)?
+    }) => {
         impl $remote {
             /// The options this client was made with.
             pub fn options(&self) -> &$options {
@@ -59,7 +62,11 @@ macro_rules! options_impl {
                     .field("base_url", &self.base_url)
                     .field("token", &self.token.as_ref().map(|_| "<redacted>"))
                     .field("multipart_threshold", &self.multipart_threshold)
-                    $(.field(stringify!($extra), &self.$extra))*
+                    $(.field(stringify!($extra), &{
+                        let value = &self.$extra;
+                        $(let value = $shown(value);)?
+                        value
+                    }))*
                     .field("request_timeout", &self.request_timeout)
                     .field("transfer_idle_timeout", &self.transfer_idle_timeout)
                     .finish()
