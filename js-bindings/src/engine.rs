@@ -7,7 +7,7 @@ use std::time::Duration;
 use filesync::model::local_path;
 use filesync::{
     BrowserHttpRemote, BrowserHttpRemoteOptions, ContentHash, DownloadPolicy, ExecutorConfig,
-    FileSync, FileSyncError, FileSyncEvent, RemoteStorage, Resolved, SaveOptions,
+    FileSync, FileSyncError, FileSyncEvent, RemoteStorage, Resolved, SaveOptions, TokenGetter,
 };
 use fs_core::{FileSystem, MemoryFs, StreamOptions};
 use futures::StreamExt;
@@ -28,9 +28,9 @@ struct Config {
     /// `"opfs"` (default), `"memory"`; a JavaScript file system object is passed separately.
     #[serde(default)]
     file_system: Option<String>,
-    /// `null`/absent: local-only.
-    #[serde(default)]
-    remote: Option<RemoteConfig>,
+    /// Read by [`remote`] before the rest is parsed (it may hold functions).
+    #[serde(default, rename = "remote")]
+    _remote: Option<serde::de::IgnoredAny>,
     max_concurrent_uploads: Option<usize>,
     max_concurrent_downloads: Option<usize>,
     max_retries: Option<u32>,
@@ -46,12 +46,40 @@ struct Config {
     orphan_sweep: Option<bool>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RemoteConfig {
-    signer_base_url: String,
-    #[serde(default)]
-    auth_token: Option<String>,
+/// The remote of `config.remote`: `null`/absent is local-only; else `{signerBaseUrl, authToken?
+/// (a string, or a function answering one or a Promise of one), headers?, includeCredentials?}`.
+fn remote(config: &JsValue) -> Result<Option<Arc<dyn RemoteStorage>>, JsValue> {
+    let remote = js::get(config, "remote");
+    if remote.is_null() || remote.is_undefined() {
+        return Ok(None);
+    }
+    let bad = |e: filesync::RemoteError| input_error(format!("remote: {}", e.message));
+    let base = js::get_string(&remote, "signerBaseUrl").ok_or_else(|| {
+        input_error("remote.signerBaseUrl must be a string (the signer's base URL, e.g. \"/api\")")
+    })?;
+    let mut options = BrowserHttpRemoteOptions::new(base);
+    let token = js::get(&remote, "authToken");
+    if let Some(token) = token.as_string() {
+        options = options.with_token(token);
+    } else if token.is_function() {
+        options = options.with_token_getter(TokenGetter::from_js(token).map_err(bad)?);
+    } else if !token.is_undefined() && !token.is_null() {
+        return Err(input_error(
+            "remote.authToken must be a string or a function answering one (or a Promise of one)",
+        ));
+    }
+    options = options
+        .with_headers_from_js(&js::get(&remote, "headers"))
+        .map_err(bad)?;
+    let credentials = js::get(&remote, "includeCredentials");
+    if !credentials.is_undefined() {
+        let include = credentials
+            .as_bool()
+            .ok_or_else(|| input_error("remote.includeCredentials must be true or false"))?;
+        options = options.with_include_credentials(include);
+    }
+    let remote = BrowserHttpRemote::new(options).map_err(bad)?;
+    Ok(Some(Arc::new(remote)))
 }
 
 fn ms(value: Option<u64>) -> Option<Duration> {
@@ -78,6 +106,7 @@ impl Engine {
         on_event: Function,
     ) -> Result<Engine, JsValue> {
         crate::logging::install();
+        let remote = remote(&config)?;
         let config: Config = serde_wasm_bindgen::from_value(config)
             .map_err(|e| input_error(format!("invalid file sync options: {e}")))?;
         let fs: Arc<dyn FileSystem> = match config.file_system.as_deref().unwrap_or("opfs") {
@@ -120,13 +149,7 @@ impl Engine {
             .fs(fs)
             .catalog(Arc::new(JsCatalog::new(catalog)))
             .executor(executor);
-        if let Some(remote) = &config.remote {
-            let mut options = BrowserHttpRemoteOptions::new(remote.signer_base_url.clone());
-            if let Some(token) = &remote.auth_token {
-                options = options.with_token(token.clone());
-            }
-            let remote: Arc<dyn RemoteStorage> =
-                Arc::new(BrowserHttpRemote::new(options).map_err(|e| input_error(e.to_string()))?);
+        if let Some(remote) = remote {
             builder = builder.remote(remote);
         }
         if let Some(d) = ms(config.health_check_interval_ms) {

@@ -18,8 +18,15 @@ export type FileSystemOption = 'opfs' | 'memory'
 export interface RemoteOptions {
   /** The signer's base URL (default `/api`, relative to the page). */
   readonly signerBaseUrl?: string
-  /** A Bearer token for the signer. */
-  readonly authToken?: string
+  /**
+   * The Bearer token for the signer: a string, or a function called before each signer call that
+   * answers one (or a Promise of one; `null` for none), so a token can be refreshed.
+   */
+  readonly authToken?: string | (() => string | null | undefined | Promise<string | null | undefined>)
+  /** Extra headers for every signer call (never sent to the signed blob URLs). */
+  readonly headers?: Readonly<Record<string, string>>
+  /** Send cookies to the signer (`credentials: "include"`); the signer must allow credentials. */
+  readonly includeCredentials?: boolean
 }
 
 /** One of the package's events (0.8.0's names and shapes). */
@@ -220,6 +227,8 @@ export class FileSync {
             : {
                 signerBaseUrl: remote?.signerBaseUrl ?? '/api',
                 ...(remote?.authToken !== undefined ? { authToken: remote.authToken } : {}),
+                ...(remote?.headers !== undefined ? { headers: remote.headers } : {}),
+                ...(remote?.includeCredentials !== undefined ? { includeCredentials: remote.includeCredentials } : {}),
               },
       }
       for (const key of engineOptionKeys) {

@@ -1,0 +1,88 @@
+// Two real LiveStore stores linked by LiveStore sync (an in-process broadcasting backend), each
+// with its own engine, and our real server on loopback: what one saves, the other downloads and
+// verifies; updates and deletes propagate; an upload recorded after another client's update never
+// reverts it.
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { after, before, test } from 'node:test'
+
+import { createFileSync } from 'filesync-livestore'
+
+import { startServer } from './support/server.mjs'
+import { openStore, until } from './support/store.mjs'
+import { makeSyncHub } from './support/sync-hub.mjs'
+
+let server
+before(async () => {
+  server = await startServer()
+})
+after(async () => {
+  await server?.stop()
+})
+
+const bytes = (text) => new TextEncoder().encode(text)
+const sha256 = (text) => createHash('sha256').update(text).digest('hex')
+
+async function twoClients(storeId, options = {}) {
+  const hub = makeSyncHub()
+  const a = await openStore({ storeId, clientId: 'client-a', sync: { backend: hub.backend } })
+  const b = await openStore({ storeId, clientId: 'client-b', sync: { backend: hub.backend } })
+  const engine = (store) =>
+    createFileSync({
+      store,
+      fileSystem: 'memory',
+      remote: { signerBaseUrl: server.url, authToken: server.token },
+      options: { deleteGracePeriodMs: 0, retryBaseDelayMs: 50, retryJitterMs: 0, ...options },
+    })
+  const fa = engine(a.store)
+  const fb = engine(b.store)
+  await fa.start()
+  await fb.start()
+  const close = async () => {
+    await fa.dispose()
+    await fb.dispose()
+    await a.store.shutdownPromise()
+    await b.store.shutdownPromise()
+  }
+  return { hub, a, b, fa, fb, close }
+}
+
+const row = (client, id) => client.store.query(client.tables.files.where({ id }).first())
+const state = (client, id) => client.store.query(client.tables.localFileState.where({ fileId: id }).first())
+
+test('saved on A: uploaded, then downloaded and verified on B; update and delete propagate', async () => {
+  const { a, b, fa, fb, close } = await twoClients('two-clients')
+  try {
+    const saved = await fa.saveFile(new File([bytes('from A')], 'a.txt', { type: 'text/plain' }))
+    assert.equal(saved.contentHash, sha256('from A'))
+    await until('B has the row with its remote key', () => row(b, saved.fileId)?.remoteKey === `two-clients/${saved.contentHash}`)
+    await until('B downloaded and verified it', () => state(b, saved.fileId)?.localHash === saved.contentHash && state(b, saved.fileId)?.downloadStatus === 'done')
+    assert.equal(await (await fb.readFile(saved.path)).text(), 'from A')
+    const url = await fb.resolveFileUrl(saved.fileId)
+    assert.match(url, /^blob:/, 'a verified local copy resolves to an object URL')
+    assert.equal(await (await fetch(url)).text(), 'from A')
+
+    // Update on B: A gets the new content.
+    const updated = await fb.updateFile(saved.fileId, new File([bytes('edited on B')], 'a.txt', { type: 'text/plain' }))
+    await until('A has the new content verified', () => state(a, saved.fileId)?.localHash === updated.contentHash)
+    await until('the new content is uploaded', () => row(a, saved.fileId)?.remoteKey === `two-clients/${updated.contentHash}`)
+    assert.equal(await (await fa.readFile(updated.path)).text(), 'edited on B')
+    const urlAfter = await fb.resolveFileUrl(saved.fileId)
+    assert.notEqual(urlAfter, url, 'the object URL of the old content was replaced')
+
+    // Delete on A: B's row is soft-deleted and its copy goes.
+    await fa.deleteFile(saved.fileId)
+    await until('B sees the delete', () => row(b, saved.fileId)?.deletedAt instanceof Date)
+    await until('B dropped its copy', async () => {
+      try {
+        await fb.readFile(updated.path)
+        return false
+      } catch (error) {
+        return error.code === 'STORAGE'
+      }
+    })
+    assert.equal(await fb.resolveFileUrl(saved.fileId).catch((e) => e.code), 'FILE_NOT_FOUND')
+  } finally {
+    await close()
+  }
+})
