@@ -20,5 +20,7 @@ mod catalog;
 mod convert;
 mod engine;
 mod js;
+mod jsfs;
 
 pub use engine::Engine;
+pub use jsfs::JsFs;
