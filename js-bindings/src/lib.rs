@@ -20,7 +20,9 @@ mod catalog;
 mod convert;
 mod engine;
 mod js;
+mod jsfs;
 mod logging;
 
 pub use engine::Engine;
+pub use jsfs::JsFs;
 pub use logging::set_logger;
