@@ -18,6 +18,7 @@ use wasm_bindgen::prelude::*;
 use crate::catalog::{CatalogGlue, JsCatalog};
 use crate::convert::{self, input_error, js_error, set};
 use crate::js;
+use crate::jsfs::JsFs;
 
 /// The engine's settings as the package passes them (`ts/engine.ts` builds this object from the
 /// app's options; every field but `storeId` is optional).
@@ -25,9 +26,9 @@ use crate::js;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Config {
     store_id: String,
-    /// `"opfs"` (default), `"memory"`; a JavaScript file system object is passed separately.
-    #[serde(default)]
-    file_system: Option<String>,
+    /// Read by [`file_system`] before the rest is parsed (it may be an object).
+    #[serde(default, rename = "fileSystem")]
+    _file_system: Option<serde::de::IgnoredAny>,
     /// Read by [`remote`] before the rest is parsed (it may hold functions).
     #[serde(default, rename = "remote")]
     _remote: Option<serde::de::IgnoredAny>,
@@ -44,6 +45,35 @@ struct Config {
     download_policy: Option<String>,
     auto_prioritize_on_resolve: Option<bool>,
     orphan_sweep: Option<bool>,
+}
+
+/// The file system of `config.fileSystem`: `"opfs"` (the default), `"memory"`, or an object
+/// implementing the package's `JsFileSystem` interface.
+async fn file_system(value: &JsValue) -> Result<Arc<dyn FileSystem>, JsValue> {
+    if value.is_object() {
+        return Ok(Arc::new(JsFs::new(value.clone())?));
+    }
+    let name = if value.is_undefined() || value.is_null() {
+        "opfs".to_owned()
+    } else {
+        value.as_string().unwrap_or_default()
+    };
+    match name.as_str() {
+        "opfs" => {
+            let fs = fs_opfs::OpfsFs::open(fs_opfs::OpfsOptions::default())
+                .await
+                .map_err(|e| {
+                    input_error(format!(
+                        "the browser's origin private file system (OPFS) could not be opened ({e}); where OPFS is unavailable (Node, old browsers) pass fileSystem: nodeFileSystem(dir) from \"filesync-livestore/node\", \"memory\", or your own JsFileSystem"
+                    ))
+                })?;
+            Ok(Arc::new(fs))
+        }
+        "memory" => Ok(Arc::new(MemoryFs::new())),
+        other => Err(input_error(format!(
+            "unknown fileSystem {other:?}: use \"opfs\", \"memory\" or a JsFileSystem object (nodeFileSystem(dir) in Node)"
+        ))),
+    }
 }
 
 /// The remote of `config.remote`: `null`/absent is local-only; else `{signerBaseUrl, authToken?
@@ -107,25 +137,10 @@ impl Engine {
     ) -> Result<Engine, JsValue> {
         crate::logging::install();
         let remote = remote(&config)?;
+        let raw = config.clone();
         let config: Config = serde_wasm_bindgen::from_value(config)
             .map_err(|e| input_error(format!("invalid file sync options: {e}")))?;
-        let fs: Arc<dyn FileSystem> = match config.file_system.as_deref().unwrap_or("opfs") {
-            "opfs" => Arc::new(
-                fs_opfs::OpfsFs::open(fs_opfs::OpfsOptions::default())
-                    .await
-                    .map_err(|e| {
-                        input_error(format!(
-                            "the browser's origin private file system (OPFS) could not be opened ({e}); pass another fileSystem where OPFS is unavailable"
-                        ))
-                    })?,
-            ),
-            "memory" => Arc::new(MemoryFs::new()),
-            other => {
-                return Err(input_error(format!(
-                    "unknown fileSystem {other:?}: use \"opfs\", \"memory\" or a file system object"
-                )))
-            }
-        };
+        let fs = file_system(&js::get(&raw, "fileSystem")).await?;
         let mut executor = ExecutorConfig::default();
         if let Some(n) = config.max_concurrent_uploads {
             executor.max_concurrent_uploads = n.max(1);

@@ -293,6 +293,10 @@ export interface JsFileSystem {
   /** `setTimes`: sets access and modification times, ms since the epoch (links followed).
    * `ENOENT`. */
   utimes?(path: string, atimeMs: number, mtimeMs: number): Promise<void>
+
+  /** Optional: a URL the app can load the file at `path` from (a `file:` URL on disk).
+   * `resolveFileUrl` answers it for verified local copies instead of making an object URL. */
+  fileUrl?(path: string): string | Promise<string>
 }
 
 /** The codes a {@link JsFileSystem} fails with (see the module's table). */

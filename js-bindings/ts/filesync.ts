@@ -8,11 +8,13 @@ import type { Store } from '@livestore/livestore'
 import { makeCatalogGlue, missingSchemaParts } from './catalog.js'
 import { FileSyncError, InvalidInputError, toFileSyncError, wrap, wrapSync } from './errors.js'
 import { findPreprocessor, type PreprocessorMap } from './helpers.js'
+import type { JsFileSystem } from './file-system.js'
 import { FileSyncEngine, loadEngine, setLogger } from './wasm.js'
 
-/** Where the engine keeps file bytes: `"opfs"` (browsers, the default there), `"memory"`
- * (nothing survives a reload; tests and server-side rendering). */
-export type FileSystemOption = 'opfs' | 'memory'
+/** Where the engine keeps file bytes: `"opfs"` (browsers, the default), `"memory"` (nothing
+ * survives a reload), or a {@link JsFileSystem} (Node: `nodeFileSystem(dir)` from
+ * `filesync-livestore/node`; Electron, React Native: your own). */
+export type FileSystemOption = 'opfs' | 'memory' | JsFileSystem
 
 /** The remote storage: a signer (our `filesync serve`, or 0.8.0's signer handlers). */
 export interface RemoteOptions {
@@ -365,9 +367,10 @@ export class FileSync {
     const engine = await this.#engineReady()
     const cached = this.#urls.get(fileId)
     const row = (this.#store.query({ query: 'SELECT contentHash FROM files WHERE id = ? AND deletedAt IS NULL', bindValues: [fileId] } as any) as Array<{ contentHash: string }>)[0]
-    if (cached && row && cached.contentHash === row.contentHash && Date.now() < cached.refreshAt) {
-      // A remote URL is replaced as soon as the local copy is verified.
-      if (cached.objectUrl) return cached.url
+    if (cached && row && cached.contentHash === row.contentHash && cached.refreshAt === Number.POSITIVE_INFINITY) {
+      // A local URL stays valid while the content is the same; a remote URL is replaced as soon
+      // as the local copy is verified (below).
+      return cached.url
     }
     const resolved = (await wrap(engine.resolve(fileId))) as
       | { kind: 'local'; path: string; mimeType: string | null }
@@ -385,6 +388,14 @@ export class FileSync {
       return resolved.url
     }
     if (cached && cached.objectUrl && cached.contentHash === contentHash) return cached.url
+    const fileSystem = this.#config.fileSystem
+    if (typeof fileSystem === 'object' && typeof fileSystem.fileUrl === 'function') {
+      // A file system with its own URLs (Node: `file:` URLs): nothing to revoke.
+      const url = await fileSystem.fileUrl(resolved.path)
+      this.#forgetUrl(fileId)
+      this.#urls.set(fileId, { url, objectUrl: false, refreshAt: Number.POSITIVE_INFINITY, contentHash })
+      return url
+    }
     const bytes = await wrap(engine.readPath(resolved.path))
     const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: resolved.mimeType ?? '' }))
     this.#forgetUrl(fileId)

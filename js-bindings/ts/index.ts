@@ -20,3 +20,5 @@ export {
   type SavedFileResult,
 } from './filesync.js'
 export * from './singleton.js'
+export type * from './file-system.js'
+export { fileSystemError } from './file-system.js'

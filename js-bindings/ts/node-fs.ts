@@ -38,6 +38,7 @@ import * as fsp from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import * as nodePath from 'node:path'
+import { pathToFileURL } from 'node:url'
 
 import type {
   JsDirEntry,
@@ -521,6 +522,11 @@ class NodeFileSystem implements JsFileSystem {
       if (inside === undefined) throw codeError('InvalidData', `${path}: the link points outside the file system`)
       return inside
     })
+  }
+
+  /** The `file:` URL of `path` on disk (what `resolveFileUrl` answers in Node). */
+  fileUrl(path: string): Promise<string> {
+    return this.#run(async () => pathToFileURL(await this.#os(path)).href)
   }
 
   realPath(path: string): Promise<string> {

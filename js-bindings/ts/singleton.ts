@@ -47,7 +47,7 @@ const keyOf = (store: Store<any>, config: InitFileSyncConfig) =>
     store.storeId,
     config.userId ?? null,
     config.remote === false ? false : (config.remote?.signerBaseUrl ?? '/api'),
-    config.fileSystem ?? 'opfs',
+    typeof config.fileSystem === 'object' ? 'custom' : (config.fileSystem ?? 'opfs'),
   ])
 
 const NOT_INITIALIZED = 'FileSync not initialized. Call initFileSync(store, config) first.'

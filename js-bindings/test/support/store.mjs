@@ -26,10 +26,12 @@ export function appSchema() {
   return { schema, tables, events }
 }
 
-/** An in-memory store with the test app's schema (`sync` links it to a sync backend). */
-export async function openStore({ storeId = 'test-store', clientId, sync } = {}) {
+/** A store with the test app's schema: in memory, or on disk under `dir` (it survives a
+ * restart); `sync` links it to a sync backend. */
+export async function openStore({ storeId = 'test-store', clientId, sync, dir } = {}) {
   const { schema, tables, events } = appSchema()
-  const adapter = makeAdapter({ storage: { type: 'in-memory' }, ...(clientId ? { clientId } : {}), ...(sync ? { sync } : {}) })
+  const storage = dir ? { type: 'fs', baseDirectory: dir } : { type: 'in-memory' }
+  const adapter = makeAdapter({ storage, ...(clientId ? { clientId } : {}), ...(sync ? { sync } : {}) })
   const store = await createStorePromise({ adapter, schema, storeId, disableDevtools: true })
   return { store, tables, events }
 }
