@@ -10,6 +10,7 @@ import { createFileSync } from 'filesync-livestore'
 
 import { startServer } from './support/server.mjs'
 import { openStore, until } from './support/store.mjs'
+import { startStallingProxy } from './support/stall.mjs'
 import { makeSyncHub } from './support/sync-hub.mjs'
 
 let server
@@ -23,19 +24,19 @@ after(async () => {
 const bytes = (text) => new TextEncoder().encode(text)
 const sha256 = (text) => createHash('sha256').update(text).digest('hex')
 
-async function twoClients(storeId, options = {}) {
+async function twoClients(storeId, options = {}, remoteOf = () => server.url) {
   const hub = makeSyncHub()
   const a = await openStore({ storeId, clientId: 'client-a', sync: { backend: hub.backend } })
   const b = await openStore({ storeId, clientId: 'client-b', sync: { backend: hub.backend } })
-  const engine = (store) =>
+  const engine = (store, name) =>
     createFileSync({
       store,
       fileSystem: 'memory',
-      remote: { signerBaseUrl: server.url, authToken: server.token },
+      remote: { signerBaseUrl: remoteOf(name), authToken: server.token },
       options: { deleteGracePeriodMs: 0, retryBaseDelayMs: 50, retryJitterMs: 0, ...options },
     })
-  const fa = engine(a.store)
-  const fb = engine(b.store)
+  const fa = engine(a.store, 'a')
+  const fb = engine(b.store, 'b')
   await fa.start()
   await fb.start()
   const close = async () => {
@@ -84,5 +85,39 @@ test('saved on A: uploaded, then downloaded and verified on B; update and delete
     assert.equal(await fb.resolveFileUrl(saved.fileId).catch((e) => e.code), 'FILE_NOT_FOUND')
   } finally {
     await close()
+  }
+})
+
+test('the edit-revert race: an upload recorded after another client\'s update does not revert it', async () => {
+  // A's upload of X is held at a proxy; meanwhile B replaces the content with Y, and LiveStore
+  // orders B's update before the event that records A's upload. 0.8.0's materializer would apply
+  // A's event last and revert the row to X; ours applies it only while the row holds X.
+  const proxy = await startStallingProxy(server.origin)
+  const { hub, a, b, fa, fb, close } = await twoClients('race', {}, (name) => (name === 'a' ? proxy.url : server.url))
+  try {
+    const x = await fa.saveFile(bytes('content X'))
+    await until('A\'s upload is held', () => proxy.waiting() > 0)
+    await until('B has the row', () => row(b, x.fileId)?.contentHash === x.contentHash)
+    hub.hold('client-a')
+    const y = await fb.updateFile(x.fileId, bytes('content Y'))
+    await until('B\'s update reached the backend', () => hub.events.some((e) => e.name === 'v1.FileUpdated' && e.args.contentHash === y.contentHash))
+    proxy.release()
+    await until('A recorded its upload of X', () => row(a, x.fileId)?.remoteKey === `race/${x.contentHash}`)
+    hub.release('client-a')
+    await until('A sees Y', () => row(a, x.fileId)?.contentHash === y.contentHash)
+    await until('Y is uploaded', () => row(b, x.fileId)?.remoteKey === `race/${y.contentHash}` && row(a, x.fileId)?.remoteKey === `race/${y.contentHash}`)
+    // Give any late event time to land, then check that nothing reverted.
+    await new Promise((r) => setTimeout(r, 500))
+    for (const client of [a, b]) {
+      const r = row(client, x.fileId)
+      assert.equal(r.contentHash, y.contentHash, 'the later content stays')
+      assert.equal(r.remoteKey, `race/${y.contentHash}`)
+    }
+    const recorded = hub.events.find((e) => e.name === 'v1.FileUpdated' && e.args.remoteKey === `race/${x.contentHash}`)
+    assert.equal(recorded?.args.ifContentHash, x.contentHash, 'A\'s upload event names the content it uploaded')
+    assert.ok(hub.events.indexOf(recorded) > hub.events.findIndex((e) => e.args.contentHash === y.contentHash), 'ordered after B\'s update')
+  } finally {
+    await close()
+    await proxy.stop()
   }
 })
