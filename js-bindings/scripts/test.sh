@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The npm package's tests: installs the workspace's npm dependencies when needed (npm ci, exact
 # versions from the lock file), builds the package (scripts/build.sh: the release wasm and the
-# TypeScript), then runs its Node tests (real LiveStore stores, `filesync serve` on loopback).
+# TypeScript), then runs its Node tests (real LiveStore stores, `filesync serve` on loopback), then
+# the packaging test (scripts/pack-test.sh: npm pack, install into a fresh project, smoke test).
 #
 # Needs Node 20+, and the `filesync` binary (target/debug/filesync; built here when missing).
 set -euo pipefail
@@ -17,4 +18,7 @@ fi
 "$HERE/scripts/build.sh"
 cd "$HERE"
 export FILESYNC_BIN="${FILESYNC_BIN:-$TARGET_DIR/debug/filesync}"
-timeout 900 node --test --test-concurrency=1 test/*.test.mjs
+status=0
+timeout 900 node --test --test-concurrency=1 test/*.test.mjs || status=$?
+"$HERE/scripts/pack-test.sh" || status=$?
+exit "$status"

@@ -102,9 +102,9 @@ export function getFileSync(): FileSync {
 }
 
 /** Starts the current instance (after `initFileSync(…, {autoStart: false})`). */
-export const startFileSync = (): Promise<void> => instance().start()
+export const startFileSync = async (): Promise<void> => instance().start()
 /** Stops the current instance. */
-export const stopFileSync = (): Promise<void> => instance().stop()
+export const stopFileSync = async (): Promise<void> => instance().stop()
 /** Disposes the current instance at once, whatever its disposers. */
 export async function disposeFileSync(): Promise<void> {
   const old = current
@@ -113,26 +113,26 @@ export async function disposeFileSync(): Promise<void> {
 }
 
 /** See {@link FileSync.saveFile}. */
-export const saveFile = (file: File | Blob | Uint8Array | ArrayBuffer): Promise<SavedFileResult> => instance().saveFile(file)
+export const saveFile = async (file: File | Blob | Uint8Array | ArrayBuffer): Promise<SavedFileResult> => instance().saveFile(file)
 /** See {@link FileSync.updateFile}. */
-export const updateFile = (fileId: string, file: File | Blob | Uint8Array | ArrayBuffer): Promise<SavedFileResult> =>
+export const updateFile = async (fileId: string, file: File | Blob | Uint8Array | ArrayBuffer): Promise<SavedFileResult> =>
   instance().updateFile(fileId, file)
 /** See {@link FileSync.deleteFile}. */
-export const deleteFile = (fileId: string): Promise<void> => instance().deleteFile(fileId)
+export const deleteFile = async (fileId: string): Promise<void> => instance().deleteFile(fileId)
 /** See {@link FileSync.readFile}. */
-export const readFile = (path: string): Promise<File> => instance().readFile(path)
+export const readFile = async (path: string): Promise<File> => instance().readFile(path)
 /** See {@link FileSync.getFileUrl}. */
-export const getFileUrl = (path: string): Promise<string | null> => instance().getFileUrl(path)
+export const getFileUrl = async (path: string): Promise<string | null> => instance().getFileUrl(path)
 /** See {@link FileSync.resolveFileUrl}. */
-export const resolveFileUrl = (fileId: string): Promise<string | null> => instance().resolveFileUrl(fileId)
+export const resolveFileUrl = async (fileId: string): Promise<string | null> => instance().resolveFileUrl(fileId)
 /** See {@link FileSync.prioritizeDownload}. */
-export const prioritizeDownload = (fileId: string): Promise<void> => instance().prioritizeDownload(fileId)
+export const prioritizeDownload = async (fileId: string): Promise<void> => instance().prioritizeDownload(fileId)
 /** See {@link FileSync.isOnline}. */
 export const isOnline = (): boolean => instance().isOnline()
 /** See {@link FileSync.triggerSync}. */
-export const triggerSync = (): Promise<void> => instance().triggerSync()
+export const triggerSync = async (): Promise<void> => instance().triggerSync()
 /** See {@link FileSync.retryErrors}. */
-export const retryErrors = (): Promise<string[]> => instance().retryErrors()
+export const retryErrors = async (): Promise<string[]> => instance().retryErrors()
 
 /**
  * Listens to the events of the current and of later instances (a listener registered before
