@@ -208,6 +208,26 @@ async fn pass(inner: &Arc<Inner>) -> FileSyncResult<()> {
         None
     };
 
+    // A pass over changed files looks up the blobs its index lacks: another tab or process sharing
+    // the store may have written them (it saved the file), and its rows arrive as a change. The
+    // cost is one `stat` per changed file whose bytes this engine has not seen.
+    if listing.is_none() && rows.scope.is_some() {
+        let unseen: Vec<ContentHash> = {
+            let st = inner.state();
+            rows.ids()
+                .into_iter()
+                .filter_map(|id| rows.files.get(id))
+                .filter_map(|f| ContentHash::parse(&f.content_hash).ok())
+                .filter(|h| !st.index.contains_key(h))
+                .collect()
+        };
+        for hash in unseen {
+            if let Some(size) = inner.storage.exists(&hash).await? {
+                inner.state().index.insert(hash, size);
+            }
+        }
+    }
+
     let online = inner.is_online();
     let local_only = inner.local_only();
     let policy = effective_policy(inner);

@@ -543,6 +543,51 @@ fn local_only_files_are_done_and_upload_once_a_remote_is_configured() {
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_save_by_another_tab_is_uploaded_by_the_leader_at_once() {
+    // Two tabs of one client: the same store (catalog client) and local storage; only the leader
+    // runs the sync loop, the other tab's engine is built but never started.
+    let w = World::new(23);
+    let catalog = w.log.client();
+    let fs = Arc::new(MemoryFs::new());
+    let leader = w.client_on(
+        options(),
+        catalog.clone(),
+        fs.clone(),
+        Arc::new(w.remote.clone()),
+    );
+    w.settle(&[&leader], Duration::from_secs(5));
+    let tab = FileSyncBuilder::with_options(options())
+        .runtime(Arc::new(w.rt.clone()))
+        .fs(fs)
+        .catalog(Arc::new(catalog))
+        .remote(Arc::new(w.remote.clone()))
+        .build()
+        .unwrap();
+    let saved = w
+        .run(async move {
+            tab.save(
+                Content::from(&b"from the other tab"[..]),
+                SaveOptions::default(),
+            )
+            .await
+        })
+        .unwrap();
+    // Well before the leader's next rescan of local storage (5 min).
+    w.settle(&[&leader], Duration::from_secs(5));
+    assert_eq!(
+        leader.row(&w, &saved.file_id).unwrap().remote_key,
+        key_of(b"from the other tab")
+    );
+    let calls = w.remote.calls();
+    assert_eq!(
+        (calls.upload, calls.download),
+        (1, 0),
+        "uploaded, never downloaded"
+    );
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn offline_saves_wait_and_upload_when_the_remote_returns() {
     let w = World::new(10);
     w.remote.set_offline(true);
