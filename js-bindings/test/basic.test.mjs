@@ -124,3 +124,18 @@ test('engine logs reach the onLog callback at the chosen level', async () => {
   await fs.dispose()
   await store.shutdownPromise()
 })
+
+test('a disposed engine leaves no timer behind (Node can exit)', async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+  await new Promise((r) => setTimeout(r, 50))
+  const before = timers()
+  const { store } = await openStore({ storeId: 'timers' })
+  const fs = createFileSync({ store, fileSystem: 'memory', remote: { signerBaseUrl: server.url, authToken: server.token } })
+  await fs.start()
+  await fs.saveFile(bytes('tick'))
+  await new Promise((r) => setTimeout(r, 300))
+  await fs.dispose()
+  await store.shutdownPromise()
+  await new Promise((r) => setTimeout(r, 50))
+  assert.ok(timers() <= before, `timers before: ${before}, after dispose: ${timers()}`)
+})

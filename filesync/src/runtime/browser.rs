@@ -12,6 +12,23 @@ use super::Runtime;
 extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &js_sys::Function, timeout: i32) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+}
+
+/// A `setTimeout` that is cleared when the future waiting for it is dropped: a cancelled sleep
+/// leaves no timer behind (in Node a pending timer keeps the process alive).
+struct Timer {
+    id: JsValue,
+    done: bool,
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if !self.done {
+            clear_timeout(&self.id);
+        }
+    }
 }
 
 thread_local! {
@@ -50,11 +67,16 @@ impl Runtime for BrowserRuntime {
 
     fn sleep(&self, duration: Duration) -> MaybeSendBoxFuture<'static, ()> {
         let ms = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
+        let mut id = JsValue::UNDEFINED;
         let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-            let _ = set_timeout(&resolve, ms);
+            id = set_timeout(&resolve, ms);
         });
+        let timer = Timer { id, done: false };
         Box::pin(async move {
+            let mut timer = timer;
+            // A rejected timer promise cannot happen (nothing rejects it); either way it is over.
             let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            timer.done = true;
         })
     }
 

@@ -31,18 +31,44 @@ pub(super) fn fetch(request: &Request) -> Result<Promise, JsValue> {
     Ok(fetch.call1(&global, request)?.unchecked_into())
 }
 
-/// Resolves after `duration` (the global `setTimeout`; a missing one resolves at once).
+/// Clears a `setTimeout` when dropped before it fired: a deadline that was not needed leaves no
+/// timer behind (in Node a pending timer keeps the process alive).
+struct Timer {
+    id: JsValue,
+    fired: bool,
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if self.fired || self.id.is_undefined() {
+            return;
+        }
+        if let Ok((global, clear)) = global_function("clearTimeout") {
+            // Clearing a timer that already fired or never existed is harmless; nothing to report.
+            let _ = clear.call1(&global, &self.id);
+        }
+    }
+}
+
+/// Resolves after `duration` (the global `setTimeout`; a missing one resolves at once). Dropping
+/// the future clears the timer.
 pub(super) async fn sleep(duration: Duration) {
     let ms = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
+    let mut id = JsValue::UNDEFINED;
     let promise = Promise::new(&mut |resolve, _reject| {
         let scheduled = global_function("setTimeout").and_then(|(global, set_timeout)| {
             set_timeout.call2(&global, &resolve, &JsValue::from(ms))
         });
-        if scheduled.is_err() {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
+        match scheduled {
+            Ok(timer) => id = timer,
+            Err(_) => {
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            }
         }
     });
+    let mut timer = Timer { id, fired: false };
     let _ = JsFuture::from(promise).await;
+    timer.fired = true;
 }
 
 /// `future`'s output, or `None` when `limit` passes first.
