@@ -97,6 +97,8 @@ export interface FileSyncOptions {
   readonly autoPrioritizeOnResolve?: boolean
   /** Remove local files no live row references (default true). */
   readonly orphanSweep?: boolean
+  /** Run the sync loop in one tab per store (Web Locks; default true where they exist). */
+  readonly leaderElection?: boolean
   /** Called with every event (a throwing listener never breaks sync). */
   readonly onEvent?: FileSyncEventCallback
   /** Preprocessors by MIME pattern (`image/*`, `*`, exact), run before hashing. */
@@ -180,6 +182,8 @@ export class FileSync {
   #resolvedEngine: FileSyncEngine | undefined
   #started = false
   #disposed = false
+  #leader = false
+  #leadership: { readonly abort: AbortController; readonly release: () => void } | undefined
 
   constructor(config: CreateFileSyncConfig) {
     this.#store = config.store
@@ -243,20 +247,90 @@ export class FileSync {
     return this.#engine
   }
 
-  /** Starts syncing (the first reconcile, then background transfers). */
+  /**
+   * Starts syncing. Where the Web Locks API exists (browsers), one tab per store runs the sync loop:
+   * this instance waits for the lock `filesync-livestore:<storeId>` and starts its loop when it gets
+   * it (at once when no other tab holds it); until then it saves, updates, deletes and resolves
+   * like any tab, and the leader uploads and downloads. When the leader closes or stops, another
+   * tab takes over and resumes interrupted transfers. Resolves once the loop runs here or waits
+   * for the lock.
+   */
   async start(): Promise<void> {
     const engine = await this.#engineReady()
     if (this.#started) return
     this.#started = true
-    await wrap(engine.start())
+    const locks = this.#config.options?.leaderElection === false ? undefined : webLocks()
+    if (locks === undefined) {
+      await this.#lead(engine)
+      return
+    }
+    const abort = new AbortController()
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    this.#leadership = { abort, release }
+    let first: Promise<void> | undefined
+    const granted = new Promise<void>((resolve, reject) => {
+      locks
+        .request(`filesync-livestore:${this.storeId}`, { signal: abort.signal }, async () => {
+          if (this.#leadership?.abort !== abort) return
+          first = this.#lead(engine)
+          try {
+            await first
+          } finally {
+            resolve()
+          }
+          await held
+        })
+        .catch((error: unknown) => {
+          if (!abort.signal.aborted) reject(error)
+          else resolve()
+        })
+    })
+    // Answer as soon as this tab leads, or at once when another tab holds the lock.
+    const query = await locks.query().catch(() => undefined)
+    const someoneElse = query?.held?.some((l: { name?: string }) => l.name === `filesync-livestore:${this.storeId}`) && !this.#leader
+    if (someoneElse) {
+      granted.catch((error) => console.error('[filesync] leader election failed:', error))
+      return
+    }
+    await granted
+    if (first) await first
   }
 
-  /** Stops syncing; transfers in flight resume on the next start. */
+  async #lead(engine: FileSyncEngine): Promise<void> {
+    this.#leader = true
+    try {
+      await wrap(engine.start())
+    } catch (error) {
+      this.#leader = false
+      throw error
+    }
+  }
+
+  /** Whether this instance runs the sync loop (the leader tab of its store). */
+  isLeader(): boolean {
+    return this.#leader
+  }
+
+  /** Stops syncing here (another tab may take over); saves and reads still work, and `start()`
+   * starts again. Transfers in flight resume on the next start. */
   async stop(): Promise<void> {
-    if (!this.#started || this.#engine === undefined) return
+    if (!this.#started) return
     this.#started = false
-    const engine = await this.#engine
-    await engine.stop()
+    const leadership = this.#leadership
+    this.#leadership = undefined
+    const wasLeader = this.#leader
+    this.#leader = false
+    const engine = await this.#engine?.catch(() => undefined)
+    if (wasLeader && engine) {
+      await engine.stop()
+      // A stopped engine cannot start again: the next call makes a fresh one.
+      engine.free()
+      this.#engine = undefined
+      this.#resolvedEngine = undefined
+    }
+    leadership?.abort.abort()
+    leadership?.release()
   }
 
   /** Stops and releases everything (object URLs included); the instance cannot be used again. */
@@ -441,6 +515,12 @@ export class FileSync {
   async isIdle(): Promise<boolean> {
     return (await this.#engineReady()).isIdle()
   }
+}
+
+/** The Web Locks API, where there is one. */
+function webLocks(): any {
+  const locks = (globalThis as any).navigator?.locks
+  return typeof locks?.request === 'function' ? locks : undefined
 }
 
 /** A file sync instance over `config.store` (not started: call `start()`). */

@@ -4,7 +4,7 @@
 // for the Host it was asked on.
 import { request as httpRequest, createServer } from 'node:http'
 
-/** Starts the proxy in front of `origin`; answers `{ url (signer base), uploads(), release(), stop() }`. */
+/** Starts the proxy in front of `origin`; answers `{ url (signer base), uploads(), waiting(), hold(), release(), stop() }`. */
 export async function startStallingProxy(origin) {
   const target = new URL(origin)
   let uploadsSeen = 0
@@ -36,6 +36,10 @@ export async function startStallingProxy(origin) {
     uploads: () => uploadsSeen,
     /** Uploads whose whole body arrived and wait. */
     waiting: () => held.length,
+    /** Holds uploads again from now on. */
+    hold() {
+      holding = true
+    },
     release() {
       holding = false
       for (const { req, res, body } of held.splice(0)) forward(req, res, body)

@@ -1,0 +1,56 @@
+// The browser test app: a real LiveStore store (web adapter, OPFS, shared worker) and the built
+// package, driven by the tests through `window.app`. The URL says which store, signer and token.
+import { makePersistedAdapter } from '@livestore/adapter-web'
+import LiveStoreSharedWorker from '@livestore/adapter-web/shared-worker?sharedworker'
+import { createStorePromise } from '@livestore/livestore'
+import { createFileSync, type FileSyncEvent } from 'filesync-livestore'
+
+import LiveStoreWorker from './livestore.worker.ts?worker'
+import { events, schema, tables } from './schema.ts'
+
+const params = new URLSearchParams(location.search)
+const storeId = params.get('store') ?? 'browser-test'
+const signer = params.get('signer')
+
+const adapter = makePersistedAdapter({
+  storage: { type: 'opfs' },
+  worker: LiveStoreWorker,
+  sharedWorker: LiveStoreSharedWorker,
+})
+const store = await createStorePromise({ adapter, schema, storeId, disableDevtools: true })
+
+const seen: FileSyncEvent[] = []
+const fileSync = createFileSync({
+  store,
+  remote: signer ? { signerBaseUrl: signer, authToken: params.get('token') ?? '' } : false,
+  options: { retryBaseDelayMs: 100, retryJitterMs: 0, onEvent: (e) => seen.push(e) },
+})
+await fileSync.start()
+
+const app = {
+  storeId,
+  isLeader: () => fileSync.isLeader(),
+  async save(text: string, type = 'text/plain') {
+    const saved = await fileSync.saveFile(new File([text], 'note.txt', { type }))
+    store.commit(events.photoAdded({ id: crypto.randomUUID(), fileId: saved.fileId }))
+    return saved
+  },
+  async update(fileId: string, text: string) {
+    return fileSync.updateFile(fileId, new File([text], 'note.txt', { type: 'text/plain' }))
+  },
+  async textAt(fileId: string) {
+    const url = await fileSync.resolveFileUrl(fileId)
+    if (url === null) return null
+    return { url, text: await (await fetch(url)).text() }
+  },
+  row: (fileId: string) => {
+    const r = store.query(tables.files.where({ id: fileId }).first())
+    return r ? { contentHash: r.contentHash, remoteKey: r.remoteKey, deleted: r.deletedAt !== null } : null
+  },
+  state: (fileId: string) => store.query(tables.localFileState.where({ fileId }).first()) ?? null,
+  gallery: () => store.query(tables.gallery).map((g) => g.fileId),
+  events: () => seen.map((e) => e.type),
+  stop: () => fileSync.stop(),
+}
+;(window as any).app = app
+document.getElementById('status')!.textContent = 'ready'
