@@ -40,7 +40,9 @@ use filesync::LocalOnly;
 use filesync::MemoryCatalog;
 use filesync::{hash_bytes, ContentHash};
 use filesync::{BrowserRuntime, Runtime, SharedRuntime};
-use filesync::{Content, FileSync, FileSyncBuilder, FileSyncOptions, SaveOptions, SavedFile};
+use filesync::{
+    Content, FileSync, FileSyncBuilder, FileSyncOptions, Resolved, SaveOptions, SavedFile,
+};
 use fs_core::{MakeDirOptions, OpenFlag, OpenOptions, VPath};
 use fs_opfs::{OpfsFs, OpfsOptions, Strategy};
 use futures::{StreamExt, TryStreamExt};
@@ -574,16 +576,12 @@ async fn run_side(side: Side, data: &Data, config: &Config) -> (f64, Option<f64>
             _ => {
                 check_saved(&engine, data, &saved).await;
                 if side == Side::SaveMime1 {
-                    let hash = ContentHash::parse(&saved[0].content_hash).expect("hash");
-                    assert_eq!(
-                        engine
-                            .storage()
-                            .mime_of(&hash)
-                            .await
-                            .expect("mime")
-                            .as_deref(),
-                        Some("application/octet-stream")
-                    );
+                    match engine.resolve(&saved[0].file_id).await.expect("resolve") {
+                        Some(Resolved::Local { mime_type, .. }) => {
+                            assert_eq!(mime_type.as_deref(), Some("application/octet-stream"))
+                        }
+                        other => panic!("not resolved locally: {other:?}"),
+                    }
                 }
             }
         }

@@ -24,6 +24,21 @@ pub struct FileRow {
     pub deleted_at: Option<i64>,
 }
 
+impl FileRow {
+    /// The MIME type recorded in the row's metadata (`metadataJson.mimeType`), when there is one.
+    /// Both packages record it there at save time; it is what uploads send and what `resolve`
+    /// reports.
+    pub fn mime_type(&self) -> Option<String> {
+        let json = self.metadata_json.as_deref()?;
+        let value: serde_json::Value = serde_json::from_str(json).ok()?;
+        value
+            .get("mimeType")?
+            .as_str()
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned)
+    }
+}
+
 /// Upload/download status: `pending|queued|inProgress|done|error` on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -222,7 +222,7 @@ impl FileSync {
         if inner::is_verified_local(inner, file_id, &hash).await? {
             return Ok(Some(Resolved::Local {
                 path: inner.storage.path_for(&hash),
-                mime_type: inner.storage.mime_of(&hash).await?,
+                mime_type: row.mime_type(),
             }));
         }
         if inner.local_only() {
@@ -357,7 +357,7 @@ impl FileSync {
                         });
                     }
                 }
-                inner.storage.write_bytes(b, mime).await?
+                inner.storage.write_bytes(b, None).await?
             }
             Content::Stream(s) => {
                 // The stream stops at the limit; the flag tells that stop from any other failure.
@@ -382,7 +382,7 @@ impl FileSync {
                         }))
                     }
                 };
-                match inner.storage.write_stream(stream, None, mime).await {
+                match inner.storage.write_stream(stream, None, None).await {
                     Ok(stored) => stored,
                     Err(_) if over.load(std::sync::atomic::Ordering::SeqCst) => {
                         return Err(FileSyncError::TooLarge {
@@ -469,7 +469,7 @@ impl Drop for Saving<'_> {
 /// The metadata JSON of a save: the app's object plus `mimeType`, `sizeBytes` and `name` when
 /// absent; `None` (null) when there is neither metadata nor a name.
 fn metadata_json(options: &SaveOptions, size: u64) -> FileSyncResult<Option<String>> {
-    if options.metadata.is_none() && options.name.is_none() {
+    if options.metadata.is_none() && options.name.is_none() && options.mime_type.is_none() {
         return Ok(None);
     }
     let mut map = options.metadata.clone().unwrap_or_default();

@@ -226,13 +226,7 @@ async fn upload(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome {
         .filter(|t| t.content_hash == hex)
         .and_then(|t| t.upload_resume.clone());
     let key = remote_key(&inner.options.store_id, &hash);
-    let content_type = match inner.storage.mime_of(&hash).await {
-        Ok(mime) => mime,
-        Err(e) => {
-            tracing::warn!(file_id, error = %e, "cannot read the MIME type; uploading without");
-            None
-        }
-    };
+    let content_type = row.mime_type();
     let req = upload_request(inner, file_id, hash, &key, size, content_type, resume);
     let Some(result) = cancel.run(inner.remote.upload(req)).await else {
         if inner.stopped() {
@@ -455,7 +449,8 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
     let Download {
         offset: start,
         total_size,
-        content_type,
+        // The MIME type is the row's (its metadata), not the remote's answer.
+        content_type: _,
         body,
     } = dl;
     if start == 0 {
@@ -534,11 +529,7 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
             .with_key(&key),
         );
     }
-    if let Err(e) = inner
-        .storage
-        .commit_partial(&hash, content_type.as_deref())
-        .await
-    {
+    if let Err(e) = inner.storage.commit_partial(&hash, None).await {
         return retry(file_id, e);
     }
     {

@@ -8,8 +8,8 @@ use crate::services::remote_storage::SignedUrl;
 /// What `save` and `update` take besides the bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SaveOptions {
-    /// The MIME type (recorded locally, sent with the upload, and put in the metadata as
-    /// `mimeType` when metadata is recorded).
+    /// The MIME type: recorded in the row's metadata as `mimeType` (with `sizeBytes`), which is
+    /// where uploads and `resolve` read it (no file per blob).
     pub mime_type: Option<String>,
     /// The original file name (recorded in the metadata as `name`).
     pub name: Option<String>,
