@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Blob, Headers, Request, RequestInit, Response};
 
-use super::transfer::UploadAnswer;
+use super::answer::UploadAnswer;
 use super::{errors, js};
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult};
 

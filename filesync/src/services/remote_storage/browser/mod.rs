@@ -25,6 +25,7 @@
 //! that plus one second per 256 KiB of body). Nothing touches the global scope until a call is
 //! made, except [`BrowserHttpRemote::new`] reading `location.href` to resolve a relative base URL.
 
+mod answer;
 mod auth;
 mod errors;
 mod fetch_upload;

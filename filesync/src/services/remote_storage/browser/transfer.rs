@@ -19,16 +19,6 @@ use crate::services::remote_storage::{RemoteError, RemoteResult, UploadRequest};
 /// Signed headers, as name/value pairs.
 type Headers = Vec<(String, String)>;
 
-/// What the server answered to an upload (whatever its status).
-pub(super) struct UploadAnswer {
-    /// The HTTP status.
-    pub(super) status: u16,
-    /// The `ETag` header, when the answer has one scripts may read.
-    pub(super) etag: Option<String>,
-    /// The body's text (an error's message).
-    pub(super) text: String,
-}
-
 /// Whether `name` is among `headers` (case-insensitively).
 fn has_header(headers: &[(String, String)], name: &str) -> bool {
     headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))

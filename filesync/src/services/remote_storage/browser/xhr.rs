@@ -11,7 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ProgressEvent, XmlHttpRequest};
 
-use super::transfer::UploadAnswer;
+use super::answer::UploadAnswer;
 use super::{errors, js};
 use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult};
 
