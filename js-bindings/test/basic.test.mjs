@@ -56,8 +56,17 @@ test('save: stored, recorded, uploaded; read back; update; delete', async () => 
   assert.notEqual(updated.contentHash, saved.contentHash)
   await until('the updated upload', () => store.query(tables.files.where({ id: saved.fileId }).first())?.remoteKey === `basic/${updated.contentHash}`)
 
+  const pending = await fs.saveFile(bytes('not uploaded yet'))
+  const keys = fs.listLiveRemoteKeys()
+  assert.ok(keys.includes(`basic/${updated.contentHash}`), keys.join(','))
+  assert.ok(keys.includes(`basic/${pending.contentHash}`), 'a key still to be uploaded is kept too')
+  assert.ok(!keys.includes(`basic/${saved.contentHash}`), 'the replaced content is not live')
+  assert.equal(await fs.getStorageUsage(), null, 'Node has no storage estimate')
+  assert.equal(await fs.requestPersistentStorage(), false)
+
   await fs.deleteFile(saved.fileId)
   assert.ok(store.query(tables.files.where({ id: saved.fileId }).first()).deletedAt instanceof Date)
+  assert.ok(!fs.listLiveRemoteKeys().includes(`basic/${updated.contentHash}`))
   await assert.rejects(fs.deleteFile(saved.fileId), FileNotFoundError)
   await fs.dispose()
   await store.shutdownPromise()

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test'
 import { chromium } from 'playwright-core'
 
 import { startServer } from './support/server.mjs'
+import { until } from './support/store.mjs'
 import { startStallingProxy } from './support/stall.mjs'
 import { serveStatic } from './support/static.mjs'
 
@@ -78,6 +79,9 @@ test('saved on the page: uploaded; after a reload still there and displayable fr
     assert.deepEqual(await page.evaluate(() => window.app.gallery()), [saved.fileId])
     assert.equal((await page.evaluate((id) => window.app.row(id), saved.fileId)).remoteKey, `reload/${saved.contentHash}`)
     assert.equal((await page.evaluate((id) => window.app.state(id), saved.fileId)).localHash, saved.contentHash)
+    assert.deepEqual(await page.evaluate(() => window.app.liveKeys()), [`reload/${saved.contentHash}`])
+    const usage = await page.evaluate(() => window.app.storage())
+    assert.ok(usage.usage > 0 && usage.quota > usage.usage, JSON.stringify(usage))
     await page.close()
   } finally {
     await context.close()
@@ -122,7 +126,7 @@ test('two tabs: one leader; the other tab saves, the leader uploads; when the le
     proxy.hold()
     const two = await second.evaluate(() => window.app.save('interrupted by a closed tab'))
     await poll(second, 'the leader\'s upload in flight', (id) => window.app.state(id)?.uploadStatus === 'inProgress', two.fileId)
-    assert.ok(proxy.uploads() > before)
+    await until('the upload to reach the proxy', () => proxy.uploads() > before)
     await first.close()
     proxy.release()
     await poll(second, 'the second tab to take over', () => window.app.isLeader(), undefined, 30_000)

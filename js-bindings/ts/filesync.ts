@@ -511,6 +511,38 @@ export class FileSync {
     return () => this.#listeners.delete(callback)
   }
 
+  /**
+   * The remote keys the live rows of this store reference (uploaded or still to be uploaded):
+   * what a server-side garbage collection (`filesync gc`) must keep.
+   */
+  listLiveRemoteKeys(): string[] {
+    const rows = this.#store.query({
+      query: "SELECT remoteKey, contentHash FROM files WHERE deletedAt IS NULL AND (remoteKey != '' OR contentHash != '')",
+      bindValues: [],
+    } as any) as Array<{ remoteKey: string; contentHash: string }>
+    const prefix = this.storeId.replace(/[^A-Za-z0-9._-]/g, '_')
+    const keys = new Set<string>()
+    for (const row of rows) keys.add(row.remoteKey !== '' ? row.remoteKey : `${prefix}/${row.contentHash}`)
+    return [...keys].sort()
+  }
+
+  /** How much the origin stores and may store (`navigator.storage.estimate()`); `null` where the
+   * runtime has no such API (Node). */
+  async getStorageUsage(): Promise<{ usage: number; quota: number } | null> {
+    const storage = (globalThis as any).navigator?.storage
+    if (typeof storage?.estimate !== 'function') return null
+    const { usage = 0, quota = 0 } = await storage.estimate()
+    return { usage, quota }
+  }
+
+  /** Asks the browser to keep this origin's storage under pressure (`navigator.storage.persist()`);
+   * answers whether it is persistent (false where the runtime has no such API). */
+  async requestPersistentStorage(): Promise<boolean> {
+    const storage = (globalThis as any).navigator?.storage
+    if (typeof storage?.persist !== 'function') return false
+    return Boolean(await storage.persist())
+  }
+
   /** True when nothing is queued, running or waiting (for tests and shutdown). */
   async isIdle(): Promise<boolean> {
     return (await this.#engineReady()).isIdle()

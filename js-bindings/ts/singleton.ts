@@ -131,6 +131,12 @@ export const prioritizeDownload = async (fileId: string): Promise<void> => insta
 export const isOnline = (): boolean => instance().isOnline()
 /** See {@link FileSync.triggerSync}. */
 export const triggerSync = async (): Promise<void> => instance().triggerSync()
+/** See {@link FileSync.listLiveRemoteKeys}. */
+export const listLiveRemoteKeys = (): string[] => instance().listLiveRemoteKeys()
+/** See {@link FileSync.getStorageUsage}. */
+export const getStorageUsage = async (): Promise<{ usage: number; quota: number } | null> => instance().getStorageUsage()
+/** See {@link FileSync.requestPersistentStorage}. */
+export const requestPersistentStorage = async (): Promise<boolean> => instance().requestPersistentStorage()
 /** See {@link FileSync.retryErrors}. */
 export const retryErrors = async (): Promise<string[]> => instance().retryErrors()
 

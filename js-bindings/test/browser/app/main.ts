@@ -51,6 +51,8 @@ const app = {
   gallery: () => store.query(tables.gallery).map((g) => g.fileId),
   events: () => seen.map((e) => e.type),
   stop: () => fileSync.stop(),
+  storage: () => fileSync.getStorageUsage(),
+  liveKeys: () => fileSync.listLiveRemoteKeys(),
 }
 ;(window as any).app = app
 document.getElementById('status')!.textContent = 'ready'
