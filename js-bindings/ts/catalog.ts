@@ -97,6 +97,16 @@ function watchTable(
   let last: Map<string, string> | undefined
   const query$ = queryDb({ query: sql, schema: changeOfRows(key) }, { label: `filesync:${key}:${sql.length}` })
   return store.subscribe(query$, (rows: ReadonlyArray<Record<string, string>>) => {
+    // A subscription callback that throws shuts the store down: nothing may escape from here.
+    try {
+      diff(rows)
+    } catch (error) {
+      // `last` still holds the rows before this change, so the next update reports it again.
+      console.error('[filesync] handling a store change failed; the next change retries it', error)
+    }
+  })
+
+  function diff(rows: ReadonlyArray<Record<string, string>>): void {
     const next = new Map<string, string>()
     for (const row of rows) next.set(row[key]!, row.sig!)
     if (last === undefined) {
@@ -106,9 +116,9 @@ function watchTable(
     const changed: string[] = []
     for (const [id, sig] of next) if (last.get(id) !== sig) changed.push(id)
     for (const id of last.keys()) if (!next.has(id)) changed.push(id)
-    last = next
     if (changed.length > 0) report(changed)
-  })
+    last = next
+  }
 }
 
 /** The glue object the engine calls (see `src/catalog.rs` in the crate). */
