@@ -1,35 +1,75 @@
 #!/usr/bin/env bash
-# Runs the TypeScript-client compatibility test (compat.test.mjs) against OUR server.
+# Compatibility tests against @livestore-filesync/core 0.8.0, on the LiveStore release it pins
+# (0.4.0-dev.23), with OUR server and OUR npm package (filesync-livestore, installed here from
+# js-bindings/ the way an app installs it):
 #
-#   tests/ts-compat/run.sh            build + start `filesync serve` on 127.0.0.1:0, run the test, stop it
+#   compat.test.mjs         0.8.0's own signer client against our server
+#   wire-format.test.mjs    a 0.8.0-schema store and an our-schema store, linked by sync: events and
+#                           rows in both directions; our additions invisible to 0.8.0
+#   mixed-clients.test.mjs  a 0.8.0 client and ours on one store: what either saves, the other
+#                           downloads and verifies
+#   upgrade.test.mjs        a 0.8.0 app's store and files taken over in place by our package
+#   process-exit.test.mjs   a known package bug (todo: reported, not failing)
+#   .package-tests/         our package's own Node tests (js-bindings/test/*.test.mjs), copied here
+#                           so they run on dev.23: the lower end of the package's peer range
+#
+#   tests/ts-compat/run.sh            build, start `filesync serve` on 127.0.0.1:0, run, stop it
 #   FILESYNC_URL=... FILESYNC_TOKEN=... tests/ts-compat/run.sh
-#                                     use an already running server instead
+#                                     the 0.8.0 tests use an already running server instead
 #
-# Lines marked  [CLI]  depend on the final `filesync serve` flags / start-up output
-# (written against DESIGN.md §6 "zero-config start" before the CLI existed).
+# Builds what it needs: the `filesync` binary and the npm package (js-bindings/scripts/build.sh:
+# release wasm + tsc, with the root npm workspace's TypeScript, installed when missing). Lines
+# marked [CLI] depend on the `filesync serve` flags / start-up output.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
-# 1. The npm project (exact pins in package-lock.json; no install scripts are needed).
-if [ ! -d "$HERE/node_modules/@livestore-filesync/core" ]; then
-  (cd "$HERE" && npm ci --no-audit --no-fund)
+say() { echo "ts-compat: $*"; }
+
+# 1. Our server and our package. The package is built before `npm ci` here: its dependency is
+#    "file:../../js-bindings", installed as a copy (.npmrc install-links=true: what `npm pack`
+#    ships, no symlink), so it resolves @livestore/* from THIS project (dev.23), not from the root
+#    workspace (0.4.0).
+(cd "$ROOT" && cargo build -q -p filesync-cli)
+if [ ! -d "$ROOT/node_modules/typescript" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+  (cd "$ROOT" && npm ci --no-audit --no-fund)
 fi
+"$ROOT/js-bindings/scripts/build.sh"
+
+# 2. This npm project (exact pins in package-lock.json, overrides hold every @livestore/* package
+#    at 0.4.0-dev.23; no install scripts are needed). Reinstalled when the lock or the built
+#    package changed (a stamp of dist/ and package.json is kept in node_modules).
+stamp="$( (cd "$ROOT/js-bindings" && find dist package.json README.md -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1)"
+stamp_file="$HERE/node_modules/.filesync-livestore.stamp"
+if [ ! -d "$HERE/node_modules/@livestore-filesync/core" ] || [ ! -f "$stamp_file" ] ||
+  [ "$(cat "$stamp_file")" != "$stamp" ] || [ "$HERE/package-lock.json" -nt "$stamp_file" ]; then
+  (cd "$HERE" && npm ci --no-audit --no-fund --prefer-offline)
+  echo "$stamp" >"$stamp_file"
+fi
+
+# 3. Our package's own Node tests, copied here so that their imports resolve to this project.
+rm -rf "$HERE/.package-tests"
+mkdir -p "$HERE/.package-tests"
+cp -r "$ROOT/js-bindings/test/support" "$HERE/.package-tests/"
+cp "$ROOT"/js-bindings/test/*.test.mjs "$HERE/.package-tests/"
+export FILESYNC_BIN="${FILESYNC_BIN:-$TARGET_DIR/debug/filesync}"
 
 run_test() {
   cd "$HERE"
-  # The test has its own per-test timeouts; this outer bound keeps a hung run from living forever.
-  timeout 600 node --test compat.test.mjs
+  # --test-force-exit: the engine leaves timers behind after dispose() (process-exit.test.mjs);
+  # without it every file would wait up to a minute for them. The tests have their own timeouts;
+  # the outer bound keeps a hung run from living forever.
+  timeout 600 node --test --test-force-exit --test-concurrency=1 \
+    compat.test.mjs wire-format.test.mjs mixed-clients.test.mjs upgrade.test.mjs process-exit.test.mjs \
+    .package-tests/*.test.mjs
 }
 
 if [ -n "${FILESYNC_URL:-}" ] && [ -n "${FILESYNC_TOKEN:-}" ]; then
   run_test
   exit $?
 fi
-
-# 2. Build our server first so that start-up below is quick.
-(cd "$ROOT" && cargo build -q -p filesync-cli)
 
 WORK="$(mktemp -d)"
 LOG="$WORK/serve.log"
@@ -43,16 +83,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# 3. Start the server: loopback only, random port, throwaway data dir.
-# (`cargo run` execs the binary on Unix, so $! is the server itself.)
-cd "$ROOT"
-cargo run -q -p filesync-cli -- serve \
+# 4. Start the server: loopback only, random port, throwaway data dir.
+"$FILESYNC_BIN" serve \
   --listen 127.0.0.1:0 \
   --data-dir "$WORK/data" \
   >"$LOG" 2>&1 &                                                  # [CLI] flag names: --listen, --data-dir
 SERVER_PID=$!
 
-# 4. Wait for the start-up banner: it must print the listening URL and the development token.
+# 5. Wait for the start-up banner: it must print the listening URL and the development token.
 ORIGIN=""
 TOKEN=""
 for _ in $(seq 1 600); do                                         # up to 60 s
@@ -77,7 +115,7 @@ fi
 # [CLI] signer base path: DESIGN.md §6 default "/api"
 export FILESYNC_URL="${ORIGIN}/api"
 export FILESYNC_TOKEN="$TOKEN"
-echo "run.sh: testing against $FILESYNC_URL"
+say "testing against $FILESYNC_URL"
 
 status=0
 run_test || status=$?

@@ -1,0 +1,33 @@
+// Our server (`filesync serve`), started by run.sh: FILESYNC_URL (signer base, `…/api`) and
+// FILESYNC_TOKEN (its development token).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+
+/** `{ url, origin, token }`, or `null` (then a failing test says how to run). */
+export function serverFromEnv() {
+  const url = process.env.FILESYNC_URL
+  const token = process.env.FILESYNC_TOKEN
+  if (!url || !token) {
+    // Fail loudly instead of skipping: a skipped compat test looks green in CI.
+    test('configuration', () => {
+      assert.fail('FILESYNC_URL and FILESYNC_TOKEN are not set: run tests/ts-compat/run.sh (it starts filesync serve)')
+    })
+    return null
+  }
+  return { url, origin: new URL(url).origin, token }
+}
+
+/** The bytes the server holds under `key` (signed download straight from the server), or `null`. */
+export async function remoteBytes(server, key) {
+  const signed = await fetch(`${server.url}/v1/sign/download`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ key }),
+  })
+  if (!signed.ok) throw new Error(`signing a download of ${key} failed: ${signed.status} ${await signed.text()}`)
+  const { url, headers } = await signed.json()
+  const answer = await fetch(url, { headers: headers ?? {} })
+  if (answer.status === 404) return null
+  if (!answer.ok) throw new Error(`GET ${key}: ${answer.status}`)
+  return new Uint8Array(await answer.arrayBuffer())
+}
