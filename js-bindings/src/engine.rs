@@ -268,17 +268,7 @@ impl Engine {
     /// not one of this store's content paths is refused.
     #[wasm_bindgen(js_name = readPath)]
     pub async fn read_path(&self, path: String) -> Result<Uint8Array, JsValue> {
-        let store_id = &self.sync.options().store_id;
-        let hash = path
-            .rsplit('/')
-            .next()
-            .and_then(|name| ContentHash::parse(name).ok())
-            .filter(|hash| local_path(store_id, hash) == path.trim_start_matches('/'))
-            .ok_or_else(|| {
-                input_error(format!(
-                    "{path:?} is not a file path of this store; pass the `path` of a file row (livestore-filesync-files/<store>/<hash>)"
-                ))
-            })?;
+        let hash = self.hash_of_path(&path)?;
         let mut stream = self
             .sync
             .storage()
@@ -290,6 +280,19 @@ impl Engine {
             out.extend_from_slice(&chunk.map_err(|e| js_error(&FileSyncError::from(e)))?);
         }
         Ok(Uint8Array::from(out.as_slice()))
+    }
+
+    /// The MIME type stored beside the content at `path` (what a download answered, or what
+    /// `@livestore-filesync/core` 0.8.0 recorded), `null` when none; the row's metadata is the
+    /// first place to look, this is the fallback.
+    #[wasm_bindgen(js_name = mimeOfPath)]
+    pub async fn mime_of_path(&self, path: String) -> Result<Option<String>, JsValue> {
+        let hash = self.hash_of_path(&path)?;
+        self.sync
+            .storage()
+            .mime_of(&hash)
+            .await
+            .map_err(|e| js_error(&FileSyncError::from(e)))
     }
 
     /// Where the bytes are: `{kind: "local", path, mimeType}`, `{kind: "remote", url, headers,
@@ -362,6 +365,23 @@ impl Engine {
     #[wasm_bindgen(js_name = isIdle)]
     pub fn is_idle(&self) -> bool {
         self.sync.is_idle()
+    }
+}
+
+impl Engine {
+    /// The content hash a row's local `path` names; a path that is not one of this store's
+    /// content paths is refused.
+    fn hash_of_path(&self, path: &str) -> Result<ContentHash, JsValue> {
+        let store_id = &self.sync.options().store_id;
+        path.rsplit('/')
+            .next()
+            .and_then(|name| ContentHash::parse(name).ok())
+            .filter(|hash| local_path(store_id, hash) == path.trim_start_matches('/'))
+            .ok_or_else(|| {
+                input_error(format!(
+                    "{path:?} is not a file path of this store; pass the `path` of a file row (livestore-filesync-files/<store>/<hash>)"
+                ))
+            })
     }
 }
 

@@ -405,7 +405,10 @@ export class FileSync {
     const engine = await this.#engineReady()
     const bytes = await wrap(engine.readPath(path))
     const name = path.split('/').pop() ?? 'file'
-    return new File([bytes as BlobPart], name, { type: this.#mimeOfPath(path) })
+    // The row's metadata first; else what was stored beside the bytes (a download's type, or the
+    // sidecar @livestore-filesync/core 0.8.0 wrote).
+    const type = this.#mimeOfPath(path) || ((await wrap(engine.mimeOfPath(path))) ?? '')
+    return new File([bytes as BlobPart], name, { type })
   }
 
   #mimeOfPath(path: string): string {

@@ -84,7 +84,7 @@ if (server) {
     savedByV08 = { ...saved, type: 'image/png' }
   })
 
-  test('the MIME type of a file 0.8.0 saved reaches our readFile', { todo: 'package gap: readFile takes the type from the row\'s metadataJson only' }, async () => {
+  test('the MIME type of a file 0.8.0 saved reaches our readFile', async () => {
     // 0.8.0 keeps a file's type in its local `{hash}.meta.json` sidecar and sends it to the signer
     // (the server stores it), but writes no metadataJson unless a preprocessor gives metadata. Our
     // engine stores the download's Content-Type in its own sidecar (resolveFileUrl's object URLs

@@ -1,12 +1,8 @@
 // A Node app exits once it has disposed our engine and shut its store down.
 //
-// KNOWN BUG (marked todo, so it is reported without failing the run): the engine's timers are not
-// cleared when the futures that armed them are dropped: the request timeouts of
-// filesync/src/services/remote_storage/browser/js.rs (`sleep`, raced by `within`: 30 s and 61 s
-// after each signer call and transfer) and BrowserRuntime::sleep (filesync/src/runtime/browser.rs,
-// e.g. the 10 s health check). In a browser a stray timer is harmless; in Node it keeps the event
-// loop alive, so a script exits up to ~61 s after dispose(). The other test files here run with
-// --test-force-exit for that reason. Remove `todo` once the timers are cleared on drop.
+// A regression test: the engine's timers (request deadlines, the runtime's sleeps) used to stay
+// armed after the futures that set them were dropped; in Node they kept the process alive up to
+// ~61 s after dispose(). They are cleared on drop now.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { test } from 'node:test'
@@ -17,7 +13,7 @@ import { serverFromEnv } from './support/server.mjs'
 const server = serverFromEnv()
 
 if (server) {
-  test('the process exits within 5 s of dispose() and store shutdown', { todo: 'engine timers keep Node alive up to ~61 s after dispose (see the comment above)' }, async () => {
+  test('the process exits within 5 s of dispose() and store shutdown', async () => {
     const child = spawn(process.execPath, [fileURLToPath(new URL('./support/exit-child.mjs', import.meta.url))], {
       env: { ...process.env, FILESYNC_URL: server.url, FILESYNC_TOKEN: server.token },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -182,7 +182,7 @@ if (server) {
     }
   })
 
-  test('after the upgrade, readFile answers the MIME types 0.8.0 recorded', { todo: 'package gap: 0.8.0\'s {hash}.meta.json sidecars are not read' }, () => {
+  test('after the upgrade, readFile answers the MIME types 0.8.0 recorded', () => {
     // 0.8.0 recorded the types only in its `{hash}.meta.json` sidecars (no metadataJson without a
     // preprocessor). Our LocalFileStorage reads its own `.meta/{hash}.json` only, and readFile
     // reads metadataJson only: the files 0.8.0 saved lose their type (in browsers, their object

@@ -222,7 +222,10 @@ impl FileSync {
         if inner::is_verified_local(inner, file_id, &hash).await? {
             return Ok(Some(Resolved::Local {
                 path: inner.storage.path_for(&hash),
-                mime_type: row.mime_type(),
+                mime_type: match row.mime_type() {
+                    Some(mime) => Some(mime),
+                    None => inner.storage.mime_of(&hash).await?,
+                },
             }));
         }
         if inner.local_only() {

@@ -449,8 +449,7 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
     let Download {
         offset: start,
         total_size,
-        // The MIME type is the row's (its metadata), not the remote's answer.
-        content_type: _,
+        content_type,
         body,
     } = dl;
     if start == 0 {
@@ -529,7 +528,12 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
             .with_key(&key),
         );
     }
-    if let Err(e) = inner.storage.commit_partial(&hash, None).await {
+    // The row's metadata holds the MIME type when our package or a preprocessor recorded it;
+    // 0.8.0 clients keep it beside the blob only, so the remote's answer is kept for those.
+    let mime = content_type
+        .as_deref()
+        .filter(|_| row.mime_type().is_none());
+    if let Err(e) = inner.storage.commit_partial(&hash, mime).await {
         return retry(file_id, e);
     }
     {

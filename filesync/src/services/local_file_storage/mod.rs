@@ -217,23 +217,40 @@ impl LocalFileStorage {
             .await
     }
 
-    /// The MIME type recorded for a blob, or `None` when there is no sidecar.
+    /// The MIME type recorded for a blob: our sidecar (`.meta/{hash}.json`), else the one
+    /// `@livestore-filesync/core` 0.8.0 writes next to the blob (`{hash}.meta.json`, its `type`),
+    /// else `None`.
     pub async fn mime_of(&self, hash: &ContentHash) -> FsResult<Option<String>> {
         let path = self.sidecar_path(hash)?;
-        let data = match self.fs.read_file(&path).await {
-            Ok(data) => data,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
+        if let Some(data) = self.read_if_there(&path).await? {
+            let sidecar: Sidecar = serde_json::from_slice(&data).map_err(|e| {
+                FsError::new(
+                    ErrorKind::InvalidData,
+                    "LocalFileStorage.mimeOf",
+                    e.to_string(),
+                )
+                .with_path(&path)
+            })?;
+            return Ok(Some(sidecar.mime));
+        }
+        // 0.8.0's sidecar: a malformed one is the other package's business, not an error here.
+        let theirs = self.dir.join(&format!("{hash}.meta.json"))?;
+        let Some(data) = self.read_if_there(&theirs).await? else {
+            return Ok(None);
         };
-        let sidecar: Sidecar = serde_json::from_slice(&data).map_err(|e| {
-            FsError::new(
-                ErrorKind::InvalidData,
-                "LocalFileStorage.mimeOf",
-                e.to_string(),
-            )
-            .with_path(&path)
-        })?;
-        Ok(Some(sidecar.mime))
+        Ok(serde_json::from_slice::<serde_json::Value>(&data)
+            .ok()
+            .and_then(|v| v.get("type")?.as_str().map(str::to_owned))
+            .filter(|m| !m.is_empty()))
+    }
+
+    /// A whole small file, `None` when it does not exist.
+    async fn read_if_there(&self, path: &VPath) -> FsResult<Option<Bytes>> {
+        match self.fs.read_file(path).await {
+            Ok(data) => Ok(Some(data)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Streams a blob (a missing blob is `NotFound`).

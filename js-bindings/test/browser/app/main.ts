@@ -25,7 +25,7 @@ const fileSync = createFileSync({
   remote: signer ? { signerBaseUrl: signer, authToken: params.get('token') ?? '' } : false,
   options: { retryBaseDelayMs: 100, retryJitterMs: 0, onEvent: (e) => seen.push(e) },
 })
-await fileSync.start()
+if (params.get('start') !== '0') await fileSync.start()
 
 const app = {
   storeId,
@@ -51,6 +51,42 @@ const app = {
   gallery: () => store.query(tables.gallery).map((g) => g.fileId),
   events: () => seen.map((e) => e.type),
   stop: () => fileSync.stop(),
+  /** Saves `count` files of `size` bytes (MIME type set), `inFlight` at a time; answers ms. */
+  async benchSave(count: number, size: number, inFlight: number) {
+    const files = Array.from({ length: count }, (_, i) => {
+      const bytes = new Uint8Array(size)
+      crypto.getRandomValues(bytes.subarray(0, Math.min(size, 65536)))
+      new DataView(bytes.buffer).setUint32(size - 4, i)
+      return new File([bytes], `f${i}.bin`, { type: 'application/octet-stream' })
+    })
+    const t0 = performance.now()
+    let next = 0
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < files.length) await fileSync.saveFile(files[next++]!)
+      }),
+    )
+    return performance.now() - t0
+  },
+  /** The same bytes written with direct OPFS calls (createWritable per file), for reference. */
+  async benchRawWrites(count: number, size: number, inFlight: number, dirName: string) {
+    const root = await navigator.storage.getDirectory()
+    const dir = await root.getDirectoryHandle(dirName, { create: true })
+    const data = new Uint8Array(size)
+    const t0 = performance.now()
+    let next = 0
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < count) {
+          const handle = await dir.getFileHandle(`f${next++}`, { create: true })
+          const writable = await handle.createWritable()
+          await writable.write(data)
+          await writable.close()
+        }
+      }),
+    )
+    return performance.now() - t0
+  },
   storage: () => fileSync.getStorageUsage(),
   liveKeys: () => fileSync.listLiveRemoteKeys(),
 }
