@@ -1,4 +1,4 @@
-//! `filesync-js`: the wasm-bindgen face of the [`filesync`] engine, which the npm package wraps.
+//! `filesync-js`: the wasm-bindgen face of the `filesync` engine, which the npm package wraps.
 //!
 //! The TypeScript package (in this folder's `ts/`) owns everything that needs LiveStore or Effect
 //! Schema: the schema helpers, the glue object over a LiveStore store, the Promise API. This crate
