@@ -4,10 +4,10 @@
 //! Schema: the schema helpers, the glue object over a LiveStore store, the Promise API. This crate
 //! gives it:
 //!
-//! - [`Engine`] (`FileSyncEngine` in JavaScript): one engine over a catalog glue object, a file
+//! - `Engine` (`FileSyncEngine` in JavaScript): one engine over a catalog glue object, a file
 //!   system (OPFS, or a JavaScript file system object) and a remote; every method returns a
 //!   Promise or a plain value, and every error is a JavaScript `Error` with a `code`;
-//! - the [`filesync::Catalog`] over the glue (`catalog`), which calls the glue's methods
+//! - the `filesync::Catalog` over the glue (`catalog`), which calls the glue's methods
 //!   (synchronous LiveStore queries, commits of `{name, args}` events, a change subscription).
 //!
 //! Natively the crate is empty; it exists for wasm32 only.
