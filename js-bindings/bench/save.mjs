@@ -20,7 +20,7 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
 })
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const results = { ours1: [], ours16: [], raw1: [], raw16: [] }
+const results = { ours1: [], ours16: [], raw1: [], raw16: [], commits: [], inCommit1: [] }
 try {
   for (let round = 0; round < ROUNDS; round++) {
     // A fresh context per round: empty OPFS, a new store.
@@ -30,8 +30,10 @@ try {
     await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 60_000 })
     results.raw1.push(await page.evaluate(([n, s]) => window.app.benchRawWrites(n, s, 1, 'raw1'), [COUNT, SIZE]))
     results.ours1.push(await page.evaluate(([n, s]) => window.app.benchSave(n, s, 1), [COUNT, SIZE]))
+    results.inCommit1.push(await page.evaluate(() => window.lastCommitMs))
     results.raw16.push(await page.evaluate(([n, s]) => window.app.benchRawWrites(n, s, 16, 'raw16'), [COUNT, SIZE]))
     results.ours16.push(await page.evaluate(([n, s]) => window.app.benchSave(n, s, 16), [COUNT, SIZE]))
+    results.commits.push(await page.evaluate((n) => window.app.benchCommits(n), COUNT))
     await context.close()
   }
 } finally {
@@ -44,4 +46,6 @@ console.log('| what | one at a time (saves/s) | 16 in flight (saves/s) |')
 console.log('|---|---|---|')
 console.log(`| filesync-livestore saveFile (write + hash + commit) | ${rate(median(results.ours1))} | ${rate(median(results.ours16))} |`)
 console.log(`| direct createWritable writes (no hash, no commit) | ${rate(median(results.raw1))} | ${rate(median(results.raw16))} |`)
+console.log(`| of which inside store.commit (one at a time) | ${((median(results.inCommit1) / median(results.ours1)) * 100).toFixed(0)} % | |`)
+console.log(`| LiveStore commits of a save's 3 events alone | ${rate(median(results.commits))} | |`)
 console.log(`| ratio ours / direct writes | ${(median(results.raw1) / median(results.ours1)).toFixed(2)}x | ${(median(results.raw16) / median(results.ours16)).toFixed(2)}x |`)

@@ -81,8 +81,9 @@ export function missingSchemaParts(store: AnyStore): string[] {
   return missing
 }
 
-const changeOfRows = (key: string) =>
-  Schema.Array(Schema.Struct({ [key]: Schema.String, sig: Schema.String }))
+// The rows of a change query are read as they come (two text columns the query itself builds):
+// decoding each row through a struct schema would cost more than the comparison.
+const changeRows = Schema.Array(Schema.Any)
 
 /**
  * Watches one table: each update is compared with the last, row by row, and the ids of rows that
@@ -95,7 +96,8 @@ function watchTable(
   report: (ids: string[]) => void,
 ): () => void {
   let last: Map<string, string> | undefined
-  const query$ = queryDb({ query: sql, schema: changeOfRows(key) }, { label: `filesync:${key}:${sql.length}` })
+  const table = /FROM (\w+)/.exec(sql)?.[1] ?? key
+  const query$ = queryDb({ query: sql, schema: changeRows }, { label: `filesync:changes:${table}` })
   return store.subscribe(query$, (rows: ReadonlyArray<Record<string, string>>) => {
     // A subscription callback that throws shuts the store down: nothing may escape from here.
     try {
