@@ -126,6 +126,8 @@ function watchTable(
 /** The glue object the engine calls (see `src/catalog.rs` in the crate). */
 export function makeCatalogGlue(store: AnyStore) {
   const eventsDefs: Map<string, EventDef> = (store.schema as any).eventsDefsMap
+  // One decoder per event name, made on first use.
+  const decoders = new Map<string, (args: unknown) => ReturnType<ReturnType<typeof Schema.decodeUnknownEither>>>()
   const query = <T>(sql: string, bindValues: unknown[] = []): T[] => {
     try {
       return store.query({ query: sql, bindValues } as any) as T[]
@@ -154,7 +156,12 @@ export function makeCatalogGlue(store: AnyStore) {
         if (def === undefined) {
           throw new GlueError('invalid', `the store's schema has no event "${name}"; add createFileSyncSchema().events to it`, fileId)
         }
-        const result = Schema.decodeUnknownEither(def.schema)(args)
+        let decode = decoders.get(name)
+        if (decode === undefined) {
+          decode = Schema.decodeUnknownEither(def.schema)
+          decoders.set(name, decode)
+        }
+        const result = decode(args)
         if (result._tag === 'Left') {
           throw new GlueError('invalid', `event "${name}" does not match the store's schema: ${String(result.left)}`, fileId)
         }
