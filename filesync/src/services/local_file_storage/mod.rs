@@ -234,7 +234,7 @@ impl LocalFileStorage {
             return Ok(Some(sidecar.mime));
         }
         // 0.8.0's sidecar: a malformed one is the other package's business, not an error here.
-        let theirs = self.dir.join(&format!("{hash}.meta.json"))?;
+        let theirs = self.their_sidecar_path(hash)?;
         let Some(data) = self.read_if_there(&theirs).await? else {
             return Ok(None);
         };
@@ -275,7 +275,16 @@ impl LocalFileStorage {
     /// Removes a blob and its sidecar; a missing one is not an error.
     pub async fn remove(&self, hash: &ContentHash) -> FsResult<()> {
         self.fs.remove(&self.path_for(hash), force()).await?;
-        self.fs.remove(&self.sidecar_path(hash)?, force()).await
+        self.fs.remove(&self.sidecar_path(hash)?, force()).await?;
+        // The sidecar `@livestore-filesync/core` 0.8.0 left beside the blob (an upgraded app's).
+        self.fs
+            .remove(&self.their_sidecar_path(hash)?, force())
+            .await
+    }
+
+    /// Where 0.8.0 keeps a blob's metadata: `{hash}.meta.json` beside it.
+    fn their_sidecar_path(&self, hash: &ContentHash) -> FsResult<VPath> {
+        self.dir.join(&format!("{hash}.meta.json"))
     }
 
     /// Every stored blob with its size, sorted by hash. Temporary files, sidecars and any name that

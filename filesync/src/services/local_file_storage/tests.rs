@@ -288,6 +288,32 @@ fn remove_blob_and_sidecar() {
         assert!(all_files(&fs).await.is_empty());
         // Missing is fine.
         storage.remove(&stored.hash).await.unwrap();
+        // The sidecar @livestore-filesync/core 0.8.0 writes beside a blob: read for the MIME type,
+        // removed with the blob.
+        let theirs = storage
+            .dir()
+            .join(&format!("{}.meta.json", stored.hash))
+            .unwrap();
+        fs.write_file(
+            &storage.path_for(&stored.hash),
+            Bytes::from_static(b"bye"),
+            OpenOptions::write(),
+        )
+        .await
+        .unwrap();
+        fs.write_file(
+            &theirs,
+            Bytes::from_static(br#"{"type":"image/webp","lastModified":1}"#),
+            OpenOptions::write(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            storage.mime_of(&stored.hash).await.unwrap().as_deref(),
+            Some("image/webp")
+        );
+        storage.remove(&stored.hash).await.unwrap();
+        assert!(all_files(&fs).await.is_empty());
         let never = hash_bytes(b"never");
         storage.remove(&never).await.unwrap();
         assert_eq!(
