@@ -85,20 +85,24 @@ export function missingSchemaParts(store: AnyStore): string[] {
 // decoding each row through a struct schema would cost more than the comparison.
 const changeRows = Schema.Array(Schema.Any)
 
+// One query over the three tables: LiveStore re-runs it once per commit that touches any of them
+// (three subscriptions cost three re-runs). Each row is (table tag, id, signature of the columns
+// the engine reads). The cost of a commit grows with the rows (LiveStore reads the whole result
+// back each time): measured, and the next thing to replace (see js-bindings/bench/save.mjs).
+const CHANGES_SQL = [
+  `SELECT 'f' AS t, id AS k, (contentHash || '|' || remoteKey || '|' || path || '|' || updatedAt || '|' || IFNULL(deletedAt, '') || '|' || IFNULL(metadataJson, '')) AS s FROM files`,
+  `SELECT 'l', fileId, (path || '|' || localHash || '|' || downloadStatus || '|' || uploadStatus || '|' || lastSyncError) FROM localFileState`,
+  `SELECT 't', fileId, (contentHash || '|' || IFNULL(localSize, '') || '|' || IFNULL(uploadResume, '')) FROM fileTransferState`,
+].join(' UNION ALL ')
+
 /**
- * Watches one table: each update is compared with the last, row by row, and the ids of rows that
- * appeared, changed or went are reported.
+ * Watches the three tables: each update is compared with the last, row by row, and the ids of
+ * rows that appeared, changed or went are reported per table.
  */
-function watchTable(
-  store: AnyStore,
-  sql: string,
-  key: string,
-  report: (ids: string[]) => void,
-): () => void {
+function watchTables(store: AnyStore, report: (change: ChangeReport) => void): () => void {
   let last: Map<string, string> | undefined
-  const table = /FROM (\w+)/.exec(sql)?.[1] ?? key
-  const query$ = queryDb({ query: sql, schema: changeRows }, { label: `filesync:changes:${table}` })
-  return store.subscribe(query$, (rows: ReadonlyArray<Record<string, string>>) => {
+  const query$ = queryDb({ query: CHANGES_SQL, schema: changeRows }, { label: 'filesync:changes' })
+  return store.subscribe(query$, (rows: ReadonlyArray<{ t: string; k: string; s: string }>) => {
     // A subscription callback that throws shuts the store down: nothing may escape from here.
     try {
       diff(rows)
@@ -108,17 +112,23 @@ function watchTable(
     }
   })
 
-  function diff(rows: ReadonlyArray<Record<string, string>>): void {
+  function diff(rows: ReadonlyArray<{ t: string; k: string; s: string }>): void {
     const next = new Map<string, string>()
-    for (const row of rows) next.set(row[key]!, row.sig!)
+    for (const row of rows) next.set(`${row.t}${row.k}`, row.s)
     if (last === undefined) {
       last = next
       return
     }
-    const changed: string[] = []
-    for (const [id, sig] of next) if (last.get(id) !== sig) changed.push(id)
-    for (const id of last.keys()) if (!next.has(id)) changed.push(id)
-    if (changed.length > 0) report(changed)
+    const change: ChangeReport = { files: [], localStates: [], transferStates: [] }
+    const add = (key: string) => {
+      const id = key.slice(1)
+      if (key[0] === 'f') change.files.push(id)
+      else if (key[0] === 'l') change.localStates.push(id)
+      else change.transferStates.push(id)
+    }
+    for (const [key, sig] of next) if (last.get(key) !== sig) add(key)
+    for (const key of last.keys()) if (!next.has(key)) add(key)
+    if (change.files.length + change.localStates.length + change.transferStates.length > 0) report(change)
     last = next
   }
 }
@@ -174,31 +184,7 @@ export function makeCatalogGlue(store: AnyStore) {
       }
     },
 
-    subscribe: (onChange: (change: ChangeReport) => void) => {
-      const stops = [
-        watchTable(
-          store,
-          `SELECT id, (contentHash || '|' || remoteKey || '|' || path || '|' || updatedAt || '|' || IFNULL(deletedAt, '') || '|' || IFNULL(metadataJson, '')) AS sig FROM files`,
-          'id',
-          (files) => onChange({ files, localStates: [], transferStates: [] }),
-        ),
-        watchTable(
-          store,
-          `SELECT fileId, (path || '|' || localHash || '|' || downloadStatus || '|' || uploadStatus || '|' || lastSyncError) AS sig FROM localFileState`,
-          'fileId',
-          (localStates) => onChange({ files: [], localStates, transferStates: [] }),
-        ),
-        watchTable(
-          store,
-          `SELECT fileId, (contentHash || '|' || IFNULL(localSize, '') || '|' || IFNULL(uploadResume, '')) AS sig FROM fileTransferState`,
-          'fileId',
-          (transferStates) => onChange({ files: [], localStates: [], transferStates }),
-        ),
-      ]
-      return () => {
-        for (const stop of stops) stop()
-      }
-    },
+    subscribe: (onChange: (change: ChangeReport) => void) => watchTables(store, onChange),
   }
 }
 
