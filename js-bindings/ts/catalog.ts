@@ -81,56 +81,77 @@ export function missingSchemaParts(store: AnyStore): string[] {
   return missing
 }
 
-// The rows of a change query are read as they come (two text columns the query itself builds):
-// decoding each row through a struct schema would cost more than the comparison.
-const changeRows = Schema.Array(Schema.Any)
+// The rows of the change query are read as they come (a schema decode per row would cost more).
+const anyRows = Schema.Array(Schema.Any)
 
-// One query over the three tables: LiveStore re-runs it once per commit that touches any of them
-// (three subscriptions cost three re-runs). Each row is (table tag, id, signature of the columns
-// the engine reads). The cost of a commit grows with the rows (LiveStore reads the whole result
-// back each time): measured, and the next thing to replace (see js-bindings/bench/save.mjs).
-const CHANGES_SQL = [
-  `SELECT 'f' AS t, id AS k, (contentHash || '|' || remoteKey || '|' || path || '|' || updatedAt || '|' || IFNULL(deletedAt, '') || '|' || IFNULL(metadataJson, '')) AS s FROM files`,
-  `SELECT 'l', fileId, (path || '|' || localHash || '|' || downloadStatus || '|' || uploadStatus || '|' || lastSyncError) FROM localFileState`,
-  `SELECT 't', fileId, (contentHash || '|' || IFNULL(localSize, '') || '|' || IFNULL(uploadResume, '')) FROM fileTransferState`,
-].join(' UNION ALL ')
+interface JournalRow {
+  readonly seq: number
+  readonly kind: string
+  readonly fileId: string
+  readonly sig: string
+}
 
 /**
- * Watches the three tables: each update is compared with the last, row by row, and the ids of
- * rows that appeared, changed or went are reported per table.
+ * Watches the `fileSyncChanges` journal the materializers append to: on every write to it, the
+ * rows after the last one seen are read and their file ids reported per table, so a commit costs
+ * in proportion to what it changed. A rebase may roll rows back and reuse their sequence numbers,
+ * so the row seen last is read again: when it is gone or different, everything is reported (the
+ * engine then reads every table once).
  */
-function watchTables(store: AnyStore, report: (change: ChangeReport) => void): () => void {
-  let last: Map<string, string> | undefined
-  const query$ = queryDb({ query: CHANGES_SQL, schema: changeRows }, { label: 'filesync:changes' })
-  return store.subscribe(query$, (rows: ReadonlyArray<{ t: string; k: string; s: string }>) => {
-    // A subscription callback that throws shuts the store down: nothing may escape from here.
-    try {
-      diff(rows)
-    } catch (error) {
-      // `last` still holds the rows before this change, so the next update reports it again.
-      console.error('[filesync] handling a store change failed; the next change retries it', error)
-    }
-  })
-
-  function diff(rows: ReadonlyArray<{ t: string; k: string; s: string }>): void {
-    const next = new Map<string, string>()
-    for (const row of rows) next.set(`${row.t}${row.k}`, row.s)
+function watchJournal(store: AnyStore, report: (change: ChangeReport) => void): () => void {
+  let last: JournalRow | undefined
+  let scheduled = false
+  const read = (): void => {
+    scheduled = false
+    const from = last?.seq ?? 0
+    const rows = store.query({
+      query: 'SELECT seq, kind, fileId, sig FROM fileSyncChanges WHERE seq >= ? ORDER BY seq',
+      bindValues: [from],
+    } as any) as JournalRow[]
     if (last === undefined) {
-      last = next
+      // The first look: the engine starts with a full pass anyway.
+      last = rows.at(-1) ?? { seq: 0, kind: '', fileId: '', sig: '' }
       return
     }
-    const change: ChangeReport = { files: [], localStates: [], transferStates: [] }
-    const add = (key: string) => {
-      const id = key.slice(1)
-      if (key[0] === 'f') change.files.push(id)
-      else if (key[0] === 'l') change.localStates.push(id)
-      else change.transferStates.push(id)
+    const anchor = rows[0]
+    const intact = last.seq === 0 || (anchor !== undefined && anchor.seq === last.seq && anchor.kind === last.kind && anchor.fileId === last.fileId && anchor.sig === last.sig)
+    const newest = rows.at(-1)
+    if (!intact) {
+      if (newest === undefined) {
+        // Everything after a rollback to an empty journal: start over from nothing.
+        last = { seq: 0, kind: '', fileId: '', sig: '' }
+      } else {
+        last = newest
+      }
+      report({ everything: true, files: [], localStates: [], transferStates: [] })
+      return
     }
-    for (const [key, sig] of next) if (last.get(key) !== sig) add(key)
-    for (const key of last.keys()) if (!next.has(key)) add(key)
-    if (change.files.length + change.localStates.length + change.transferStates.length > 0) report(change)
-    last = next
+    const change = { files: [] as string[], localStates: [] as string[], transferStates: [] as string[], everything: false }
+    for (const row of rows) {
+      if (row.seq <= last.seq) continue
+      if (row.kind === 'f') change.files.push(row.fileId)
+      else if (row.kind === 'l') change.localStates.push(row.fileId)
+      else if (row.kind === 't') change.transferStates.push(row.fileId)
+      else change.everything = true
+    }
+    if (newest !== undefined) last = newest
+    if (change.everything || change.files.length + change.localStates.length + change.transferStates.length > 0) report(change)
   }
+  const query$ = queryDb({ query: 'SELECT MAX(seq) AS m, COUNT(*) AS n FROM fileSyncChanges', schema: anyRows }, { label: 'filesync:changes' })
+  return store.subscribe(query$, () => {
+    // A subscription callback that throws shuts the store down: nothing may escape from here. The
+    // read runs after the commit that triggered this callback has finished.
+    if (scheduled) return
+    scheduled = true
+    queueMicrotask(() => {
+      try {
+        read()
+      } catch (error) {
+        scheduled = false
+        console.error('[filesync] reading the change journal failed; the next change retries it', error)
+      }
+    })
+  })
 }
 
 /** The glue object the engine calls (see `src/catalog.rs` in the crate). */
@@ -184,7 +205,7 @@ export function makeCatalogGlue(store: AnyStore) {
       }
     },
 
-    subscribe: (onChange: (change: ChangeReport) => void) => watchTables(store, onChange),
+    subscribe: (onChange: (change: ChangeReport) => void) => watchJournal(store, onChange),
   }
 }
 

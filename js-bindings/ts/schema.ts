@@ -116,6 +116,19 @@ const makeTables = () => ({
       uploadResume: State.SQLite.text({ nullable: true }),
     },
   }),
+  // Ours, derived state only: one row per change the file sync events make, appended by the
+  // materializers below, so the engine reads what changed instead of whole tables. LiveStore rolls
+  // it back and replays it with the events on a rebase (sequence numbers can then be reused: the
+  // reader checks the row it saw last). The newest JOURNAL_KEEP rows are kept.
+  fileSyncChanges: State.SQLite.table({
+    name: 'fileSyncChanges',
+    columns: {
+      seq: State.SQLite.integer({ primaryKey: true }),
+      kind: State.SQLite.text({ default: '' }),
+      fileId: State.SQLite.text({ default: '' }),
+      sig: State.SQLite.text({ default: '' }),
+    },
+  }),
   fileSyncCursor: State.SQLite.clientDocument({
     name: 'fileSyncCursor',
     schema: FileSyncCursorSchema,
@@ -155,7 +168,29 @@ export interface FileSyncAppTables {
   readonly files: FileSyncTables['files']
   readonly localFileState: FileSyncTables['localFileState']
   readonly fileTransferState: FileSyncTables['fileTransferState']
+  readonly fileSyncChanges: FileSyncTables['fileSyncChanges']
 }
+
+/** How many rows of `fileSyncChanges` are kept (older ones are dropped as new ones arrive). */
+export const JOURNAL_KEEP = 10_000
+
+const JOURNAL_WRITES: ReadonlySet<string> = new Set(['fileSyncChanges'])
+
+/** The statements that record one change in `fileSyncChanges`: `kind` is `f` (files), `l`
+ * (localFileState), `t` (fileTransferState) or `c` (every localFileState row); `sig` tells this
+ * change from another one of the same file (the event's args). */
+const journal = (kind: 'f' | 'l' | 't' | 'c', fileId: string, args: unknown) => [
+  {
+    sql: 'INSERT INTO fileSyncChanges (kind, fileId, sig) VALUES ($kind, $fileId, $sig)',
+    bindValues: { kind, fileId, sig: JSON.stringify(args) },
+    writeTables: JOURNAL_WRITES,
+  },
+  {
+    sql: 'DELETE FROM fileSyncChanges WHERE seq <= (SELECT MAX(seq) FROM fileSyncChanges) - $keep',
+    bindValues: { keep: JOURNAL_KEEP },
+    writeTables: JOURNAL_WRITES,
+  },
+]
 
 type FileCreatedArgs = typeof FileCreatedPayloadSchema.Type
 type FileUpdatedArgs = typeof FileUpdatedPayloadSchema.Type
@@ -165,11 +200,17 @@ type FileTransferStateRow = typeof FileTransferStateRowSchema.Type
 
 const makeMaterializers = (tables: FileSyncAppTables) => ({
   // A replay or a second tab may apply a creation twice: the first one wins.
-  'v1.FileCreated': ({ id, path, contentHash, metadataJson, createdAt, updatedAt }: FileCreatedArgs) =>
-    tables.files
-      .insert({ id, path, contentHash, metadataJson: metadataJson ?? null, createdAt, updatedAt })
-      .onConflict('id', 'ignore'),
-  'v1.FileUpdated': ({ id, path, remoteKey, contentHash, metadataJson, updatedAt, ifContentHash }: FileUpdatedArgs) => {
+  'v1.FileCreated': (args: FileCreatedArgs) => {
+    const { id, path, contentHash, metadataJson, createdAt, updatedAt } = args
+    return [
+      tables.files
+        .insert({ id, path, contentHash, metadataJson: metadataJson ?? null, createdAt, updatedAt })
+        .onConflict('id', 'ignore'),
+      ...journal('f', id, args),
+    ]
+  },
+  'v1.FileUpdated': (args: FileUpdatedArgs) => {
+    const { id, path, remoteKey, contentHash, metadataJson, updatedAt, ifContentHash } = args
     const values = {
       path,
       remoteKey,
@@ -179,19 +220,34 @@ const makeMaterializers = (tables: FileSyncAppTables) => ({
     }
     // An upload's event applies only while the row still holds the content it uploaded: an
     // update from another client that landed first is never reverted.
-    return ifContentHash === undefined
-      ? tables.files.update(values).where({ id })
-      : tables.files.update(values).where({ id, contentHash: ifContentHash })
+    return [
+      ifContentHash === undefined
+        ? tables.files.update(values).where({ id })
+        : tables.files.update(values).where({ id, contentHash: ifContentHash }),
+      ...journal('f', id, args),
+    ]
   },
-  'v1.FileDeleted': ({ id, deletedAt }: FileDeletedArgs) => tables.files.update({ deletedAt }).where({ id }),
-  'v1.LocalFileStateUpsert': (row: LocalFileStateRow) =>
+  'v1.FileDeleted': (args: FileDeletedArgs) => [
+    tables.files.update({ deletedAt: args.deletedAt }).where({ id: args.id }),
+    ...journal('f', args.id, args),
+  ],
+  'v1.LocalFileStateUpsert': (row: LocalFileStateRow) => [
     tables.localFileState.insert({ ...row }).onConflict('fileId', 'replace'),
-  'v1.LocalFileStateRemove': ({ fileId }: { fileId: string }) => tables.localFileState.delete().where({ fileId }),
-  'v1.LocalFileStateClear': () => tables.localFileState.delete(),
-  'v1.FileTransferStateUpsert': (row: FileTransferStateRow) =>
+    ...journal('l', row.fileId, row),
+  ],
+  'v1.LocalFileStateRemove': ({ fileId }: { fileId: string }) => [
+    tables.localFileState.delete().where({ fileId }),
+    ...journal('l', fileId, { fileId }),
+  ],
+  'v1.LocalFileStateClear': () => [tables.localFileState.delete(), ...journal('c', '', {})],
+  'v1.FileTransferStateUpsert': (row: FileTransferStateRow) => [
     tables.fileTransferState.insert({ ...row }).onConflict('fileId', 'replace'),
-  'v1.FileTransferStateRemove': ({ fileId }: { fileId: string }) =>
+    ...journal('t', row.fileId, row),
+  ],
+  'v1.FileTransferStateRemove': ({ fileId }: { fileId: string }) => [
     tables.fileTransferState.delete().where({ fileId }),
+    ...journal('t', fileId, { fileId }),
+  ],
 })
 
 /** The materializers of the file sync events, over the app's tables. */
@@ -233,7 +289,7 @@ export function createFileSyncSchema() {
 }
 
 /** The tables every store using file sync must have. */
-export const REQUIRED_TABLES = ['files', 'localFileState', 'fileTransferState'] as const
+export const REQUIRED_TABLES = ['files', 'localFileState', 'fileTransferState', 'fileSyncChanges'] as const
 
 /** The events every store using file sync must have. */
 export const REQUIRED_EVENTS = [
