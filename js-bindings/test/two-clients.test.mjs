@@ -100,12 +100,18 @@ test('the edit-revert race: an upload recorded after another client\'s update do
     await until('B has the row', () => row(b, x.fileId)?.contentHash === x.contentHash)
     hub.hold('client-a')
     const y = await fb.updateFile(x.fileId, bytes('content Y'))
+    // And a new file on B meanwhile: after A's rebase it sits where A's own record was.
+    const z = await fb.saveFile(bytes('content Z'))
     await until('B\'s update reached the backend', () => hub.events.some((e) => e.name === 'v1.FileUpdated' && e.args.contentHash === y.contentHash))
     proxy.release()
     await until('A recorded its upload of X', () => row(a, x.fileId)?.remoteKey === `race/${x.contentHash}`)
     hub.release('client-a')
     await until('A sees Y', () => row(a, x.fileId)?.contentHash === y.contentHash)
     await until('Y is uploaded', () => row(b, x.fileId)?.remoteKey === `race/${y.contentHash}` && row(a, x.fileId)?.remoteKey === `race/${y.contentHash}`)
+    // A's engine noticed B's update although the rebase rewrote the journal rows it had seen
+    // (LiveStore reuses their sequence numbers): it holds Y's bytes, verified.
+    await until('A downloaded Y', () => state(a, x.fileId)?.localHash === y.contentHash)
+    await until('A downloaded Z', () => state(a, z.fileId)?.localHash === z.contentHash)
     // Give any late event time to land, then check that nothing reverted.
     await new Promise((r) => setTimeout(r, 500))
     for (const client of [a, b]) {
