@@ -6,9 +6,7 @@
 
 use std::time::Duration;
 
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Blob, Headers, Request, RequestInit, Response};
+use web_sys::{AbortController, Blob, Headers, Request, RequestInit};
 
 use super::answer::UploadAnswer;
 use super::{errors, js};
@@ -69,22 +67,9 @@ pub(super) async fn send(
     let request = Request::new_with_str_and_init(url, &init)
         .map_err(|err| errors::unsendable(&what, &err))?;
     let exchange = async {
-        let promise = js::fetch(&request)
-            .map_err(|err| errors::network(method, url, &errors::js_text(&err)))?;
-        let response: Response = JsFuture::from(promise)
-            .await
-            .map_err(|err| errors::network(method, url, &errors::js_text(&err)))?
-            .unchecked_into();
-        let text = js::text(&response).await.map_err(|err| {
-            errors::network(
-                method,
-                url,
-                &format!(
-                    "the connection broke during the answer: {}",
-                    errors::js_text(&err)
-                ),
-            )
-        })?;
+        let no_answer =
+            |err: &wasm_bindgen::JsValue| errors::network(method, url, &errors::js_text(err));
+        let (response, text) = js::fetch_text(&request, method, url, no_answer).await?;
         Ok(UploadAnswer {
             status: response.status(),
             etag: response.headers().get("ETag").ok().flatten(),

@@ -81,6 +81,32 @@ pub(super) async fn within<F: Future>(limit: Duration, future: F) -> Option<F::O
     }
 }
 
+/// `fetch(request)` and the whole answer: the response and its body's text. A request that got no
+/// answer fails with `no_answer(error)`; a body cut short is `Offline`, naming `method url`.
+pub(super) async fn fetch_text(
+    request: &Request,
+    method: &str,
+    url: &str,
+    no_answer: impl Fn(&JsValue) -> RemoteError,
+) -> RemoteResult<(Response, String)> {
+    let promise = fetch(request).map_err(|err| no_answer(&err))?;
+    let response: Response = JsFuture::from(promise)
+        .await
+        .map_err(|err| no_answer(&err))?
+        .unchecked_into();
+    let text = text(&response).await.map_err(|err| {
+        errors::network(
+            method,
+            url,
+            &format!(
+                "the connection broke during the answer: {}",
+                errors::js_text(&err)
+            ),
+        )
+    })?;
+    Ok((response, text))
+}
+
 /// The text of a response's body; errors give what was read (nothing).
 pub(super) async fn text(response: &Response) -> Result<String, JsValue> {
     let promise = response.text()?;

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, Request, RequestCredentials, RequestInit, Response};
+use web_sys::{AbortController, Headers, Request, RequestCredentials, RequestInit};
 
 use super::{auth, errors, js, BrowserHttpRemote, CLIENT};
 use crate::services::remote_storage::protocol::transport::{Failure, Signer, SignerCall, Site};
@@ -70,21 +68,7 @@ impl BrowserHttpRemote {
             errors::network(method, url, &detail)
         };
         let exchange = async {
-            let promise = js::fetch(&request).map_err(|err| no_answer(&err))?;
-            let response: Response = JsFuture::from(promise)
-                .await
-                .map_err(|err| no_answer(&err))?
-                .unchecked_into();
-            let text = js::text(&response).await.map_err(|err| {
-                errors::network(
-                    method,
-                    url,
-                    &format!(
-                        "the connection broke during the answer: {}",
-                        errors::js_text(&err)
-                    ),
-                )
-            })?;
+            let (response, text) = js::fetch_text(&request, method, url, no_answer).await?;
             Ok((response.status(), text))
         };
         match js::within(timeout.saturating_sub(waited), exchange).await {
