@@ -1,12 +1,17 @@
 // An in-process LiveStore sync backend that hands every accepted push to every connected client
 // (LiveStore's own mock backend gives each event to one puller only, so two stores never converge
 // through it). Delivery to one client can be held back and released, to order events on purpose.
+// Pushed events are kept and delivered as JSON (a round trip through JSON.stringify/parse), as a
+// network backend would: keys whose value is `undefined` do not survive it, and 0.4.0-dev.23
+// compares a client's pending events with their pulled copies by plain deepEqual. tests/ts-compat
+// uses this same file (copied next to its tests, so that it resolves that project's LiveStore).
 import { ServerAheadError, SyncBackend } from '@livestore/common'
 import { Effect, Option, PubSub, Stream, SubscriptionRef } from 'effect'
 
 /** A hub: pass `hub.backend` as an adapter's `sync: { backend }`. */
 export function makeSyncHub() {
   const events = []
+  const pushed = [] // the same events as their clients pushed them, before the JSON round trip
   const pubsub = Effect.runSync(PubSub.unbounded())
   const lock = Effect.runSync(Effect.makeSemaphore(1))
   const held = new Map() // clientId -> { waiting: [], resume }
@@ -52,8 +57,10 @@ export function makeSyncHub() {
             if (batch[0].seqNum !== head() + 1) {
               return yield* new ServerAheadError({ minimumExpectedNum: head() + 1, providedNum: batch[0].seqNum })
             }
-            events.push(...batch)
-            yield* PubSub.publishAll(pubsub, batch)
+            const wire = JSON.parse(JSON.stringify(batch))
+            pushed.push(...batch)
+            events.push(...wire)
+            yield* PubSub.publishAll(pubsub, wire)
           }).pipe(lock.withPermits(1)),
       })
     })
@@ -61,6 +68,7 @@ export function makeSyncHub() {
   return {
     backend,
     events,
+    pushed,
     /** Holds back what is delivered to `clientId` until `release(clientId)`. */
     hold(clientId) {
       if (held.has(clientId)) return
