@@ -17,17 +17,5 @@ export function serverFromEnv() {
   return { url, origin: new URL(url).origin, token }
 }
 
-/** The bytes the server holds under `key` (signed download straight from the server), or `null`. */
-export async function remoteBytes(server, key) {
-  const signed = await fetch(`${server.url}/v1/sign/download`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ key }),
-  })
-  if (!signed.ok) throw new Error(`signing a download of ${key} failed: ${signed.status} ${await signed.text()}`)
-  const { url, headers } = await signed.json()
-  const answer = await fetch(url, { headers: headers ?? {} })
-  if (answer.status === 404) return null
-  if (!answer.ok) throw new Error(`GET ${key}: ${answer.status}`)
-  return new Uint8Array(await answer.arrayBuffer())
-}
+/** The bytes the server holds under `key` (the package tests' helper, copied by run.sh). */
+export { remoteBytes } from '../.package-tests/support/server.mjs'
