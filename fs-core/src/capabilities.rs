@@ -20,6 +20,10 @@ pub struct Capabilities {
     pub atomic_rename: bool,
     /// `rename` of a directory is atomic.
     pub atomic_dir_rename: bool,
+    /// `write_file` with the flag `w` on a path no open handle of this file system holds is
+    /// atomic: readers (and a crash) see the old content or the whole new content, never a prefix
+    /// or a mix. Callers can then write a file in place instead of a temporary file and a rename.
+    pub atomic_write_file: bool,
     /// `open` with a writable flag returns a [`crate::File`] with random-access writes.
     pub random_access_write: bool,
     /// `File::sync` and `WriteSink::close` reach durable storage (fsync or the platform's equivalent).
@@ -29,7 +33,8 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
-    /// Everything supported (a full POSIX file system).
+    /// Everything supported (a full POSIX file system, plus atomic whole-file writes, which POSIX
+    /// `write(2)` does not give).
     pub const ALL: Capabilities = Capabilities {
         symlinks: true,
         hard_links: true,
@@ -39,6 +44,7 @@ impl Capabilities {
         watch: true,
         atomic_rename: true,
         atomic_dir_rename: true,
+        atomic_write_file: true,
         random_access_write: true,
         durable_sync: true,
         real_path: true,

@@ -179,10 +179,14 @@ impl NativeFs {
 
 #[async_trait]
 impl FileSystem for NativeFs {
-    /// Everything: symlinks, hard links, permissions, ownership, times, watch, atomic renames,
-    /// random-access writes and durable syncs.
+    /// Everything but atomic whole-file writes: symlinks, hard links, permissions, ownership,
+    /// times, watch, atomic renames, random-access writes and durable syncs. `write_file` truncates
+    /// and writes the file in place (open handles see it), so a reader can see a prefix.
     fn capabilities(&self) -> Capabilities {
-        Capabilities::ALL
+        Capabilities {
+            atomic_write_file: false,
+            ..Capabilities::ALL
+        }
     }
 
     /// Checks with `access(2)` (links followed) that `path` exists and, when asked, is readable or

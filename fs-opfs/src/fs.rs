@@ -121,6 +121,9 @@ impl FileSystem for OpfsFs {
             watch: false,
             atomic_rename: self.inner.use_move,
             atomic_dir_rename: false,
+            // A writable stream commits its swap file on close; with sync access handles the
+            // content is written to a temporary file moved over the path, atomic when `move` is.
+            atomic_write_file: self.inner.strategy != Strategy::SyncAccess || self.inner.use_move,
             random_access_write: self.inner.strategy == Strategy::SyncAccess,
             durable_sync: false,
             real_path: true,

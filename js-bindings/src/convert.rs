@@ -179,7 +179,7 @@ pub(crate) async fn content(value: JsValue) -> Result<Content, JsValue> {
 }
 
 /// The chunks of `blob.stream()`.
-fn blob_stream(blob: &web_sys::Blob) -> fs_core::ByteStream {
+pub(crate) fn blob_stream(blob: &web_sys::Blob) -> fs_core::ByteStream {
     let reader: web_sys::ReadableStreamDefaultReader = blob.stream().get_reader().unchecked_into();
     futures::stream::unfold(Some(reader), |reader| async move {
         let reader = reader?;

@@ -19,6 +19,7 @@
 mod catalog;
 mod convert;
 mod engine;
+mod hash;
 mod js;
 mod jsfs;
 mod logging;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 
-import { createFileSync, FileNotFoundError, InvalidInputError } from 'filesync-livestore'
+import { createFileSync, FileNotFoundError, hashFile, InvalidInputError, WEBCRYPTO_HASH_MAX_BYTES } from 'filesync-livestore'
 
 import { remoteBytes, startServer } from './support/server.mjs'
 import { openStore, until } from './support/store.mjs'
@@ -147,4 +147,25 @@ test('a disposed engine leaves no timer behind (Node can exit)', async () => {
   await store.shutdownPromise()
   await new Promise((r) => setTimeout(r, 50))
   assert.ok(timers() <= before, `timers before: ${before}, after dispose: ${timers()}`)
+})
+
+test('hashFile: the contentHash a save records, by WebCrypto up to the threshold and streamed above it', async () => {
+  const { createHash } = await import('node:crypto')
+  const hex = (data) => createHash('sha256').update(data).digest('hex')
+  const small = new Uint8Array(100 * 1024).map((_, i) => (i * 7) & 0xff)
+  // One byte over the threshold takes the engine's streaming hasher.
+  const large = new Uint8Array(WEBCRYPTO_HASH_MAX_BYTES + 1).map((_, i) => (i * 13) & 0xff)
+  assert.equal(await hashFile(new Blob([small])), hex(small))
+  assert.equal(await hashFile(new Blob([large])), hex(large))
+  assert.equal(await hashFile(new Blob([])), hex(new Uint8Array(0)))
+  const { store } = await openStore({ storeId: 'hash-file' })
+  const fileSync = createFileSync({ store, fileSystem: 'memory', remote: false })
+  try {
+    const saved = await fileSync.saveFile(new File([small], 'a.bin'))
+    assert.equal(saved.contentHash, await hashFile(new Blob([small])))
+  } finally {
+    await fileSync.dispose()
+    await store.shutdownPromise()
+  }
+  await assert.rejects(() => hashFile('not a blob'), /hashFile needs a File or a Blob/)
 })

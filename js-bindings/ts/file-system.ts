@@ -192,6 +192,10 @@ export interface JsFileSystemCapabilities {
   readonly atomicRename?: boolean
   /** `rename` of a directory is atomic. */
   readonly atomicDirRename?: boolean
+  /** `writeFile` with the flag `w` is atomic: readers (and a crash) see the old content or the
+   * whole new content, never a prefix (the engine then writes content files in place instead of
+   * writing a temporary file and renaming it). */
+  readonly atomicWriteFile?: boolean
   /** A writer's `close`, `writeFile` and a handle's `sync` reach durable storage (fsync). */
   readonly durable?: boolean
 }

@@ -74,6 +74,8 @@ const CAPABILITIES = {
   setTimes: true,
   atomicRename: true,
   atomicDirRename: true,
+  // writeFile truncates and writes in place (open handles see it), as node:fs does.
+  atomicWriteFile: false,
 } as const
 
 /**

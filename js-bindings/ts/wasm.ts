@@ -8,9 +8,9 @@
  *
  * @internal
  */
-import init, { FileSyncEngine, setLogger } from './wasm/filesync_js.js'
+import init, { FileSyncEngine, hashBlob, setLogger } from './wasm/filesync_js.js'
 
-export { FileSyncEngine, setLogger }
+export { FileSyncEngine, hashBlob, setLogger }
 
 let loading: Promise<void> | undefined
 

@@ -49,6 +49,9 @@ if [ ! -d "$HERE/node_modules/@livestore-filesync/core" ] || [ ! -f "$stamp_file
   echo "$stamp" >"$stamp_file"
 fi
 
+# bench/run.sh stops here: it needs the built package installed, not the tests or the server.
+if [ -n "${TS_COMPAT_SETUP_ONLY:-}" ]; then exit 0; fi
+
 # 3. Our package's own Node tests, copied here so that their imports resolve to this project (the
 #    browser test drives a page built against the workspace's LiveStore, and the journal test
 #    imports the built glue by path; they stay there).

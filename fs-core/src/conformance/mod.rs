@@ -68,6 +68,7 @@ macro_rules! conformance_suite {
             namespace_starts_empty,
             write_then_read_through_fresh_handle,
             write_file_replaces_content,
+            atomic_write_file_is_never_seen_half_done,
             write_file_string_round_trips_unicode,
             read_file_string_rejects_non_utf8,
             empty_file_round_trips,

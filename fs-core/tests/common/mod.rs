@@ -62,6 +62,7 @@ impl FileSystem for Altered {
                 watch: false,
                 random_access_write: false,
                 durable_sync: false,
+                atomic_write_file: false,
                 ..Capabilities::ALL
             },
             Change::AppendingCopy => self.fs.capabilities(),

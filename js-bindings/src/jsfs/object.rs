@@ -114,7 +114,12 @@ const GROUPS: [(&str, &[Js]); 6] = [
 ];
 
 /// Flags of `JsFileSystemCapabilities` that need no method.
-const FLAGS: [&str; 3] = ["atomicRename", "atomicDirRename", "durable"];
+const FLAGS: [&str; 4] = [
+    "atomicRename",
+    "atomicDirRename",
+    "atomicWriteFile",
+    "durable",
+];
 
 /// The checked file system object.
 pub(crate) struct FsObject {
@@ -180,7 +185,7 @@ impl FsObject {
         for (i, (group, _)) in GROUPS.iter().enumerate() {
             on[i] = flag(group);
         }
-        let [atomic_rename, atomic_dir_rename, durable] = FLAGS.map(&mut flag);
+        let [atomic_rename, atomic_dir_rename, atomic_write_file, durable] = FLAGS.map(&mut flag);
         for (i, (group, needs)) in GROUPS.iter().enumerate() {
             let lacking: Vec<&str> = needs
                 .iter()
@@ -222,6 +227,7 @@ impl FsObject {
                 watch: false,
                 atomic_rename,
                 atomic_dir_rename,
+                atomic_write_file,
                 random_access_write: file_handles,
                 durable_sync: durable,
                 real_path: true,

@@ -148,6 +148,54 @@ pub fn hash_bytes(data: &[u8]) -> ContentHash {
     ContentHash(Sha256::digest(data).into())
 }
 
+/// [`hash_bytes`] that may hand the work to WebCrypto (wasm32, buffers up to 8 MiB); the same
+/// answer either way.
+pub(crate) async fn digest(data: &[u8]) -> ContentHash {
+    #[cfg(target_arch = "wasm32")]
+    if data.len() <= webcrypto::MAX_BYTES {
+        if let Some(hash) = webcrypto::digest(data).await {
+            return hash;
+        }
+    }
+    hash_bytes(data)
+}
+
+#[cfg(target_arch = "wasm32")]
+mod webcrypto {
+    //! `crypto.subtle.digest("SHA-256", bytes)`, looked up at each call (absent outside secure
+    //! contexts): `None` when it is missing or fails, and the caller hashes in wasm.
+    use js_sys::{Function, Promise, Reflect, Uint8Array};
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+
+    use super::ContentHash;
+
+    /// Buffers up to this size are hashed with WebCrypto in browsers and Node (where
+    /// `crypto.subtle` exists): several times the speed of SHA-256 compiled to wasm, for one copy
+    /// of the buffer into JavaScript. Larger buffers, and every native build, use `hash_bytes`.
+    pub(super) const MAX_BYTES: usize = 8 << 20;
+
+    pub(super) async fn digest(data: &[u8]) -> Option<ContentHash> {
+        let get = |target: &JsValue, key: &str| Reflect::get(target, &JsValue::from_str(key)).ok();
+        let subtle = get(&get(&js_sys::global().into(), "crypto")?, "subtle")?;
+        let call: Function = get(&subtle, "digest")?.dyn_into().ok()?;
+        let bytes = Uint8Array::from(data);
+        let promise: Promise = call
+            .call2(&subtle, &JsValue::from_str("SHA-256"), &bytes)
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        let buffer = JsFuture::from(promise).await.ok()?;
+        let out = Uint8Array::new(&buffer);
+        let mut hash = [0u8; 32];
+        if out.length() != 32 {
+            return None;
+        }
+        out.copy_to(&mut hash);
+        Some(ContentHash(hash))
+    }
+}
+
 /// Hashes a stream chunk by chunk (memory bounded by the largest chunk); the first error is returned.
 pub async fn hash_stream(mut stream: ByteStream) -> FsResult<ContentHash> {
     let mut hasher = Hasher::new();

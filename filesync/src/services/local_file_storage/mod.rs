@@ -168,17 +168,31 @@ impl LocalFileStorage {
         Ok(StoredFile { hash, size })
     }
 
-    /// [`LocalFileStorage::write_stream`] for bytes already in memory (no expected hash).
+    /// [`LocalFileStorage::write_stream`] for bytes already in memory (no expected hash). Where
+    /// whole-file writes are atomic ([`fs_core::Capabilities::atomic_write_file`]: OPFS,
+    /// `MemoryFs`) the bytes are hashed first (WebCrypto where there is one) and written in place.
     pub async fn write_bytes(&self, data: Bytes, mime: Option<&str>) -> FsResult<StoredFile> {
-        if self.fs.capabilities().random_access_write {
+        let caps = self.fs.capabilities();
+        if caps.random_access_write && !caps.atomic_write_file {
             let stream: ByteStream = Box::pin(futures::stream::iter([Ok(data)]));
             return self.write_stream(stream, None, mime).await;
         }
-        // Without file handles (OPFS on the page) one whole-file write of the temporary file is
-        // fewer calls than a sink, which writes through a hidden temporary file of its own.
-        let hash = crate::services::hash::hash_bytes(&data);
+        let hash = crate::services::hash::digest(&data).await;
         let size = data.len() as u64;
         self.ensure_dir(&self.dir).await?;
+        if caps.atomic_write_file {
+            // One whole-file write in place (OPFS: a writable stream, committed on close): no
+            // temporary file, no rename.
+            self.fs
+                .write_file(&self.path_for(&hash), data, OpenOptions::write())
+                .await?;
+            if let Some(mime) = mime {
+                self.write_mime(&hash, mime).await?;
+            }
+            return Ok(StoredFile { hash, size });
+        }
+        // Without file handles (OPFS on the page) one whole-file write of the temporary file is
+        // fewer calls than a sink, which writes through a hidden temporary file of its own.
         let tmp = self.dir.join(&random_name(Some(TMP_PREFIX)))?;
         if let Err(e) = self.fs.write_file(&tmp, data, OpenOptions::write()).await {
             let _ = self.fs.remove(&tmp, force()).await;

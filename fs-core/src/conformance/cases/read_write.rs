@@ -57,6 +57,35 @@ pub async fn write_file_replaces_content(fs: Arc<dyn FileSystem>) {
     assert_eq!(info.size, 5, "stat must report the new size");
 }
 
+/// With [`crate::Capabilities::atomic_write_file`], reads racing a `w` replace of a 4 MiB file see
+/// the old or the new content whole, never a prefix or a mix.
+pub async fn atomic_write_file_is_never_seen_half_done(fs: Arc<dyn FileSystem>) {
+    if !fs.capabilities().atomic_write_file {
+        return;
+    }
+    let path = p("/atomic.bin");
+    let old = vec![b'a'; 4 << 20];
+    let new = vec![b'b'; 4 << 20];
+    write(&*fs, &path, &old).await;
+    let replace = fs.write_file(&path, Bytes::from(new.clone()), OpenOptions::write());
+    let reads = join_all((0..8).map(|_| fs.read_file(&path)));
+    let (replaced, reads) = futures::join!(replace, reads);
+    replaced.must("write_file w");
+    for (i, seen) in reads.into_iter().enumerate() {
+        let seen = seen.must("read_file during the replace");
+        assert!(
+            seen[..] == old[..] || seen[..] == new[..],
+            "read {i} during an atomic write_file saw {} bytes that are neither the old nor the new content",
+            seen.len()
+        );
+    }
+    assert_eq!(
+        read(&*fs, &path).await,
+        new,
+        "the new content must be there after the write"
+    );
+}
+
 /// `write_file_string` and `read_file_string` round-trip non-ASCII text byte for byte.
 pub async fn write_file_string_round_trips_unicode(fs: Arc<dyn FileSystem>) {
     let path = p("/text.txt");

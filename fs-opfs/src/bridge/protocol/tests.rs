@@ -332,6 +332,7 @@ fn replies() -> Vec<Reply> {
                 watch: false,
                 atomic_rename: true,
                 atomic_dir_rename: false,
+                atomic_write_file: true,
                 random_access_write: true,
                 durable_sync: false,
                 real_path: true,

@@ -384,7 +384,7 @@ impl Wire for WatchEvent {
 }
 
 /// The capabilities' fields and their names on the wire.
-fn capability_fields(caps: &mut Capabilities) -> [(&'static str, &mut bool); 11] {
+fn capability_fields(caps: &mut Capabilities) -> [(&'static str, &mut bool); 12] {
     [
         ("symlinks", &mut caps.symlinks),
         ("hardLinks", &mut caps.hard_links),
@@ -394,6 +394,7 @@ fn capability_fields(caps: &mut Capabilities) -> [(&'static str, &mut bool); 11]
         ("watch", &mut caps.watch),
         ("atomicRename", &mut caps.atomic_rename),
         ("atomicDirRename", &mut caps.atomic_dir_rename),
+        ("atomicWriteFile", &mut caps.atomic_write_file),
         ("randomAccessWrite", &mut caps.random_access_write),
         ("durableSync", &mut caps.durable_sync),
         ("realPath", &mut caps.real_path),
@@ -411,6 +412,7 @@ pub(crate) fn no_capabilities() -> Capabilities {
         watch: false,
         atomic_rename: false,
         atomic_dir_rename: false,
+        atomic_write_file: false,
         random_access_write: false,
         durable_sync: false,
         real_path: false,
