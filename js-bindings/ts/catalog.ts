@@ -154,6 +154,71 @@ function watchJournal(store: AnyStore, report: (change: ChangeReport) => void): 
   })
 }
 
+/** Runs `f` in a task of its own after the current one (before timers in browsers). */
+function nextTask(): (f: () => void) => void {
+  const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate
+  if (typeof immediate === 'function') return (f) => void immediate(f)
+  if (typeof MessageChannel === 'function') {
+    const queue: Array<() => void> = []
+    const channel = new MessageChannel()
+    channel.port1.onmessage = () => queue.shift()?.()
+    return (f) => {
+      queue.push(f)
+      channel.port2.postMessage(null)
+    }
+  }
+  return (f) => void setTimeout(f, 0)
+}
+
+const refused = (error: unknown) =>
+  new GlueError('unavailable', `the store refused the commit (${String((error as Error)?.message ?? error)})`)
+
+/**
+ * Commits in batches where that is safe. LiveStore's cost is mostly per `store.commit` call
+ * (materializing in a transaction, refreshing queries, sending to the leader), so saves that finish
+ * together (many in flight) share one: `later(events)` joins the batch committed in the next task,
+ * and its Promise settles with it. `now(events)` commits the batch waiting, then `events`, at once.
+ */
+function commitBatcher(store: AnyStore) {
+  type Waiting = { events: unknown[]; resolve: () => void; reject: (e: unknown) => void }
+  let waiting: Waiting[] = []
+  let schedule: ((f: () => void) => void) | undefined
+  const commit = (events: unknown[]): void => {
+    try {
+      ;(store.commit as (...e: unknown[]) => void)(...events)
+    } catch (error) {
+      throw refused(error)
+    }
+  }
+  const flush = (): void => {
+    if (waiting.length === 0) return
+    const batch = waiting
+    waiting = []
+    try {
+      commit(batch.flatMap((w) => w.events))
+    } catch (error) {
+      for (const w of batch) w.reject(error)
+      return
+    }
+    for (const w of batch) w.resolve()
+  }
+  return {
+    later(events: unknown[]): Promise<void> {
+      return new Promise((resolve, reject) => {
+        waiting.push({ events, resolve, reject })
+        if (waiting.length === 1) {
+          schedule ??= nextTask()
+          schedule(flush)
+        }
+      })
+    },
+    now(events: unknown[]): void {
+      flush()
+      commit(events)
+    },
+  }
+}
+
 /** The glue object the engine calls (see `src/catalog.rs` in the crate). */
 export function makeCatalogGlue(store: AnyStore) {
   const eventsDefs: Map<string, EventDef> = (store.schema as any).eventsDefsMap
@@ -167,6 +232,7 @@ export function makeCatalogGlue(store: AnyStore) {
     }
   }
   const first = <T>(sql: string, bindValues: unknown[]): T | null => query<T>(sql, bindValues)[0] ?? null
+  const batcher = commitBatcher(store)
 
   return {
     files: () => query<FileRowRaw>(`SELECT ${FILE_COLUMNS} FROM files ORDER BY id`),
@@ -198,11 +264,11 @@ export function makeCatalogGlue(store: AnyStore) {
         }
         return def(result.right)
       })
-      try {
-        ;(store.commit as (...e: unknown[]) => void)(...decoded)
-      } catch (error) {
-        throw new GlueError('unavailable', `the store refused the commit (${String((error as Error)?.message ?? error)})`)
-      }
+      // A save's events (a new file's row and this client's state of it) concern an id nobody
+      // else knows yet, so they may wait for the next task and share one commit with other
+      // saves; every other commit is made now, after the saves waiting (order is kept).
+      if (events[0]?.name === 'v1.FileCreated') return batcher.later(decoded)
+      batcher.now(decoded)
     },
 
     subscribe: (onChange: (change: ChangeReport) => void) => watchJournal(store, onChange),
