@@ -169,3 +169,33 @@ test('hashFile: the contentHash a save records, by WebCrypto up to the threshold
   }
   await assert.rejects(() => hashFile('not a blob'), /hashFile needs a File or a Blob/)
 })
+
+test('saves finishing together share one store.commit; each gets its own row and state', async () => {
+  const { store, tables } = await openStore({ storeId: 'batched-saves' })
+  const fileSync = createFileSync({ store, fileSystem: 'memory', remote: false })
+  const commit = store.commit.bind(store)
+  const calls = []
+  store.commit = (...events) => {
+    calls.push(events.map((e) => e.name))
+    return commit(...events)
+  }
+  try {
+    const saved = await Promise.all(Array.from({ length: 16 }, (_, i) => fileSync.saveFile(new File([bytes(`file ${i}`)], `f${i}.txt`))))
+    assert.equal(new Set(saved.map((s) => s.fileId)).size, 16)
+    for (const s of saved) {
+      assert.equal(store.query(tables.files.where({ id: s.fileId }).first())?.contentHash, s.contentHash)
+      const local = store.query(tables.localFileState.where({ fileId: s.fileId }).first())
+      assert.equal(local?.localHash, s.contentHash)
+    }
+    const saveCommits = calls.filter((names) => names.includes('v1.FileCreated'))
+    assert.ok(saveCommits.length < 16, `16 saves made ${saveCommits.length} commits`)
+    assert.equal(saveCommits.flat().filter((n) => n === 'v1.FileCreated').length, 16)
+    // A delete is committed at once, after the saves waiting.
+    await fileSync.deleteFile(saved[0].fileId)
+    assert.ok(store.query(tables.files.where({ id: saved[0].fileId }).first()).deletedAt instanceof Date)
+  } finally {
+    store.commit = commit
+    await fileSync.dispose()
+    await store.shutdownPromise()
+  }
+})
