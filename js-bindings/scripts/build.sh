@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the npm package into js-bindings/dist/:
-#   1. the engine for wasm32 (cargo, release), then wasm-bindgen --target web into ts/wasm/
+#   1. the engine for wasm32 (cargo, profile wasm-package: release for size), then wasm-bindgen
+#      --target web into ts/wasm/
 #   2. the TypeScript (tsc) into dist/, and the wasm glue copied next to it (dist/wasm/)
 #
-#   scripts/build.sh           release build (what `npm pack` ships)
+#   scripts/build.sh           optimized build (what `npm pack` ships)
 #   FILESYNC_JS_PROFILE=dev    a debug build of the engine (faster to build, larger, slower)
 set -euo pipefail
 
@@ -15,8 +16,9 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 say() { echo "js-bindings/build: $*"; }
 
 if [ "$PROFILE" = "release" ]; then
-    (cd "$ROOT" && cargo build -q --release --target wasm32-unknown-unknown -p filesync-js)
-    WASM="$TARGET_DIR/wasm32-unknown-unknown/release/filesync_js.wasm"
+    # The workspace's wasm-package profile: release, optimized for size (see Cargo.toml).
+    (cd "$ROOT" && cargo build -q --profile wasm-package --target wasm32-unknown-unknown -p filesync-js)
+    WASM="$TARGET_DIR/wasm32-unknown-unknown/wasm-package/filesync_js.wasm"
 else
     (cd "$ROOT" && cargo build -q --target wasm32-unknown-unknown -p filesync-js)
     WASM="$TARGET_DIR/wasm32-unknown-unknown/debug/filesync_js.wasm"
