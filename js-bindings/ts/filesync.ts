@@ -491,7 +491,10 @@ export class FileSync {
     ;(await this.#engineReady()).prioritizeDownload(fileId)
   }
 
-  /** Whether the remote is reachable (false in local-only mode and before the first check). */
+  /**
+   * Whether the remote is reachable: false in local-only mode, before the first check, and in a
+   * tab that is not its store's leader (the leader runs the health checks).
+   */
   isOnline(): boolean {
     return this.#started && this.#resolvedEngine?.isOnline() === true
   }
