@@ -9,10 +9,13 @@
 // ArrayBuffers (WebAssembly memory is one), measured after a GC. Each measurement runs in a child process of its own (startup-child.mjs).
 //
 // In Node rather than Chromium: writing 100,000 OPFS files per package and round takes minutes
-// there; what start-up does with the rows is the same code in both runtimes.
+// there; what start-up does with the rows is the same code in both runtimes. Building a store is
+// slow (LiveStore commits ~1,000-2,000 events a second here, 3-4 per row: ~20-40 minutes per package
+// at 100,000 rows), so each built store is kept under target/bench-startup/ and reused by later runs
+// (delete that folder after changing either package's schema).
 import { execFileSync } from 'node:child_process'
 import { createHash, randomUUID } from 'node:crypto'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,6 +27,7 @@ const N = Number(process.env.BENCH_STARTUP_FILES ?? 100_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const STORE = 'startup'
 const BATCH = 1000
+const KEPT = fileURLToPath(new URL('../../../target/bench-startup', import.meta.url))
 const sha256 = (data) => createHash('sha256').update(data).digest('hex')
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
@@ -64,9 +68,10 @@ async function build(kind, dir, probe) {
 const server = await startServer()
 const work = await mkdtemp(join(tmpdir(), 'filesync-bench-startup-'))
 try {
-  // The probe's bytes on the server, uploaded through the signer API.
-  const data = Buffer.from(`the probe, ${randomUUID()}`)
-  const probe = { id: randomUUID(), hash: sha256(data) }
+  // The probe's bytes on the server, uploaded through the signer API (the same bytes and id in
+  // every run: kept stores reference them).
+  const data = Buffer.from('the probe of the start-up benchmark')
+  const probe = { id: '00000000-0000-4000-8000-00000000b0b0', hash: sha256(data) }
   probe.key = `${STORE}/${probe.hash}`
   const signed = await fetch(`${server.url}/v1/sign/upload`, {
     method: 'POST',
@@ -79,10 +84,15 @@ try {
   const results = {}
   for (const kind of ['theirs', 'ours']) {
     const t0 = Date.now()
-    const dir = join(work, `${kind}-template`)
-    await mkdir(join(dir, 'app', 'livestore-filesync-files', STORE), { recursive: true })
-    await build(kind === 'ours' ? 'ours' : 'v08', dir, probe)
-    console.error(`startup bench: built the ${kind} store with ${N} rows in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
+    const dir = join(KEPT, `${kind}-${N}`)
+    const done = join(dir, '.complete')
+    if (!(await access(done).then(() => true, () => false))) {
+      await rm(dir, { recursive: true, force: true })
+      await mkdir(join(dir, 'app', 'livestore-filesync-files', STORE), { recursive: true })
+      await build(kind === 'ours' ? 'ours' : 'v08', dir, probe)
+      await writeFile(done, '')
+      console.error(`startup bench: built the ${kind} store with ${N} rows in ${((Date.now() - t0) / 1000).toFixed(0)} s (kept in ${dir})`)
+    }
     results[kind] = []
     for (let round = 0; round < ROUNDS; round++) {
       // A fresh copy per round: a start-up changes the store and downloads the probe.
