@@ -40,6 +40,32 @@ const sha256 = (data) => createHash('sha256').update(data).digest('hex')
 const row = (client, id) => client.store.query(client.tables.files.where({ id }).first())
 const state = (client, id) => client.store.query(client.tables.localFileState.where({ fileId: id }).first())
 
+// On a failed wait: where did the change stop? A's and B's rows, and what a third store, opened
+// fresh against the same backend, pulls (if it has the change, the backend has it and B's pull is
+// the stuck side; if not, A's push never arrived).
+async function explain(storeId, a, b, fileId) {
+  const rows = (client) => JSON.stringify({ files: row(client, fileId), localFileState: state(client, fileId) })
+  let third = 'not opened'
+  try {
+    const c = await openStore({ storeId, clientId: `client-c-${Date.now()}`, sync: { backend: makeWsSync({ url: backend.origin.replace(/^http/, 'ws') }) } })
+    await new Promise((r) => setTimeout(r, 3_000))
+    third = JSON.stringify(row(c, fileId))
+    await c.store.shutdownPromise()
+  } catch (error) {
+    third = `failed: ${error}`
+  }
+  return `\nA: ${rows(a)}\nB: ${rows(b)}\na fresh store C pulled from the backend: ${third}`
+}
+
+async function waitFor(what, check, context) {
+  try {
+    await until(what, check, WAIT_MS)
+  } catch (error) {
+    error.message += await explain(context.storeId, context.a, context.b, context.fileId)
+    throw error
+  }
+}
+
 async function readsAs(engine, path) {
   return new Uint8Array(await (await engine.readFile(path)).arrayBuffer())
 }
@@ -68,14 +94,13 @@ test('two stores linked by @livestore/sync-cf under wrangler dev: save, update a
     const saved = await fa.saveFile(new File([first], 'note.txt', { type: 'text/plain' }))
     assert.equal(saved.contentHash, sha256(first), 'the recorded hash is the SHA-256 of the bytes')
     const key = `${storeId}/${saved.contentHash}`
-    await until('A\'s files row to get its remoteKey (upload done)', () => row(a, saved.fileId)?.remoteKey === key, WAIT_MS)
+    const ctx = { storeId, a, b, fileId: saved.fileId }
+    await waitFor('A\'s files row to get its remoteKey (upload done)', () => row(a, saved.fileId)?.remoteKey === key, ctx)
     assert.deepEqual(await remoteBytes(server, key), first, 'the server holds the saved bytes under the row\'s key')
-    await until('B to receive the row through the sync backend', () => row(b, saved.fileId) !== undefined, WAIT_MS)
-    await until(
+    await waitFor('B to receive the row through the sync backend', () => row(b, saved.fileId) !== undefined, ctx)
+    await waitFor(
       'B to download and verify the content (localFileState.localHash = contentHash)',
-      () => state(b, saved.fileId)?.localHash === saved.contentHash && state(b, saved.fileId)?.downloadStatus === 'done',
-      WAIT_MS,
-    )
+      () => state(b, saved.fileId)?.localHash === saved.contentHash && state(b, saved.fileId)?.downloadStatus === 'done', ctx)
     assert.equal(row(b, saved.fileId).contentHash, saved.contentHash)
     assert.equal(row(b, saved.fileId).remoteKey, key)
     assert.deepEqual(await readsAs(fb, saved.path), first, 'B\'s readFile gives A\'s bytes')
@@ -88,17 +113,17 @@ test('two stores linked by @livestore/sync-cf under wrangler dev: save, update a
     const updated = await fa.updateFile(saved.fileId, new File([second], 'note.txt', { type: 'text/plain' }))
     assert.equal(updated.contentHash, sha256(second))
     assert.notEqual(updated.contentHash, saved.contentHash)
-    await until('B to see the update', () => row(b, saved.fileId)?.contentHash === updated.contentHash, WAIT_MS)
-    await until('B to download and verify the new content', () => state(b, saved.fileId)?.localHash === updated.contentHash, WAIT_MS)
-    await until('the new content\'s key to reach B', () => row(b, saved.fileId)?.remoteKey === `${storeId}/${updated.contentHash}`, WAIT_MS)
+    await waitFor('B to see the update', () => row(b, saved.fileId)?.contentHash === updated.contentHash, ctx)
+    await waitFor('B to download and verify the new content', () => state(b, saved.fileId)?.localHash === updated.contentHash, ctx)
+    await waitFor('the new content\'s key to reach B', () => row(b, saved.fileId)?.remoteKey === `${storeId}/${updated.contentHash}`, ctx)
     assert.deepEqual(await readsAs(fb, updated.path), second, 'B\'s readFile gives the updated bytes')
     const urlAfter = await fb.resolveFileUrl(saved.fileId)
     assert.deepEqual(new Uint8Array(await (await fetch(urlAfter)).arrayBuffer()), second, 'B\'s resolved URL gives the updated bytes')
 
     // Delete on A: B's row is (soft-)deleted, B's local copy goes, and the remote copy too.
     await fa.deleteFile(saved.fileId)
-    await until('B to see the delete (deletedAt set)', () => row(b, saved.fileId)?.deletedAt instanceof Date, WAIT_MS)
-    await until(
+    await waitFor('B to see the delete (deletedAt set)', () => row(b, saved.fileId)?.deletedAt instanceof Date, ctx)
+    await waitFor(
       'B to drop its local copy',
       async () => {
         try {
@@ -107,11 +132,9 @@ test('two stores linked by @livestore/sync-cf under wrangler dev: save, update a
         } catch (error) {
           return error.code === 'STORAGE'
         }
-      },
-      WAIT_MS,
-    )
+      }, ctx)
     assert.equal(await fb.resolveFileUrl(saved.fileId).catch((e) => e.code), 'FILE_NOT_FOUND', 'a deleted file resolves to FILE_NOT_FOUND on B')
-    await until('the server to drop the deleted content', async () => (await remoteBytes(server, `${storeId}/${updated.contentHash}`)) === null, WAIT_MS)
+    await waitFor('the server to drop the deleted content', async () => (await remoteBytes(server, `${storeId}/${updated.contentHash}`)) === null, ctx)
   } finally {
     await fa.dispose()
     await fb.dispose()

@@ -32,9 +32,9 @@ export async function freePort() {
  * Starts `wrangler dev` in `workerDir` (the folder holding its wrangler.toml). Answers
  * `{ origin, port, readyMs, output(), stop() }`. `probePath` is requested until it answers any
  * HTTP status (the worker is then loaded, not just the proxy in front of it); `readyTimeoutMs`
- * bounds the wait.
+ * bounds the wait; `vars` become the Worker's env values (`--var NAME:value`).
  */
-export async function startWrangler(workerDir, { probePath = '/', readyTimeoutMs = 60_000 } = {}) {
+export async function startWrangler(workerDir, { probePath = '/', readyTimeoutMs = 60_000, vars = {} } = {}) {
   const port = await freePort()
   const inspectorPort = await freePort()
   const stateDir = await mkdtemp(join(tmpdir(), 'filesync-wrangler-'))
@@ -49,6 +49,7 @@ export async function startWrangler(workerDir, { probePath = '/', readyTimeoutMs
       '--persist-to', stateDir,
       '--show-interactive-dev-session=false',
       '--log-level', 'info',
+      ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
     ],
     {
       cwd: workerDir,

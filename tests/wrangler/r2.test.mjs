@@ -1,0 +1,148 @@
+// filesync-livestore against @livestore-filesync/core 0.8.0's own Cloudflare signer: the
+// @livestore-filesync/r2 handler in a Worker (r2-worker/) over a local R2 bucket, both run by
+// `wrangler dev`. Two LiveStore stores (adapter-node, in memory) linked by @livestore/sync-cf's
+// Durable Object (sync-worker/, a second `wrangler dev`), each with our engine whose remote is that
+// signer (`signerBaseUrl: <worker>/api`, bearer token). A save on A lands in R2 (read back through
+// the handler's own download path: same bytes, same SHA-256), B downloads and verifies it, and a
+// delete on A reaches B and removes the object from R2. No part of the handler is changed or mocked.
+//
+// Run by run.sh:  node --experimental-websocket --test r2.test.mjs
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { dirname, join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+import { makeWsSync } from '@livestore/sync-cf/client'
+import { createFileSync } from 'filesync-livestore'
+
+import { openStore, until } from './.js-support/store.mjs'
+import { startWrangler } from './support/wrangler.mjs'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+const WAIT_MS = 30_000
+const TOKEN = randomBytes(16).toString('hex')
+
+let signer
+let syncBackend
+before(async () => {
+  assert.equal(typeof globalThis.WebSocket, 'function', 'no global WebSocket: run node with --experimental-websocket')
+  signer = await startWrangler(join(HERE, 'r2-worker'), {
+    probePath: '/api/health',
+    vars: { FILESYNC_TOKEN: TOKEN, FILE_SIGNING_SECRET: randomBytes(32).toString('hex') },
+  })
+  console.log(`# wrangler dev (@livestore-filesync/r2 signer, local R2) answered after ${signer.readyMs} ms at ${signer.origin}`)
+  syncBackend = await startWrangler(join(HERE, 'sync-worker'))
+  console.log(`# wrangler dev (LiveStore sync backend) answered after ${syncBackend.readyMs} ms at ${syncBackend.origin}`)
+})
+after(async () => {
+  await syncBackend?.stop()
+  await signer?.stop()
+})
+
+const sha256 = (data) => createHash('sha256').update(data).digest('hex')
+const row = (client, id) => client.store.query(client.tables.files.where({ id }).first())
+const state = (client, id) => client.store.query(client.tables.localFileState.where({ fileId: id }).first())
+
+/** The object R2 holds under `key`, read through the handler's signed download route, or null on 404. */
+async function r2Object(key) {
+  const signed = await fetch(`${signer.origin}/api/v1/sign/download`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ key }),
+  })
+  assert.equal(signed.status, 200, `the handler signs a download of ${key}: ${signed.status} ${await signed.clone().text()}`)
+  const { url } = await signed.json()
+  const answer = await fetch(url)
+  if (answer.status === 404) return null
+  assert.equal(answer.status, 200, `GET ${url}: ${answer.status}`)
+  return { bytes: new Uint8Array(await answer.arrayBuffer()), contentType: answer.headers.get('content-type') }
+}
+
+async function linkedClients(storeId) {
+  const sync = () => ({ backend: makeWsSync({ url: syncBackend.origin.replace(/^http/, 'ws') }) })
+  const a = await openStore({ storeId, clientId: 'client-a', sync: sync() })
+  const b = await openStore({ storeId, clientId: 'client-b', sync: sync() })
+  const events = []
+  const engine = (store, name) =>
+    createFileSync({
+      store,
+      fileSystem: 'memory',
+      remote: { signerBaseUrl: `${signer.origin}/api`, authToken: TOKEN },
+      options: {
+        deleteGracePeriodMs: 0,
+        retryBaseDelayMs: 100,
+        retryJitterMs: 0,
+        maxRetries: 2,
+        onEvent: (event) => events.push({ client: name, ...event }),
+      },
+    })
+  const fa = engine(a.store, 'a')
+  const fb = engine(b.store, 'b')
+  await fa.start()
+  await fb.start()
+  // Failures (upload:error, download:error, transfer:exhausted) explain a failed wait.
+  const failures = () =>
+    JSON.stringify(events.filter((e) => /error|exhausted/.test(e.type ?? '')).map((e) => ({ client: e.client, type: e.type, fileId: e.fileId, error: String(e.error?.message ?? e.error) })))
+  const wait = async (what, check) => {
+    try {
+      await until(what, check, WAIT_MS)
+    } catch (error) {
+      error.message += `\ntransfer failures seen: ${failures()}`
+      throw error
+    }
+  }
+  const close = async () => {
+    await fa.dispose()
+    await fb.dispose()
+    await a.store.shutdownPromise()
+    await b.store.shutdownPromise()
+  }
+  return { a, b, fa, fb, wait, close }
+}
+
+test('the r2 signer worker: a save on A is uploaded into R2, downloaded and verified by B, and a delete removes it', async () => {
+  const storeId = `r2-${Date.now().toString(36)}`
+  const { a, b, fa, fb, wait, close } = await linkedClients(storeId)
+  try {
+    await wait('our engine to see the handler\'s /api/health as online', () => fa.isOnline() && fb.isOnline())
+
+    const content = randomBytes(200_000)
+    const saved = await fa.saveFile(new File([content], 'photo.bin', { type: 'application/octet-stream' }))
+    assert.equal(saved.contentHash, sha256(content))
+    const key = `${storeId}/${saved.contentHash}`
+    await wait('A\'s files row to get its remoteKey (the upload to the r2 signer finished)', () => row(a, saved.fileId)?.remoteKey === key)
+
+    // The object is in R2: read back through the handler's own signed download route.
+    const object = await r2Object(key)
+    assert.ok(object, `R2 has no object under ${key} although A recorded the upload`)
+    assert.equal(object.bytes.length, content.length, 'the R2 object has the saved size')
+    assert.equal(sha256(object.bytes), saved.contentHash, 'the R2 object hashes to the row\'s contentHash')
+    assert.deepEqual(object.bytes, new Uint8Array(content), 'the R2 object holds the saved bytes')
+
+    // B gets the row through the sync backend, downloads through the handler and verifies.
+    await wait('B to receive the row', () => row(b, saved.fileId)?.remoteKey === key)
+    await wait(
+      'B to download and verify the content from R2 (localFileState.localHash = contentHash)',
+      () => state(b, saved.fileId)?.localHash === saved.contentHash && state(b, saved.fileId)?.downloadStatus === 'done',
+    )
+    assert.deepEqual(new Uint8Array(await (await fb.readFile(saved.path)).arrayBuffer()), new Uint8Array(content), 'B\'s readFile gives A\'s bytes')
+
+    // An update goes to R2 under the new hash and reaches B.
+    const newer = randomBytes(50_000)
+    const updated = await fa.updateFile(saved.fileId, new File([newer], 'photo.bin', { type: 'application/octet-stream' }))
+    const newKey = `${storeId}/${updated.contentHash}`
+    await wait('the updated content to be uploaded', () => row(a, saved.fileId)?.remoteKey === newKey)
+    assert.equal(sha256((await r2Object(newKey))?.bytes ?? new Uint8Array()), updated.contentHash, 'R2 holds the updated bytes')
+    await wait('B to download and verify the updated content', () => state(b, saved.fileId)?.localHash === updated.contentHash)
+
+    // Delete on A: B's row is soft-deleted, its copy goes, and the R2 objects go (grace period 0).
+    await fa.deleteFile(saved.fileId)
+    await wait('B to see the delete (deletedAt set)', () => row(b, saved.fileId)?.deletedAt instanceof Date)
+    await wait('B to drop its local copy', async () => (await fb.readFile(updated.path).then(() => 'still there', (e) => e.code)) === 'STORAGE')
+    await wait('the r2 signer to delete the updated object from R2', async () => (await r2Object(newKey)) === null)
+    await wait('the r2 signer to delete the first object from R2', async () => (await r2Object(key)) === null)
+  } finally {
+    await close()
+  }
+})
