@@ -108,7 +108,7 @@ test('the r2 signer worker: a save on A is uploaded into R2, downloaded and veri
     await wait('our engine to see the handler\'s /api/health as online', () => fa.isOnline() && fb.isOnline())
 
     const content = randomBytes(200_000)
-    const saved = await fa.saveFile(new File([content], 'photo.bin', { type: 'application/octet-stream' }))
+    const saved = await fa.saveFile(new File([content], 'photo.png', { type: 'image/png' }))
     assert.equal(saved.contentHash, sha256(content))
     const key = `${storeId}/${saved.contentHash}`
     await wait('A\'s files row to get its remoteKey (the upload to the r2 signer finished)', () => row(a, saved.fileId)?.remoteKey === key)
@@ -119,6 +119,8 @@ test('the r2 signer worker: a save on A is uploaded into R2, downloaded and veri
     assert.equal(object.bytes.length, content.length, 'the R2 object has the saved size')
     assert.equal(sha256(object.bytes), saved.contentHash, 'the R2 object hashes to the row\'s contentHash')
     assert.deepEqual(object.bytes, new Uint8Array(content), 'the R2 object holds the saved bytes')
+    // The handler stores the PUT's Content-Type; our client sends the file's type with the bytes.
+    assert.equal(object.contentType, 'image/png', 'R2 stored the file\'s MIME type')
 
     // B gets the row through the sync backend, downloads through the handler and verifies.
     await wait('B to receive the row', () => row(b, saved.fileId)?.remoteKey === key)
@@ -144,5 +146,56 @@ test('the r2 signer worker: a save on A is uploaded into R2, downloaded and veri
     await wait('the r2 signer to delete the first object from R2', async () => (await r2Object(key)) === null)
   } finally {
     await close()
+  }
+})
+
+test('a file above the engine\'s 64 MiB multipart threshold: the worker has no resumable-upload routes (404), the engine falls back to one PUT', async () => {
+  // Our engine uploads files of 64 MiB or more through our resumable protocol (DESIGN.md §6,
+  // POST {base}/v1/multipart/create first). The r2 handler has no such route, so the Worker answers
+  // 404 (composeFetchHandlers' "Not Found"); the engine must then send the whole file in one PUT.
+  const storeId = `r2-large-${Date.now().toString(36)}`
+  const { a, b, fa, fb, wait, close } = await linkedClients(storeId)
+  try {
+    const size = 64 * 1024 * 1024 + 4096
+    const content = randomBytes(size)
+    const outputBefore = signer.output().length
+    const saved = await fa.saveFile(new File([content], 'big.bin', { type: 'application/octet-stream' }))
+    const key = `${storeId}/${saved.contentHash}`
+    await wait('A\'s upload of the large file to finish', () => row(a, saved.fileId)?.remoteKey === key)
+    const log = signer.output().slice(outputBefore)
+    assert.match(log, /POST \/api\/v1\/multipart\/create 404/, `the engine asked for a resumable upload first and the Worker answered 404; Worker log:\n${log}`)
+    assert.match(log, /PUT \/livestore-filesync-files\/\S+ 200/, `then one signed PUT went through; Worker log:\n${log}`)
+    const object = await r2Object(key)
+    assert.equal(object?.bytes.length, size, 'R2 holds the whole file')
+    assert.equal(sha256(object.bytes), saved.contentHash, 'the R2 object hashes to the row\'s contentHash')
+    await wait('B to download and verify the large file', () => state(b, saved.fileId)?.localHash === saved.contentHash)
+  } finally {
+    await close()
+  }
+})
+
+test('a wrong token: the handler answers 401, the engine reports UNAUTHORIZED and uploads nothing', async () => {
+  // The handler's /api/health needs no auth, so the engine is online; its signer calls carry the
+  // wrong bearer token and the handler refuses them with {"error":"Unauthorized"} (401).
+  const storeId = `r2-auth-${Date.now().toString(36)}`
+  const { store, tables } = await openStore({ storeId, clientId: 'client-wrong-token' })
+  const events = []
+  const engine = createFileSync({
+    store,
+    fileSystem: 'memory',
+    remote: { signerBaseUrl: `${signer.origin}/api`, authToken: `not-${TOKEN}` },
+    options: { retryBaseDelayMs: 50, retryJitterMs: 0, maxRetries: 1, onEvent: (event) => events.push(event) },
+  })
+  try {
+    await engine.start()
+    const saved = await engine.saveFile(new Uint8Array([1, 2, 3]))
+    const failure = await until('an upload:error or transfer:exhausted event', () => events.find((e) => e.type === 'upload:error' || e.type === 'transfer:exhausted'), WAIT_MS)
+    assert.equal(failure.error?.code, 'UNAUTHORIZED', `the 401 maps to UNAUTHORIZED: ${failure.error?.message}`)
+    assert.equal(failure.error?.status, 401)
+    assert.equal(store.query(tables.files.where({ id: saved.fileId }).first())?.remoteKey, '', 'no remoteKey is recorded')
+    assert.equal(await r2Object(`${storeId}/${saved.contentHash}`), null, 'nothing reached R2')
+  } finally {
+    await engine.dispose()
+    await store.shutdownPromise()
   }
 })
