@@ -12,7 +12,9 @@ import { dirname, join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
+import { StoreInternalsSymbol } from '@livestore/livestore'
 import { makeWsSync } from '@livestore/sync-cf/client'
+import { Effect } from 'effect'
 import { createFileSync } from 'filesync-livestore'
 
 import { remoteBytes, startServer } from './.js-support/server.mjs'
@@ -40,28 +42,53 @@ const sha256 = (data) => createHash('sha256').update(data).digest('hex')
 const row = (client, id) => client.store.query(client.tables.files.where({ id }).first())
 const state = (client, id) => client.store.query(client.tables.localFileState.where({ fileId: id }).first())
 
-// On a failed wait: where did the change stop? A's and B's rows, and what a third store, opened
-// fresh against the same backend, pulls (if it has the change, the backend has it and B's pull is
-// the stuck side; if not, A's push never arrived).
-async function explain(storeId, a, b, fileId) {
+// On a failed wait: where did the change stop? A's and B's rows and LiveStore sync state (the
+// session's syncStatus, the leader's heads and pending count, the WebSocket's network status), what
+// a third store opened fresh against the same backend pulls (if it has the change, the backend has
+// it and B's side is the stuck one), and whether B catches up within another 20 s.
+async function syncInfo(store) {
+  try {
+    const leader = store[StoreInternalsSymbol].clientSession.leaderThread
+    const sync = await Effect.runPromise(leader.syncState.get)
+    const net = await Effect.runPromise(store.networkStatus.get)
+    return JSON.stringify({
+      session: store.syncStatus(),
+      leader: { localHead: sync.localHead, upstreamHead: sync.upstreamHead, pending: sync.pending.length },
+      network: { isConnected: net.isConnected, sinceMs: Date.now() - net.timestampMs },
+    })
+  } catch (error) {
+    return `(unavailable: ${error})`
+  }
+}
+
+async function explain(storeId, a, b, fileId, check) {
   const rows = (client) => JSON.stringify({ files: row(client, fileId), localFileState: state(client, fileId) })
   let third = 'not opened'
   try {
     const c = await openStore({ storeId, clientId: `client-c-${Date.now()}`, sync: { backend: makeWsSync({ url: backend.origin.replace(/^http/, 'ws') }) } })
     await new Promise((r) => setTimeout(r, 3_000))
-    third = JSON.stringify(row(c, fileId))
+    third = `${JSON.stringify(row(c, fileId))}\n  its sync: ${await syncInfo(c.store)}`
     await c.store.shutdownPromise()
   } catch (error) {
     third = `failed: ${error}`
   }
-  return `\nA: ${rows(a)}\nB: ${rows(b)}\na fresh store C pulled from the backend: ${third}`
+  const later = await until('', check, 20_000).then(
+    () => 'yes: the wait succeeds within another 20 s',
+    () => 'no: still not after another 20 s',
+  )
+  return (
+    `\nA: ${rows(a)}\n  its sync: ${await syncInfo(a.store)}` +
+    `\nB: ${rows(b)}\n  its sync: ${await syncInfo(b.store)}` +
+    `\na fresh store C pulled from the backend: ${third}` +
+    `\ndoes the wait succeed later? ${later}`
+  )
 }
 
 async function waitFor(what, check, context) {
   try {
     await until(what, check, WAIT_MS)
   } catch (error) {
-    error.message += await explain(context.storeId, context.a, context.b, context.fileId)
+    error.message += await explain(context.storeId, context.a, context.b, context.fileId, check)
     throw error
   }
 }
