@@ -13,10 +13,10 @@ import { dirname, join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
-import { makeWsSync } from '@livestore/sync-cf/client'
 import { createFileSync } from 'filesync-livestore'
 
 import { openStore, until } from './.js-support/store.mjs'
+import { openLinkedStores, syncInfo } from './support/linked-stores.mjs'
 import { startWrangler } from './support/wrangler.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -60,9 +60,7 @@ async function r2Object(key) {
 }
 
 async function linkedClients(storeId) {
-  const sync = () => ({ backend: makeWsSync({ url: syncBackend.origin.replace(/^http/, 'ws') }) })
-  const a = await openStore({ storeId, clientId: 'client-a', sync: sync() })
-  const b = await openStore({ storeId, clientId: 'client-b', sync: sync() })
+  const { a, b } = await openLinkedStores(storeId, syncBackend.origin)
   const events = []
   const engine = (store, name) =>
     createFileSync({
@@ -88,7 +86,7 @@ async function linkedClients(storeId) {
     try {
       await until(what, check, WAIT_MS)
     } catch (error) {
-      error.message += `\ntransfer failures seen: ${failures()}`
+      error.message += `\ntransfer failures seen: ${failures()}\nA's sync: ${await syncInfo(a.store)}\nB's sync: ${await syncInfo(b.store)}`
       throw error
     }
   }

@@ -12,13 +12,12 @@ import { dirname, join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
-import { StoreInternalsSymbol } from '@livestore/livestore'
 import { makeWsSync } from '@livestore/sync-cf/client'
-import { Effect } from 'effect'
 import { createFileSync } from 'filesync-livestore'
 
 import { remoteBytes, startServer } from './.js-support/server.mjs'
 import { openStore, until } from './.js-support/store.mjs'
+import { openLinkedStores, syncInfo } from './support/linked-stores.mjs'
 import { startWrangler } from './support/wrangler.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -46,21 +45,6 @@ const state = (client, id) => client.store.query(client.tables.localFileState.wh
 // session's syncStatus, the leader's heads and pending count, the WebSocket's network status), what
 // a third store opened fresh against the same backend pulls (if it has the change, the backend has
 // it and B's side is the stuck one), and whether B catches up within another 20 s.
-async function syncInfo(store) {
-  try {
-    const leader = store[StoreInternalsSymbol].clientSession.leaderThread
-    const sync = await Effect.runPromise(leader.syncState.get)
-    const net = await Effect.runPromise(store.networkStatus.get)
-    return JSON.stringify({
-      session: store.syncStatus(),
-      leader: { localHead: sync.localHead, upstreamHead: sync.upstreamHead, pending: sync.pending.length },
-      network: { isConnected: net.isConnected, sinceMs: Date.now() - net.timestampMs },
-    })
-  } catch (error) {
-    return `(unavailable: ${error})`
-  }
-}
-
 async function explain(storeId, a, b, fileId, check) {
   const rows = (client) => JSON.stringify({ files: row(client, fileId), localFileState: state(client, fileId) })
   let third = 'not opened'
@@ -100,9 +84,7 @@ async function readsAs(engine, path) {
 test('two stores linked by @livestore/sync-cf under wrangler dev: save, update and delete on A reach B', async () => {
   // A fresh store id per run: the backend's log starts empty for it.
   const storeId = `wrangler-${Date.now().toString(36)}`
-  const sync = () => ({ backend: makeWsSync({ url: backend.origin.replace(/^http/, 'ws') }) })
-  const a = await openStore({ storeId, clientId: 'client-a', sync: sync() })
-  const b = await openStore({ storeId, clientId: 'client-b', sync: sync() })
+  const { a, b } = await openLinkedStores(storeId, backend.origin)
   const engine = (store) =>
     createFileSync({
       store,
