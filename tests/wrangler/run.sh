@@ -6,6 +6,8 @@
 #                     each with a filesync-livestore engine and our server (`filesync serve`) as remote
 #   r2.test.mjs       filesync-livestore against @livestore-filesync/r2's signer worker (r2-worker/)
 #                     with a local R2 bucket
+#   NOTES.md          what the tests found (a LiveStore sync stall; how the r2 signer differs from ours)
+#   diagnose-stall.mjs not a test: reproduces that stall with every WebSocket frame recorded
 #
 #   tests/wrangler/run.sh                       build the server and the package, install, run
 #   FILESYNC_PREBUILT=1 tests/wrangler/run.sh   use js-bindings/dist and FILESYNC_BIN (default
