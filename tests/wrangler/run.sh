@@ -59,6 +59,8 @@ cleanup() {
   for f in "$WRANGLER_PID_DIR"/*; do
     [ -e "$f" ] || continue
     kill -KILL -- "-$(basename "$f")" 2>/dev/null || true
+    state_dir="$(cat "$f")"
+    case "$state_dir" in */filesync-wrangler-*) rm -rf "$state_dir" ;; esac
   done
   rm -rf "$WRANGLER_PID_DIR"
 }

@@ -4,7 +4,8 @@
 // stop() ends wrangler and its workerd processes (its own process group) and removes the state.
 // If the test process is told to stop (SIGTERM/SIGINT, e.g. from run.sh's `timeout`) or exits without
 // stop(), the group is killed on the way out; run.sh also kills any group listed in
-// $WRANGLER_PID_DIR (one file per wrangler started) when it ends, for a test process killed hard.
+// $WRANGLER_PID_DIR (one file per wrangler started, named by its pid, holding its state dir) and
+// removes those state dirs when it ends, for a test process killed hard.
 import { spawn } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -65,7 +66,7 @@ export async function startWrangler(workerDir, { probePath = '/', readyTimeoutMs
   let exited = null
   child.on('exit', (code, signal) => (exited = { code, signal }))
   const pidFile = process.env.WRANGLER_PID_DIR ? join(process.env.WRANGLER_PID_DIR, String(child.pid)) : null
-  if (pidFile) writeFileSync(pidFile, '')
+  if (pidFile) writeFileSync(pidFile, stateDir)
   const killGroup = () => {
     try {
       process.kill(-child.pid, 'SIGKILL')
@@ -73,6 +74,7 @@ export async function startWrangler(workerDir, { probePath = '/', readyTimeoutMs
   }
   const onSignal = (signal) => {
     killGroup()
+    rmSync(stateDir, { recursive: true, force: true })
     process.exit(signal === 'SIGINT' ? 130 : 143)
   }
   process.on('exit', killGroup)
