@@ -91,4 +91,8 @@ impl Runtime for BrowserRuntime {
     fn live_tasks(&self) -> usize {
         LIVE.with(Cell::get)
     }
+
+    fn js_event_loop(&self) -> bool {
+        true
+    }
 }

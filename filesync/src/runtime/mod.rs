@@ -39,6 +39,12 @@ pub trait Runtime: MaybeSend + MaybeSync + 'static {
     fn random_u64(&self) -> u64;
     /// How many tasks spawned through this runtime have not ended yet.
     fn live_tasks(&self) -> usize;
+    /// Whether the JavaScript event loop drives this runtime's tasks, so the engine may await
+    /// JavaScript Promises (WebCrypto) itself. Only [`BrowserRuntime`] says yes; a runtime that
+    /// polls futures on its own (the simulator) would wait forever on one.
+    fn js_event_loop(&self) -> bool {
+        false
+    }
 }
 
 /// A shared runtime handle.

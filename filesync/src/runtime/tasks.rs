@@ -188,6 +188,10 @@ impl Runtime for Tracked {
     fn live_tasks(&self) -> usize {
         self.tasks.get()
     }
+
+    fn js_event_loop(&self) -> bool {
+        self.runtime.js_event_loop()
+    }
 }
 
 #[cfg(test)]

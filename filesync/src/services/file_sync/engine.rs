@@ -27,7 +27,8 @@ impl FileSync {
         remote: Arc<dyn RemoteStorage>,
         options: FileSyncOptions,
     ) -> FileSyncResult<Self> {
-        let storage = LocalFileStorage::new(fs, &options.store_id)?;
+        let storage =
+            LocalFileStorage::new(fs, &options.store_id)?.with_web_crypto(runtime.js_event_loop());
         let tasks = Arc::new(Tracked::new(runtime));
         let runtime: SharedRuntime = tasks.clone();
         let (wake_reconciler, wakes) = futures::channel::mpsc::unbounded();

@@ -148,11 +148,13 @@ pub fn hash_bytes(data: &[u8]) -> ContentHash {
     ContentHash(Sha256::digest(data).into())
 }
 
-/// [`hash_bytes`] that may hand the work to WebCrypto (wasm32, buffers up to 8 MiB); the same
-/// answer either way.
-pub(crate) async fn digest(data: &[u8]) -> ContentHash {
+/// [`hash_bytes`] that hands the work to WebCrypto when `web_crypto` allows it (wasm32, buffers up
+/// to 8 MiB, only where the JavaScript event loop drives the caller); the same answer either way.
+pub(crate) async fn digest(data: &[u8], web_crypto: bool) -> ContentHash {
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = web_crypto;
     #[cfg(target_arch = "wasm32")]
-    if data.len() <= webcrypto::MAX_BYTES {
+    if web_crypto && data.len() <= webcrypto::MAX_BYTES {
         if let Some(hash) = webcrypto::digest(data).await {
             return hash;
         }

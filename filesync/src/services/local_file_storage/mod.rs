@@ -53,6 +53,7 @@ struct Sidecar {
 pub struct LocalFileStorage {
     fs: Arc<dyn FileSystem>,
     dir: VPath,
+    web_crypto: bool,
 }
 
 /// The directory name of a store: the sanitized id, with names a path cannot hold (empty, `.`, `..`)
@@ -74,7 +75,19 @@ impl LocalFileStorage {
             .join(LOCAL_ROOT)?
             .join(&store_dir_name(store_id))
             .map_err(|e| e.in_method("LocalFileStorage.new"))?;
-        Ok(LocalFileStorage { fs, dir })
+        Ok(LocalFileStorage {
+            fs,
+            dir,
+            web_crypto: false,
+        })
+    }
+
+    /// Lets in-memory saves be hashed with WebCrypto (wasm32, up to 8 MiB). Only for an engine
+    /// whose tasks the JavaScript event loop drives ([`crate::Runtime::js_event_loop`]): it awaits
+    /// a JavaScript Promise.
+    pub fn with_web_crypto(mut self, on: bool) -> Self {
+        self.web_crypto = on;
+        self
     }
 
     /// The store's directory, `/livestore-filesync-files/{storeId}`.
@@ -177,7 +190,7 @@ impl LocalFileStorage {
             let stream: ByteStream = Box::pin(futures::stream::iter([Ok(data)]));
             return self.write_stream(stream, None, mime).await;
         }
-        let hash = crate::services::hash::digest(&data).await;
+        let hash = crate::services::hash::digest(&data, self.web_crypto).await;
         let size = data.len() as u64;
         self.ensure_dir(&self.dir).await?;
         if caps.atomic_write_file {
