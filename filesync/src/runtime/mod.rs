@@ -40,7 +40,7 @@ pub trait Runtime: MaybeSend + MaybeSync + 'static {
     /// How many tasks spawned through this runtime have not ended yet.
     fn live_tasks(&self) -> usize;
     /// Whether the JavaScript event loop drives this runtime's tasks, so the engine may await
-    /// JavaScript Promises (WebCrypto) itself. Only [`BrowserRuntime`] says yes; a runtime that
+    /// JavaScript Promises (WebCrypto) itself. Only `BrowserRuntime` (wasm32) says yes; a runtime that
     /// polls futures on its own (the simulator) would wait forever on one.
     fn js_event_loop(&self) -> bool {
         false
