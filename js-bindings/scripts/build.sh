@@ -15,6 +15,12 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 say() { echo "js-bindings/build: $*"; }
 
+# The root npm workspace (TypeScript, binaryen's wasm-opt), installed from its lock file when it is
+# missing or older than the lock.
+if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+    (cd "$ROOT" && npm ci --no-audit --no-fund)
+fi
+
 if [ "$PROFILE" = "release" ]; then
     # The workspace's wasm-package profile: release, optimized for size (see Cargo.toml).
     (cd "$ROOT" && cargo build -q --profile wasm-package --target wasm32-unknown-unknown -p filesync-js)
@@ -30,10 +36,6 @@ if [ "$PROFILE" = "release" ]; then
     # binaryen's wasm-opt (the npm package in the root workspace): about 30 % smaller again, with
     # the features rustc's wasm32 output uses.
     OPT="$ROOT/node_modules/.bin/wasm-opt"
-    if [ ! -x "$OPT" ]; then
-        echo "js-bindings/build: error: $OPT is missing; run npm ci in $ROOT" >&2
-        exit 1
-    fi
     "$OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
         --enable-mutable-globals --enable-reference-types --enable-multivalue \
         "$HERE/ts/wasm/filesync_js_bg.wasm" -o "$HERE/ts/wasm/filesync_js_bg.wasm"

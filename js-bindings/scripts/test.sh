@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# The npm package's tests: installs the workspace's npm dependencies when needed (npm ci, exact
-# versions from the lock file), builds the package (scripts/build.sh: the release wasm and the
-# TypeScript) and the browser test app (vite), then runs its tests under Node (real LiveStore
+# The npm package's tests: builds the package (scripts/build.sh: installs the workspace's npm
+# dependencies when needed, then the optimized wasm and the TypeScript) and the browser test app (vite), then runs its tests under Node (real LiveStore
 # stores, `filesync serve` on loopback; test/browser.test.mjs drives the app in headless Chromium
 # through playwright-core: CHROMIUM, default /usr/bin/chromium), then
 # the packaging test (scripts/pack-test.sh: npm pack, install into a fresh project, smoke test).
@@ -13,9 +12,6 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
-if [ ! -d "$ROOT/node_modules/@livestore/livestore" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
-    (cd "$ROOT" && npm ci --no-audit --no-fund)
-fi
 [ -x "$TARGET_DIR/debug/filesync" ] || (cd "$ROOT" && cargo build -q -p filesync-cli)
 "$HERE/scripts/build.sh"
 cd "$HERE"

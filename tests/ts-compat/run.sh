@@ -33,21 +33,12 @@ say() { echo "ts-compat: $*"; }
 #    ships, no symlink), so it resolves @livestore/* from THIS project (dev.23), not from the root
 #    workspace (0.4.0).
 (cd "$ROOT" && cargo build -q -p filesync-cli)
-if [ ! -d "$ROOT/node_modules/typescript" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
-  (cd "$ROOT" && npm ci --no-audit --no-fund)
-fi
 "$ROOT/js-bindings/scripts/build.sh"
 
 # 2. This npm project (exact pins in package-lock.json, overrides hold every @livestore/* package
 #    at 0.4.0-dev.23; no install scripts are needed). Reinstalled when the lock or the built
-#    package changed (a stamp of dist/ and package.json is kept in node_modules).
-stamp="$( (cd "$ROOT/js-bindings" && find dist package.json README.md -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1)"
-stamp_file="$HERE/node_modules/.filesync-livestore.stamp"
-if [ ! -d "$HERE/node_modules/@livestore-filesync/core" ] || [ ! -f "$stamp_file" ] ||
-  [ "$(cat "$stamp_file")" != "$stamp" ] || [ "$HERE/package-lock.json" -nt "$stamp_file" ]; then
-  (cd "$HERE" && npm ci --no-audit --no-fund --prefer-offline)
-  echo "$stamp" >"$stamp_file"
-fi
+#    package changed.
+"$ROOT/js-bindings/scripts/install-copy.sh" "$HERE" @livestore-filesync/core
 
 # bench/run.sh stops here: it needs the built package installed, not the tests or the server.
 if [ -n "${TS_COMPAT_SETUP_ONLY:-}" ]; then exit 0; fi

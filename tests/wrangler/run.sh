@@ -27,22 +27,13 @@ say() { echo "wrangler-tests: $*"; }
 # 1. Our server and our package.
 if [ -z "${FILESYNC_PREBUILT:-}" ]; then
   (cd "$ROOT" && cargo build -q -p filesync-cli)
-  if [ ! -d "$ROOT/node_modules/typescript" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
-    (cd "$ROOT" && npm ci --no-audit --no-fund)
-  fi
   "$ROOT/js-bindings/scripts/build.sh"
 fi
 [ -x "$FILESYNC_BIN" ] || { echo "run.sh: no filesync binary at $FILESYNC_BIN" >&2; exit 1; }
-[ -f "$ROOT/js-bindings/dist/index.js" ] || { echo "run.sh: js-bindings/dist is not built" >&2; exit 1; }
+[ -f "$ROOT/js-bindings/dist/index.js" ] || { echo "run.sh: js-bindings/dist is not built (run js-bindings/scripts/build.sh, or drop FILESYNC_PREBUILT)" >&2; exit 1; }
 
 # 2. This npm project, reinstalled when the lock file or the built package changed.
-stamp="$( (cd "$ROOT/js-bindings" && find dist package.json README.md -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1)"
-stamp_file="$HERE/node_modules/.filesync-livestore.stamp"
-if [ ! -d "$HERE/node_modules/wrangler" ] || [ ! -f "$stamp_file" ] ||
-  [ "$(cat "$stamp_file")" != "$stamp" ] || [ "$HERE/package-lock.json" -nt "$stamp_file" ]; then
-  (cd "$HERE" && npm ci --no-audit --no-fund --prefer-offline)
-  echo "$stamp" >"$stamp_file"
-fi
+"$ROOT/js-bindings/scripts/install-copy.sh" "$HERE" wrangler
 
 # 3. The package's own test helpers (real stores, `filesync serve`), copied so that their imports
 #    resolve in this project.
