@@ -5,8 +5,7 @@
 // (scripts/test.sh builds it: test/browser/dist).
 import { fileURLToPath } from 'node:url'
 
-import { chromium } from 'playwright-core'
-
+import { launchChromium } from '../test/support/chromium.mjs'
 import { serveStatic } from '../test/support/static.mjs'
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 1000)
@@ -15,10 +14,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const DIST = fileURLToPath(new URL('../test/browser/dist', import.meta.url))
 
 const site = await serveStatic(DIST)
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-})
+const browser = await launchChromium()
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const results = { ours1: [], ours16: [], raw1: [], raw16: [], commits: [], inCommit1: [] }
 try {

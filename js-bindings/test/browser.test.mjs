@@ -6,15 +6,14 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
 
-import { chromium } from 'playwright-core'
 
+import { launchChromium } from './support/chromium.mjs'
 import { startServer } from './support/server.mjs'
 import { until } from './support/store.mjs'
 import { startStallingProxy } from './support/stall.mjs'
 import { serveStatic } from './support/static.mjs'
 
 const DIST = fileURLToPath(new URL('./browser/dist', import.meta.url))
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
 
 let server
 let site
@@ -23,10 +22,7 @@ before(async () => {
   if (!existsSync(DIST)) throw new Error(`${DIST} is missing: build it with npx vite build --config test/browser/vite.config.mjs`)
   server = await startServer()
   site = await serveStatic(DIST)
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  })
+  browser = await launchChromium()
 })
 after(async () => {
   await browser?.close()

@@ -8,9 +8,9 @@
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 
-import { chromium } from 'playwright-core'
 import { build } from 'vite'
 
+import { launchChromium } from '../../../js-bindings/test/support/chromium.mjs'
 import { serveStatic } from '../../../js-bindings/test/support/static.mjs'
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 1000)
@@ -122,10 +122,7 @@ const only = process.env.BENCH_ONLY // saves | hash | weight
 if (!only || only === 'weight') await weight()
 if (!only || only === 'saves' || only === 'hash') {
   const site = await serveStatic(at('./dist'))
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  })
+  const browser = await launchChromium()
   try {
     if (!only || only === 'saves') await saves(browser, site.origin)
     if (!only || only === 'hash') await hashing(browser, site.origin)

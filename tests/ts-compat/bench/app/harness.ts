@@ -1,5 +1,22 @@
-// What both benchmark pages share: the files to save and the timing loops. Each page exposes
-// `window.bench = {saveAll, hash, ...}` for run.mjs.
+// What both benchmark pages share: the store, the files to save and the timing loops. Each page
+// calls `ready(prefix, save, hash)`, which exposes `window.bench = {saveAll, hash}` for run.mjs.
+import { makePersistedAdapter } from '@livestore/adapter-web'
+import LiveStoreSharedWorker from '@livestore/adapter-web/shared-worker?sharedworker'
+import { createStorePromise } from '@livestore/livestore'
+
+/**
+ * The page's LiveStore store (web adapter, OPFS) over `schema` with its leader `worker`, and the
+ * URL's parameters: `store` (the store id, default `fallbackId`), `signer` and `token`.
+ */
+export async function openStore(schema: any, worker: new (options?: { name?: string }) => Worker, fallbackId: string) {
+  const params = new URLSearchParams(location.search)
+  const storeId = params.get('store') ?? fallbackId
+  const adapter = makePersistedAdapter({ storage: { type: 'opfs' }, worker, sharedWorker: LiveStoreSharedWorker })
+  const store = await createStorePromise({ adapter, schema, storeId, disableDevtools: true })
+  const signer = params.get('signer')
+  const remote = signer ? { signerBaseUrl: signer, authToken: params.get('token') ?? '' } : (false as const)
+  return { store, remote }
+}
 
 /** `count` distinct files of `size` bytes with a MIME type (the first 64 KiB random, an index at the end). */
 export function makeFiles(count: number, size: number, prefix: string): File[] {
@@ -47,8 +64,20 @@ export async function medianMs(rounds: number, f: () => Promise<unknown>): Promi
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!
 }
 
-/** Marks the page ready for run.mjs. */
-export function ready(bench: object) {
-  ;(window as any).bench = bench
+/**
+ * Exposes the benchmark to run.mjs and marks the page ready: `saveAll(count, size, inFlight)` saves
+ * fresh files (names starting with `prefix`) through `save`; `hash(mib, rounds)` times `hash` on
+ * one in-memory file, after one untimed call.
+ */
+export function ready(prefix: string, save: (f: File) => Promise<unknown>, hash: (f: File) => Promise<string>) {
+  ;(window as any).bench = {
+    saveAll: (count: number, size: number, inFlight: number) =>
+      timeSaves(makeFiles(count, size, `${prefix}${inFlight}-`), inFlight, save),
+    hash: async (mib: number, rounds: number) => {
+      const file = bigFile(mib)
+      await hash(file) // warm-up: the first call also compiles and loads (wasm, Effect layers)
+      return medianMs(rounds, () => hash(file))
+    },
+  }
   document.getElementById('status')!.textContent = 'ready'
 }
