@@ -3,7 +3,7 @@
 import { makePersistedAdapter } from '@livestore/adapter-web'
 import LiveStoreSharedWorker from '@livestore/adapter-web/shared-worker?sharedworker'
 import { createStorePromise } from '@livestore/livestore'
-import { createFileSync, type FileSyncEvent } from 'filesync-livestore'
+import { createFileSync, engineMemoryBytes, type FileSyncEvent } from 'filesync-livestore'
 
 import LiveStoreWorker from './livestore.worker.ts?worker'
 import { events, schema, tables } from './schema.ts'
@@ -121,6 +121,72 @@ const app = {
   },
   storage: () => fileSync.getStorageUsage(),
   liveKeys: () => fileSync.listLiveRemoteKeys(),
+  /**
+   * Writes `mib` MiB of deterministic bytes (seeded by `seed`) into OPFS at `/test-sources/{name}`
+   * with direct OPFS calls, 1 MiB at a time, so a large source file never sits in memory; answers
+   * its SHA-256 (hashed from the same chunks).
+   */
+  async writeSource(name: string, mib: number, seed: number) {
+    const root = await navigator.storage.getDirectory()
+    const dir = await root.getDirectoryHandle('test-sources', { create: true })
+    const writable = await (await dir.getFileHandle(name, { create: true })).createWritable()
+    const chunk = new Uint8Array(1 << 20)
+    const words = new Uint32Array(chunk.buffer)
+    let x = seed >>> 0 || 1
+    for (let i = 0; i < mib; i++) {
+      for (let w = 0; w < words.length; w++) {
+        x ^= x << 13
+        x ^= x >>> 17
+        x ^= x << 5
+        words[w] = x >>> 0
+      }
+      await writable.write(chunk)
+    }
+    await writable.close()
+  },
+  /** Saves the OPFS source file `name` (a disk-backed File) through the package. */
+  async saveSource(name: string) {
+    const root = await navigator.storage.getDirectory()
+    const dir = await root.getDirectoryHandle('test-sources')
+    const file = await (await dir.getFileHandle(name)).getFile()
+    const saved = await fileSync.saveFile(file)
+    store.commit(events.photoAdded({ id: crypto.randomUUID(), fileId: saved.fileId }))
+    return saved
+  },
+  /** Removes the local copy of a file behind the engine's back (as when the browser evicts it). */
+  async dropLocalCopy(fileId: string) {
+    const row = store.query(tables.files.where({ id: fileId }).first())
+    if (!row) throw new Error(`no row ${fileId}`)
+    let dir = await navigator.storage.getDirectory()
+    const parts = row.path.split('/')
+    for (const part of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(part)
+    await dir.removeEntry(parts[parts.length - 1]!)
+  },
+  /** Sizes of the store's partial downloads in OPFS (`.part-*` files). */
+  async partialSizes() {
+    let dir = await navigator.storage.getDirectory()
+    try {
+      for (const part of ['livestore-filesync-files', storeId]) dir = await dir.getDirectoryHandle(part)
+    } catch {
+      return []
+    }
+    const sizes: number[] = []
+    for await (const [name, handle] of (dir as any).entries()) {
+      if (name.startsWith('.part-') && handle.kind === 'file') sizes.push((await handle.getFile()).size)
+    }
+    return sizes
+  },
+  /** The SHA-256 of what resolveFileUrl shows for `fileId` (read whole: call it after measuring). */
+  async shownHash(fileId: string) {
+    const url = await fileSync.resolveFileUrl(fileId)
+    if (url === null) return null
+    const bytes = await (await fetch(url)).arrayBuffer()
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))
+    return { url, hash: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') }
+  },
+  triggerSync: () => fileSync.triggerSync(),
+  /** The page's memory: JS heap in use and the engine's WebAssembly memory, bytes. */
+  memory: () => ({ jsHeap: (performance as any).memory?.usedJSHeapSize ?? 0, wasm: engineMemoryBytes() }),
 }
 ;(window as any).app = app
 document.getElementById('status')!.textContent = 'ready'
