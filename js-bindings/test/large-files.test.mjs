@@ -41,12 +41,12 @@ after(async () => {
   if (profile) await rm(profile, { recursive: true, force: true })
 })
 
-async function openApp(store, signer) {
+async function openApp(store, signer, origin = site.origin) {
   const page = await context.newPage()
   const errors = []
   page.on('pageerror', (e) => errors.push(e))
   const query = new URLSearchParams({ store, signer, token: server.token })
-  await page.goto(`${site.origin}/?${query}`)
+  await page.goto(`${origin}/?${query}`)
   await waitReady(page, errors)
   return page
 }
@@ -235,5 +235,37 @@ test('a reload in the middle of a resumable upload (64 MiB): it continues with t
     await page.close()
   } finally {
     await proxy.stop()
+  }
+})
+
+test('a page with a strict Content-Security-Policy (no blob: workers, no eval): the worker starts and files sync', async () => {
+  // What an app with a strict policy allows: its own scripts and workers, WebAssembly compilation,
+  // the signer's origin, and object URLs (blob:) to show and read files; no blob: workers, no eval.
+  const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self' blob: http://127.0.0.1:*; img-src 'self' blob:"
+  const strict = await serveStatic(DIST, { 'content-security-policy': csp })
+  try {
+    const page = await context.newPage()
+    const messages = []
+    page.on('console', (m) => messages.push(m.text()))
+    await page.addInitScript(() => {
+      window.__violations = []
+      document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective}: ${e.blockedURI}`))
+    })
+    const query = new URLSearchParams({ store: 'strict-csp', signer: server.url, token: server.token })
+    await page.goto(`${strict.origin}/?${query}`)
+    await waitReady(page)
+    await page.evaluate(() => window.app.writeSource('csp.bin', 2, 17))
+    const saved = await page.evaluate(() => window.app.saveSource('csp.bin'))
+    await poll(page, 'the upload', (id) => window.app.row(id)?.remoteKey !== '' && window.app.state(id)?.uploadStatus === 'done', saved.fileId)
+    await page.evaluate((id) => window.app.dropLocalCopy(id), saved.fileId)
+    await page.evaluate(() => window.app.triggerSync())
+    await poll(page, 'the download', ([id, hash]) => window.app.state(id)?.localHash === hash && window.app.state(id)?.downloadStatus === 'done', [saved.fileId, saved.contentHash])
+    const shown = await page.evaluate((id) => window.app.shownHash(id), saved.fileId)
+    assert.equal(shown.hash, saved.contentHash)
+    assert.deepEqual(await page.evaluate(() => window.__violations), [], 'nothing the policy refused')
+    assert.deepEqual(messages.filter((m) => /worker/i.test(m) && /not start|could not/i.test(m)), [], 'the file sync worker started')
+    await page.close()
+  } finally {
+    await strict.stop()
   }
 })
