@@ -185,6 +185,68 @@ const app = {
     return { url, hash: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') }
   },
   triggerSync: () => fileSync.triggerSync(),
+  startSync: () => fileSync.start(),
+  /** Runs `action` ("start" or "triggerSync") and answers the ms until `type` fires for `fileId`. */
+  timeUntil(type: string, fileId: string, action: 'start' | 'triggerSync') {
+    return new Promise<number>((resolve, reject) => {
+      const t0 = performance.now()
+      const off = fileSync.onEvent((e) => {
+        if (e.type === type && (e as any).fileId === fileId) {
+          off()
+          resolve(performance.now() - t0)
+        }
+      })
+      ;(action === 'start' ? fileSync.start() : fileSync.triggerSync()).catch((error) => {
+        off()
+        reject(error)
+      })
+    })
+  },
+  /** Benchmark baseline: the OPFS source file `name` sent by one fetch PUT to a signed URL; ms. */
+  async rawUpload(name: string, url: string, headers: Record<string, string>) {
+    const root = await navigator.storage.getDirectory()
+    const file = await (await (await root.getDirectoryHandle('test-sources')).getFileHandle(name)).getFile()
+    const t0 = performance.now()
+    const answer = await fetch(url, { method: 'PUT', headers, body: file })
+    if (!answer.ok) throw new Error(`raw upload: ${answer.status} ${await answer.text()}`)
+    return performance.now() - t0
+  },
+  /**
+   * Benchmark baseline: a hand-written dedicated worker that fetches `url` and writes the body into
+   * OPFS (`/raw-downloads/{name}`) through a sync access handle, no hashing; ms from the request to
+   * the flushed file, timed in the worker.
+   */
+  async rawDownload(name: string, url: string) {
+    const source = `onmessage = async (e) => {
+      const { name, url } = e.data
+      const root = await navigator.storage.getDirectory()
+      const dir = await root.getDirectoryHandle('raw-downloads', { create: true })
+      const handle = await (await dir.getFileHandle(name, { create: true })).createSyncAccessHandle()
+      const t0 = performance.now()
+      handle.truncate(0)
+      const reader = (await fetch(url)).body.getReader()
+      let at = 0
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        handle.write(value, { at })
+        at += value.length
+      }
+      handle.flush()
+      handle.close()
+      postMessage({ ms: performance.now() - t0, bytes: at })
+    }`
+    const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })))
+    try {
+      return await new Promise<{ ms: number; bytes: number }>((resolve, reject) => {
+        worker.onmessage = (e) => resolve(e.data)
+        worker.onerror = (e) => reject(new Error(e.message))
+        worker.postMessage({ name, url })
+      })
+    } finally {
+      worker.terminate()
+    }
+  },
   /** The page's memory: JS heap in use and the engine's WebAssembly memory, bytes. */
   memory: () => ({ jsHeap: (performance as any).memory?.usedJSHeapSize ?? 0, wasm: engineMemoryBytes() }),
 }
