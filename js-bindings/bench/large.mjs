@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { launchPersistentChromium } from '../test/support/chromium.mjs'
+import { chromiumMemory, launchPersistentChromium } from '../test/support/chromium.mjs'
 import { startServer } from '../test/support/server.mjs'
 import { serveStatic } from '../test/support/static.mjs'
 
@@ -21,6 +21,26 @@ const MIB = Number(process.env.BENCH_LARGE_MIB ?? 256)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const DIST = fileURLToPath(new URL('../test/browser/dist', import.meta.url))
 const BYTES = MIB * 1024 * 1024
+
+/** Runs `work`, sampling the memory of every Chromium process every 100 ms; answers `[work's
+ * result, peak growth above the memory before it in bytes]`. */
+async function sampled(work) {
+  const before = (await chromiumMemory()).total
+  let peak = 0
+  let running = true
+  const sampler = (async () => {
+    while (running) {
+      peak = Math.max(peak, (await chromiumMemory()).total - before)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  })()
+  try {
+    return [await work(), peak]
+  } finally {
+    running = false
+    await sampler
+  }
+}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const rate = (ms) => `${(BYTES / (ms / 1000) / 1e9).toFixed(2)} GB/s`
@@ -40,6 +60,12 @@ const site = await serveStatic(DIST)
 const profile = await mkdtemp(join(tmpdir(), 'filesync-bench-large-'))
 const context = await launchPersistentChromium(profile)
 const results = { oursUp: [], rawUp: [], oursDown: [], rawDown: [] }
+const memory = { oursUp: [], rawUp: [], oursDown: [], rawDown: [] }
+const measure = async (key, work) => {
+  const [ms, grew] = await sampled(work)
+  results[key].push(ms)
+  memory[key].push(grew)
+}
 try {
   for (let round = 0; round < ROUNDS; round++) {
     const store = `bench-large-${round}`
@@ -58,8 +84,8 @@ try {
       return page.evaluate(([n, url, headers]) => window.app.rawUpload(n, url, headers), [name, signed.url, signed.headers ?? {}])
     }
     for (const side of oursFirst ? ['ours', 'raw'] : ['raw', 'ours']) {
-      if (side === 'ours') results.oursUp.push(await oursUp())
-      else results.rawUp.push(await rawUp())
+      if (side === 'ours') await measure('oursUp', oursUp)
+      else await measure('rawUp', rawUp)
     }
 
     const oursDown = async () => {
@@ -73,8 +99,8 @@ try {
       return got.ms
     }
     for (const side of oursFirst ? ['ours', 'raw'] : ['raw', 'ours']) {
-      if (side === 'ours') results.oursDown.push(await oursDown())
-      else results.rawDown.push(await rawDown())
+      if (side === 'ours') await measure('oursDown', oursDown)
+      else await measure('rawDown', rawDown)
     }
     await page.close()
     console.error(`round ${round + 1}/${ROUNDS}: up ours ${rate(results.oursUp.at(-1))} raw ${rate(results.rawUp.at(-1))}; down ours ${rate(results.oursDown.at(-1))} raw ${rate(results.rawDown.at(-1))}`)
@@ -86,8 +112,9 @@ try {
   await rm(profile, { recursive: true, force: true })
 }
 const m = (k) => median(results[k])
+const grew = (k) => `${(median(memory[k]) / 1048576).toFixed(0)} MiB`
 console.log(`\none ${MIB} MiB file in Chromium (OPFS on disk, filesync serve on loopback), medians of ${ROUNDS} rounds`)
-console.log('| direction | filesync-livestore | hand-written baseline | ratio |')
-console.log('|---|---|---|---|')
-console.log(`| upload (ours: XHR of the OPFS file, 8 MiB parts; baseline: one fetch PUT of it) | ${rate(m('oursUp'))} | ${rate(m('rawUp'))} | ${(m('rawUp') / m('oursUp')).toFixed(2)}x |`)
-console.log(`| download into OPFS (ours: hashed, written by the worker; baseline: worker fetch + sync access handle, no hash) | ${rate(m('oursDown'))} | ${rate(m('rawDown'))} | ${(m('rawDown') / m('oursDown')).toFixed(2)}x |`)
+console.log('| direction | filesync-livestore | hand-written baseline | ratio | peak memory growth, all Chromium processes: ours / baseline |')
+console.log('|---|---|---|---|---|')
+console.log(`| upload (ours: XHR of the OPFS file, 8 MiB parts; baseline: one fetch PUT of it) | ${rate(m('oursUp'))} | ${rate(m('rawUp'))} | ${(m('rawUp') / m('oursUp')).toFixed(2)}x | ${grew('oursUp')} / ${grew('rawUp')} |`)
+console.log(`| download into OPFS (ours: hashed, written by the worker; baseline: worker fetch + sync access handle, no hash) | ${rate(m('oursDown'))} | ${rate(m('rawDown'))} | ${(m('rawDown') / m('oursDown')).toFixed(2)}x | ${grew('oursDown')} / ${grew('rawDown')} |`)

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use fs_core::{
     random_name, ByteStream, ErrorKind, FileSystem, FileType, FsError, FsResult, MakeDirOptions,
-    OpenFlag, OpenOptions, ReadDirOptions, RemoveOptions, SinkMode, SinkOptions, StreamOptions,
-    VPath,
+    MaybeSendBoxFuture, OpenFlag, OpenOptions, ReadDirOptions, RemoveOptions, SinkMode,
+    SinkOptions, StreamOptions, VPath,
 };
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -459,9 +459,12 @@ impl LocalFileStorage {
                 .transfer_fs
                 .open(&path, OpenOptions::flag(flag))
                 .await?;
-            return Ok(PartialWriter::File {
-                file,
-                pending: BytesMut::new(),
+            return Ok(PartialWriter {
+                inner: Writer::File {
+                    file: Some(file),
+                    in_flight: None,
+                    pending: BytesMut::new(),
+                },
             });
         }
         let mode = if append {
@@ -479,7 +482,9 @@ impl LocalFileStorage {
                 },
             )
             .await?;
-        Ok(PartialWriter::Sink(sink))
+        Ok(PartialWriter {
+            inner: Writer::Sink(sink),
+        })
     }
 
     /// Makes a complete, verified partial download the blob (a rename), recording `mime` if given.
@@ -513,50 +518,107 @@ impl LocalFileStorage {
 /// worker bridge each write is a round trip).
 const PARTIAL_WRITE_BYTES: usize = 1 << 20;
 
-/// Where a partial download's bytes go: straight into the partial file (random-access writes), or
-/// into an atomic sink committed at close.
-pub enum PartialWriter {
-    /// The partial file, opened for writing; `pending` holds bytes not written yet.
+/// Where a partial download's bytes go: straight into the partial file (random-access writes),
+/// or into an atomic sink committed at close. A file writer keeps one write in flight while the
+/// caller goes on (hashing the next bytes): with OPFS through a worker the worker writes while the
+/// page hashes.
+pub struct PartialWriter {
+    inner: Writer,
+}
+
+/// A write of gathered bytes under way; it hands the file back when done.
+type FileWrite = MaybeSendBoxFuture<'static, (Box<dyn fs_core::File>, FsResult<()>)>;
+
+enum Writer {
     File {
-        /// The open partial file.
-        file: Box<dyn fs_core::File>,
+        /// The open partial file, absent while a write holds it.
+        file: Option<Box<dyn fs_core::File>>,
+        /// The write under way, if any.
+        in_flight: Option<FileWrite>,
         /// Bytes gathered for the next write.
         pending: BytesMut,
     },
-    /// A sink: its bytes join the partial file at close.
     Sink(Box<dyn fs_core::WriteSink>),
 }
 
 impl PartialWriter {
-    /// Writes `chunk` (a file writer gathers up to 1 MiB first).
+    /// Whether bytes go straight into the partial file (and so survive without a `close`).
+    pub fn writes_in_place(&self) -> bool {
+        matches!(self.inner, Writer::File { .. })
+    }
+
+    /// Writes `chunk` (a file writer gathers up to 1 MiB, then starts writing it and returns; an
+    /// error of that write shows at the next `write` or at `close`).
     pub async fn write(&mut self, chunk: Bytes) -> FsResult<()> {
-        match self {
-            PartialWriter::File { file, pending } => {
-                if pending.is_empty() && chunk.len() >= PARTIAL_WRITE_BYTES {
-                    return file.write_all(&chunk).await;
-                }
+        match &mut self.inner {
+            Writer::File {
+                file,
+                in_flight,
+                pending,
+            } => {
                 pending.extend_from_slice(&chunk);
-                if pending.len() >= PARTIAL_WRITE_BYTES {
-                    let data = pending.split().freeze();
-                    file.write_all(&data).await?;
+                if pending.len() < PARTIAL_WRITE_BYTES {
+                    return Ok(());
                 }
-                Ok(())
+                let data = pending.split().freeze();
+                let mut handle = match (file.take(), in_flight.take()) {
+                    (Some(handle), _) => handle,
+                    (None, Some(write)) => {
+                        let (handle, result) = write.await;
+                        *file = Some(handle);
+                        result?;
+                        file.take().expect("just put back")
+                    }
+                    (None, None) => unreachable!("the file is either here or in a write"),
+                };
+                let mut write: FileWrite = Box::pin(async move {
+                    let result = handle.write_all(&data).await;
+                    (handle, result)
+                });
+                // One poll starts it (a bridge posts its request, a native file goes to a
+                // blocking thread); it finishes while the caller goes on.
+                match futures::poll!(write.as_mut()) {
+                    std::task::Poll::Ready((handle, result)) => {
+                        *file = Some(handle);
+                        result
+                    }
+                    std::task::Poll::Pending => {
+                        *in_flight = Some(write);
+                        Ok(())
+                    }
+                }
             }
-            PartialWriter::Sink(sink) => sink.write(chunk).await,
+            Writer::Sink(sink) => sink.write(chunk).await,
         }
     }
 
     /// Keeps everything written (durably, as far as the backend is): the partial file then holds it.
     pub async fn close(self) -> FsResult<()> {
-        match self {
-            PartialWriter::File { mut file, pending } => {
+        match self.inner {
+            Writer::File {
+                file,
+                in_flight,
+                pending,
+            } => {
+                let mut handle = match (file, in_flight) {
+                    (Some(handle), _) => handle,
+                    (None, Some(write)) => {
+                        let (handle, result) = write.await;
+                        if let Err(e) = result {
+                            let _ = handle.close().await;
+                            return Err(e);
+                        }
+                        handle
+                    }
+                    (None, None) => unreachable!("the file is either here or in a write"),
+                };
                 if !pending.is_empty() {
-                    file.write_all(&pending).await?;
+                    handle.write_all(&pending).await?;
                 }
-                file.sync().await?;
-                file.close().await
+                handle.sync().await?;
+                handle.close().await
             }
-            PartialWriter::Sink(sink) => sink.close().await,
+            Writer::Sink(sink) => sink.close().await,
         }
     }
 
@@ -564,9 +626,18 @@ impl PartialWriter {
     /// caller removes the partial file when none of it is wanted): its bytes are still a prefix
     /// of the download, which a resume re-hashes.
     pub async fn abort(self) -> FsResult<()> {
-        match self {
-            PartialWriter::File { file, .. } => file.close().await,
-            PartialWriter::Sink(sink) => sink.abort().await,
+        match self.inner {
+            Writer::File {
+                file, in_flight, ..
+            } => {
+                let handle = match (file, in_flight) {
+                    (Some(handle), _) => handle,
+                    (None, Some(write)) => write.await.0,
+                    (None, None) => unreachable!("the file is either here or in a write"),
+                };
+                handle.close().await
+            }
+            Writer::Sink(sink) => sink.abort().await,
         }
     }
 }
