@@ -269,3 +269,35 @@ test('a page with a strict Content-Security-Policy (no blob: workers, no eval): 
     await strict.stop()
   }
 })
+
+test('the leader tab closes in the middle of a download: the next leader resumes it after the bytes that arrived', async () => {
+  const SIZE = 24
+  const proxy = await startThrottlingProxy(server.origin)
+  try {
+    const first = await openApp('handover-download', proxy.url)
+    const second = await openApp('handover-download', proxy.url)
+    await poll(first, 'the first tab to lead', () => window.app.isLeader())
+    await first.evaluate((n) => window.app.writeSource('handover.bin', n, 19), SIZE)
+    const saved = await first.evaluate(() => window.app.saveSource('handover.bin'))
+    await poll(first, 'the upload', (id) => window.app.row(id)?.remoteKey !== '' && window.app.state(id)?.uploadStatus === 'done', saved.fileId)
+    await sleep(1500) // LiveStore persists the session's events a moment after the commit
+
+    proxy.setRate(4 * MiB)
+    await first.evaluate((id) => window.app.dropLocalCopy(id), saved.fileId)
+    await first.evaluate(() => window.app.triggerSync())
+    await until('8 MiB of the download', () => proxy.sent('GET') >= 8 * MiB, 30_000)
+    const beforeClose = proxy.sent('GET')
+    await first.close()
+    proxy.setRate(Infinity)
+    await poll(second, 'the second tab to take over', () => window.app.isLeader())
+    await poll(second, 'the resumed download', ([id, hash]) => window.app.state(id)?.localHash === hash && window.app.state(id)?.downloadStatus === 'done', [saved.fileId, saved.contentHash])
+    const total = proxy.sent('GET')
+    console.log(`leader closed mid-download: ${mib(beforeClose)} had arrived; ${mib(total)} downloaded in all for a ${SIZE} MiB file`)
+    assert.ok(total <= (SIZE + 3) * MiB, `the download started over: ${mib(total)} for ${SIZE} MiB (${mib(beforeClose)} before the close)`)
+    const shown = await second.evaluate((id) => window.app.shownHash(id), saved.fileId)
+    assert.equal(shown.hash, saved.contentHash)
+    await second.close()
+  } finally {
+    await proxy.stop()
+  }
+})
