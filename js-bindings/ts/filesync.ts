@@ -248,6 +248,16 @@ export class FileSync {
   }
 
   /**
+   * Resolves once the engine is loaded (its WebAssembly fetched and compiled, the store's schema
+   * checked); rejects with what stops it (`SCHEMA_MISSING`, a `.wasm` that cannot be fetched, a
+   * disposed instance). Every method waits for this by itself: it is for UIs that show a loading
+   * state (the React and Vue `FileSyncProvider`s render their children after it).
+   */
+  async ready(): Promise<void> {
+    await this.#engineReady()
+  }
+
+  /**
    * Starts syncing. Where the Web Locks API exists (browsers), one tab per store runs the sync loop:
    * this instance waits for the lock `filesync-livestore:<storeId>` and starts its loop when it gets
    * it (at once when no other tab holds it); until then it saves, updates, deletes and resolves
