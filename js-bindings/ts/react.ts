@@ -30,7 +30,7 @@ import {
 import type { Store } from '@livestore/livestore'
 
 import { initConfigOf, instanceKeyOf, type ProvidedFileSync, type ProviderSettings } from './config.js'
-import { NotInitializedError } from './errors.js'
+import { FileNotFoundError, NotInitializedError } from './errors.js'
 import type { FileSync } from './filesync.js'
 import type { ActiveTransferProgress, FileDisplayState, FileRecord, SyncStatus } from './helpers.js'
 import { constant, liveFile, liveSyncStatus, transferProgressOf, urlSignature, type LiveValue } from './live.js'
@@ -144,7 +144,8 @@ export function useFileUrl(fileId: string | null | undefined): string | null {
       },
       (error: unknown) => {
         if (!live) return
-        console.warn(`[filesync] useFileUrl could not resolve ${fileId}`, error)
+        // No live file (deleted, or not synced here yet) is no failure: the answer is null.
+        if (!(error instanceof FileNotFoundError)) console.warn(`[filesync] useFileUrl could not resolve ${fileId}`, error)
         setShown({ fileId, url: null })
       },
     )

@@ -38,7 +38,7 @@ import {
 import type { Store } from '@livestore/livestore'
 
 import { initConfigOf, instanceKeyOf, sameInstanceKey, type ProvidedFileSync } from './config.js'
-import { NotInitializedError } from './errors.js'
+import { FileNotFoundError, NotInitializedError } from './errors.js'
 import type { FileSync, FileSyncOptions, FileSystemOption, RemoteOptions } from './filesync.js'
 import { getSyncStatus, type ActiveTransferProgress, type FileDisplayState, type FileRecord, type SyncStatus } from './helpers.js'
 import { liveFile, liveSyncStatus, transferProgressOf, urlSignature, type LiveValue } from './live.js'
@@ -212,7 +212,8 @@ export function useFileUrl(fileId: MaybeRefOrGetter<string | null | undefined>):
         },
         (error: unknown) => {
           if (!live) return
-          console.warn(`[filesync] useFileUrl could not resolve ${id}`, error)
+          // No live file (deleted, or not synced here yet) is no failure: the answer is null.
+        if (!(error instanceof FileNotFoundError)) console.warn(`[filesync] useFileUrl could not resolve ${id}`, error)
           url.value = null
           shownFor = id
         },
