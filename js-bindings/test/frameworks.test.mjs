@@ -94,7 +94,9 @@ test('React: useFileUrl shows a saved image; the hooks follow another tab\'s upd
     await poll(page, 'useFileDisplayState to show the upload', (id) => window.reactApp.view(id)?.uploaded, saved.fileId)
     await poll(page, 'useSyncStatus: nothing pending', () => JSON.parse(document.getElementById('sync').textContent).hasPending === false)
 
-    // The other tab replaces the content: the hooks re-render with the new image.
+    // The other tab replaces the content (once LiveStore brought it the row): the hooks re-render
+    // with the new image.
+    await poll(other, 'the row in the other tab', (id) => window.app.row(id)?.remoteKey, saved.fileId)
     const updated = await other.evaluate((id) => window.app.updateImage(id, 5, 4), saved.fileId)
     await poll(page, 'the new image', (id) => window.reactApp.view(id)?.image?.width === 5, saved.fileId)
     const second = await view(page, 'reactApp', saved.fileId)
@@ -160,7 +162,8 @@ test('Vue: the provider renders its slot once ready; the composables show a save
       const progress = await page.evaluate((id) => window.vueApp.progressSeen(id), saved.fileId)
       assert.ok(progress.includes(`${size}/${size}`) && progress.at(-1) === '', progress.join(' '))
 
-      // The other tab replaces the content.
+      // The other tab replaces the content (once LiveStore brought it the row).
+      await poll(other, 'the row in the other tab', (id) => window.app.row(id)?.remoteKey, saved.fileId)
       const updated = await other.evaluate((id) => window.app.update(id, 'replaced in another tab'), saved.fileId)
       await poll(page, 'the update in the view', ([id, hash]) => window.vueApp.view(id)?.hash === hash, [saved.fileId, updated.contentHash])
       await poll(page, 'a URL of the new content', ([id, url]) => { const v = window.vueApp.view(id); return v.url !== '' && v.url !== url }, [saved.fileId, first.url])
