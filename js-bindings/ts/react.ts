@@ -129,7 +129,7 @@ export function useFileDisplayState(fileId: string | null | undefined): FileDisp
  * previous one of the same file stays. Object URLs are the package's: `resolveFileUrl` revokes a
  * file's previous one when it makes a new one, on delete and on dispose, so the hook revokes
  * nothing itself (another component may show the same URL). A failure to resolve logs a warning
- * and answers `null`.
+ * and answers `null` (a file without a live row answers `null` without a warning).
  */
 export function useFileUrl(fileId: string | null | undefined): string | null {
   const { fileSync } = useProvided()

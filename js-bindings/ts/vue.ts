@@ -186,7 +186,8 @@ export function useFileDisplayState(fileId: MaybeRefOrGetter<string | null | und
  * client's copy or transfers change, and `null` once it is deleted. The previous URL of the same
  * file stays while a new one resolves. Object URLs are the package's (`resolveFileUrl` revokes a
  * file's previous one when it makes a new one, on delete and on dispose): nothing is revoked here.
- * A failure to resolve logs a warning and gives `null`.
+ * A failure to resolve logs a warning and gives `null` (a file without a live row gives `null` without
+ * a warning).
  */
 export function useFileUrl(fileId: MaybeRefOrGetter<string | null | undefined>): Readonly<ShallowRef<string | null>> {
   const provided = useProvided()
