@@ -81,11 +81,15 @@ pub use services::file_sync::{
 };
 pub use services::hash::{hash_bytes, hash_file, hash_stream, ContentHash, Hasher};
 pub use services::local_file_state::{SyncErrorEntry, SyncStatus};
-pub use services::local_file_storage::LocalFileStorage;
+#[cfg(target_arch = "wasm32")]
+pub use services::local_file_storage::BlobOpener;
+pub use services::local_file_storage::{LocalFileStorage, PartialWriter};
 #[cfg(any(test, feature = "test-util"))]
 pub use services::remote_storage::Fault;
 #[cfg(target_arch = "wasm32")]
-pub use services::remote_storage::{BrowserHttpRemote, BrowserHttpRemoteOptions, TokenGetter};
+pub use services::remote_storage::{
+    BrowserHttpRemote, BrowserHttpRemoteOptions, OpenBlob, TokenGetter,
+};
 pub use services::remote_storage::{
     CallCounts, Download, LocalOnly, MemoryRemote, OpenAt, ProgressFn, RemoteError,
     RemoteErrorKind, RemoteResult, RemoteStorage, ResumeFn, SignedUrl, UploadRequest,

@@ -86,6 +86,29 @@ impl OpfsFs {
         self.inner.strategy
     }
 
+    /// A `File` snapshot of the file at `path`: a Blob the browser reads from disk when it is used
+    /// (an XHR or fetch body, `URL.createObjectURL`, `Blob.slice`), so the bytes never pass through
+    /// wasm memory or the JS heap. It shows the file as it is now; reading it after the file
+    /// changed fails in the browser (`NotReadableError`). `NotFound` when there is no file,
+    /// `BadResource` for a directory, `Busy` while a file this instance holds through a writable
+    /// handle (sync access handles) is open: read it after closing the handle.
+    pub async fn file_blob(&self, path: &VPath) -> FsResult<web_sys::File> {
+        const METHOD: FsMethod = FsMethod::ReadFile;
+        if path.is_root() {
+            return Err(bad_resource(METHOD, path, "the root is a directory"));
+        }
+        if self.inner.nodes.access(path).is_some() {
+            return Err(METHOD
+                .error(
+                    ErrorKind::Busy,
+                    "a writable handle of this instance holds the file: close it first",
+                )
+                .with_path(path));
+        }
+        let handle = self.inner.tree.file(path, false, METHOD).await?;
+        snapshot(&handle, path, METHOD).await
+    }
+
     /// How many directory handles are cached (diagnostics; the cache has no size limit, one
     /// handle per directory this instance has seen).
     pub fn cached_dirs(&self) -> usize {

@@ -47,11 +47,27 @@ struct Config {
     orphan_sweep: Option<bool>,
 }
 
+/// Where the engine keeps bytes: the file system, and in browsers the views of OPFS that large
+/// transfers use.
+struct Storage {
+    fs: Arc<dyn FileSystem>,
+    /// OPFS through the package's dedicated worker (sync access handles), for partial downloads.
+    transfer_fs: Option<Arc<dyn FileSystem>>,
+    /// Stored files as disk-backed Blobs, for uploads.
+    blob_opener: Option<filesync::BlobOpener>,
+}
+
 /// The file system of `config.fileSystem`: `"opfs"` (the default), `"memory"`, or an object
-/// implementing the package's `JsFileSystem` interface.
-async fn file_system(value: &JsValue) -> Result<Arc<dyn FileSystem>, JsValue> {
+/// implementing the package's `JsFileSystem` interface. With OPFS, `config.worker` (a `Worker`
+/// started from the package's worker script, or absent) carries partial downloads.
+async fn storage(config: &JsValue) -> Result<Storage, JsValue> {
+    let value = js::get(config, "fileSystem");
     if value.is_object() {
-        return Ok(Arc::new(JsFs::new(value.clone())?));
+        return Ok(Storage {
+            fs: Arc::new(JsFs::new(value.clone())?),
+            transfer_fs: None,
+            blob_opener: None,
+        });
     }
     let name = if value.is_undefined() || value.is_null() {
         "opfs".to_owned()
@@ -67,12 +83,58 @@ async fn file_system(value: &JsValue) -> Result<Arc<dyn FileSystem>, JsValue> {
                         "the browser's origin private file system (OPFS) could not be opened ({e}); where OPFS is unavailable (Node, old browsers) pass fileSystem: nodeFileSystem(dir) from \"filesync-livestore/node\", \"memory\", or your own JsFileSystem"
                     ))
                 })?;
-            Ok(Arc::new(fs))
+            let blobs = fs.clone();
+            let blob_opener: filesync::BlobOpener = Arc::new(move |path| {
+                let fs = blobs.clone();
+                Box::pin(async move { fs.file_blob(&path).await.map(Into::into) })
+            });
+            let worker = js::get(config, "worker");
+            let transfer_fs = match worker.dyn_into::<web_sys::Worker>() {
+                Ok(worker) => transfer_worker(worker).await,
+                Err(_) => None,
+            };
+            Ok(Storage {
+                fs: Arc::new(fs),
+                transfer_fs,
+                blob_opener: Some(blob_opener),
+            })
         }
-        "memory" => Ok(Arc::new(MemoryFs::new())),
+        "memory" => Ok(Storage {
+            fs: Arc::new(MemoryFs::new()),
+            transfer_fs: None,
+            blob_opener: None,
+        }),
         other => Err(input_error(format!(
             "unknown fileSystem {other:?}: use \"opfs\", \"memory\" or a JsFileSystem object (nodeFileSystem(dir) in Node)"
         ))),
+    }
+}
+
+/// OPFS with sync access handles in `worker` (started from the package's worker script), or
+/// `None` with a warning when it does not boot: the engine then writes downloads on the page,
+/// where an interrupted download starts over.
+async fn transfer_worker(worker: web_sys::Worker) -> Option<Arc<dyn FileSystem>> {
+    let attached =
+        fs_opfs::bridge::BridgeWorker::attach(worker, fs_opfs::bridge::SpawnOptions::default())
+            .await;
+    let connected = match attached {
+        Ok(bridge) => {
+            let options = fs_opfs::OpfsOptions {
+                strategy: Some(fs_opfs::Strategy::SyncAccess),
+                ..fs_opfs::OpfsOptions::default()
+            };
+            bridge
+                .connect(&fs_opfs::bridge::Backend::Opfs(options))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match connected {
+        Ok(fs) => Some(Arc::new(fs)),
+        Err(e) => {
+            tracing::warn!(error = %e, "the file sync worker did not start: downloads are written on the page, and one interrupted by a reload starts over");
+            None
+        }
     }
 }
 
@@ -140,7 +202,7 @@ impl Engine {
         let raw = config.clone();
         let config: Config = serde_wasm_bindgen::from_value(config)
             .map_err(|e| input_error(format!("invalid file sync options: {e}")))?;
-        let fs = file_system(&js::get(&raw, "fileSystem")).await?;
+        let storage = storage(&raw).await?;
         let mut executor = ExecutorConfig::default();
         if let Some(n) = config.max_concurrent_uploads {
             executor.max_concurrent_uploads = n.max(1);
@@ -161,11 +223,17 @@ impl Engine {
             executor.jitter = d;
         }
         let mut builder = FileSync::builder(config.store_id.clone())
-            .fs(fs)
+            .fs(storage.fs)
             .catalog(Arc::new(JsCatalog::new(catalog)))
             .executor(executor);
         if let Some(remote) = remote {
             builder = builder.remote(remote);
+        }
+        if let Some(transfer_fs) = storage.transfer_fs {
+            builder = builder.transfer_fs(transfer_fs);
+        }
+        if let Some(opener) = storage.blob_opener {
+            builder = builder.blob_opener(opener);
         }
         if let Some(d) = ms(config.health_check_interval_ms) {
             builder = builder.health_check_interval(d);

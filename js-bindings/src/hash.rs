@@ -1,5 +1,6 @@
 //! `hashBlob`: the streaming SHA-256 of a `Blob`, for the package's `hashFile` above its
-//! WebCrypto threshold (memory bounded by one chunk of `blob.stream()`).
+//! WebCrypto threshold (memory bounded by one chunk of `blob.stream()`); and `engineMemoryBytes`,
+//! the size of the engine's WebAssembly memory.
 
 use futures::StreamExt;
 use wasm_bindgen::prelude::*;
@@ -19,4 +20,13 @@ pub async fn hash_blob(blob: JsValue) -> Result<String, JsValue> {
         hasher.update(&chunk);
     }
     Ok(hasher.finalize().to_hex())
+}
+
+/// The size of the engine's WebAssembly memory in bytes (diagnostics: it grows when the engine
+/// holds more bytes at once, and never shrinks).
+#[wasm_bindgen(js_name = engineMemoryBytes)]
+pub fn engine_memory_bytes() -> f64 {
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    let buffer: js_sys::ArrayBuffer = memory.buffer().unchecked_into();
+    f64::from(buffer.byte_length())
 }

@@ -34,6 +34,9 @@ export interface ProviderSettings {
   readonly userId?: string | undefined
   /** Where bytes are kept (default `"opfs"`). */
   readonly fileSystem?: FileSystemOption | undefined
+  /** With OPFS, the worker downloads are written in (see `CreateFileSyncConfig.worker`; default
+   * true: the package's own). */
+  readonly worker?: boolean | string | URL | undefined
   /** Every engine option (see `initFileSync`). */
   readonly options?: FileSyncOptions | undefined
   /** Start syncing at once (default true). */
@@ -65,6 +68,7 @@ export function initConfigOf(settings: () => ProviderSettings): InitFileSyncConf
         },
     options,
     ...(s.fileSystem !== undefined ? { fileSystem: s.fileSystem } : {}),
+    ...(s.worker !== undefined ? { worker: s.worker } : {}),
     ...(s.autoStart !== undefined ? { autoStart: s.autoStart } : {}),
     ...(s.userId !== undefined ? { userId: s.userId } : {}),
   }

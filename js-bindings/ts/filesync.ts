@@ -130,8 +130,33 @@ export interface CreateFileSyncConfig {
   readonly remote?: RemoteOptions | false
   /** Where bytes are kept (default `"opfs"`). */
   readonly fileSystem?: FileSystemOption
+  /**
+   * With OPFS: a dedicated worker where downloads are written with sync access handles as they
+   * arrive, so a download interrupted by a reload resumes where it was. Default `true`: the
+   * package's `worker.js`, loaded from next to the package (`new Worker(new URL("./worker.js",
+   * import.meta.url))`, which Vite and webpack bundle; no `blob:` URL, so a Content-Security-Policy
+   * with `worker-src 'self'` allows it). A string or URL: that script instead (copy the package's
+   * `dist/worker.js` and `dist/wasm/` to where your app serves files, e.g. when the package is
+   * served from another origin). `false`: no worker (downloads are written on the page and start
+   * over after a reload). If the worker cannot start, file sync works without it and logs a warning.
+   */
+  readonly worker?: boolean | string | URL
   /** Engine options. */
   readonly options?: FileSyncOptions
+}
+
+/** Starts the package's OPFS worker (see {@link CreateFileSyncConfig.worker}), or none. */
+function startWorker(option: boolean | string | URL | undefined): Worker | undefined {
+  if (option === false || typeof Worker === 'undefined') return undefined
+  try {
+    if (option === undefined || option === true) {
+      return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'filesync-livestore' })
+    }
+    return new Worker(option, { type: 'module', name: 'filesync-livestore' })
+  } catch (error) {
+    console.warn('[filesync] the file sync worker could not start; downloads are written on the page', error)
+    return undefined
+  }
 }
 
 /** What `saveFile` and `updateFile` answer. */
@@ -241,6 +266,10 @@ export class FileSync {
       }
       for (const key of engineOptionKeys) {
         if (options[key] !== undefined) config[key] = options[key]
+      }
+      if (config.fileSystem === 'opfs') {
+        const worker = startWorker(this.#config.worker)
+        if (worker !== undefined) config.worker = worker
       }
       const engine = await wrap(FileSyncEngine.create(config, makeCatalogGlue(this.#store), this.#emit))
       this.#resolvedEngine = engine

@@ -7,6 +7,7 @@ export * from './schema.js'
 export * from './errors.js'
 export * from './helpers.js'
 export { hashFile, WEBCRYPTO_HASH_MAX_BYTES } from './hash.js'
+export { engineMemoryBytes } from './wasm.js'
 export {
   createFileSync,
   FileSync,

@@ -24,6 +24,8 @@ export interface InitFileSyncConfig {
   readonly remote?: RemoteOptions | false
   /** Where bytes are kept (default `"opfs"`). */
   readonly fileSystem?: FileSystemOption
+  /** The OPFS worker: see `CreateFileSyncConfig.worker` (default true). */
+  readonly worker?: boolean | string | URL
   /** Engine options. */
   readonly options?: FileSyncOptions
   /** Start syncing at once (default true). */
@@ -76,6 +78,7 @@ export function initFileSync(store: Store<any>, config: InitFileSyncConfig = {})
       store,
       ...(config.remote !== undefined ? { remote: config.remote } : {}),
       ...(config.fileSystem !== undefined ? { fileSystem: config.fileSystem } : {}),
+      ...(config.worker !== undefined ? { worker: config.worker } : {}),
       ...(config.options !== undefined ? { options: config.options } : {}),
     })
     for (const listener of pendingListeners) made.onEvent(listener)

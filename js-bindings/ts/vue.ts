@@ -57,7 +57,7 @@ const PROVIDED: InjectionKey<Readonly<ShallowRef<ProvidedFileSync | null>>> = Sy
  * start is thrown while rendering (for `onErrorCaptured` or the app's error handler). Props are
  * those of the React provider: `store`, `signerBaseUrl` (`"/api"`), `localOnly`, `headers`,
  * `authHeaders`, `authToken`, `includeCredentials`, `healthCheckIntervalMs`, `userId`,
- * `fileSystem`, `options`, `autoStart`.
+ * `fileSystem`, `worker`, `options`, `autoStart`.
  */
 export const FileSyncProvider = defineComponent({
   name: 'FileSyncProvider',
@@ -82,6 +82,8 @@ export const FileSyncProvider = defineComponent({
     userId: { type: String, default: undefined },
     /** Where bytes are kept (default `"opfs"`). */
     fileSystem: { type: [String, Object] as PropType<FileSystemOption>, default: undefined },
+    /** With OPFS, the worker downloads are written in (default true: the package's own). */
+    worker: { type: [Boolean, String, Object] as PropType<boolean | string | URL>, default: undefined },
     /** Every engine option (see `initFileSync`). */
     options: { type: Object as PropType<FileSyncOptions>, default: undefined },
     /** Start syncing at once (default true). */

@@ -8,9 +8,22 @@
  *
  * @internal
  */
-import init, { FileSyncEngine, hashBlob, setLogger } from './wasm/filesync_js.js'
+import init, { engineMemoryBytes as wasmMemoryBytes, FileSyncEngine, hashBlob, setLogger } from './wasm/filesync_js.js'
 
 export { FileSyncEngine, hashBlob, setLogger }
+
+/** The engine's WebAssembly memory in bytes, 0 before it is loaded. */
+export function engineMemoryBytes(): number {
+  return loading === undefined ? 0 : safeMemoryBytes()
+}
+
+function safeMemoryBytes(): number {
+  try {
+    return wasmMemoryBytes()
+  } catch {
+    return 0
+  }
+}
 
 let loading: Promise<void> | undefined
 

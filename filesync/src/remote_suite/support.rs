@@ -189,6 +189,8 @@ pub(crate) fn sized_request(
         key: key.to_owned(),
         size,
         content_type: content_type.map(str::to_owned),
+        #[cfg(target_arch = "wasm32")]
+        blob: None,
         open: Arc::new(move |offset| {
             let stream = opener.stream_from(offset);
             Box::pin(async move { Ok(stream) })

@@ -271,6 +271,8 @@ pub fn upload_request(key: &str, bytes: &Bytes) -> UploadRequest {
         key: key.to_owned(),
         size: bytes.len() as u64,
         content_type: Some("application/octet-stream".into()),
+        #[cfg(target_arch = "wasm32")]
+        blob: None,
         open: Arc::new(move |offset| {
             let rest = source.slice(offset as usize..);
             Box::pin(async move {

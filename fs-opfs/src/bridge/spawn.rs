@@ -95,11 +95,6 @@ impl BridgeWorker {
     /// module (posted as a compiled `WebAssembly.Module`) and calls the entry; waits for its
     /// `{ ready }` (or its boot error).
     pub async fn spawn_with(options: SpawnOptions) -> FsResult<BridgeWorker> {
-        let glue = match options.glue_url {
-            Some(url) => url,
-            None => GLUE_URL.with(Clone::clone),
-        };
-        let entry = options.entry.unwrap_or_else(|| WORKER_ENTRY.to_owned());
         let bag = BlobPropertyBag::new();
         bag.set_type("text/javascript");
         let parts = Array::of1(&JsValue::from_str(BOOTSTRAP));
@@ -117,7 +112,29 @@ impl BridgeWorker {
             let _ = Url::revoke_object_url(&url);
             spawn_error(js_error(&e))
         })?;
+        let booted = BridgeWorker::boot(worker, options).await;
+        let _ = Url::revoke_object_url(&url);
+        booted
+    }
 
+    /// Boots a worker the caller started from a script of its own (for example a file the app
+    /// serves, where a Content-Security-Policy forbids `blob:` workers, or a bundler's worker
+    /// chunk). The script must do what [`BridgeWorker::spawn`]'s bootstrap does: take the first
+    /// message `{ glue, module, entry }`, instantiate this wasm module from `module` (a compiled
+    /// `WebAssembly.Module`) with its glue (it may import its own copy of the glue and ignore
+    /// `glue`), call the exported function named `entry`, and post `{ bootError }` if any of that
+    /// fails. `options.name` is ignored (the caller named the worker).
+    pub async fn attach(worker: Worker, options: SpawnOptions) -> FsResult<BridgeWorker> {
+        BridgeWorker::boot(worker, options).await
+    }
+
+    /// Posts the boot message to `worker` and waits for its `{ ready }` (or its boot error).
+    async fn boot(worker: Worker, options: SpawnOptions) -> FsResult<BridgeWorker> {
+        let glue = match options.glue_url {
+            Some(url) => url,
+            None => GLUE_URL.with(Clone::clone),
+        };
+        let entry = options.entry.unwrap_or_else(|| WORKER_ENTRY.to_owned());
         let (tx, rx) = oneshot::channel::<Result<(), String>>();
         let tx = Rc::new(RefCell::new(Some(tx)));
         let on_boot_message = {
@@ -161,7 +178,6 @@ impl BridgeWorker {
             .post_message(&boot)
             .map_err(|e| spawn_error(js_error(&e)))?;
         let outcome = rx.await;
-        let _ = Url::revoke_object_url(&url);
         inner.worker.set_onmessage(None);
         drop(on_boot_message);
         drop(on_boot_error);

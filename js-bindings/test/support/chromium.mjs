@@ -7,8 +7,61 @@ export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
 
 /** A headless Chromium with the options TOOLCHAIN.md verified here. */
 export function launchChromium() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  })
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+}
+
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+
+/**
+ * Chromium with a profile on disk in `userDataDir` (a BrowserContext; close it to stop the
+ * browser). The contexts of {@link launchChromium} are incognito: Chromium keeps their OPFS in the
+ * browser process's memory, so memory measurements of large files need this one.
+ */
+export function launchPersistentChromium(userDataDir) {
+  return chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: ARGS })
+}
+
+/**
+ * The memory of every Chromium process this Node process started (Linux /proc): bytes of
+ * proportional set size (shared pages split between the processes sharing them), summed, and per
+ * process by its `--type` (`browser` for the main process). Blob data lives in the browser
+ * process, page memory in the renderers.
+ */
+export async function chromiumMemory() {
+  const { readdir, readFile } = await import('node:fs/promises')
+  const procs = new Map()
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = await readFile(`/proc/${name}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      procs.set(Number(name), ppid)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const ours = (pid) => {
+    for (let p = procs.get(pid), hops = 0; p !== undefined && hops < 64; p = procs.get(p), hops++) {
+      if (p === process.pid) return true
+    }
+    return false
+  }
+  let total = 0
+  const byType = {}
+  for (const pid of procs.keys()) {
+    if (!ours(pid)) continue
+    try {
+      // Chromium rewrites its children's titles: their arguments are one space-separated string.
+      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split(/[\0 ]/)
+      if (!/chrom/i.test(cmdline[0] ?? '')) continue
+      const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8')
+      const pss = Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024
+      const type = cmdline.find((a) => a.startsWith('--type='))?.slice(7) ?? 'browser'
+      total += pss
+      byType[type] = (byType[type] ?? 0) + pss
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { total, byType }
 }

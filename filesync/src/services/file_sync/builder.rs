@@ -8,6 +8,9 @@ use fs_core::FileSystem;
 use crate::catalog::Catalog;
 use crate::decide::DownloadPolicy;
 use crate::runtime::SharedRuntime;
+#[cfg(target_arch = "wasm32")]
+use crate::services::local_file_storage::BlobOpener;
+use crate::services::local_file_storage::LocalFileStorage;
 use crate::services::remote_storage::{LocalOnly, RemoteStorage};
 use crate::services::sync_executor::ExecutorConfig;
 
@@ -24,6 +27,9 @@ pub struct FileSyncBuilder {
     options: FileSyncOptions,
     runtime: Option<SharedRuntime>,
     fs: Option<Arc<dyn FileSystem>>,
+    transfer_fs: Option<Arc<dyn FileSystem>>,
+    #[cfg(target_arch = "wasm32")]
+    blob_opener: Option<BlobOpener>,
     catalog: Option<Arc<dyn Catalog>>,
     remote: Option<Arc<dyn RemoteStorage>>,
 }
@@ -42,9 +48,29 @@ impl FileSyncBuilder {
             options,
             runtime: None,
             fs: None,
+            transfer_fs: None,
+            #[cfg(target_arch = "wasm32")]
+            blob_opener: None,
             catalog: None,
             remote: None,
         }
+    }
+
+    /// Writes partial downloads through `fs`, another view of the local storage's files (the
+    /// same files under the same paths), e.g. OPFS through a dedicated worker's sync access
+    /// handles beside OPFS on the page; see [`LocalFileStorage::with_transfer_fs`]. Default: the
+    /// file system of [`fs`](Self::fs).
+    pub fn transfer_fs(mut self, fs: Arc<dyn FileSystem>) -> Self {
+        self.transfer_fs = Some(fs);
+        self
+    }
+
+    /// Lets uploads send stored files as disk-backed `Blob`s opened by `opener` (wasm32); see
+    /// [`LocalFileStorage::with_blob_opener`].
+    #[cfg(target_arch = "wasm32")]
+    pub fn blob_opener(mut self, opener: BlobOpener) -> Self {
+        self.blob_opener = Some(opener);
+        self
     }
 
     /// Local storage (required): `NativeFs`, `OpfsFs`, `MemoryFs`, or any [`FileSystem`].
@@ -153,7 +179,15 @@ impl FileSyncBuilder {
             Some(runtime) => runtime,
             None => default_runtime()?,
         };
-        FileSync::from_parts(runtime, fs, catalog, remote, self.options)
+        let mut storage = LocalFileStorage::new(fs, &self.options.store_id)?;
+        if let Some(transfer_fs) = self.transfer_fs {
+            storage = storage.with_transfer_fs(transfer_fs);
+        }
+        #[cfg(target_arch = "wasm32")]
+        if let Some(opener) = self.blob_opener {
+            storage = storage.with_blob_opener(opener);
+        }
+        FileSync::from_parts(runtime, storage, catalog, remote, self.options)
     }
 }
 

@@ -2,8 +2,6 @@
 
 use std::sync::{Arc, Mutex, Weak};
 
-use fs_core::FileSystem;
-
 use crate::catalog::Catalog;
 use crate::runtime::{Cancel, SharedRuntime, Tracked};
 use crate::services::local_file_storage::LocalFileStorage;
@@ -22,13 +20,12 @@ impl FileSync {
     /// A new engine over its parts (see [`FileSyncBuilder::build`]).
     pub(super) fn from_parts(
         runtime: SharedRuntime,
-        fs: Arc<dyn FileSystem>,
+        storage: LocalFileStorage,
         catalog: Arc<dyn Catalog>,
         remote: Arc<dyn RemoteStorage>,
         options: FileSyncOptions,
     ) -> FileSyncResult<Self> {
-        let storage =
-            LocalFileStorage::new(fs, &options.store_id)?.with_web_crypto(runtime.js_event_loop());
+        let storage = storage.with_web_crypto(runtime.js_event_loop());
         let tasks = Arc::new(Tracked::new(runtime));
         let runtime: SharedRuntime = tasks.clone();
         let (wake_reconciler, wakes) = futures::channel::mpsc::unbounded();

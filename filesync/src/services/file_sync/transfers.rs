@@ -10,7 +10,7 @@
 use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
-use fs_core::{ErrorKind, FsError, MaybeSendBoxFuture, StreamOptions, WriteSink};
+use fs_core::{ErrorKind, FsError, MaybeSendBoxFuture, StreamOptions};
 use futures::StreamExt;
 
 use crate::decide::{ERR_LOCAL_MISMATCH, ERR_REMOTE_MISSING};
@@ -20,6 +20,7 @@ use crate::model::{
 };
 use crate::runtime::Cancel;
 use crate::services::hash::{ContentHash, Hasher};
+use crate::services::local_file_storage::PartialWriter;
 use crate::services::remote_storage::{Download, RemoteError, RemoteErrorKind, UploadRequest};
 use crate::services::sync_executor::{Direction, ExecutorEvent, Outcome, TransferWorker};
 
@@ -295,6 +296,8 @@ fn upload_request(
     let resume_id = file_id.to_owned();
     let resume_hash = hash.to_hex();
     UploadRequest {
+        #[cfg(target_arch = "wasm32")]
+        blob: inner.storage.blob_of(&hash),
         key: key.to_owned(),
         size,
         content_type,
@@ -455,7 +458,7 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
     if start == 0 {
         hasher = Hasher::new();
     }
-    let mut sink = match inner.storage.partial_sink(&hash, start > 0).await {
+    let mut sink = match inner.storage.partial_writer(&hash, start > 0).await {
         Ok(s) => s,
         Err(e) => return retry(file_id, e),
     };
@@ -586,7 +589,7 @@ async fn copy_body(
     inner: &Inner,
     file_id: &str,
     mut body: fs_core::MaybeSendBoxStream<Result<Bytes, RemoteError>>,
-    sink: &mut Box<dyn WriteSink>,
+    sink: &mut PartialWriter,
     hasher: &mut Hasher,
     start: u64,
     total: u64,
@@ -607,7 +610,7 @@ async fn copy_body(
     Ok(())
 }
 
-async fn abort_sink(file_id: &str, sink: Box<dyn WriteSink>) {
+async fn abort_sink(file_id: &str, sink: PartialWriter) {
     if let Err(e) = sink.abort().await {
         tracing::warn!(file_id, error = %e, "cannot discard a partial download's new bytes");
     }

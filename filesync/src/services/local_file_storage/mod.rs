@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use fs_core::{
     random_name, ByteStream, ErrorKind, FileSystem, FileType, FsError, FsResult, MakeDirOptions,
     OpenFlag, OpenOptions, ReadDirOptions, RemoveOptions, SinkMode, SinkOptions, StreamOptions,
@@ -48,12 +48,24 @@ struct Sidecar {
     mime: String,
 }
 
+/// Opens a stored file as a `Blob` the browser reads from disk (wasm32): given the file's path,
+/// answers a Blob of its current bytes. Uploads then send the Blob itself, so the bytes never pass
+/// through wasm memory or the JS heap.
+#[cfg(target_arch = "wasm32")]
+pub type BlobOpener =
+    Arc<dyn Fn(VPath) -> fs_core::MaybeSendBoxFuture<'static, FsResult<web_sys::Blob>>>;
+
 /// Content-addressed storage of one store's blobs on a [`FileSystem`].
 #[derive(Clone)]
 pub struct LocalFileStorage {
     fs: Arc<dyn FileSystem>,
+    /// Where partial downloads are written, renamed and removed (`fs` unless
+    /// [`LocalFileStorage::with_transfer_fs`] set another view of the same storage).
+    transfer_fs: Arc<dyn FileSystem>,
     dir: VPath,
     web_crypto: bool,
+    #[cfg(target_arch = "wasm32")]
+    blob_opener: Option<BlobOpener>,
 }
 
 /// The directory name of a store: the sanitized id, with names a path cannot hold (empty, `.`, `..`)
@@ -76,10 +88,42 @@ impl LocalFileStorage {
             .join(&store_dir_name(store_id))
             .map_err(|e| e.in_method("LocalFileStorage.new"))?;
         Ok(LocalFileStorage {
+            transfer_fs: fs.clone(),
             fs,
             dir,
             web_crypto: false,
+            #[cfg(target_arch = "wasm32")]
+            blob_opener: None,
         })
+    }
+
+    /// Writes partial downloads through `fs`: another view of the same storage (the same files
+    /// under the same paths), for example OPFS through a dedicated worker's sync access handles
+    /// while everything else uses OPFS on the page. Where `fs` has random-access writes, a
+    /// partial download is written straight into its file, so the bytes that arrived survive a
+    /// reload or a crash and the download resumes after them.
+    pub fn with_transfer_fs(mut self, fs: Arc<dyn FileSystem>) -> Self {
+        self.transfer_fs = fs;
+        self
+    }
+
+    /// Lets uploads send the stored file as a `Blob` opened by `opener` (wasm32), instead of
+    /// chunks read into memory: the browser streams it from disk.
+    #[cfg(target_arch = "wasm32")]
+    pub fn with_blob_opener(mut self, opener: BlobOpener) -> Self {
+        self.blob_opener = Some(opener);
+        self
+    }
+
+    /// Opens the stored blob `hash` as a `Blob` (wasm32), when a [`BlobOpener`] was given.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn blob_of(
+        &self,
+        hash: &ContentHash,
+    ) -> Option<crate::services::remote_storage::OpenBlob> {
+        let opener = self.blob_opener.clone()?;
+        let path = self.path_for(hash);
+        Some(Arc::new(move || opener(path.clone())))
     }
 
     /// Lets in-memory saves be hashed with WebCrypto (wasm32, up to 8 MiB). Only for an engine
@@ -368,7 +412,7 @@ impl LocalFileStorage {
 
     /// The size of a blob's partial download, `None` when there is none.
     pub async fn partial_size(&self, hash: &ContentHash) -> FsResult<Option<u64>> {
-        match self.fs.stat(&self.partial_path(hash)).await {
+        match self.transfer_fs.stat(&self.partial_path(hash)).await {
             Ok(info) if info.file_type == FileType::File => Ok(Some(info.size)),
             Ok(_) => Ok(None),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
@@ -379,7 +423,7 @@ impl LocalFileStorage {
     /// A hasher that has already consumed the partial download's bytes (for a resumed download).
     pub async fn hash_partial(&self, hash: &ContentHash) -> FsResult<Hasher> {
         let mut stream = self
-            .fs
+            .transfer_fs
             .read_stream(&self.partial_path(hash), StreamOptions::default())
             .await?;
         let mut hasher = Hasher::new();
@@ -389,34 +433,59 @@ impl LocalFileStorage {
         Ok(hasher)
     }
 
-    /// A sink into the partial download: `append` continues after its bytes, otherwise it starts
-    /// over. What is written becomes part of the partial file when the sink is closed.
-    pub async fn partial_sink(
+    /// A writer into the partial download: `append` continues after its bytes, otherwise it
+    /// starts over. With random-access writes (see [`LocalFileStorage::with_transfer_fs`]) the
+    /// bytes go into the partial file as they come (gathered into writes of up to 1 MiB), so they
+    /// survive an interruption without a `close`; otherwise through an atomic sink, where what is
+    /// written becomes part of the partial file at `close`.
+    pub async fn partial_writer(
         &self,
         hash: &ContentHash,
         append: bool,
-    ) -> FsResult<Box<dyn fs_core::WriteSink>> {
-        self.ensure_dir(&self.dir).await?;
+    ) -> FsResult<PartialWriter> {
+        let recursive = MakeDirOptions {
+            recursive: true,
+            mode: None,
+        };
+        self.transfer_fs.make_dir(&self.dir, recursive).await?;
+        let path = self.partial_path(hash);
+        if self.transfer_fs.capabilities().random_access_write {
+            let flag = if append {
+                OpenFlag::Append
+            } else {
+                OpenFlag::Write
+            };
+            let file = self
+                .transfer_fs
+                .open(&path, OpenOptions::flag(flag))
+                .await?;
+            return Ok(PartialWriter::File {
+                file,
+                pending: BytesMut::new(),
+            });
+        }
         let mode = if append {
             SinkMode::Append
         } else {
             SinkMode::Replace
         };
-        self.fs
+        let sink = self
+            .transfer_fs
             .write_sink(
-                &self.partial_path(hash),
+                &path,
                 SinkOptions {
                     mode,
                     permissions: None,
                 },
             )
-            .await
+            .await?;
+        Ok(PartialWriter::Sink(sink))
     }
 
     /// Makes a complete, verified partial download the blob (a rename), recording `mime` if given.
     /// The caller has checked that its bytes hash to `hash`.
     pub async fn commit_partial(&self, hash: &ContentHash, mime: Option<&str>) -> FsResult<()> {
-        self.fs
+        self.transfer_fs
             .rename(&self.partial_path(hash), &self.path_for(hash))
             .await?;
         if let Some(mime) = mime {
@@ -427,7 +496,9 @@ impl LocalFileStorage {
 
     /// Removes a partial download; a missing one is not an error.
     pub async fn remove_partial(&self, hash: &ContentHash) -> FsResult<()> {
-        self.fs.remove(&self.partial_path(hash), force()).await
+        self.transfer_fs
+            .remove(&self.partial_path(hash), force())
+            .await
     }
 
     /// True when the stored blob still hashes to its name (re-hashed through a stream); a missing blob
@@ -435,6 +506,68 @@ impl LocalFileStorage {
     pub async fn verify(&self, hash: &ContentHash) -> FsResult<bool> {
         let stream = self.read_stream(hash, StreamOptions::default()).await?;
         Ok(hash_stream(stream).await? == *hash)
+    }
+}
+
+/// The size a [`PartialWriter`] gathers before writing to a file (fewer, larger writes: through a
+/// worker bridge each write is a round trip).
+const PARTIAL_WRITE_BYTES: usize = 1 << 20;
+
+/// Where a partial download's bytes go: straight into the partial file (random-access writes), or
+/// into an atomic sink committed at close.
+pub enum PartialWriter {
+    /// The partial file, opened for writing; `pending` holds bytes not written yet.
+    File {
+        /// The open partial file.
+        file: Box<dyn fs_core::File>,
+        /// Bytes gathered for the next write.
+        pending: BytesMut,
+    },
+    /// A sink: its bytes join the partial file at close.
+    Sink(Box<dyn fs_core::WriteSink>),
+}
+
+impl PartialWriter {
+    /// Writes `chunk` (a file writer gathers up to 1 MiB first).
+    pub async fn write(&mut self, chunk: Bytes) -> FsResult<()> {
+        match self {
+            PartialWriter::File { file, pending } => {
+                if pending.is_empty() && chunk.len() >= PARTIAL_WRITE_BYTES {
+                    return file.write_all(&chunk).await;
+                }
+                pending.extend_from_slice(&chunk);
+                if pending.len() >= PARTIAL_WRITE_BYTES {
+                    let data = pending.split().freeze();
+                    file.write_all(&data).await?;
+                }
+                Ok(())
+            }
+            PartialWriter::Sink(sink) => sink.write(chunk).await,
+        }
+    }
+
+    /// Keeps everything written (durably, as far as the backend is): the partial file then holds it.
+    pub async fn close(self) -> FsResult<()> {
+        match self {
+            PartialWriter::File { mut file, pending } => {
+                if !pending.is_empty() {
+                    file.write_all(&pending).await?;
+                }
+                file.sync().await?;
+                file.close().await
+            }
+            PartialWriter::Sink(sink) => sink.close().await,
+        }
+    }
+
+    /// Stops writing. A sink drops what it was given; a file keeps what it already wrote (the
+    /// caller removes the partial file when none of it is wanted): its bytes are still a prefix
+    /// of the download, which a resume re-hashes.
+    pub async fn abort(self) -> FsResult<()> {
+        match self {
+            PartialWriter::File { file, .. } => file.close().await,
+            PartialWriter::Sink(sink) => sink.abort().await,
+        }
     }
 }
 

@@ -480,3 +480,73 @@ fn stale_temp_files_are_removed() {
         assert_eq!(all_files(&fs).await.len(), 2); // the blob and its sidecar
     });
 }
+
+/// A partial download written through a file handle keeps what was written even when the writer
+/// is never closed (a page reload, a killed process): the resume starts after those bytes, and
+/// their hash is the prefix's.
+#[test]
+fn partial_download_survives_a_writer_that_is_never_closed() {
+    block_on(async {
+        let (_fs, storage) = setup("s");
+        let data = prng(3 * 1024 * 1024 + 100);
+        let hash = hash_bytes(&data);
+        let mut writer = storage.partial_writer(&hash, false).await.unwrap();
+        assert!(
+            matches!(writer, PartialWriter::File { .. }),
+            "MemoryFs writes in place"
+        );
+        // 2.5 MiB in 64 KiB chunks: two whole 1 MiB writes reach the file, the rest is pending.
+        let sent = 5 * 512 * 1024;
+        for chunk in data[..sent].chunks(64 * 1024) {
+            writer.write(Bytes::copy_from_slice(chunk)).await.unwrap();
+        }
+        drop(writer);
+        let kept = storage.partial_size(&hash).await.unwrap().unwrap();
+        assert_eq!(
+            kept,
+            2 * 1024 * 1024,
+            "whole gathered writes stay without a close"
+        );
+        let mut prefix = Hasher::new();
+        prefix.update(&data[..kept as usize]);
+        let resumed = storage.hash_partial(&hash).await.unwrap();
+        assert_eq!(resumed.finalize(), prefix.finalize());
+
+        // Resume: append the rest, close, commit.
+        let mut writer = storage.partial_writer(&hash, true).await.unwrap();
+        writer
+            .write(Bytes::copy_from_slice(&data[kept as usize..]))
+            .await
+            .unwrap();
+        writer.close().await.unwrap();
+        storage.commit_partial(&hash, None).await.unwrap();
+        assert_eq!(read_all(&storage, &hash).await, data);
+        assert!(storage.partial_size(&hash).await.unwrap().is_none());
+    });
+}
+
+/// Partial downloads are written, renamed and removed through the transfer file system when one
+/// is set (shown here with a separate MemoryFs, where the files stay apart: in use both are views
+/// of the same storage).
+#[test]
+fn partial_downloads_use_the_transfer_file_system() {
+    block_on(async {
+        let main = Arc::new(MemoryFs::new());
+        let transfer = Arc::new(MemoryFs::new());
+        let storage = LocalFileStorage::new(main.clone(), "s")
+            .unwrap()
+            .with_transfer_fs(transfer.clone());
+        let data = prng(1000);
+        let hash = hash_bytes(&data);
+        let mut writer = storage.partial_writer(&hash, false).await.unwrap();
+        writer.write(Bytes::from(data.clone())).await.unwrap();
+        writer.close().await.unwrap();
+        assert_eq!(storage.partial_size(&hash).await.unwrap(), Some(1000));
+        assert!(all_files(&main).await.is_empty(), "nothing on the main fs");
+        storage.commit_partial(&hash, None).await.unwrap();
+        let blob = storage.path_for(&hash);
+        assert_eq!(transfer.read_file(&blob).await.unwrap(), data);
+        assert!(main.read_file(&blob).await.is_err());
+        assert!(storage.partial_size(&hash).await.unwrap().is_none());
+    });
+}

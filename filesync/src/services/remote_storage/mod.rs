@@ -181,6 +181,11 @@ pub type ResumeFn = Arc<dyn Fn(Option<String>) + Send + Sync>;
 #[cfg(target_arch = "wasm32")]
 pub type ResumeFn = Arc<dyn Fn(Option<String>)>;
 
+/// Opens the upload's bytes as one `Blob` the browser reads from disk (wasm32; see
+/// [`UploadRequest::blob`]).
+#[cfg(target_arch = "wasm32")]
+pub type OpenBlob = Arc<dyn Fn() -> MaybeSendBoxFuture<'static, FsResult<web_sys::Blob>>>;
+
 /// One upload.
 #[derive(Clone)]
 pub struct UploadRequest {
@@ -192,6 +197,11 @@ pub struct UploadRequest {
     pub content_type: Option<String>,
     /// Opens the bytes from an offset.
     pub open: OpenAt,
+    /// Opens the bytes as one disk-backed `Blob` (an OPFS file), when the local storage can
+    /// (wasm32): a browser remote then sends the Blob (or slices of it) itself, so the upload never
+    /// passes through wasm memory or the JS heap. `None`: [`open`](Self::open) is used.
+    #[cfg(target_arch = "wasm32")]
+    pub blob: Option<OpenBlob>,
     /// Progress callback.
     pub progress: ProgressFn,
     /// The resume token of an interrupted upload of this key, if any.

@@ -1,6 +1,6 @@
 // The browser test app: a real LiveStore store (web adapter, OPFS, shared worker) and the built
 // package, driven by the tests through `window.app`. The URL says which store, signer and token.
-import { createFileSync, type FileSyncEvent } from 'filesync-livestore'
+import { createFileSync, engineMemoryBytes, type FileSyncEvent } from 'filesync-livestore'
 
 import { events, tables } from './schema.ts'
 import { openAppStore, params, png, signer, storeId, token } from './store.ts'
@@ -114,6 +114,134 @@ const app = {
   },
   storage: () => fileSync.getStorageUsage(),
   liveKeys: () => fileSync.listLiveRemoteKeys(),
+  /**
+   * Writes `mib` MiB of deterministic bytes (seeded by `seed`) into OPFS at `/test-sources/{name}`
+   * with direct OPFS calls, 1 MiB at a time, so a large source file never sits in memory; answers
+   * its SHA-256 (hashed from the same chunks).
+   */
+  async writeSource(name: string, mib: number, seed: number) {
+    const root = await navigator.storage.getDirectory()
+    const dir = await root.getDirectoryHandle('test-sources', { create: true })
+    const writable = await (await dir.getFileHandle(name, { create: true })).createWritable()
+    const chunk = new Uint8Array(1 << 20)
+    const words = new Uint32Array(chunk.buffer)
+    let x = seed >>> 0 || 1
+    for (let i = 0; i < mib; i++) {
+      for (let w = 0; w < words.length; w++) {
+        x ^= x << 13
+        x ^= x >>> 17
+        x ^= x << 5
+        words[w] = x >>> 0
+      }
+      await writable.write(chunk)
+    }
+    await writable.close()
+  },
+  /** Saves the OPFS source file `name` (a disk-backed File) through the package. */
+  async saveSource(name: string) {
+    const root = await navigator.storage.getDirectory()
+    const dir = await root.getDirectoryHandle('test-sources')
+    const file = await (await dir.getFileHandle(name)).getFile()
+    const saved = await fileSync.saveFile(file)
+    store.commit(events.photoAdded({ id: crypto.randomUUID(), fileId: saved.fileId }))
+    return saved
+  },
+  /** Removes the local copy of a file behind the engine's back (as when the browser evicts it). */
+  async dropLocalCopy(fileId: string) {
+    const row = store.query(tables.files.where({ id: fileId }).first())
+    if (!row) throw new Error(`no row ${fileId}`)
+    let dir = await navigator.storage.getDirectory()
+    const parts = row.path.split('/')
+    for (const part of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(part)
+    await dir.removeEntry(parts[parts.length - 1]!)
+  },
+  /** Sizes of the store's partial downloads in OPFS (`.part-*` files). */
+  async partialSizes() {
+    let dir = await navigator.storage.getDirectory()
+    try {
+      for (const part of ['livestore-filesync-files', storeId]) dir = await dir.getDirectoryHandle(part)
+    } catch {
+      return []
+    }
+    const sizes: number[] = []
+    for await (const [name, handle] of (dir as any).entries()) {
+      if (name.startsWith('.part-') && handle.kind === 'file') sizes.push((await handle.getFile()).size)
+    }
+    return sizes
+  },
+  /** The SHA-256 of what resolveFileUrl shows for `fileId` (read whole: call it after measuring). */
+  async shownHash(fileId: string) {
+    const url = await fileSync.resolveFileUrl(fileId)
+    if (url === null) return null
+    const bytes = await (await fetch(url)).arrayBuffer()
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))
+    return { url, hash: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') }
+  },
+  triggerSync: () => fileSync.triggerSync(),
+  startSync: () => fileSync.start(),
+  /** Runs `action` ("start" or "triggerSync") and answers the ms until `type` fires for `fileId`. */
+  timeUntil(type: string, fileId: string, action: 'start' | 'triggerSync') {
+    return new Promise<number>((resolve, reject) => {
+      const t0 = performance.now()
+      const off = fileSync.onEvent((e) => {
+        if (e.type === type && (e as any).fileId === fileId) {
+          off()
+          resolve(performance.now() - t0)
+        }
+      })
+      ;(action === 'start' ? fileSync.start() : fileSync.triggerSync()).catch((error) => {
+        off()
+        reject(error)
+      })
+    })
+  },
+  /** Benchmark baseline: the OPFS source file `name` sent by one fetch PUT to a signed URL; ms. */
+  async rawUpload(name: string, url: string, headers: Record<string, string>) {
+    const root = await navigator.storage.getDirectory()
+    const file = await (await (await root.getDirectoryHandle('test-sources')).getFileHandle(name)).getFile()
+    const t0 = performance.now()
+    const answer = await fetch(url, { method: 'PUT', headers, body: file })
+    if (!answer.ok) throw new Error(`raw upload: ${answer.status} ${await answer.text()}`)
+    return performance.now() - t0
+  },
+  /**
+   * Benchmark baseline: a hand-written dedicated worker that fetches `url` and writes the body into
+   * OPFS (`/raw-downloads/{name}`) through a sync access handle, no hashing; ms from the request to
+   * the flushed file, timed in the worker.
+   */
+  async rawDownload(name: string, url: string) {
+    const source = `onmessage = async (e) => {
+      const { name, url } = e.data
+      const root = await navigator.storage.getDirectory()
+      const dir = await root.getDirectoryHandle('raw-downloads', { create: true })
+      const handle = await (await dir.getFileHandle(name, { create: true })).createSyncAccessHandle()
+      const t0 = performance.now()
+      handle.truncate(0)
+      const reader = (await fetch(url)).body.getReader()
+      let at = 0
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        handle.write(value, { at })
+        at += value.length
+      }
+      handle.flush()
+      handle.close()
+      postMessage({ ms: performance.now() - t0, bytes: at })
+    }`
+    const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })))
+    try {
+      return await new Promise<{ ms: number; bytes: number }>((resolve, reject) => {
+        worker.onmessage = (e) => resolve(e.data)
+        worker.onerror = (e) => reject(new Error(e.message))
+        worker.postMessage({ name, url })
+      })
+    } finally {
+      worker.terminate()
+    }
+  },
+  /** The page's memory: JS heap in use and the engine's WebAssembly memory, bytes. */
+  memory: () => ({ jsHeap: (performance as any).memory?.usedJSHeapSize ?? 0, wasm: engineMemoryBytes() }),
 }
 ;(window as any).app = app
 document.getElementById('status')!.textContent = 'ready'

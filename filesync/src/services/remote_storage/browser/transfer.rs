@@ -24,10 +24,42 @@ fn has_header(headers: &[(String, String)], name: &str) -> bool {
     headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
 }
 
-/// `slice` of the upload's bytes as a `Blob`: the chunks of `req.open(slice.offset)`, each copied
-/// once into its own JS array and assembled by the browser (never one wasm buffer). A read error or
-/// a stream that ends early is `Local`.
+/// `slice` of the upload's bytes as a `Blob`: a slice of the disk-backed Blob of
+/// [`UploadRequest::blob`] when there is one (nothing is read: the browser streams it from disk as
+/// it sends), else the chunks of `req.open(slice.offset)`, each copied once into its own JS array
+/// and assembled by the browser (never one wasm buffer). A read error, a Blob of another size or a
+/// stream that ends early is `Local`.
 async fn slice_blob(req: &UploadRequest, slice: &Slice) -> RemoteResult<Blob> {
+    if let Some(open) = &req.blob {
+        let whole = open().await.map_err(|err| {
+            errors::local(format!(
+                "uploading {}: opening the local file: {err}",
+                req.key
+            ))
+        })?;
+        if whole.size() != req.size as f64 {
+            return Err(errors::local(format!(
+                "uploading {}: the local file holds {} bytes, not the {} expected (did the file change?)",
+                req.key,
+                whole.size(),
+                req.size
+            )));
+        }
+        let content_type = req.content_type.as_deref().unwrap_or("");
+        return whole
+            .slice_with_f64_and_f64_and_content_type(
+                slice.offset as f64,
+                (slice.offset + slice.len) as f64,
+                content_type,
+            )
+            .map_err(|err| {
+                errors::local(format!(
+                    "uploading {}: slicing the local file: {}",
+                    req.key,
+                    errors::js_text(&err)
+                ))
+            });
+    }
     let mut stream = transport::open_slice(req, slice).await?;
     let parts = Array::new();
     let mut got: u64 = 0;
