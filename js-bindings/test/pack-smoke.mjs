@@ -35,3 +35,16 @@ test('the installed package: schema, engine, Node file system', async () => {
     await rm(dir, { recursive: true, force: true })
   }
 })
+
+test('the framework entry points are optional: without React and Vue installed the core loads, ./effect works', async () => {
+  // This project installs no React and no Vue (effect comes with LiveStore).
+  await assert.rejects(import('react'), { code: 'ERR_MODULE_NOT_FOUND' })
+  await assert.rejects(import('vue'), { code: 'ERR_MODULE_NOT_FOUND' })
+  const core = await import('filesync-livestore')
+  assert.equal(typeof core.createFileSync, 'function')
+  const effectEntry = await import('filesync-livestore/effect')
+  assert.equal(typeof effectEntry.fileSyncLayer, 'function')
+  assert.equal(effectEntry.FileSyncService.key, 'filesync-livestore/FileSyncService')
+  // The React entry point needs React: importing it without fails at once, naming it.
+  await assert.rejects(import('filesync-livestore/react'), (e) => e.code === 'ERR_MODULE_NOT_FOUND' && /'react'/.test(e.message))
+})

@@ -25,9 +25,21 @@ export type FileSyncErrorCode =
   | 'PREPROCESSOR_FAILED'
   | 'UNKNOWN'
 
+/** The class names of the package's errors: {@link FileSyncError}'s `_tag`. */
+export type FileSyncErrorTag =
+  | 'FileSyncError'
+  | 'FileNotFoundError'
+  | 'InvalidInputError'
+  | 'StorageError'
+  | 'RemoteError'
+  | 'StoreError'
+  | 'NotInitializedError'
+
 /** The base class of every error the package throws or reports. */
 export class FileSyncError extends Error {
   override name = 'FileSyncError'
+  /** The class's name, for Effect's `catchTag` (`filesync-livestore/effect`) and other tagged unions. */
+  readonly _tag: FileSyncErrorTag = 'FileSyncError'
   /** What kind of failure (stable; match on this, not on the message). */
   readonly code: FileSyncErrorCode
   /** The file concerned, when there is one. */
@@ -46,31 +58,37 @@ export class FileSyncError extends Error {
 /** No live file has this id (it may have been deleted). */
 export class FileNotFoundError extends FileSyncError {
   override name = 'FileNotFoundError'
+  override readonly _tag = 'FileNotFoundError' as const
 }
 
 /** The input was refused (bad arguments or options); nothing changed. */
 export class InvalidInputError extends FileSyncError {
   override name = 'InvalidInputError'
+  override readonly _tag = 'InvalidInputError' as const
 }
 
 /** Local storage (OPFS, disk) failed; `STORAGE_FULL` when it is out of space. */
 export class StorageError extends FileSyncError {
   override name = 'StorageError'
+  override readonly _tag = 'StorageError' as const
 }
 
 /** The remote storage failed (offline, refused, corrupt bytes). */
 export class RemoteError extends FileSyncError {
   override name = 'RemoteError'
+  override readonly _tag = 'RemoteError' as const
 }
 
 /** The LiveStore store refused or could not take the engine's events. */
 export class StoreError extends FileSyncError {
   override name = 'StoreError'
+  override readonly _tag = 'StoreError' as const
 }
 
 /** File sync is not set up: no `initFileSync` yet, or it was disposed or stopped. */
 export class NotInitializedError extends FileSyncError {
   override name = 'NotInitializedError'
+  override readonly _tag = 'NotInitializedError' as const
 }
 
 const classOf = (code: string): typeof FileSyncError => {

@@ -6,7 +6,7 @@
 import type { Store } from '@livestore/livestore'
 
 import { makeCatalogGlue, missingSchemaParts } from './catalog.js'
-import { FileSyncError, InvalidInputError, toFileSyncError, wrap, wrapSync } from './errors.js'
+import { FileNotFoundError, FileSyncError, InvalidInputError, NotInitializedError, toFileSyncError, wrap, wrapSync } from './errors.js'
 import { findPreprocessor, type PreprocessorMap } from './helpers.js'
 import type { JsFileSystem } from './file-system.js'
 import { FileSyncEngine, loadEngine, setLogger } from './wasm.js'
@@ -207,6 +207,8 @@ export class FileSync {
   #resolvedEngine: FileSyncEngine | undefined
   #started = false
   #disposed = false
+  #stopping: Promise<void> | undefined
+  #disposing: Promise<void> | undefined
   #leader = false
   #leadership: { readonly abort: AbortController; readonly release: () => void } | undefined
 
@@ -235,7 +237,7 @@ export class FileSync {
 
   #engineReady(): Promise<FileSyncEngine> {
     if (this.#disposed) {
-      return Promise.reject(new FileSyncError('STOPPED', 'this file sync instance was disposed; create a new one'))
+      return Promise.reject(new NotInitializedError('STOPPED', 'this file sync instance was disposed; create a new one'))
     }
     this.#engine ??= (async () => {
       const options = this.#config.options ?? {}
@@ -274,6 +276,16 @@ export class FileSync {
       return engine
     })()
     return this.#engine
+  }
+
+  /**
+   * Resolves once the engine is loaded (its WebAssembly fetched and compiled, the store's schema
+   * checked); rejects with what stops it (`SCHEMA_MISSING`, a `.wasm` that cannot be fetched, a
+   * disposed instance). Every method waits for this by itself: it is for UIs that show a loading
+   * state (the React and Vue `FileSyncProvider`s render their children after it).
+   */
+  async ready(): Promise<void> {
+    await this.#engineReady()
   }
 
   /**
@@ -329,7 +341,7 @@ export class FileSync {
   async #lead(engine: FileSyncEngine): Promise<void> {
     this.#leader = true
     try {
-      await wrap(engine.start())
+      await this.#call(engine, engine.start())
     } catch (error) {
       this.#leader = false
       throw error
@@ -344,8 +356,15 @@ export class FileSync {
   /** Stops syncing here (another tab may take over); saves and reads still work, and `start()`
    * starts again. Transfers in flight resume on the next start. */
   async stop(): Promise<void> {
+    // A stop in flight is joined: a second one must not free the engine under the first.
+    if (this.#stopping !== undefined) return this.#stopping
     if (!this.#started) return
     this.#started = false
+    this.#stopping = this.#stop().finally(() => (this.#stopping = undefined))
+    return this.#stopping
+  }
+
+  async #stop(): Promise<void> {
     const leadership = this.#leadership
     this.#leadership = undefined
     const wasLeader = this.#leader
@@ -354,26 +373,42 @@ export class FileSync {
     if (wasLeader && engine) {
       await engine.stop()
       // A stopped engine cannot start again: the next call makes a fresh one.
-      engine.free()
       this.#engine = undefined
       this.#resolvedEngine = undefined
+      await freeEngine(engine)
     }
     leadership?.abort.abort()
     leadership?.release()
   }
 
-  /** Stops and releases everything (object URLs included); the instance cannot be used again. */
-  async dispose(): Promise<void> {
-    if (this.#disposed) return
+  /** Stops and releases everything (object URLs included); the instance cannot be used again.
+   * Calls made while a dispose runs share it. */
+  dispose(): Promise<void> {
+    this.#disposing ??= this.#dispose()
+    return this.#disposing
+  }
+
+  async #dispose(): Promise<void> {
     await this.stop()
     this.#disposed = true
     for (const [, resolved] of this.#urls) if (resolved.objectUrl) URL.revokeObjectURL(resolved.url)
     this.#urls.clear()
     this.#listeners.clear()
     const engine = await this.#engine?.catch(() => undefined)
-    engine?.free()
     this.#engine = undefined
     this.#resolvedEngine = undefined
+    if (engine) await freeEngine(engine)
+  }
+
+  /** Runs an engine call, counted so that the engine is freed only once it settled (freeing an
+   * engine a call still borrows throws). */
+  #call<T>(engine: FileSyncEngine, call: Promise<T>): Promise<T> {
+    let calls = inFlight.get(engine)
+    if (calls === undefined) inFlight.set(engine, (calls = new Set()))
+    calls.add(call)
+    const done = () => calls.delete(call)
+    call.then(done, done)
+    return wrap(call)
   }
 
   async #prepare(file: Content): Promise<{ content: Content; options: Record<string, unknown> }> {
@@ -412,31 +447,31 @@ export class FileSync {
   async saveFile(file: Content): Promise<SavedFileResult> {
     const engine = await this.#engineReady()
     const { content, options } = await this.#prepare(file)
-    return wrap(engine.save(content, options))
+    return this.#call(engine, engine.save(content, options))
   }
 
   /** Replaces a file's content (nothing changes when the content is the same). */
   async updateFile(fileId: string, file: Content): Promise<SavedFileResult> {
     const engine = await this.#engineReady()
     const { content, options } = await this.#prepare(file)
-    return wrap(engine.update(fileId, content, options))
+    return this.#call(engine, engine.update(fileId, content, options))
   }
 
   /** Deletes a file: its row is soft-deleted; local and remote copies go when nothing else uses them. */
   async deleteFile(fileId: string): Promise<void> {
     const engine = await this.#engineReady()
-    await wrap(engine.delete(fileId))
+    await this.#call(engine, engine.delete(fileId))
     this.#forgetUrl(fileId)
   }
 
   /** The local bytes at a file row's `path`, as a `File` (only what is stored on this client). */
   async readFile(path: string): Promise<File> {
     const engine = await this.#engineReady()
-    const bytes = await wrap(engine.readPath(path))
+    const bytes = await this.#call(engine, engine.readPath(path))
     const name = path.split('/').pop() ?? 'file'
     // The row's metadata first; else what was stored beside the bytes (a download's type, or the
     // sidecar @livestore-filesync/core 0.8.0 wrote).
-    const type = this.#mimeOfPath(path) || ((await wrap(engine.mimeOfPath(path))) ?? '')
+    const type = this.#mimeOfPath(path) || ((await this.#call(engine, engine.mimeOfPath(path))) ?? '')
     return new File([bytes as BlobPart], name, { type })
   }
 
@@ -465,9 +500,9 @@ export class FileSync {
   }
 
   /**
-   * A URL to display the file: an object URL of the verified local copy (revoked when the file's
-   * content changes or it is deleted), else a signed remote URL (signed again when it nears
-   * expiry), else `null` when no copy exists anywhere yet.
+   * A URL to display the file: an object URL of the verified local copy (revoked when a later call
+   * finds other content or no live file, deleted here or elsewhere, and on dispose), else a signed
+   * remote URL (signed again when it nears expiry), else `null` when no copy exists anywhere yet.
    */
   async resolveFileUrl(fileId: string): Promise<string | null> {
     const engine = await this.#engineReady()
@@ -478,10 +513,17 @@ export class FileSync {
       // as the local copy is verified (below).
       return cached.url
     }
-    const resolved = (await wrap(engine.resolve(fileId))) as
+    let resolved:
       | { kind: 'local'; path: string; mimeType: string | null }
       | { kind: 'remote'; url: string; expiresAt: number }
       | null
+    try {
+      resolved = await this.#call(engine, engine.resolve(fileId))
+    } catch (error) {
+      // Deleted (here or by another client) or never known: its object URL goes too.
+      if (error instanceof FileNotFoundError) this.#forgetUrl(fileId)
+      throw error
+    }
     if (resolved === null) {
       this.#forgetUrl(fileId)
       return null
@@ -502,7 +544,7 @@ export class FileSync {
       this.#urls.set(fileId, { url, objectUrl: false, refreshAt: Number.POSITIVE_INFINITY, contentHash })
       return url
     }
-    const bytes = await wrap(engine.readPath(resolved.path))
+    const bytes = await this.#call(engine, engine.readPath(resolved.path))
     const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: resolved.mimeType ?? '' }))
     this.#forgetUrl(fileId)
     this.#urls.set(fileId, { url, objectUrl: true, refreshAt: Number.POSITIVE_INFINITY, contentHash })
@@ -531,13 +573,13 @@ export class FileSync {
   /** Reconciles now (checks local files and queues what is missing). */
   async triggerSync(): Promise<void> {
     const engine = await this.#engineReady()
-    await wrap(engine.syncNow())
+    await this.#call(engine, engine.syncNow())
   }
 
   /** Re-queues files whose transfers failed for good; answers their ids. */
   async retryErrors(): Promise<string[]> {
     const engine = await this.#engineReady()
-    return wrap(engine.retryErrors())
+    return this.#call(engine, engine.retryErrors())
   }
 
   /** Listens to events; answers a function that stops listening. */
@@ -582,6 +624,16 @@ export class FileSync {
   async isIdle(): Promise<boolean> {
     return (await this.#engineReady()).isIdle()
   }
+}
+
+/** The engine calls in flight, per engine. */
+const inFlight = new WeakMap<FileSyncEngine, Set<Promise<unknown>>>()
+
+/** Frees `engine` once the calls in flight on it settled. */
+async function freeEngine(engine: FileSyncEngine): Promise<void> {
+  const calls = inFlight.get(engine)
+  if (calls !== undefined && calls.size > 0) await Promise.allSettled([...calls])
+  engine.free()
 }
 
 /** The Web Locks API, where there is one. */

@@ -61,8 +61,10 @@ function instance(): FileSync {
 
 /**
  * Sets up file sync for `store` and answers a disposer. Calls with the same store, user and remote
- * share one instance (each gets its own disposer; the instance goes with the last one); a different
- * store, user or remote mode disposes the old instance and makes a new one.
+ * share one instance (each gets its own disposer; the instance goes with the last one, a microtask
+ * after it is called, so a dispose followed at once by an init, as in React StrictMode's double
+ * mount, keeps it); a different store, user or remote mode disposes the old instance and makes a
+ * new one.
  */
 export function initFileSync(store: Store<any>, config: InitFileSyncConfig = {}): () => Promise<void> {
   const key = keyOf(store, config)
@@ -91,6 +93,10 @@ export function initFileSync(store: Store<any>, config: InitFileSyncConfig = {})
   return async () => {
     if (disposed) return
     disposed = true
+    // One microtask later: an initFileSync made in the same task (React StrictMode's unmount and
+    // remount, an effect re-run with the same settings) takes its reference first and keeps the
+    // instance instead of making a new one.
+    await Promise.resolve()
     mine.refs -= 1
     if (mine.refs === 0) {
       if (current === mine) current = undefined

@@ -44,13 +44,13 @@ say() { echo "ts-compat: $*"; }
 if [ -n "${TS_COMPAT_SETUP_ONLY:-}" ]; then exit 0; fi
 
 # 3. Our package's own Node tests, copied here so that their imports resolve to this project (the
-#    browser test drives a page built against the workspace's LiveStore, and the journal test
+#    browser tests drive pages built against the workspace's LiveStore, and the journal test
 #    imports the built glue by path; they stay there).
 rm -rf "$HERE/.package-tests"
 mkdir -p "$HERE/.package-tests"
 cp -r "$ROOT/js-bindings/test/support" "$HERE/.package-tests/"
 for t in "$ROOT"/js-bindings/test/*.test.mjs; do
-  case "$(basename "$t")" in browser.test.mjs | journal.test.mjs) ;; *) cp "$t" "$HERE/.package-tests/" ;; esac
+  case "$(basename "$t")" in browser.test.mjs | frameworks.test.mjs | journal.test.mjs) ;; *) cp "$t" "$HERE/.package-tests/" ;; esac
 done
 export FILESYNC_BIN="${FILESYNC_BIN:-$TARGET_DIR/debug/filesync}"
 

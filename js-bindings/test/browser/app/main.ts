@@ -1,28 +1,16 @@
 // The browser test app: a real LiveStore store (web adapter, OPFS, shared worker) and the built
 // package, driven by the tests through `window.app`. The URL says which store, signer and token.
-import { makePersistedAdapter } from '@livestore/adapter-web'
-import LiveStoreSharedWorker from '@livestore/adapter-web/shared-worker?sharedworker'
-import { createStorePromise } from '@livestore/livestore'
 import { createFileSync, engineMemoryBytes, type FileSyncEvent } from 'filesync-livestore'
 
-import LiveStoreWorker from './livestore.worker.ts?worker'
-import { events, schema, tables } from './schema.ts'
+import { events, tables } from './schema.ts'
+import { openAppStore, params, png, signer, storeId, token } from './store.ts'
 
-const params = new URLSearchParams(location.search)
-const storeId = params.get('store') ?? 'browser-test'
-const signer = params.get('signer')
-
-const adapter = makePersistedAdapter({
-  storage: { type: 'opfs' },
-  worker: LiveStoreWorker,
-  sharedWorker: LiveStoreSharedWorker,
-})
-const store = await createStorePromise({ adapter, schema, storeId, disableDevtools: true })
+const store = await openAppStore()
 
 const seen: FileSyncEvent[] = []
 const fileSync = createFileSync({
   store,
-  remote: signer ? { signerBaseUrl: signer, authToken: params.get('token') ?? '' } : false,
+  remote: signer ? { signerBaseUrl: signer, authToken: token } : false,
   options: { retryBaseDelayMs: 100, retryJitterMs: 0, onEvent: (e) => seen.push(e) },
 })
 if (params.get('start') !== '0') await fileSync.start()
@@ -38,6 +26,11 @@ const app = {
   async update(fileId: string, text: string) {
     return fileSync.updateFile(fileId, new File([text], 'note.txt', { type: 'text/plain' }))
   },
+  /** Replaces a file's content with a PNG of `width` x `height`. */
+  async updateImage(fileId: string, width: number, height: number) {
+    return fileSync.updateFile(fileId, await png(width, height))
+  },
+  remove: (fileId: string) => fileSync.deleteFile(fileId),
   async textAt(fileId: string) {
     const url = await fileSync.resolveFileUrl(fileId)
     if (url === null) return null
