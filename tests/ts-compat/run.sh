@@ -50,7 +50,7 @@ rm -rf "$HERE/.package-tests"
 mkdir -p "$HERE/.package-tests"
 cp -r "$ROOT/js-bindings/test/support" "$HERE/.package-tests/"
 for t in "$ROOT"/js-bindings/test/*.test.mjs; do
-  case "$(basename "$t")" in browser.test.mjs | frameworks.test.mjs | journal.test.mjs) ;; *) cp "$t" "$HERE/.package-tests/" ;; esac
+  case "$(basename "$t")" in browser.test.mjs | frameworks.test.mjs | large-files.test.mjs | journal.test.mjs) ;; *) cp "$t" "$HERE/.package-tests/" ;; esac
 done
 export FILESYNC_BIN="${FILESYNC_BIN:-$TARGET_DIR/debug/filesync}"
 
