@@ -112,7 +112,11 @@ impl BridgeWorker {
             let _ = Url::revoke_object_url(&url);
             spawn_error(js_error(&e))
         })?;
-        let booted = BridgeWorker::boot(worker, options).await;
+        let glue = match options.glue_url.clone() {
+            Some(url) => url,
+            None => GLUE_URL.with(Clone::clone),
+        };
+        let booted = BridgeWorker::boot(worker, glue, options).await;
         let _ = Url::revoke_object_url(&url);
         booted
     }
@@ -123,17 +127,18 @@ impl BridgeWorker {
     /// message `{ glue, module, entry }`, instantiate this wasm module from `module` (a compiled
     /// `WebAssembly.Module`) with its glue (it may import its own copy of the glue and ignore
     /// `glue`), call the exported function named `entry`, and post `{ bootError }` if any of that
-    /// fails. `options.name` is ignored (the caller named the worker).
+    /// fails. `glue` is `options.glue_url` or empty: unlike [`BridgeWorker::spawn`], attaching
+    /// never reads `import.meta.url`, so code that only attaches keeps its glue free of it (Node
+    /// then still loads that glue as CommonJS). `options.name` is ignored (the caller named the
+    /// worker).
     pub async fn attach(worker: Worker, options: SpawnOptions) -> FsResult<BridgeWorker> {
-        BridgeWorker::boot(worker, options).await
+        let glue = options.glue_url.clone().unwrap_or_default();
+        BridgeWorker::boot(worker, glue, options).await
     }
 
-    /// Posts the boot message to `worker` and waits for its `{ ready }` (or its boot error).
-    async fn boot(worker: Worker, options: SpawnOptions) -> FsResult<BridgeWorker> {
-        let glue = match options.glue_url {
-            Some(url) => url,
-            None => GLUE_URL.with(Clone::clone),
-        };
+    /// Posts the boot message (`glue` and the entry of `options`) to `worker` and waits for its
+    /// `{ ready }` (or its boot error).
+    async fn boot(worker: Worker, glue: String, options: SpawnOptions) -> FsResult<BridgeWorker> {
         let entry = options.entry.unwrap_or_else(|| WORKER_ENTRY.to_owned());
         let (tx, rx) = oneshot::channel::<Result<(), String>>();
         let tx = Rc::new(RefCell::new(Some(tx)));
