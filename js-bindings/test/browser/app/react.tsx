@@ -129,6 +129,8 @@ const save = async (file: File) => {
   saveBytes: (size: number, seed = 1) => save(someBytes(size, seed)),
   watch,
   view: viewOf,
+  /** The file's row as this page's store has it (raw SQL), to tell the store from the hooks. */
+  row: (id: string) => (store.query({ query: 'SELECT contentHash, deletedAt FROM files WHERE id = ?', bindValues: [id] } as any) as any[])[0] ?? null,
   hashAt: (url: string) => sha256Of(url),
   fetchFails: (url: string) => fetch(url).then(() => false, () => true),
   setUser: (user: string) => control!.setUser(user),
