@@ -129,6 +129,7 @@ const save = async (file: File) => {
   saveBytes: (size: number, seed = 1) => save(someBytes(size, seed)),
   watch,
   view: viewOf,
+  remove: (fileId: string) => current!.deleteFile(fileId),
   /** The file's row as this page's store has it (raw SQL), to tell the store from the hooks. */
   row: (id: string) => (store.query({ query: 'SELECT contentHash, deletedAt FROM files WHERE id = ?', bindValues: [id] } as any) as any[])[0] ?? null,
   hashAt: (url: string) => sha256Of(url),

@@ -83,4 +83,5 @@ const watch = (fileId: string) => {
   progressSeen: (fileId: string) => progressSeen.filter((p) => p.fileId === fileId).map((p) => p.progress),
   hashAt: (url: string) => sha256Of(url),
   textAt: async (url: string) => (await fetch(url)).text(),
+  remove: (fileId: string) => current!.deleteFile(fileId),
 }
