@@ -15,8 +15,8 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use fs_core::{
     random_name, ByteStream, ErrorKind, FileSystem, FileType, FsError, FsResult, MakeDirOptions,
-    MaybeSendBoxFuture, OpenFlag, OpenOptions, ReadDirOptions, RemoveOptions, SinkMode,
-    SinkOptions, StreamOptions, VPath,
+    OpenFlag, OpenOptions, ReadDirOptions, RemoveOptions, SinkMode, SinkOptions, StreamOptions,
+    VPath,
 };
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -160,12 +160,12 @@ impl LocalFileStorage {
         self.meta_dir()?.join(&format!("{hash}.json"))
     }
 
-    async fn ensure_dir(&self, dir: &VPath) -> FsResult<()> {
+    async fn ensure_dir(fs: &dyn FileSystem, dir: &VPath) -> FsResult<()> {
         let recursive = MakeDirOptions {
             recursive: true,
             mode: None,
         };
-        self.fs.make_dir(dir, recursive).await
+        fs.make_dir(dir, recursive).await
     }
 
     /// Streams `stream` into the store. The content is hashed while it is written to a temporary file,
@@ -178,21 +178,21 @@ impl LocalFileStorage {
         expected: Option<&ContentHash>,
         mime: Option<&str>,
     ) -> FsResult<StoredFile> {
-        self.ensure_dir(&self.dir).await?;
+        Self::ensure_dir(self.fs.as_ref(), &self.dir).await?;
         let tmp = self.dir.join(&random_name(Some(TMP_PREFIX)))?;
-        let mut out = TempWriter::open(self.fs.as_ref(), &tmp).await?;
+        let mut out = Writer::open(self.fs.as_ref(), &tmp, SinkMode::CreateNew).await?;
         let mut hasher = Hasher::new();
         while let Some(chunk) = stream.next().await {
             let chunk = match chunk {
                 Ok(chunk) => chunk,
                 Err(e) => {
-                    out.abort(self.fs.as_ref(), &tmp).await;
+                    out.discard(self.fs.as_ref(), &tmp).await;
                     return Err(e);
                 }
             };
             hasher.update(&chunk);
             if let Err(e) = out.write(chunk).await {
-                out.abort(self.fs.as_ref(), &tmp).await;
+                out.discard(self.fs.as_ref(), &tmp).await;
                 return Err(e);
             }
         }
@@ -200,7 +200,7 @@ impl LocalFileStorage {
         let hash = hasher.finalize();
         if let Some(want) = expected {
             if *want != hash {
-                out.abort(self.fs.as_ref(), &tmp).await;
+                out.discard(self.fs.as_ref(), &tmp).await;
                 return Err(FsError::new(
                     ErrorKind::InvalidData,
                     "LocalFileStorage.writeStream",
@@ -236,7 +236,7 @@ impl LocalFileStorage {
         }
         let hash = crate::services::hash::digest(&data, self.web_crypto).await;
         let size = data.len() as u64;
-        self.ensure_dir(&self.dir).await?;
+        Self::ensure_dir(self.fs.as_ref(), &self.dir).await?;
         if caps.atomic_write_file {
             // One whole-file write in place (OPFS: a writable stream, committed on close): no
             // temporary file, no rename.
@@ -267,7 +267,7 @@ impl LocalFileStorage {
 
     async fn write_mime(&self, hash: &ContentHash, mime: &str) -> FsResult<()> {
         let meta = self.meta_dir()?;
-        self.ensure_dir(&meta).await?;
+        Self::ensure_dir(self.fs.as_ref(), &meta).await?;
         let json = serde_json::to_vec(&Sidecar {
             mime: mime.to_owned(),
         })
@@ -443,47 +443,16 @@ impl LocalFileStorage {
         hash: &ContentHash,
         append: bool,
     ) -> FsResult<PartialWriter> {
-        let recursive = MakeDirOptions {
-            recursive: true,
-            mode: None,
-        };
-        self.transfer_fs.make_dir(&self.dir, recursive).await?;
-        let path = self.partial_path(hash);
-        if self.transfer_fs.capabilities().random_access_write {
-            let flag = if append {
-                OpenFlag::Append
-            } else {
-                OpenFlag::Write
-            };
-            let file = self
-                .transfer_fs
-                .open(&path, OpenOptions::flag(flag))
-                .await?;
-            return Ok(PartialWriter {
-                inner: Writer::File {
-                    file: Some(file),
-                    in_flight: None,
-                    pending: BytesMut::new(),
-                },
-            });
-        }
+        let fs = self.transfer_fs.as_ref();
+        Self::ensure_dir(fs, &self.dir).await?;
         let mode = if append {
             SinkMode::Append
         } else {
             SinkMode::Replace
         };
-        let sink = self
-            .transfer_fs
-            .write_sink(
-                &path,
-                SinkOptions {
-                    mode,
-                    permissions: None,
-                },
-            )
-            .await?;
         Ok(PartialWriter {
-            inner: Writer::Sink(sink),
+            writer: Writer::open(fs, &self.partial_path(hash), mode).await?,
+            pending: BytesMut::new(),
         })
     }
 
@@ -518,180 +487,109 @@ impl LocalFileStorage {
 /// worker bridge each write is a round trip).
 const PARTIAL_WRITE_BYTES: usize = 1 << 20;
 
-/// Where a partial download's bytes go: straight into the partial file (random-access writes),
-/// or into an atomic sink committed at close. A file writer keeps one write in flight while the
-/// caller goes on (hashing the next bytes): with OPFS through a worker the worker writes while the
-/// page hashes.
+/// Where a partial download's bytes go: straight into the partial file (random-access writes,
+/// gathered into writes of up to 1 MiB), or into an atomic sink committed at close.
 pub struct PartialWriter {
-    inner: Writer,
-}
-
-/// A write of gathered bytes under way; it hands the file back when done.
-type FileWrite = MaybeSendBoxFuture<'static, (Box<dyn fs_core::File>, FsResult<()>)>;
-
-enum Writer {
-    File {
-        /// The open partial file, absent while a write holds it.
-        file: Option<Box<dyn fs_core::File>>,
-        /// The write under way, if any.
-        in_flight: Option<FileWrite>,
-        /// Bytes gathered for the next write.
-        pending: BytesMut,
-    },
-    Sink(Box<dyn fs_core::WriteSink>),
+    writer: Writer,
+    /// Bytes gathered for the file's next write.
+    pending: BytesMut,
 }
 
 impl PartialWriter {
     /// Whether bytes go straight into the partial file (and so survive without a `close`).
     pub fn writes_in_place(&self) -> bool {
-        matches!(self.inner, Writer::File { .. })
+        matches!(self.writer, Writer::File(_))
     }
 
-    /// Writes `chunk` (a file writer gathers up to 1 MiB, then starts writing it and returns; an
-    /// error of that write shows at the next `write` or at `close`).
+    /// Writes `chunk` (a file writer gathers up to 1 MiB first).
     pub async fn write(&mut self, chunk: Bytes) -> FsResult<()> {
-        match &mut self.inner {
-            Writer::File {
-                file,
-                in_flight,
-                pending,
-            } => {
-                pending.extend_from_slice(&chunk);
-                if pending.len() < PARTIAL_WRITE_BYTES {
-                    return Ok(());
-                }
-                let data = pending.split().freeze();
-                let mut handle = match (file.take(), in_flight.take()) {
-                    (Some(handle), _) => handle,
-                    (None, Some(write)) => {
-                        let (handle, result) = write.await;
-                        *file = Some(handle);
-                        result?;
-                        file.take().expect("just put back")
-                    }
-                    (None, None) => unreachable!("the file is either here or in a write"),
-                };
-                let mut write: FileWrite = Box::pin(async move {
-                    let result = handle.write_all(&data).await;
-                    (handle, result)
-                });
-                // One poll starts it (a bridge posts its request, a native file goes to a
-                // blocking thread); it finishes while the caller goes on.
-                match futures::poll!(write.as_mut()) {
-                    std::task::Poll::Ready((handle, result)) => {
-                        *file = Some(handle);
-                        result
-                    }
-                    std::task::Poll::Pending => {
-                        *in_flight = Some(write);
-                        Ok(())
-                    }
-                }
-            }
-            Writer::Sink(sink) => sink.write(chunk).await,
+        if !self.writes_in_place() {
+            return self.writer.write(chunk).await;
         }
+        self.pending.extend_from_slice(&chunk);
+        if self.pending.len() < PARTIAL_WRITE_BYTES {
+            return Ok(());
+        }
+        let gathered = self.pending.split().freeze();
+        self.writer.write(gathered).await
     }
 
     /// Keeps everything written (durably, as far as the backend is): the partial file then holds it.
-    pub async fn close(self) -> FsResult<()> {
-        match self.inner {
-            Writer::File {
-                file,
-                in_flight,
-                pending,
-            } => {
-                let mut handle = match (file, in_flight) {
-                    (Some(handle), _) => handle,
-                    (None, Some(write)) => {
-                        let (handle, result) = write.await;
-                        if let Err(e) = result {
-                            let _ = handle.close().await;
-                            return Err(e);
-                        }
-                        handle
-                    }
-                    (None, None) => unreachable!("the file is either here or in a write"),
-                };
-                if !pending.is_empty() {
-                    handle.write_all(&pending).await?;
-                }
-                handle.sync().await?;
-                handle.close().await
-            }
-            Writer::Sink(sink) => sink.close().await,
+    pub async fn close(mut self) -> FsResult<()> {
+        if !self.pending.is_empty() {
+            let rest = self.pending.split().freeze();
+            self.writer.write(rest).await?;
         }
+        self.writer.finish().await
     }
 
     /// Stops writing. A sink drops what it was given; a file keeps what it already wrote (the
     /// caller removes the partial file when none of it is wanted): its bytes are still a prefix
     /// of the download, which a resume re-hashes.
     pub async fn abort(self) -> FsResult<()> {
-        match self.inner {
-            Writer::File {
-                file, in_flight, ..
-            } => {
-                let handle = match (file, in_flight) {
-                    (Some(handle), _) => handle,
-                    (None, Some(write)) => write.await.0,
-                    (None, None) => unreachable!("the file is either here or in a write"),
-                };
-                handle.close().await
-            }
-            Writer::Sink(sink) => sink.abort().await,
-        }
+        self.writer.stop().await
     }
 }
 
-/// Where a write into the store goes before its rename: a file handle where the backend has
-/// random-access writes (native disks, OPFS in a worker: one fsync, no extra rename), otherwise an
-/// atomic sink (OPFS on the page).
-enum TempWriter {
+/// A file being written: a file handle where the backend has random-access writes (native disks,
+/// OPFS in a worker: bytes land as they are written, one fsync at the end), otherwise an atomic
+/// sink (OPFS on the page: nothing lands before `finish`).
+enum Writer {
     File(Box<dyn fs_core::File>),
     Sink(Box<dyn fs_core::WriteSink>),
 }
 
-impl TempWriter {
-    async fn open(fs: &dyn FileSystem, tmp: &VPath) -> FsResult<TempWriter> {
+impl Writer {
+    /// Opens `path` on `fs`: `mode` says whether it must be new, is replaced, or is appended to.
+    async fn open(fs: &dyn FileSystem, path: &VPath, mode: SinkMode) -> FsResult<Writer> {
         if fs.capabilities().random_access_write {
-            let file = fs
-                .open(tmp, OpenOptions::flag(OpenFlag::WriteExclusive))
-                .await?;
-            Ok(TempWriter::File(file))
+            let flag = match mode {
+                SinkMode::CreateNew => OpenFlag::WriteExclusive,
+                SinkMode::Replace => OpenFlag::Write,
+                SinkMode::Append => OpenFlag::Append,
+            };
+            Ok(Writer::File(fs.open(path, OpenOptions::flag(flag)).await?))
         } else {
-            Ok(TempWriter::Sink(
-                fs.write_sink(tmp, SinkOptions::default()).await?,
-            ))
+            let options = SinkOptions {
+                mode,
+                permissions: None,
+            };
+            Ok(Writer::Sink(fs.write_sink(path, options).await?))
         }
     }
 
     async fn write(&mut self, chunk: Bytes) -> FsResult<()> {
         match self {
-            TempWriter::File(f) => f.write_all(&chunk).await,
-            TempWriter::Sink(s) => s.write(chunk).await,
+            Writer::File(f) => f.write_all(&chunk).await,
+            Writer::Sink(s) => s.write(chunk).await,
         }
     }
 
     /// Makes the written bytes durable (as far as the backend is) and closes.
     async fn finish(self) -> FsResult<()> {
         match self {
-            TempWriter::File(mut f) => {
+            Writer::File(mut f) => {
                 f.sync().await?;
                 f.close().await
             }
-            TempWriter::Sink(s) => s.close().await,
+            Writer::Sink(s) => s.close().await,
         }
     }
 
-    /// Drops what was written; nothing stays behind.
-    async fn abort(self, fs: &dyn FileSystem, tmp: &VPath) {
+    /// Stops writing: a file keeps what reached it, a sink drops everything.
+    async fn stop(self) -> FsResult<()> {
         match self {
-            TempWriter::File(f) => {
-                let _ = f.close().await;
-                let _ = fs.remove(tmp, force()).await;
-            }
-            TempWriter::Sink(s) => {
-                let _ = s.abort().await;
-            }
+            Writer::File(f) => f.close().await,
+            Writer::Sink(s) => s.abort().await,
+        }
+    }
+
+    /// Drops a temporary file being written at `tmp`: nothing stays behind.
+    async fn discard(self, fs: &dyn FileSystem, tmp: &VPath) {
+        let in_place = matches!(self, Writer::File(_));
+        let _ = self.stop().await;
+        if in_place {
+            let _ = fs.remove(tmp, force()).await;
         }
     }
 }
