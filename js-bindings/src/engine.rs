@@ -114,22 +114,16 @@ async fn storage(config: &JsValue) -> Result<Storage, JsValue> {
 /// `None` with a warning when it does not boot: the engine then writes downloads on the page,
 /// where an interrupted download starts over.
 async fn transfer_worker(worker: web_sys::Worker) -> Option<Arc<dyn FileSystem>> {
-    let attached =
-        fs_opfs::bridge::BridgeWorker::attach(worker, fs_opfs::bridge::SpawnOptions::default())
-            .await;
-    let connected = match attached {
-        Ok(bridge) => {
-            let options = fs_opfs::OpfsOptions {
-                strategy: Some(fs_opfs::Strategy::SyncAccess),
-                ..fs_opfs::OpfsOptions::default()
-            };
-            bridge
-                .connect(&fs_opfs::bridge::Backend::Opfs(options))
-                .await
-        }
-        Err(e) => Err(e),
+    let connected = async {
+        let options = fs_opfs::bridge::SpawnOptions::default();
+        let bridge = fs_opfs::bridge::BridgeWorker::attach(worker, options).await?;
+        let opfs = fs_opfs::OpfsOptions {
+            strategy: Some(fs_opfs::Strategy::SyncAccess),
+            ..fs_opfs::OpfsOptions::default()
+        };
+        bridge.connect(&fs_opfs::bridge::Backend::Opfs(opfs)).await
     };
-    match connected {
+    match connected.await {
         Ok(fs) => Some(Arc::new(fs)),
         Err(e) => {
             tracing::warn!(error = %e, "the file sync worker did not start: downloads are written on the page, and one interrupted by a reload starts over");

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
 
 import { launchChromium } from './support/chromium.mjs'
-import { openPage, poll } from './support/pages.mjs'
+import { openPage, poll, waitReady } from './support/pages.mjs'
 import { startServer } from './support/server.mjs'
 import { until } from './support/store.mjs'
 import { startStallingProxy } from './support/stall.mjs'
@@ -42,7 +42,7 @@ const settle = () => new Promise((r) => setTimeout(r, PERSIST_MS))
 
 async function reload(page) {
   await page.reload()
-  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 60_000 })
+  await waitReady(page)
 }
 
 test('saved on the page: uploaded; after a reload still there and displayable from OPFS', async () => {
@@ -119,5 +119,21 @@ test('two tabs: one leader; the other tab saves, the leader uploads; when the le
   } finally {
     await context.close()
     await proxy.stop()
+  }
+})
+
+test('an instance the engine refuses (bad remote options) leaves no worker behind', async () => {
+  const context = await browser.newContext()
+  try {
+    const page = await openApp(context, 'refused')
+    const fileSyncWorkers = () => page.workers().filter((w) => /\/worker-[^/]*\.js$/.test(w.url())).length
+    await until('the page\'s own file sync worker', () => fileSyncWorkers() === 1)
+    assert.equal(await page.evaluate(() => window.app.createRefused()), 'INVALID_INPUT')
+    await until('the refused instance\'s worker to end', () => fileSyncWorkers() === 1)
+    await new Promise((r) => setTimeout(r, 500))
+    assert.equal(fileSyncWorkers(), 1, 'only the working instance keeps a worker')
+    await page.close()
+  } finally {
+    await context.close()
   }
 })

@@ -267,11 +267,15 @@ export class FileSync {
       for (const key of engineOptionKeys) {
         if (options[key] !== undefined) config[key] = options[key]
       }
-      if (config.fileSystem === 'opfs') {
-        const worker = startWorker(this.#config.worker)
-        if (worker !== undefined) config.worker = worker
+      const worker = config.fileSystem === 'opfs' ? startWorker(this.#config.worker) : undefined
+      if (worker !== undefined) config.worker = worker
+      let engine: FileSyncEngine
+      try {
+        engine = await wrap(FileSyncEngine.create(config, makeCatalogGlue(this.#store), this.#emit))
+      } catch (error) {
+        worker?.terminate() // the engine never took it over
+        throw error
       }
-      const engine = await wrap(FileSyncEngine.create(config, makeCatalogGlue(this.#store), this.#emit))
       this.#resolvedEngine = engine
       return engine
     })()

@@ -14,14 +14,10 @@ export { FileSyncEngine, hashBlob, setLogger }
 
 /** The engine's WebAssembly memory in bytes, 0 before it is loaded. */
 export function engineMemoryBytes(): number {
-  return loading === undefined ? 0 : safeMemoryBytes()
-}
-
-function safeMemoryBytes(): number {
   try {
     return wasmMemoryBytes()
   } catch {
-    return 0
+    return 0 // not instantiated yet
   }
 }
 

@@ -178,6 +178,11 @@ const app = {
     return { url, hash: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') }
   },
   triggerSync: () => fileSync.triggerSync(),
+  /** A second instance with a remote the engine refuses: answers the error's code. */
+  async createRefused() {
+    const refused = createFileSync({ store, remote: { signerBaseUrl: 'http://127.0.0.1:1/api', headers: { 'Content-Type': 'x' } } })
+    return refused.ready().then(() => 'created', (error: any) => String(error.code))
+  },
   startSync: () => fileSync.start(),
   /** Runs `action` ("start" or "triggerSync") and answers the ms until `type` fires for `fileId`. */
   timeUntil(type: string, fileId: string, action: 'start' | 'triggerSync') {
