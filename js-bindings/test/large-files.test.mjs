@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
 
 import { chromiumMemory, launchPersistentChromium } from './support/chromium.mjs'
+import { openPage, poll as pollPage, waitReady } from './support/pages.mjs'
 import { startServer } from './support/server.mjs'
+import { until } from './support/store.mjs'
 import { serveStatic } from './support/static.mjs'
 import { startThrottlingProxy } from './support/throttle.mjs'
 
@@ -41,36 +43,34 @@ after(async () => {
   if (profile) await rm(profile, { recursive: true, force: true })
 })
 
-async function openApp(store, signer, origin = site.origin) {
-  const page = await context.newPage()
-  const errors = []
-  page.on('pageerror', (e) => errors.push(e))
-  const query = new URLSearchParams({ store, signer, token: server.token })
-  await page.goto(`${origin}/?${query}`)
-  await waitReady(page, errors)
-  return page
-}
+/** Opens the app for `store` (a tab of the one persistent context) with `signer`. */
+const openApp = (store, signer) => openPage(context, `${site.origin}/?${new URLSearchParams({ store, signer, token: server.token })}`)
 
-async function waitReady(page, errors = []) {
-  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 60_000 }).catch((e) => {
-    throw new Error(`the app did not start: ${errors.map(String).join('; ') || e.message}`)
-  })
-}
-
-const poll = (page, what, fn, arg, timeout = 60_000) =>
-  page.waitForFunction(fn, arg, { timeout, polling: 100 }).catch((e) => {
-    throw new Error(`timed out waiting for ${what}: ${e.message}`)
-  })
-
+const poll = (page, what, fn, arg, timeout = 60_000) => pollPage(page, what, fn, arg, timeout)
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
-async function until(what, fn, timeout = 60_000) {
-  const end = Date.now() + timeout
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(50)
-  }
+/** Writes a source file of `mib` MiB into OPFS, saves it and waits for its upload; answers the save. */
+async function savedAndUploaded(page, name, mib, seed) {
+  await page.evaluate(([n, m, s]) => window.app.writeSource(n, m, s), [name, mib, seed])
+  const saved = await page.evaluate((n) => window.app.saveSource(n), name)
+  await uploaded(page, saved)
+  return saved
 }
+
+const uploaded = (page, saved, what = 'the upload', timeout = 60_000) =>
+  poll(page, what, (id) => window.app.row(id)?.remoteKey !== '' && window.app.state(id)?.uploadStatus === 'done', saved.fileId, timeout)
+
+const downloaded = (page, saved, what = 'the download', timeout = 60_000) =>
+  poll(page, what, ([id, hash]) => window.app.state(id)?.localHash === hash && window.app.state(id)?.downloadStatus === 'done', [saved.fileId, saved.contentHash], timeout)
+
+/** Removes the local copy behind the engine's back (as an eviction would) and asks for a sync: a download starts. */
+async function evictAndSync(page, saved) {
+  await page.evaluate((id) => window.app.dropLocalCopy(id), saved.fileId)
+  await page.evaluate(() => window.app.triggerSync())
+}
+
+/** The SHA-256 of what the page displays for `saved` now. */
+const shownHash = async (page, saved) => (await page.evaluate((id) => window.app.shownHash(id), saved.fileId)).hash
 
 /** Memory now: the page's JS heap and wasm memory, and all Chromium processes (bytes). */
 async function memoryOf(page) {
@@ -136,7 +136,7 @@ test(`a ${LARGE} MiB file is saved, uploaded and downloaded with memory well und
     let saved
     const upload = await peakDuring(page, base, async () => {
       saved = await page.evaluate(() => window.app.saveSource('big.bin'))
-      await poll(page, 'the upload', (id) => window.app.row(id)?.remoteKey !== '' && window.app.state(id)?.uploadStatus === 'done', saved.fileId, 120_000)
+      await uploaded(page, saved, 'the upload', 120_000)
     })
     assert.equal(saved.size, LARGE * MiB)
     assert.ok(proxy.sent('PUT') >= LARGE * MiB, `uploaded ${proxy.sent('PUT')} bytes`)
@@ -147,7 +147,7 @@ test(`a ${LARGE} MiB file is saved, uploaded and downloaded with memory well und
     const getsBefore = proxy.sent('GET')
     const download = await peakDuring(page, base2, async () => {
       await page.evaluate(() => window.app.triggerSync())
-      await poll(page, 'the download', ([id, hash]) => window.app.state(id)?.localHash === hash && window.app.state(id)?.downloadStatus === 'done', [saved.fileId, saved.contentHash], 120_000)
+      await downloaded(page, saved, 'the download', 120_000)
     })
     assert.ok(proxy.sent('GET') - getsBefore >= LARGE * MiB, 'the bytes came from the server')
     const shown = await page.evaluate((id) => window.app.shownHash(id), saved.fileId)
@@ -175,27 +175,23 @@ test('a reload in the middle of a download: it resumes after the bytes that arri
   const SIZE = 24
   const proxy = await startThrottlingProxy(server.origin)
   try {
-    let page = await openApp('reload-mid-download', proxy.url)
-    await page.evaluate((n) => window.app.writeSource('mid.bin', n, 11), SIZE)
-    const saved = await page.evaluate(() => window.app.saveSource('mid.bin'))
-    await poll(page, 'the upload', (id) => window.app.row(id)?.remoteKey !== '' && window.app.state(id)?.uploadStatus === 'done', saved.fileId)
+    const page = await openApp('reload-mid-download', proxy.url)
+    const saved = await savedAndUploaded(page, 'mid.bin', SIZE, 11)
     await sleep(1500) // LiveStore persists the session's events a moment after the commit
 
     proxy.setRate(4 * MiB)
-    await page.evaluate((id) => window.app.dropLocalCopy(id), saved.fileId)
-    await page.evaluate(() => window.app.triggerSync())
+    await evictAndSync(page, saved)
     await until('8 MiB of the download', () => proxy.sent('GET') >= 8 * MiB, 30_000)
     const beforeReload = proxy.sent('GET')
     await page.reload()
     await waitReady(page)
     const kept = await page.evaluate(() => window.app.partialSizes())
     proxy.setRate(Infinity)
-    await poll(page, 'the resumed download', ([id, hash]) => window.app.state(id)?.localHash === hash && window.app.state(id)?.downloadStatus === 'done', [saved.fileId, saved.contentHash])
+    await downloaded(page, saved, 'the resumed download')
     const total = proxy.sent('GET')
     console.log(`reload mid-download: ${mib(beforeReload)} had arrived, the partial file kept ${kept.map(mib).join(', ') || 'nothing'}; ${mib(total)} downloaded in all for a ${SIZE} MiB file`)
     assert.ok(total <= (SIZE + 3) * MiB, `the download started over: ${mib(total)} for ${SIZE} MiB (${mib(beforeReload)} before the reload)`)
-    const shown = await page.evaluate((id) => window.app.shownHash(id), saved.fileId)
-    assert.equal(shown.hash, saved.contentHash)
+    assert.equal(await shownHash(page, saved), saved.contentHash)
 
     // Verified now: another reload downloads nothing and leaves nothing in progress.
     await sleep(1500)
@@ -226,7 +222,7 @@ test('a reload in the middle of a resumable upload (64 MiB): it continues with t
     await page.reload()
     await waitReady(page)
     proxy.setRate(Infinity)
-    await poll(page, 'the resumed upload', (id) => window.app.row(id)?.remoteKey !== '' && window.app.state(id)?.uploadStatus === 'done', saved.fileId, 120_000)
+    await uploaded(page, saved, 'the resumed upload', 120_000)
     const total = proxy.sent('PUT')
     console.log(`reload mid-upload: ${mib(beforeReload)} sent before the reload, ${mib(total)} in all for a ${SIZE} MiB file`)
     assert.ok(total < SIZE * MiB + beforeReload - 8 * MiB, `the upload started over: ${mib(total)} for ${SIZE} MiB (${mib(beforeReload)} before the reload)`)
@@ -254,14 +250,10 @@ test('a page with a strict Content-Security-Policy (no blob: workers, no eval): 
     const query = new URLSearchParams({ store: 'strict-csp', signer: server.url, token: server.token })
     await page.goto(`${strict.origin}/?${query}`)
     await waitReady(page)
-    await page.evaluate(() => window.app.writeSource('csp.bin', 2, 17))
-    const saved = await page.evaluate(() => window.app.saveSource('csp.bin'))
-    await poll(page, 'the upload', (id) => window.app.row(id)?.remoteKey !== '' && window.app.state(id)?.uploadStatus === 'done', saved.fileId)
-    await page.evaluate((id) => window.app.dropLocalCopy(id), saved.fileId)
-    await page.evaluate(() => window.app.triggerSync())
-    await poll(page, 'the download', ([id, hash]) => window.app.state(id)?.localHash === hash && window.app.state(id)?.downloadStatus === 'done', [saved.fileId, saved.contentHash])
-    const shown = await page.evaluate((id) => window.app.shownHash(id), saved.fileId)
-    assert.equal(shown.hash, saved.contentHash)
+    const saved = await savedAndUploaded(page, 'csp.bin', 2, 17)
+    await evictAndSync(page, saved)
+    await downloaded(page, saved)
+    assert.equal(await shownHash(page, saved), saved.contentHash)
     assert.deepEqual(await page.evaluate(() => window.__violations), [], 'nothing the policy refused')
     assert.deepEqual(messages.filter((m) => /worker/i.test(m) && /not start|could not/i.test(m)), [], 'the file sync worker started')
     await page.close()
@@ -277,25 +269,21 @@ test('the leader tab closes in the middle of a download: the next leader resumes
     const first = await openApp('handover-download', proxy.url)
     const second = await openApp('handover-download', proxy.url)
     await poll(first, 'the first tab to lead', () => window.app.isLeader())
-    await first.evaluate((n) => window.app.writeSource('handover.bin', n, 19), SIZE)
-    const saved = await first.evaluate(() => window.app.saveSource('handover.bin'))
-    await poll(first, 'the upload', (id) => window.app.row(id)?.remoteKey !== '' && window.app.state(id)?.uploadStatus === 'done', saved.fileId)
+    const saved = await savedAndUploaded(first, 'handover.bin', SIZE, 19)
     await sleep(1500) // LiveStore persists the session's events a moment after the commit
 
     proxy.setRate(4 * MiB)
-    await first.evaluate((id) => window.app.dropLocalCopy(id), saved.fileId)
-    await first.evaluate(() => window.app.triggerSync())
+    await evictAndSync(first, saved)
     await until('8 MiB of the download', () => proxy.sent('GET') >= 8 * MiB, 30_000)
     const beforeClose = proxy.sent('GET')
     await first.close()
     proxy.setRate(Infinity)
     await poll(second, 'the second tab to take over', () => window.app.isLeader())
-    await poll(second, 'the resumed download', ([id, hash]) => window.app.state(id)?.localHash === hash && window.app.state(id)?.downloadStatus === 'done', [saved.fileId, saved.contentHash])
+    await downloaded(second, saved, 'the resumed download')
     const total = proxy.sent('GET')
     console.log(`leader closed mid-download: ${mib(beforeClose)} had arrived; ${mib(total)} downloaded in all for a ${SIZE} MiB file`)
     assert.ok(total <= (SIZE + 3) * MiB, `the download started over: ${mib(total)} for ${SIZE} MiB (${mib(beforeClose)} before the close)`)
-    const shown = await second.evaluate((id) => window.app.shownHash(id), saved.fileId)
-    assert.equal(shown.hash, saved.contentHash)
+    assert.equal(await shownHash(second, saved), saved.contentHash)
     await second.close()
   } finally {
     await proxy.stop()

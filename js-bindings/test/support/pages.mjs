@@ -20,10 +20,15 @@ export async function openPage(context, url) {
   })
   page.problems = problems
   await page.goto(url)
-  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 60_000 }).catch((e) => {
-    throw new Error(`${url} did not start: ${errors.map(String).join('; ') || e.message}`)
-  })
+  await waitReady(page, () => `${url} did not start: ${errors.map(String).join('; ')}`)
   return page
+}
+
+/** Waits until the app in `page` says `ready` again (after a reload); fails with `why()` or the timeout. */
+export async function waitReady(page, why = () => '') {
+  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 60_000 }).catch((e) => {
+    throw new Error(why() || `the app did not start: ${e.message}`)
+  })
 }
 
 /** Waits until `fn(arg)` is truthy in `page` (polling every 50 ms); fails naming `what`. */
