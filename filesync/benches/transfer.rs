@@ -404,14 +404,15 @@ mod bench {
         let path = VPath::new("/download.bin").expect("a path");
         let remote = remote(None);
         let t = Instant::now();
-        let mut download = remote.download(KEY, 0).await.expect("the download starts");
+        let download = remote.download(KEY, 0).await.expect("the download starts");
         let mut sink = fs
             .write_sink(&path, SinkOptions::default())
             .await
             .expect("a sink");
         let mut hasher = Hasher::new();
         let mut chunks = 0u64;
-        while let Some(chunk) = download.body.next().await {
+        let mut body = download.body.into_bytes();
+        while let Some(chunk) = body.next().await {
             let chunk = chunk.expect("the download's bytes");
             chunks += 1;
             hasher.update(&chunk);

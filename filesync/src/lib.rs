@@ -82,17 +82,19 @@ pub use services::file_sync::{
 pub use services::hash::{hash_bytes, hash_file, hash_stream, ContentHash, Hasher};
 pub use services::local_file_state::{SyncErrorEntry, SyncStatus};
 #[cfg(target_arch = "wasm32")]
-pub use services::local_file_storage::BlobOpener;
+pub use services::local_file_storage::{
+    BlobOpener, ChunkSaver, SaveChunks, SaveChunksError, SavedChunks,
+};
 pub use services::local_file_storage::{LocalFileStorage, PartialWriter};
 #[cfg(any(test, feature = "test-util"))]
 pub use services::remote_storage::Fault;
+pub use services::remote_storage::{
+    Body, CallCounts, Download, LocalOnly, MemoryRemote, OpenAt, ProgressFn, RemoteError,
+    RemoteErrorKind, RemoteResult, RemoteStorage, ResumeFn, SignedUrl, UploadRequest,
+};
 #[cfg(target_arch = "wasm32")]
 pub use services::remote_storage::{
-    BrowserHttpRemote, BrowserHttpRemoteOptions, OpenBlob, TokenGetter,
-};
-pub use services::remote_storage::{
-    CallCounts, Download, LocalOnly, MemoryRemote, OpenAt, ProgressFn, RemoteError,
-    RemoteErrorKind, RemoteResult, RemoteStorage, ResumeFn, SignedUrl, UploadRequest,
+    BrowserHttpRemote, BrowserHttpRemoteOptions, JsChunks, OpenBlob, TokenGetter,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use services::remote_storage::{HttpRemote, HttpRemoteOptions, RootCertificate};

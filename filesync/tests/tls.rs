@@ -198,7 +198,7 @@ fn upload_of(bytes: &Bytes) -> UploadRequest {
 }
 
 async fn download(remote: &HttpRemote, key: &str) -> Vec<u8> {
-    let mut body = remote.download(key, 0).await.unwrap().body;
+    let mut body = remote.download(key, 0).await.unwrap().body.into_bytes();
     let mut bytes = Vec::new();
     while let Some(chunk) = body.next().await {
         bytes.extend_from_slice(&chunk.unwrap());

@@ -55,6 +55,8 @@ struct Storage {
     transfer_fs: Option<Arc<dyn FileSystem>>,
     /// Stored files as disk-backed Blobs, for uploads.
     blob_opener: Option<filesync::BlobOpener>,
+    /// Download bodies written and hashed in the package's worker.
+    chunk_saver: Option<filesync::ChunkSaver>,
 }
 
 /// The file system of `config.fileSystem`: `"opfs"` (the default), `"memory"`, or an object
@@ -67,6 +69,7 @@ async fn storage(config: &JsValue) -> Result<Storage, JsValue> {
             fs: Arc::new(JsFs::new(value.clone())?),
             transfer_fs: None,
             blob_opener: None,
+            chunk_saver: None,
         });
     }
     let name = if value.is_undefined() || value.is_null() {
@@ -89,20 +92,25 @@ async fn storage(config: &JsValue) -> Result<Storage, JsValue> {
                 Box::pin(async move { fs.file_blob(&path).await.map(Into::into) })
             });
             let worker = js::get(config, "worker");
-            let transfer_fs = match worker.dyn_into::<web_sys::Worker>() {
-                Ok(worker) => transfer_worker(worker).await,
-                Err(_) => None,
+            let (transfer_fs, chunk_saver) = match worker.dyn_into::<web_sys::Worker>() {
+                Ok(worker) => match transfer_worker(worker).await {
+                    Some((fs, saver)) => (Some(fs), saver),
+                    None => (None, None),
+                },
+                Err(_) => (None, None),
             };
             Ok(Storage {
                 fs: Arc::new(fs),
                 transfer_fs,
                 blob_opener: Some(blob_opener),
+                chunk_saver,
             })
         }
         "memory" => Ok(Storage {
             fs: Arc::new(MemoryFs::new()),
             transfer_fs: None,
             blob_opener: None,
+            chunk_saver: None,
         }),
         other => Err(input_error(format!(
             "unknown fileSystem {other:?}: use \"opfs\", \"memory\" or a JsFileSystem object (nodeFileSystem(dir) in Node)"
@@ -110,21 +118,32 @@ async fn storage(config: &JsValue) -> Result<Storage, JsValue> {
     }
 }
 
-/// OPFS with sync access handles in `worker` (started from the package's worker script), or
-/// `None` with a warning when it does not boot: the engine then writes downloads on the page,
-/// where an interrupted download starts over.
-async fn transfer_worker(worker: web_sys::Worker) -> Option<Arc<dyn FileSystem>> {
+/// OPFS with sync access handles in `worker` (started from the package's worker script), and the
+/// worker's chunk saver (download bodies written and hashed there; `None`, with a warning, when
+/// it cannot be reached); or `None` with a warning when the worker does not boot: the engine then
+/// writes downloads on the page, where an interrupted download starts over.
+async fn transfer_worker(
+    worker: web_sys::Worker,
+) -> Option<(Arc<dyn FileSystem>, Option<filesync::ChunkSaver>)> {
     let connected = async {
         let options = fs_opfs::bridge::SpawnOptions::default();
         let bridge = fs_opfs::bridge::BridgeWorker::attach(worker, options).await?;
-        let opfs = fs_opfs::OpfsOptions {
-            strategy: Some(fs_opfs::Strategy::SyncAccess),
-            ..fs_opfs::OpfsOptions::default()
+        let opfs = crate::worker::transfer_options();
+        let fs = bridge
+            .connect(&fs_opfs::bridge::Backend::Opfs(opfs))
+            .await?;
+        let saver = match crate::worker::WorkerSaver::connect(bridge.worker()) {
+            Ok(saver) => Some(saver.chunk_saver()),
+            Err(e) => {
+                let why = crate::js::message_of(&e);
+                tracing::warn!(error = %why, "the file sync worker cannot save downloads: the page writes them through it");
+                None
+            }
         };
-        bridge.connect(&fs_opfs::bridge::Backend::Opfs(opfs)).await
+        Ok::<_, fs_core::FsError>((fs, saver))
     };
     match connected.await {
-        Ok(fs) => Some(Arc::new(fs)),
+        Ok((fs, saver)) => Some((Arc::new(fs) as Arc<dyn FileSystem>, saver)),
         Err(e) => {
             tracing::warn!(error = %e, "the file sync worker did not start: downloads are written on the page, and one interrupted by a reload starts over");
             None
@@ -225,6 +244,9 @@ impl Engine {
         }
         if let Some(transfer_fs) = storage.transfer_fs {
             builder = builder.transfer_fs(transfer_fs);
+        }
+        if let Some(saver) = storage.chunk_saver {
+            builder = builder.chunk_saver(saver);
         }
         if let Some(opener) = storage.blob_opener {
             builder = builder.blob_opener(opener);

@@ -23,6 +23,7 @@ mod hash;
 mod js;
 mod jsfs;
 mod logging;
+mod worker;
 
 pub use engine::Engine;
 pub use jsfs::JsFs;

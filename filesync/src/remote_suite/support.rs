@@ -242,8 +242,9 @@ pub(crate) async fn read_all(download: Download) -> RemoteResult<Got> {
         offset,
         total_size,
         content_type,
-        mut body,
+        body,
     } = download;
+    let mut body = body.into_bytes();
     let mut bytes = Vec::new();
     while let Some(chunk) = body.next().await {
         bytes.extend_from_slice(&chunk?);

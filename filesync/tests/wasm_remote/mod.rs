@@ -294,7 +294,7 @@ pub async fn assert_downloads(remote: &dyn RemoteStorage, key: &str, want: &Byte
         .await
         .unwrap_or_else(|err| panic!("the download of {key} failed: {err}"));
     let mut body = Vec::new();
-    let mut stream = download.body;
+    let mut stream = download.body.into_bytes();
     while let Some(chunk) = stream.next().await {
         body.extend_from_slice(&chunk.unwrap());
     }

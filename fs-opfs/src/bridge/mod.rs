@@ -59,7 +59,7 @@ use wasm_bindgen::prelude::*;
 
 pub use page::BridgeFs;
 pub use spawn::{BridgeWorker, SpawnOptions, WORKER_ENTRY};
-pub use worker::{serve, serve_port, serve_with, Opener};
+pub use worker::{announce_ready, serve, serve_port, serve_with, Opener};
 
 use crate::{OpfsFs, OpfsOptions, Strategy};
 use protocol::{field, malformed, obj, put, set, Transfer};

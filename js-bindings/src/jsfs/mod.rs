@@ -48,6 +48,7 @@ use fs_core::{
 use wasm_bindgen::JsValue;
 
 use error::invalid;
+pub(crate) use error::kind_of_code;
 use file::{JsFile, HANDLE_METHODS};
 use object::{FsObject, Js, Returned};
 use sink::{JsSink, WRITER_METHODS};

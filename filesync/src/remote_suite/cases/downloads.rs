@@ -63,7 +63,7 @@ pub async fn cut_download_resumes_from_its_offset(h: &dyn RemoteHarness) -> Outc
         Ok(download) => download,
         Err(err) => panic!("download: {err}"),
     };
-    let mut body = download.body;
+    let mut body = download.body.into_bytes();
     let first = match body.next().await {
         Some(Ok(chunk)) => chunk,
         Some(Err(err)) => panic!("the first chunk of the download: {err}"),

@@ -8,9 +8,9 @@ use fs_core::FileSystem;
 use crate::catalog::Catalog;
 use crate::decide::DownloadPolicy;
 use crate::runtime::SharedRuntime;
-#[cfg(target_arch = "wasm32")]
-use crate::services::local_file_storage::BlobOpener;
 use crate::services::local_file_storage::LocalFileStorage;
+#[cfg(target_arch = "wasm32")]
+use crate::services::local_file_storage::{BlobOpener, ChunkSaver};
 use crate::services::remote_storage::{LocalOnly, RemoteStorage};
 use crate::services::sync_executor::ExecutorConfig;
 
@@ -30,6 +30,8 @@ pub struct FileSyncBuilder {
     transfer_fs: Option<Arc<dyn FileSystem>>,
     #[cfg(target_arch = "wasm32")]
     blob_opener: Option<BlobOpener>,
+    #[cfg(target_arch = "wasm32")]
+    chunk_saver: Option<ChunkSaver>,
     catalog: Option<Arc<dyn Catalog>>,
     remote: Option<Arc<dyn RemoteStorage>>,
 }
@@ -51,6 +53,8 @@ impl FileSyncBuilder {
             transfer_fs: None,
             #[cfg(target_arch = "wasm32")]
             blob_opener: None,
+            #[cfg(target_arch = "wasm32")]
+            chunk_saver: None,
             catalog: None,
             remote: None,
         }
@@ -70,6 +74,14 @@ impl FileSyncBuilder {
     #[cfg(target_arch = "wasm32")]
     pub fn blob_opener(mut self, opener: BlobOpener) -> Self {
         self.blob_opener = Some(opener);
+        self
+    }
+
+    /// Lets downloads whose body arrives as JavaScript arrays be written and hashed by `saver`
+    /// (wasm32: the package's worker); see [`LocalFileStorage::with_chunk_saver`].
+    #[cfg(target_arch = "wasm32")]
+    pub fn chunk_saver(mut self, saver: ChunkSaver) -> Self {
+        self.chunk_saver = Some(saver);
         self
     }
 
@@ -186,6 +198,10 @@ impl FileSyncBuilder {
         #[cfg(target_arch = "wasm32")]
         if let Some(opener) = self.blob_opener {
             storage = storage.with_blob_opener(opener);
+        }
+        #[cfg(target_arch = "wasm32")]
+        if let Some(saver) = self.chunk_saver {
+            storage = storage.with_chunk_saver(saver);
         }
         FileSync::from_parts(runtime, storage, catalog, remote, self.options)
     }

@@ -21,6 +21,8 @@ use crate::model::{
 use crate::runtime::Cancel;
 use crate::services::hash::{ContentHash, Hasher};
 use crate::services::local_file_storage::PartialWriter;
+#[cfg(target_arch = "wasm32")]
+use crate::services::remote_storage::Body;
 use crate::services::remote_storage::{Download, RemoteError, RemoteErrorKind, UploadRequest};
 use crate::services::sync_executor::{Direction, ExecutorEvent, Outcome, TransferWorker};
 
@@ -414,19 +416,11 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
         direction: Direction::Download,
         file_id: file_id.to_owned(),
     });
-    // Resume after the bytes of an interrupted download, re-hashing them first.
+    // Resume after the bytes of an interrupted download (they are hashed again first).
     let offset = match inner.storage.partial_size(&hash).await {
         Ok(Some(n)) => n,
         Ok(None) => 0,
         Err(e) => return retry(file_id, e),
-    };
-    let mut hasher = if offset > 0 {
-        match inner.storage.hash_partial(&hash).await {
-            Ok(h) => h,
-            Err(e) => return retry(file_id, e),
-        }
-    } else {
-        Hasher::new()
     };
     let Some(dl) = cancel.run(inner.remote.download(&key, offset)).await else {
         return Outcome::Skip;
@@ -455,64 +449,28 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
         content_type,
         body,
     } = dl;
-    if start == 0 {
-        hasher = Hasher::new();
-    }
-    let mut sink = match inner.storage.partial_writer(&hash, start > 0).await {
-        Ok(s) => s,
-        Err(e) => return retry(file_id, e),
+    let into = Partial {
+        inner,
+        file_id,
+        hash: &hash,
+        start,
+        total: total_size.unwrap_or(0),
+        cancel,
     };
-    let total = total_size.unwrap_or(0);
-    let copied = cancel
-        .run(copy_body(
-            inner,
-            file_id,
-            body,
-            &mut sink,
-            &mut hasher,
-            start,
-            total,
-        ))
-        .await;
-    match copied {
-        None => {
-            if inner.stopped() {
-                // Still wanted: keep what arrived for the resume at the next start.
-                if let Err(e) = sink.close().await {
-                    tracing::warn!(file_id, error = %e, "cannot keep a partial download");
-                }
-            } else {
-                // Updated or deleted: neither this attempt's bytes nor earlier ones are wanted.
-                abort_sink(file_id, sink).await;
-                let removed = inner.storage.remove_partial(&hash).await;
-                log_failed(
-                    inner,
-                    file_id,
-                    "removing a cancelled partial download",
-                    removed.map_err(FileSyncError::from),
-                );
-            }
+    let fetched = match body {
+        #[cfg(target_arch = "wasm32")]
+        Body::Js(chunks) if inner.storage.chunk_saver().is_some() => into.save(chunks).await,
+        body => into.copy(body.into_bytes()).await,
+    };
+    let (size, got) = match fetched {
+        Ok(done) => done,
+        Err(Stopped::Cancelled) => {
             tracing::debug!(file_id, "download cancelled");
             return Outcome::Skip;
         }
-        Some(Err(CopyError::Write(e))) => {
-            abort_sink(file_id, sink).await;
-            return retry(file_id, e);
-        }
-        Some(Err(CopyError::Body(e))) => {
-            // Keep what arrived for a resume.
-            if let Err(close) = sink.close().await {
-                tracing::warn!(file_id, error = %close, "cannot keep a partial download");
-            }
-            return remote_failure(inner, file_id, e.with_key(&key)).await;
-        }
-        Some(Ok(())) => {}
-    }
-    if let Err(e) = sink.close().await {
-        return retry(file_id, e);
-    }
-    let size = hasher.bytes_hashed();
-    let got = hasher.finalize();
+        Err(Stopped::Local(e)) => return retry(file_id, e),
+        Err(Stopped::Body(e)) => return remote_failure(inner, file_id, e.with_key(&key)).await,
+    };
     if got != hash {
         // Never kept: the partial goes, the next attempt starts over.
         let removed = inner.storage.remove_partial(&hash).await;
@@ -576,12 +534,155 @@ async fn download(inner: &Arc<Inner>, file_id: &str, cancel: &Cancel) -> Outcome
     Outcome::Done
 }
 
+/// Why moving a download's body into its partial file stopped.
+enum Stopped {
+    /// The job was cancelled (the partial file is kept when the engine stopped, else removed).
+    Cancelled,
+    /// Reading or writing the partial file failed.
+    Local(FsError),
+    /// The body failed (connection cut, stall); what arrived is kept for a resume.
+    Body(RemoteError),
+}
+
 /// Why copying a download's body stopped.
 enum CopyError {
     /// The local write failed.
     Write(FsError),
     /// The body failed (connection cut, corrupt stream).
     Body(RemoteError),
+}
+
+/// A download's body on its way into the partial file: the body starts at `start` (the partial
+/// file's size when resuming, else `0`) of `total` bytes (`0`: unknown).
+struct Partial<'a> {
+    inner: &'a Arc<Inner>,
+    file_id: &'a str,
+    hash: &'a ContentHash,
+    start: u64,
+    total: u64,
+    cancel: &'a Cancel,
+}
+
+impl Partial<'_> {
+    /// Copies `body` into the partial file through the engine's [`PartialWriter`], hashing on the
+    /// way; answers the partial file's size and hash.
+    async fn copy(
+        &self,
+        body: fs_core::MaybeSendBoxStream<Result<Bytes, RemoteError>>,
+    ) -> Result<(u64, ContentHash), Stopped> {
+        let (inner, file_id) = (self.inner, self.file_id);
+        let resuming = self.start > 0;
+        let mut hasher = if resuming {
+            let partial = inner.storage.hash_partial(self.hash).await;
+            partial.map_err(Stopped::Local)?
+        } else {
+            Hasher::new()
+        };
+        let sink = inner.storage.partial_writer(self.hash, resuming).await;
+        let mut sink = sink.map_err(Stopped::Local)?;
+        let copying = copy_body(
+            inner,
+            file_id,
+            body,
+            &mut sink,
+            &mut hasher,
+            self.start,
+            self.total,
+        );
+        match self.cancel.run(copying).await {
+            None => {
+                if inner.stopped() {
+                    // Still wanted: keep what arrived for the resume at the next start.
+                    if let Err(e) = sink.close().await {
+                        tracing::warn!(file_id, error = %e, "cannot keep a partial download");
+                    }
+                } else {
+                    abort_sink(file_id, sink).await;
+                }
+                self.cancelled().await;
+                return Err(Stopped::Cancelled);
+            }
+            Some(Err(CopyError::Write(e))) => {
+                abort_sink(file_id, sink).await;
+                return Err(Stopped::Local(e));
+            }
+            Some(Err(CopyError::Body(e))) => {
+                // Keep what arrived for a resume.
+                if let Err(close) = sink.close().await {
+                    tracing::warn!(file_id, error = %close, "cannot keep a partial download");
+                }
+                return Err(Stopped::Body(e));
+            }
+            Some(Ok(())) => {}
+        }
+        sink.close().await.map_err(Stopped::Local)?;
+        Ok((hasher.bytes_hashed(), hasher.finalize()))
+    }
+
+    /// Hands `chunks` to the storage's [`crate::ChunkSaver`] (wasm32: the package's worker), which
+    /// writes and hashes them outside the engine; answers the partial file's size and hash.
+    #[cfg(target_arch = "wasm32")]
+    async fn save(
+        &self,
+        chunks: crate::services::remote_storage::JsChunks,
+    ) -> Result<(u64, ContentHash), Stopped> {
+        use crate::services::local_file_storage::{SaveChunks, SaveChunksError};
+        let inner = self.inner;
+        let Some(saver) = inner.storage.chunk_saver().cloned() else {
+            return Err(Stopped::Local(FsError::new(
+                ErrorKind::Unsupported,
+                "LocalFileStorage.saveChunks",
+                "no chunk saver",
+            )));
+        };
+        let path = inner.storage.prepare_partial(self.hash).await;
+        let path = path.map_err(Stopped::Local)?;
+        let progress = {
+            let engine = Arc::downgrade(inner);
+            let file_id = self.file_id.to_owned();
+            let total = self.total;
+            Box::new(move |done: u64| {
+                if let Some(inner) = engine.upgrade() {
+                    inner.emit(FileSyncEvent::TransferProgress {
+                        direction: Direction::Download,
+                        file_id: file_id.clone(),
+                        done,
+                        total: total.max(done),
+                    });
+                }
+            })
+        };
+        let job = SaveChunks {
+            path,
+            start: self.start,
+            chunks,
+            progress,
+        };
+        match self.cancel.run(saver(job)).await {
+            None => {
+                self.cancelled().await;
+                Err(Stopped::Cancelled)
+            }
+            Some(Ok(saved)) => Ok((saved.size, saved.hash)),
+            Some(Err(SaveChunksError::Body(e))) => Err(Stopped::Body(e)),
+            Some(Err(SaveChunksError::Local(e))) => Err(Stopped::Local(e)),
+        }
+    }
+
+    /// After a cancel: an update or a delete wants neither this attempt's bytes nor earlier ones,
+    /// so the partial file goes; a stopping engine keeps it for the resume at the next start.
+    async fn cancelled(&self) {
+        if self.inner.stopped() {
+            return;
+        }
+        let removed = self.inner.storage.remove_partial(self.hash).await;
+        log_failed(
+            self.inner,
+            self.file_id,
+            "removing a cancelled partial download",
+            removed.map_err(FileSyncError::from),
+        );
+    }
 }
 
 /// Copies a download's body into the partial file, hashing and reporting progress on the way.

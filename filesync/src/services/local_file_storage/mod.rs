@@ -55,6 +55,72 @@ struct Sidecar {
 pub type BlobOpener =
     Arc<dyn Fn(VPath) -> fs_core::MaybeSendBoxFuture<'static, FsResult<web_sys::Blob>>>;
 
+/// Appends a download's body to its partial file outside the engine (wasm32: the package's worker,
+/// with OPFS sync access handles), hashing the whole partial file on the way, so the body's chunks
+/// never enter wasm memory and the engine's thread does not hash them. See [`SaveChunks`].
+#[cfg(target_arch = "wasm32")]
+pub type ChunkSaver = Arc<
+    dyn Fn(
+        SaveChunks,
+    ) -> fs_core::MaybeSendBoxFuture<'static, Result<SavedChunks, SaveChunksError>>,
+>;
+
+/// One body for a [`ChunkSaver`] (wasm32).
+#[cfg(target_arch = "wasm32")]
+pub struct SaveChunks {
+    /// The partial file, a path of the storage's transfer file system (its directory exists).
+    pub path: VPath,
+    /// Where the body starts. `0`: the partial file is created or emptied first; otherwise the
+    /// partial file must hold exactly `start` bytes (they are hashed first), and the body follows
+    /// them.
+    pub start: u64,
+    /// The body.
+    pub chunks: crate::services::remote_storage::JsChunks,
+    /// Called with the partial file's size as chunks arrive.
+    pub progress: Box<dyn Fn(u64)>,
+}
+
+/// What a [`ChunkSaver`] wrote (wasm32): the partial file's size and the SHA-256 of all its bytes.
+#[cfg(target_arch = "wasm32")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedChunks {
+    /// The partial file's size.
+    pub size: u64,
+    /// The SHA-256 of the partial file's bytes.
+    pub hash: ContentHash,
+}
+
+/// Why a [`ChunkSaver`] stopped (wasm32). The bytes written so far stay in the partial file in
+/// either case, for a resume.
+#[cfg(target_arch = "wasm32")]
+#[derive(Debug)]
+pub enum SaveChunksError {
+    /// The body failed (the connection broke or stalled).
+    Body(crate::services::remote_storage::RemoteError),
+    /// Reading or writing the partial file failed.
+    Local(FsError),
+}
+
+#[cfg(target_arch = "wasm32")]
+impl std::fmt::Display for SaveChunksError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SaveChunksError::Body(e) => e.fmt(f),
+            SaveChunksError::Local(e) => e.fmt(f),
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl std::error::Error for SaveChunksError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SaveChunksError::Body(e) => Some(e),
+            SaveChunksError::Local(e) => Some(e),
+        }
+    }
+}
+
 /// Content-addressed storage of one store's blobs on a [`FileSystem`].
 #[derive(Clone)]
 pub struct LocalFileStorage {
@@ -66,6 +132,8 @@ pub struct LocalFileStorage {
     web_crypto: bool,
     #[cfg(target_arch = "wasm32")]
     blob_opener: Option<BlobOpener>,
+    #[cfg(target_arch = "wasm32")]
+    chunk_saver: Option<ChunkSaver>,
 }
 
 /// The directory name of a store: the sanitized id, with names a path cannot hold (empty, `.`, `..`)
@@ -94,6 +162,8 @@ impl LocalFileStorage {
             web_crypto: false,
             #[cfg(target_arch = "wasm32")]
             blob_opener: None,
+            #[cfg(target_arch = "wasm32")]
+            chunk_saver: None,
         })
     }
 
@@ -113,6 +183,27 @@ impl LocalFileStorage {
     pub fn with_blob_opener(mut self, opener: BlobOpener) -> Self {
         self.blob_opener = Some(opener);
         self
+    }
+
+    /// Lets downloads whose body arrives as JavaScript arrays be written (and hashed) by `saver`
+    /// (wasm32), in the transfer file system's partial files.
+    #[cfg(target_arch = "wasm32")]
+    pub fn with_chunk_saver(mut self, saver: ChunkSaver) -> Self {
+        self.chunk_saver = Some(saver);
+        self
+    }
+
+    /// The [`ChunkSaver`], when one was given (wasm32).
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn chunk_saver(&self) -> Option<&ChunkSaver> {
+        self.chunk_saver.as_ref()
+    }
+
+    /// The partial download's path, its directory created (for a [`ChunkSaver`]).
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) async fn prepare_partial(&self, hash: &ContentHash) -> FsResult<VPath> {
+        Self::ensure_dir(self.transfer_fs.as_ref(), &self.dir).await?;
+        Ok(self.partial_path(hash))
     }
 
     /// Opens the stored blob `hash` as a `Blob` (wasm32), when a [`BlobOpener`] was given.

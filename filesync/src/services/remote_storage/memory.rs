@@ -19,7 +19,8 @@ use futures::StreamExt;
 
 use super::protocol::options::DEFAULT_MULTIPART_THRESHOLD;
 use super::{
-    Download, RemoteError, RemoteErrorKind, RemoteResult, RemoteStorage, SignedUrl, UploadRequest,
+    Body, Download, RemoteError, RemoteErrorKind, RemoteResult, RemoteStorage, SignedUrl,
+    UploadRequest,
 };
 use crate::runtime::SharedRuntime;
 use crate::services::hash::{hash_bytes, ContentHash};
@@ -849,7 +850,7 @@ impl RemoteStorage for MemoryRemote {
             offset,
             total_size: Some(total),
             content_type,
-            body: Box::pin(futures::stream::iter(chunks)),
+            body: Body::Bytes(Box::pin(futures::stream::iter(chunks))),
         })
     }
 

@@ -219,7 +219,48 @@ pub struct Download {
     /// The object's content type, when the remote said.
     pub content_type: Option<String>,
     /// The body.
-    pub body: MaybeSendBoxStream<RemoteResult<Bytes>>,
+    pub body: Body,
+}
+
+/// Chunks of a download's body as JavaScript arrays (wasm32), never copied into wasm memory.
+#[cfg(target_arch = "wasm32")]
+pub type JsChunks = MaybeSendBoxStream<RemoteResult<js_sys::Uint8Array>>;
+
+/// A download's body: chunks in memory, or (wasm32) the chunks of a browser `fetch` as JavaScript
+/// arrays, which the engine hands to a [`crate::ChunkSaver`] (a worker) without copying them into
+/// wasm memory. Errors in either are the remote's (`Offline` when the connection breaks or
+/// stalls).
+pub enum Body {
+    /// Chunks as bytes.
+    Bytes(MaybeSendBoxStream<RemoteResult<Bytes>>),
+    /// Chunks as JavaScript arrays (wasm32).
+    #[cfg(target_arch = "wasm32")]
+    Js(JsChunks),
+}
+
+impl Body {
+    /// No bytes at all.
+    pub fn empty() -> Self {
+        Body::Bytes(Box::pin(futures::stream::empty()))
+    }
+
+    /// The chunks as bytes (JavaScript arrays are copied into wasm memory one by one).
+    pub fn into_bytes(self) -> MaybeSendBoxStream<RemoteResult<Bytes>> {
+        match self {
+            Body::Bytes(stream) => stream,
+            #[cfg(target_arch = "wasm32")]
+            Body::Js(stream) => {
+                use futures::StreamExt;
+                Box::pin(stream.map(|chunk| chunk.map(|array| Bytes::from(array.to_vec()))))
+            }
+        }
+    }
+}
+
+impl From<MaybeSendBoxStream<RemoteResult<Bytes>>> for Body {
+    fn from(stream: MaybeSendBoxStream<RemoteResult<Bytes>>) -> Self {
+        Body::Bytes(stream)
+    }
 }
 
 /// A URL the object can be fetched from without credentials until `expires_at_ms`.

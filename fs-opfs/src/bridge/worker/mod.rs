@@ -193,14 +193,20 @@ pub fn serve_port(fs: Rc<dyn FileSystem>, port: MessagePort) {
 /// carries a `MessagePort` gets a file system from `open` and is served on that port.
 ///
 /// A connection whose backend cannot be opened gets the error as its hello, and the port closes.
+/// Messages without `connect` are left alone, so the worker may listen for messages of its own.
 pub fn serve_with(open: Opener) {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data();
+        let request = get(&data, "connect");
+        if request.is_undefined() {
+            // Not a connection request: left to the worker's other listeners.
+            return;
+        }
         let Some(port) = event.ports().get(0).dyn_into::<MessagePort>().ok() else {
             return;
         };
-        let backend = Backend::decode(&get(&data, "connect"));
+        let backend = Backend::decode(&request);
         let open = open.clone();
         spawn_local(async move {
             let opened = match backend {
@@ -231,8 +237,9 @@ pub fn serve(fs: Rc<dyn FileSystem>) {
     }));
 }
 
-/// Tells the page that spawned this worker that it is ready for connections.
-pub(crate) fn announce_ready() {
+/// Tells the page that spawned (or attached) this worker that it is ready for connections: what a
+/// worker entry of its own calls once it serves (see [`super::BridgeWorker::attach`]).
+pub fn announce_ready() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let message = obj();
     set(&message, "ready", true);

@@ -4,8 +4,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use bytes::Bytes;
-use fs_core::MaybeSendBoxStream;
 use futures::StreamExt;
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -13,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStreamDefaultReader, Request, Response};
 
 use super::errors;
-use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult};
+use crate::services::remote_storage::{JsChunks, RemoteError, RemoteErrorKind, RemoteResult};
 
 /// A function of the global scope (`window`, a worker's `self`), looked up when called.
 fn global_function(name: &str) -> Result<(JsValue, Function), JsValue> {
@@ -130,13 +128,9 @@ impl Drop for Reader {
     }
 }
 
-/// A response body chunk by chunk (each chunk copied out of JS once); a failed read or no chunk
-/// within `idle` ends it with `Offline`.
-pub(super) fn body_stream(
-    response: &Response,
-    url: String,
-    idle: Duration,
-) -> MaybeSendBoxStream<RemoteResult<Bytes>> {
+/// A response body chunk by chunk as JavaScript arrays (nothing copied into wasm memory); a failed
+/// read or no chunk within `idle` ends it with `Offline`.
+pub(super) fn body_stream(response: &Response, url: String, idle: Duration) -> JsChunks {
     let Some(body) = response.body() else {
         // A body-less answer (HEAD-like, 204): nothing to read.
         return futures::stream::empty().boxed_local();
@@ -166,9 +160,7 @@ pub(super) fn body_stream(
                 let value = Reflect::get(&result, &JsValue::from_str("value"))
                     .unwrap_or(JsValue::UNDEFINED);
                 match value.dyn_into::<Uint8Array>() {
-                    Ok(chunk) => {
-                        return Some((Ok(Bytes::from(chunk.to_vec())), Some((reader, url))))
-                    }
+                    Ok(chunk) => return Some((Ok(chunk), Some((reader, url)))),
                     Err(_) => "the body gave something other than bytes".to_owned(),
                 }
             }

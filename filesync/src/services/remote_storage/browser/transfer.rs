@@ -4,8 +4,6 @@
 use std::rc::Rc;
 
 use async_trait::async_trait;
-use bytes::Bytes;
-use fs_core::MaybeSendBoxStream;
 use futures::StreamExt;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
@@ -14,7 +12,7 @@ use web_sys::{AbortController, Blob, BlobPropertyBag, Request, RequestInit, Resp
 
 use super::{errors, fetch_upload, js, xhr, BrowserHttpRemote};
 use crate::services::remote_storage::protocol::transport::{self, Put, Slice, Transfer};
-use crate::services::remote_storage::{RemoteError, RemoteResult, UploadRequest};
+use crate::services::remote_storage::{Body, RemoteError, RemoteResult, UploadRequest};
 
 /// Signed headers, as name/value pairs.
 type Headers = Vec<(String, String)>;
@@ -206,7 +204,11 @@ impl Transfer for BrowserHttpRemote {
     }
 
     /// The body of a download answer, read chunk by chunk with the idle timeout.
-    fn body(&self, url: String, response: Response) -> MaybeSendBoxStream<RemoteResult<Bytes>> {
-        js::body_stream(&response, url, self.options.transfer_idle_timeout)
+    fn body(&self, url: String, response: Response) -> Body {
+        Body::Js(js::body_stream(
+            &response,
+            url,
+            self.options.transfer_idle_timeout,
+        ))
     }
 }

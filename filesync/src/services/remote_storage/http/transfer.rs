@@ -2,8 +2,6 @@
 //! stall watchdog, and ranged GETs with an idle timeout.
 
 use async_trait::async_trait;
-use bytes::Bytes;
-use fs_core::MaybeSendBoxStream;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 
@@ -11,7 +9,7 @@ use super::body::{self, BodyProbe};
 use super::signer::{read_capped, MAX_ERROR_BODY};
 use super::{config_error, errors, HttpRemote};
 use crate::services::remote_storage::protocol::transport::{self, Put, Transfer};
-use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult};
+use crate::services::remote_storage::{Body, RemoteError, RemoteErrorKind, RemoteResult};
 
 #[async_trait]
 impl Transfer for HttpRemote {
@@ -124,11 +122,11 @@ impl Transfer for HttpRemote {
     }
 
     /// The body of a download answer, with the idle timeout.
-    fn body(
-        &self,
-        url: Url,
-        response: reqwest::Response,
-    ) -> MaybeSendBoxStream<RemoteResult<Bytes>> {
-        body::download_body(response, url, self.options.transfer_idle_timeout)
+    fn body(&self, url: Url, response: reqwest::Response) -> Body {
+        Body::Bytes(body::download_body(
+            response,
+            url,
+            self.options.transfer_idle_timeout,
+        ))
     }
 }

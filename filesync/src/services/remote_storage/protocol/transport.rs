@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use fs_core::{ByteStream, MaybeSend, MaybeSendBoxStream, MaybeSync};
+use fs_core::{ByteStream, MaybeSend, MaybeSync};
 use serde::de::DeserializeOwned;
 
 use super::signer::{parse_json, SignedRequest};
 use super::transfer::{download_answer, Answered};
 use super::{errors, multipart, Client};
 use crate::services::remote_storage::{
-    Download, RemoteError, RemoteErrorKind, RemoteResult, SignedUrl, UploadRequest,
+    Body, Download, RemoteError, RemoteErrorKind, RemoteResult, SignedUrl, UploadRequest,
 };
 
 /// A failed signer call: the status of a non-2xx answer (none when there was no answer) and the
@@ -122,8 +122,7 @@ pub(crate) trait Transfer: Signer {
     /// The error for a non-2xx answer, with the start of its body.
     async fn failed(&self, url: &Self::Url, answer: Self::Answer) -> RemoteError;
     /// The answer's body (`Offline` when it breaks or stalls).
-    fn body(&self, url: Self::Url, answer: Self::Answer)
-        -> MaybeSendBoxStream<RemoteResult<Bytes>>;
+    fn body(&self, url: Self::Url, answer: Self::Answer) -> Body;
 }
 
 /// What a client provides for the protocol: its [`Signer`] and [`Transfer`] sides. The protocol's
@@ -277,7 +276,7 @@ pub(crate) async fn download<T: Transport + ?Sized>(
             offset,
             total_size: Some(total),
             content_type: None,
-            body: Box::pin(futures::stream::empty()),
+            body: Body::empty(),
         }),
         Answered::Failed => Err(t.failed(&url, answer).await),
         Answered::Body { start, total_size } => Ok(Download {
