@@ -209,6 +209,33 @@ test('a reload in the middle of a download: it resumes after the bytes that arri
   }
 })
 
+test('a partial download whose bytes changed while the engine was stopped is never kept: the download starts over and the file is right', async () => {
+  const SIZE = 16
+  const proxy = await startThrottlingProxy(server.origin)
+  try {
+    const page = await openApp('corrupt-partial', proxy.url)
+    const saved = await savedAndUploaded(page, 'corrupt.bin', SIZE, 17)
+    proxy.setRate(4 * MiB)
+    await evictAndSync(page, saved)
+    await until('4 MiB of the download', () => proxy.sent('GET') >= 4 * MiB, 30_000)
+    await page.evaluate(() => window.app.stop())
+    const before = proxy.sent('GET')
+    const partial = await page.evaluate(() => window.app.corruptPartial())
+    assert.ok(partial > 0, 'the stopped engine kept the partial download')
+    proxy.setRate(Infinity)
+    await page.evaluate(() => window.app.startSync())
+    await downloaded(page, saved, 'the download after the corrupt partial')
+    const total = proxy.sent('GET')
+    console.log(`corrupt partial: ${mib(partial)} kept and corrupted, ${mib(total)} downloaded in all for a ${SIZE} MiB file`)
+    assert.equal(await shownHash(page, saved), saved.contentHash, 'what is shown is the file, not the corrupt bytes')
+    assert.ok(total - before >= SIZE * MiB, `the download started over (${mib(total - before)} after the corruption)`)
+    assert.deepEqual(await page.evaluate(() => window.app.partialSizes()), [], 'no partial file left')
+    await page.close()
+  } finally {
+    await proxy.stop()
+  }
+})
+
 test('a reload in the middle of a resumable upload (64 MiB): it continues with the parts not sent yet', async () => {
   const SIZE = 64
   const proxy = await startThrottlingProxy(server.origin, 8 * MiB)

@@ -22,6 +22,9 @@ use crate::jsfs::kind_of_code;
 /// At most this many bytes are sent to the worker and not yet written.
 const WINDOW_BYTES: u64 = 16 << 20;
 
+/// Progress is reported after at least this many more bytes (and at the end).
+const PROGRESS_BYTES: u64 = 1 << 20;
+
 /// Replies waiting for their download, by id.
 type Jobs = Rc<RefCell<HashMap<u32, mpsc::UnboundedSender<JsValue>>>>;
 
@@ -111,6 +114,7 @@ impl WorkerSaver {
         } = job;
         let mut sent = start;
         let mut written = start;
+        let mut reported = start;
         while let Some(chunk) = chunks.next().await {
             let chunk = match chunk {
                 Ok(chunk) => chunk,
@@ -136,6 +140,12 @@ impl WorkerSaver {
             set(&message, "bytes", &chunk);
             self.send(&message, Some(&chunk.buffer().into()))?;
             sent += len;
+            if sent - reported >= PROGRESS_BYTES {
+                reported = sent;
+                progress(sent);
+            }
+        }
+        if sent != reported {
             progress(sent);
         }
         self.send(&message("end", id), None)?;

@@ -169,6 +169,31 @@ const app = {
     }
     return sizes
   },
+  /**
+   * Flips the first byte of the store's partial download (behind the engine's back, as a disk
+   * fault would), retrying while the worker still holds the file; answers the file's size.
+   */
+  async corruptPartial() {
+    let dir = await navigator.storage.getDirectory()
+    for (const part of ['livestore-filesync-files', storeId]) dir = await dir.getDirectoryHandle(part)
+    for (let attempt = 0; ; attempt++) {
+      for await (const [name, handle] of (dir as any).entries()) {
+        if (!name.startsWith('.part-') || handle.kind !== 'file') continue
+        try {
+          const file = await handle.getFile()
+          const first = new Uint8Array(await file.slice(0, 1).arrayBuffer())
+          const writable = await handle.createWritable({ keepExistingData: true })
+          await writable.write({ type: 'write', position: 0, data: new Uint8Array([first[0]! ^ 0xff]) })
+          await writable.close()
+          return file.size
+        } catch (error) {
+          if (attempt >= 50) throw error
+        }
+      }
+      if (attempt >= 50) throw new Error('no partial download to corrupt')
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  },
   /** The SHA-256 of what resolveFileUrl shows for `fileId` (read whole: call it after measuring). */
   async shownHash(fileId: string) {
     const url = await fileSync.resolveFileUrl(fileId)
@@ -249,4 +274,6 @@ const app = {
   memory: () => ({ jsHeap: (performance as any).memory?.usedJSHeapSize ?? 0, wasm: engineMemoryBytes() }),
 }
 ;(window as any).app = app
+/** The instance itself, for diagnostics scripts. */
+;(window as any).fileSync = fileSync
 document.getElementById('status')!.textContent = 'ready'
