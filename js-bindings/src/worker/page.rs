@@ -13,7 +13,7 @@ use futures::StreamExt;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{MessageChannel, MessageEvent, MessagePort, Worker};
+use web_sys::{ErrorEvent, MessageChannel, MessageEvent, MessagePort, Worker};
 
 use super::saver::METHOD;
 use crate::js::{get, get_string};
@@ -36,6 +36,17 @@ pub(crate) struct WorkerSaver {
     /// Why the worker cannot save (it could not open OPFS), once it said so.
     broken: Rc<RefCell<Option<JsValue>>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
+    /// The worker's `error` listener (removed when the saver goes).
+    on_error: Closure<dyn FnMut(ErrorEvent)>,
+    worker: Worker,
+}
+
+impl Drop for WorkerSaver {
+    fn drop(&mut self) {
+        let _ = self
+            .worker
+            .remove_event_listener_with_callback("error", self.on_error.as_ref().unchecked_ref());
+    }
 }
 
 impl WorkerSaver {
@@ -63,6 +74,25 @@ impl WorkerSaver {
                 }
             })
         };
+        // An uncaught error in the worker leaves its state unknown: every download in flight
+        // fails (and is tried again later), and so does every later one.
+        let on_error = {
+            let jobs = jobs.clone();
+            let broken = broken.clone();
+            Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+                let error = Object::new();
+                set(&error, "code", &"Unknown".into());
+                let why = format!("the file sync worker failed: {}", event.message());
+                set(&error, "message", &why.into());
+                let message = Object::new();
+                set(&message, "error", &error);
+                *broken.borrow_mut() = Some(error.into());
+                for (_, tx) in jobs.borrow_mut().drain() {
+                    let _ = tx.unbounded_send(message.clone().into());
+                }
+            })
+        };
+        worker.add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref())?;
         let port = channel.port1();
         port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         let hello = Object::new();
@@ -76,6 +106,8 @@ impl WorkerSaver {
             jobs,
             broken,
             _on_message: on_message,
+            on_error,
+            worker: worker.clone(),
         }))
     }
 

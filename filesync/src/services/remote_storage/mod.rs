@@ -227,7 +227,7 @@ pub struct Download {
 pub type JsChunks = MaybeSendBoxStream<RemoteResult<js_sys::Uint8Array>>;
 
 /// A download's body: chunks in memory, or (wasm32) the chunks of a browser `fetch` as JavaScript
-/// arrays, which the engine hands to a [`crate::ChunkSaver`] (a worker) without copying them into
+/// arrays, which the engine hands to a `ChunkSaver` (wasm32: a worker) without copying them into
 /// wasm memory. Errors in either are the remote's (`Offline` when the connection breaks or
 /// stalls).
 pub enum Body {
