@@ -60,6 +60,8 @@ async fn client(
 ) -> Client {
     let mut remote = HttpRemoteOptions::new(base_url).with_token(TOKEN);
     remote.multipart_threshold = multipart;
+    // One part at a time: the tests count what a stop keeps, part by part.
+    remote.parts_in_flight = 1;
     let mut options = FileSyncOptions::new(STORE);
     options.executor.base_delay = Duration::from_millis(100);
     let runtime = Arc::new(TokioRuntime::current());

@@ -60,10 +60,12 @@ fn options() -> FileSyncOptions {
     o
 }
 
-/// The client of `server`: resumable uploads from 5 MiB on, short timeouts.
+/// The client of `server`: resumable uploads from 5 MiB on, one part at a time (the tests count
+/// which parts a cut keeps), short timeouts.
 fn remote(server: &Server) -> HttpRemote {
     let mut o = HttpRemoteOptions::new(server.base_url()).with_token(TOKEN);
     o.multipart_threshold = 5 * MIB;
+    o.parts_in_flight = 1;
     o.connect_timeout = Duration::from_secs(2);
     o.request_timeout = Duration::from_secs(10);
     o.transfer_idle_timeout = Duration::from_secs(10);

@@ -73,9 +73,12 @@ impl Source {
         })
     }
 
-    /// The offsets it was opened at, in order.
+    /// The offsets it was opened at, in ascending order (the parts of a resumable upload may go
+    /// several at a time, so the order they open in is not part of the contract).
     pub(crate) fn opens(&self) -> Vec<u64> {
-        self.opens.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        let mut opens = self.opens.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        opens.sort_unstable();
+        opens
     }
 
     /// The bytes it handed out, over every open.

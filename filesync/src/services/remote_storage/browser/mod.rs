@@ -74,6 +74,9 @@ pub struct BrowserHttpRemoteOptions {
     /// Uploads of at least this many bytes use the resumable protocol (default 64 MiB). Below it,
     /// the whole upload is assembled as one `Blob` before it is sent.
     pub multipart_threshold: u64,
+    /// How many parts of a resumable upload are sent at a time (default 3; at least 1). More
+    /// overlap each part's round trips; a stop loses at most this many partly sent parts.
+    pub parts_in_flight: usize,
     /// How long a signer call may take as a whole, the token getter's wait included (default 30 s;
     /// `multipart/complete`, which makes the server re-read the whole object, gets one more second
     /// per 32 MiB).
@@ -196,6 +199,7 @@ impl BrowserHttpRemote {
                 base: url.href().trim_end_matches('/').to_owned(),
                 request_timeout: options.request_timeout,
                 multipart_threshold: options.multipart_threshold,
+                parts_in_flight: options::check_parts_in_flight(options.parts_in_flight)?,
             },
             token,
             options,

@@ -44,6 +44,9 @@ pub struct HttpRemoteOptions {
     pub token: Option<String>,
     /// Uploads of at least this many bytes use the resumable protocol (default 64 MiB).
     pub multipart_threshold: u64,
+    /// How many parts of a resumable upload are sent at a time (default 3; at least 1). More
+    /// overlap each part's round trips; a stop loses at most this many partly sent parts.
+    pub parts_in_flight: usize,
     /// How long connecting may take (default 10 s).
     pub connect_timeout: Duration,
     /// How long a signer call may take as a whole (default 30 s; `multipart/complete`, which makes
@@ -128,6 +131,7 @@ impl HttpRemote {
                 base: url.as_str().trim_end_matches('/').to_owned(),
                 request_timeout: options.request_timeout,
                 multipart_threshold: options.multipart_threshold,
+                parts_in_flight: options::check_parts_in_flight(options.parts_in_flight)?,
             },
             origin,
             auth,
@@ -143,6 +147,17 @@ mod tests {
     use super::*;
     use crate::services::remote_storage::protocol::transport::Signer;
     use crate::services::remote_storage::RemoteErrorKind;
+
+    #[test]
+    fn parts_in_flight_is_at_least_one() {
+        let mut options = HttpRemoteOptions::new("http://127.0.0.1:8787/api");
+        options.parts_in_flight = 0;
+        let err = HttpRemote::new(options).unwrap_err();
+        assert_eq!(err.kind, RemoteErrorKind::Rejected);
+        assert!(err.message.contains("parts_in_flight"), "{}", err.message);
+        let remote = HttpRemote::new(HttpRemoteOptions::new("http://127.0.0.1:8787/api")).unwrap();
+        assert_eq!(remote.site.parts_in_flight, 3);
+    }
 
     #[test]
     fn base_urls_are_checked() {

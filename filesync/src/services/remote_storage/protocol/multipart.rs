@@ -7,7 +7,10 @@
 //! server (`list`), so a token stays valid whatever happened after it was saved.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use futures::StreamExt;
 
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +19,9 @@ use super::signer::{parse_json, SignedRequest};
 use super::transport::{
     post, post_json, upload_ask, upload_single, Put, SignerCall, Slice, Transport,
 };
-use crate::services::remote_storage::{RemoteError, RemoteErrorKind, RemoteResult, UploadRequest};
+use crate::services::remote_storage::{
+    ProgressFn, RemoteError, RemoteErrorKind, RemoteResult, UploadRequest,
+};
 
 /// The version of the token format.
 const TOKEN_VERSION: u32 = 1;
@@ -199,6 +204,118 @@ async fn create<T: Transport + ?Sized>(
     }))
 }
 
+/// Sends part `number` of `token`'s upload (signed first); answers its number and ETag.
+async fn send_part<T: Transport + ?Sized>(
+    t: &T,
+    req: &UploadRequest,
+    token: &ResumeToken,
+    number: u64,
+    progress: &PartsProgress,
+) -> Result<(u64, String), Stop> {
+    let timeout = t.site().request_timeout;
+    let (offset, len) = token.part(number);
+    let ask = serde_json::json!({
+        "key": token.key,
+        "uploadId": token.upload_id,
+        "partNumber": number,
+    });
+    let signed: SignedRequest = post_json(t, "/v1/multipart/sign-part", &ask, timeout).await?;
+    let method = signed.part_method().map_err(Stop::Failed)?;
+    let url = t.resolve(&signed.url)?;
+    let headers = t.headers(signed.headers.as_ref())?;
+    // This part's progress goes through the sum of every part in flight.
+    let part_req = UploadRequest {
+        progress: progress.of_part(number),
+        ..req.clone()
+    };
+    let slice = Slice {
+        offset,
+        len,
+        done_before: 0,
+    };
+    let put = Put {
+        method,
+        url: &url,
+        headers,
+        req: &part_req,
+        slice,
+    };
+    let etag = t.send_slice(put).await?;
+    let etag = etag.ok_or_else(|| {
+        Stop::Failed(errors::missing_header(
+            t.site().client,
+            "PUT",
+            url.as_ref(),
+            "no ETag on the part's answer",
+            "ETag",
+        ))
+    })?;
+    progress.finished(number, len);
+    Ok((number, etag))
+}
+
+/// The progress of an upload whose parts go several at a time: what the finished parts hold plus
+/// what each part in flight has sent, never going back.
+#[derive(Clone)]
+struct PartsProgress {
+    state: Arc<Mutex<PartsSent>>,
+    report: ProgressFn,
+    size: u64,
+}
+
+#[derive(Default)]
+struct PartsSent {
+    finished: u64,
+    in_flight: BTreeMap<u64, u64>,
+    reported: u64,
+}
+
+impl PartsProgress {
+    fn new(req: &UploadRequest, finished: u64) -> Self {
+        PartsProgress {
+            state: Arc::new(Mutex::new(PartsSent {
+                finished,
+                reported: finished,
+                ..PartsSent::default()
+            })),
+            report: req.progress.clone(),
+            size: req.size,
+        }
+    }
+
+    /// The progress callback of part `number` (it reports that part's bytes sent).
+    fn of_part(&self, number: u64) -> ProgressFn {
+        let this = self.clone();
+        Arc::new(move |sent: u64, _total: u64| {
+            this.update(|s| {
+                s.in_flight.insert(number, sent);
+            });
+        })
+    }
+
+    /// Part `number` (of `len` bytes) is on the server.
+    fn finished(&self, number: u64, len: u64) {
+        self.update(|s| {
+            s.in_flight.remove(&number);
+            s.finished += len;
+        });
+    }
+
+    fn update(&self, change: impl FnOnce(&mut PartsSent)) {
+        let now = {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            change(&mut s);
+            let now = s.finished + s.in_flight.values().sum::<u64>();
+            if now <= s.reported {
+                return;
+            }
+            s.reported = now;
+            now
+        };
+        (self.report)(now.min(self.size), self.size);
+    }
+}
+
 /// One pass: list what the server holds, upload the rest, complete.
 async fn attempt<T: Transport + ?Sized>(
     t: &T,
@@ -220,46 +337,34 @@ async fn attempt<T: Transport + ?Sized>(
         Err((_, err)) => return Err(err.into()),
     };
     let mut etags = token.kept(listed.parts);
-    let mut done: u64 = etags.keys().map(|&n| token.part(n).1).sum();
+    let done: u64 = etags.keys().map(|&n| token.part(n).1).sum();
     (req.progress)(done, req.size);
-    for number in 1..=token.part_count() {
-        if etags.contains_key(&number) {
-            continue;
+    let progress = PartsProgress::new(req, done);
+    let missing: Vec<u64> = (1..=token.part_count())
+        .filter(|number| !etags.contains_key(number))
+        .collect();
+    let mut queue = missing.into_iter();
+    let mut in_flight = futures::stream::FuturesUnordered::new();
+    let mut failed = None;
+    loop {
+        // After a failure no part starts, but those in flight finish: the server keeps them for
+        // the resume.
+        while failed.is_none() && in_flight.len() < t.site().parts_in_flight.max(1) {
+            let Some(number) = queue.next() else { break };
+            in_flight.push(send_part(t, req, token, number, &progress));
         }
-        let (offset, len) = token.part(number);
-        let ask = serde_json::json!({
-            "key": token.key,
-            "uploadId": token.upload_id,
-            "partNumber": number,
-        });
-        let signed: SignedRequest = post_json(t, "/v1/multipart/sign-part", &ask, timeout).await?;
-        let method = signed.part_method().map_err(Stop::Failed)?;
-        let url = t.resolve(&signed.url)?;
-        let headers = t.headers(signed.headers.as_ref())?;
-        let slice = Slice {
-            offset,
-            len,
-            done_before: done,
-        };
-        let put = Put {
-            method,
-            url: &url,
-            headers,
-            req,
-            slice,
-        };
-        let etag = t.send_slice(put).await?;
-        let etag = etag.ok_or_else(|| {
-            Stop::Failed(errors::missing_header(
-                t.site().client,
-                "PUT",
-                url.as_ref(),
-                "no ETag on the part's answer",
-                "ETag",
-            ))
-        })?;
-        etags.insert(number, etag);
-        done += len;
+        match in_flight.next().await {
+            Some(Ok((number, etag))) => {
+                etags.insert(number, etag);
+            }
+            Some(Err(stop)) => {
+                failed.get_or_insert(stop);
+            }
+            None => break,
+        }
+    }
+    if let Some(stop) = failed {
+        return Err(stop);
     }
     let parts: Vec<serde_json::Value> = etags
         .iter()

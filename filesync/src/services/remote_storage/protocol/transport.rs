@@ -43,6 +43,8 @@ pub(crate) struct Site {
     pub(crate) request_timeout: Duration,
     /// Uploads of at least this many bytes use the resumable protocol.
     pub(crate) multipart_threshold: u64,
+    /// How many parts of a resumable upload go at a time (at least 1).
+    pub(crate) parts_in_flight: usize,
 }
 
 /// A signer call: `POST {base}{path}` with `body` as JSON, within `timeout`.
