@@ -1,6 +1,6 @@
 // The browser test app: a real LiveStore store (web adapter, OPFS, shared worker) and the built
 // package, driven by the tests through `window.app`. The URL says which store, signer and token.
-import { createFileSync, engineMemoryBytes, type FileSyncEvent } from 'filesync-livestore'
+import { createFileSync, engineMemoryBytes, hashFile, type FileSyncEvent } from 'filesync-livestore'
 
 import { events, tables } from './schema.ts'
 import { openAppStore, params, png, signer, storeId, token } from './store.ts'
@@ -116,8 +116,7 @@ const app = {
   liveKeys: () => fileSync.listLiveRemoteKeys(),
   /**
    * Writes `mib` MiB of deterministic bytes (seeded by `seed`) into OPFS at `/test-sources/{name}`
-   * with direct OPFS calls, 1 MiB at a time, so a large source file never sits in memory; answers
-   * its SHA-256 (hashed from the same chunks).
+   * with direct OPFS calls, 1 MiB at a time, so a large source file never sits in memory.
    */
   async writeSource(name: string, mib: number, seed: number) {
     const root = await navigator.storage.getDirectory()
@@ -145,6 +144,28 @@ const app = {
     const saved = await fileSync.saveFile(file)
     store.commit(events.photoAdded({ id: crypto.randomUUID(), fileId: saved.fileId }))
     return saved
+  },
+  /** The SHA-256 of the OPFS source file `name` (the package's hashFile). */
+  async sourceHash(name: string) {
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('test-sources')
+    return hashFile(await (await dir.getFileHandle(name)).getFile())
+  },
+  /**
+   * Benchmark: saves the OPFS source file `name` with the engine started and answers the save and
+   * the ms from its upload's `upload:start` to its `upload:complete`.
+   */
+  async timeUpload(name: string) {
+    const marks: { type: string; fileId?: string; t: number }[] = []
+    const off = fileSync.onEvent((e) => marks.push({ type: e.type, fileId: (e as any).fileId, t: performance.now() }))
+    try {
+      await fileSync.start()
+      const saved = await app.saveSource(name)
+      const at = (type: string) => marks.find((m) => m.type === type && m.fileId === saved.fileId)?.t
+      while (at('upload:complete') === undefined) await new Promise((r) => setTimeout(r, 20))
+      return { saved, ms: at('upload:complete')! - at('upload:start')! }
+    } finally {
+      off()
+    }
   },
   /** Removes the local copy of a file behind the engine's back (as when the browser evicts it). */
   async dropLocalCopy(fileId: string) {
