@@ -14,7 +14,14 @@ export default defineConfig({
     outDir: at('./dist'),
     emptyOutDir: true,
     target: 'es2022',
-    rollupOptions: { input: { ours: at('./app/ours.html'), theirs: at('./app/theirs.html') } },
+    rollupOptions: {
+      input: {
+        ours: at('./app/ours.html'),
+        theirs: at('./app/theirs.html'),
+        'ours-large': at('./app/ours-large.html'),
+        'theirs-large': at('./app/theirs-large.html'),
+      },
+    },
   },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['@livestore/wa-sqlite', 'filesync-livestore'] },

@@ -1,0 +1,16 @@
+// filesync-livestore's large-file page: createFileSync (OPFS, the package's worker), a store whose
+// leader worker has the same loopback sync backend as the 0.8.0 page.
+import { createFileSync } from 'filesync-livestore'
+
+import { openStore } from './harness.ts'
+import { readyLarge } from './large.ts'
+import LiveStoreWorker from './ours-large.worker.ts?worker'
+import { ours } from './schemas.ts'
+
+const { store, remote } = await openStore(ours.schema, LiveStoreWorker, 'bench-ours-large')
+const fileSync = createFileSync({ store, remote })
+await fileSync.start()
+readyLarge(
+  (f) => fileSync.saveFile(f),
+  (id) => (store.query(ours.tables.files.where({ id }).first()) as any)?.remoteKey || undefined,
+)

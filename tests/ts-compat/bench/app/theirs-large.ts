@@ -1,0 +1,24 @@
+// @livestore-filesync/core 0.8.0's large-file page: createFileSync with the OPFS layer, a store
+// whose leader worker has a loopback sync backend (0.8.0 uploads what comes back from it).
+import { createFileSync } from '@livestore-filesync/core'
+import { layer as opfsLayer } from '@livestore-filesync/opfs'
+import { queryDb } from '@livestore/livestore'
+
+import { openStore } from './harness.ts'
+import { readyLarge } from './large.ts'
+import { theirs } from './schemas.ts'
+import LiveStoreWorker from './theirs-large.worker.ts?worker'
+
+const { store, remote } = await openStore(theirs.schema, LiveStoreWorker, 'bench-theirs-large')
+console.log = () => {} // 0.8.0 logs every step
+const fileSync = createFileSync({
+  store,
+  schema: { tables: theirs.tables, events: theirs.events, queryDb },
+  fileSystem: opfsLayer(),
+  remote,
+})
+fileSync.start()
+readyLarge(
+  (f) => fileSync.saveFile(f),
+  (id) => (store.query(theirs.tables.files.where({ id }).first()) as any)?.remoteKey || undefined,
+)
