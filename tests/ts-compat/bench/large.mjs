@@ -1,12 +1,13 @@
 // Benchmark (scripts/extended, via bench/run.sh with BENCH_ONLY=large or in the full run): one large
-// file (BENCH_LARGE_MIB, default 256 MiB) saved and uploaded by filesync-livestore and by
+// file (BENCH_LARGE_MIB, default 256 MiB) saved and uploaded, then downloaded again (its local copy
+// removed), by filesync-livestore and by
 // @livestore-filesync/core 0.8.0, each in its own page of one headless Chromium with a persistent
 // profile (OPFS on disk), LiveStore 0.4.0-dev.23 with a loopback sync backend in each page's leader
 // worker (0.8.0 uploads only what comes back from a sync backend), our server (FILESYNC_BIN, a
-// release build for figures) as the remote of both. Timed from saveFile to the row's remoteKey;
-// the peak memory growth of all Chromium processes is sampled every 100 ms. Pages alternate which
-// goes first; medians of BENCH_ROUNDS (default 3). 0.8.0's downloads are not measured here: a
-// second client needs a shared sync backend across pages.
+// release build for figures) as the remote of both. Uploads are timed from saveFile to the row's
+// remoteKey, downloads from the trigger (0.8.0: a v1.FileUpdated of the row; ours: triggerSync) to
+// a verified local state; the peak memory growth of all Chromium processes is sampled every 100 ms.
+// Pages alternate which goes first; medians of BENCH_ROUNDS (default 3).
 import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -47,8 +48,8 @@ const server = await startServer()
 const site = await serveStatic(DIST)
 const profile = await mkdtemp(join(tmpdir(), 'filesync-bench-large-08-'))
 const context = await launchPersistentChromium(profile)
-const results = { ours: [], theirs: [] }
-const memory = { ours: [], theirs: [] }
+const results = { ours: { up: [], down: [] }, theirs: { up: [], down: [] } }
+const memory = { ours: { up: [], down: [] }, theirs: { up: [], down: [] } }
 const failures = []
 try {
   for (let round = 0; round < ROUNDS; round++) {
@@ -63,10 +64,15 @@ try {
       await page.evaluate(([n, mib, seed]) => window.large.writeSource(n, mib, seed), [name, MIB, 1000 + round * 2 + (kind === 'ours' ? 0 : 1)])
       execFileSync('sync')
       try {
-        const [ms, grew] = await sampled(() => page.evaluate((n) => window.large.upload(n), name))
-        results[kind].push(ms)
-        memory[kind].push(grew)
-        console.error(`round ${round + 1}/${ROUNDS} ${kind}: ${rate(ms)}, +${(grew / 1048576).toFixed(0)} MiB`)
+        const [up, upGrew] = await sampled(() => page.evaluate((n) => window.large.upload(n), name))
+        results[kind].up.push(up.ms)
+        memory[kind].up.push(upGrew)
+        execFileSync('sync')
+        const [down, downGrew] = await sampled(() => page.evaluate((id) => window.large.download(id), up.fileId))
+        results[kind].down.push(down)
+        memory[kind].down.push(downGrew)
+        const mib = (b) => `+${(b / 1048576).toFixed(0)} MiB`
+        console.error(`round ${round + 1}/${ROUNDS} ${kind}: up ${rate(up.ms)} ${mib(upGrew)}; down ${rate(down)} ${mib(downGrew)}`)
       } catch (error) {
         failures.push(`${kind} round ${round + 1}: ${error.message.split('\n')[0]}`)
         console.error(`round ${round + 1}/${ROUNDS} ${kind}: failed: ${error.message.split('\n')[0]}`)
@@ -80,16 +86,18 @@ try {
   await server.stop()
   await rm(profile, { recursive: true, force: true })
 }
-const row = (kind, label) =>
-  results[kind].length
-    ? `| ${label} | ${rate(median(results[kind]))} | ${(median(memory[kind]) / 1048576).toFixed(0)} MiB |`
-    : `| ${label} | did not finish | |`
-console.log(`\none ${MIB} MiB file saved and uploaded in Chromium (OPFS on disk, filesync serve on loopback), medians of ${ROUNDS} rounds`)
-console.log('| package | save + upload | peak memory growth, all Chromium processes |')
+const cell = (kind, dir) =>
+  results[kind][dir].length
+    ? `${rate(median(results[kind][dir]))}, +${(median(memory[kind][dir]) / 1048576).toFixed(0)} MiB`
+    : 'did not finish'
+const ratio = (dir) =>
+  results.ours[dir].length && results.theirs[dir].length
+    ? `${(median(results.theirs[dir]) / median(results.ours[dir])).toFixed(2)}x`
+    : '-'
+console.log(`\none ${MIB} MiB file in Chromium (OPFS on disk, filesync serve on loopback), medians of ${ROUNDS} rounds; peak memory growth of all Chromium processes`)
+console.log('| package | save + upload | download (local copy removed) |')
 console.log('|---|---|---|')
-console.log(row('theirs', '@livestore-filesync/core 0.8.0'))
-console.log(row('ours', 'filesync-livestore'))
-if (results.ours.length && results.theirs.length) {
-  console.log(`| ratio 0.8.0 time / ours | ${(median(results.theirs) / median(results.ours)).toFixed(2)}x | |`)
-}
+console.log(`| @livestore-filesync/core 0.8.0 | ${cell('theirs', 'up')} | ${cell('theirs', 'down')} |`)
+console.log(`| filesync-livestore | ${cell('ours', 'up')} | ${cell('ours', 'down')} |`)
+console.log(`| 0.8.0 time / ours | ${ratio('up')} | ${ratio('down')} |`)
 for (const f of failures) console.log(`- ${f}`)

@@ -1,5 +1,6 @@
 // @livestore-filesync/core 0.8.0's large-file page: createFileSync with the OPFS layer, a store
-// whose leader worker has a loopback sync backend (0.8.0 uploads what comes back from it).
+// whose leader worker has a loopback sync backend (0.8.0 uploads what comes back from it). A
+// download is what 0.8.0 does when a v1.FileUpdated arrives for a file it has no local copy of.
 import { createFileSync } from '@livestore-filesync/core'
 import { layer as opfsLayer } from '@livestore-filesync/opfs'
 import { queryDb } from '@livestore/livestore'
@@ -18,7 +19,15 @@ const fileSync = createFileSync({
   remote,
 })
 fileSync.start()
-readyLarge(
-  (f) => fileSync.saveFile(f),
-  (id) => (store.query(theirs.tables.files.where({ id }).first()) as any)?.remoteKey || undefined,
-)
+const row = (id: string) => store.query(theirs.tables.files.where({ id }).first()) as any
+readyLarge({
+  save: (f) => fileSync.saveFile(f),
+  row,
+  localState: (id) => store.query(theirs.tables.localFileState.where({ fileId: id }).first()) as any,
+  redownload: (id) => {
+    const r = row(id)
+    store.commit(
+      theirs.events.fileUpdated({ id, path: r.path, remoteKey: r.remoteKey, contentHash: r.contentHash, updatedAt: new Date() }),
+    )
+  },
+})
