@@ -1,0 +1,76 @@
+// The sync panel: counts of what moves and waits, online or offline, storage used of the quota,
+// and the two switches (pause file sync as if offline; local-only).
+import { useFileSync, useSyncStatus } from 'filesync-livestore/react'
+import { useEffect, useState } from 'react'
+
+import { formatBytes } from './format.ts'
+
+export function StatusPanel({ localOnly, onLocalOnly }: { localOnly: boolean; onLocalOnly: (on: boolean) => void }) {
+  const fileSync = useFileSync()
+  const status = useSyncStatus()
+  const [online, setOnline] = useState(() => fileSync.isOnline())
+  const [paused, setPaused] = useState(false)
+  const [usage, setUsage] = useState<{ usage: number; quota: number } | null>(null)
+
+  useEffect(() => {
+    const refresh = () => {
+      setOnline(fileSync.isOnline())
+      fileSync.getStorageUsage().then(setUsage, () => setUsage(null))
+    }
+    refresh()
+    const off = fileSync.onEvent((e) => {
+      if (e.type === 'online' || e.type === 'offline' || e.type.endsWith(':complete')) refresh()
+    })
+    const timer = setInterval(refresh, 5000)
+    return () => {
+      off()
+      clearInterval(timer)
+    }
+  }, [fileSync])
+
+  const connection = localOnly ? 'Local only' : paused ? 'Paused' : online ? 'Online' : 'Offline'
+  return (
+    <section className="panel status" aria-label="Sync status">
+      <p className={`connection connection-${connection.toLowerCase().replace(' ', '-')}`} data-testid="connection">
+        {connection}
+      </p>
+      <dl>
+        <div>
+          <dt>Uploading</dt>
+          <dd data-testid="uploading">{status.uploadingCount + status.queuedUploadCount + status.pendingUploadCount}</dd>
+        </div>
+        <div>
+          <dt>Downloading</dt>
+          <dd data-testid="downloading">{status.downloadingCount + status.queuedDownloadCount + status.pendingDownloadCount}</dd>
+        </div>
+        <div>
+          <dt>Errors</dt>
+          <dd data-testid="errors">{status.errorCount}</dd>
+        </div>
+        <div>
+          <dt>Storage</dt>
+          <dd>{usage ? `${formatBytes(usage.usage)} of ${formatBytes(usage.quota)}` : '–'}</dd>
+        </div>
+      </dl>
+      <div className="switches">
+        <label>
+          <input
+            type="checkbox"
+            checked={paused}
+            disabled={localOnly}
+            onChange={(e) => {
+              const pause = e.target.checked
+              setPaused(pause)
+              void (pause ? fileSync.stop() : fileSync.start())
+            }}
+          />
+          Go offline
+        </label>
+        <label>
+          <input type="checkbox" checked={localOnly} onChange={(e) => onLocalOnly(e.target.checked)} />
+          Local only
+        </label>
+      </div>
+    </section>
+  )
+}

@@ -1,0 +1,43 @@
+// The gallery app: LiveStore's store registry, then the app (which waits for the store, then for
+// file sync) inside an error boundary that shows what went wrong.
+import { StoreRegistry } from '@livestore/livestore'
+import { StoreRegistryProvider } from '@livestore/react'
+import { Component, type ReactNode, StrictMode, Suspense } from 'react'
+import { createRoot } from 'react-dom/client'
+
+import { App } from './App.tsx'
+import './styles.css'
+
+class Failure extends Component<{ children: ReactNode }, { error: unknown }> {
+  override state = { error: undefined as unknown }
+  static getDerivedStateFromError(error: unknown) {
+    return { error }
+  }
+  override render() {
+    if (this.state.error === undefined) return this.props.children
+    const error = this.state.error as { message?: string; code?: string }
+    return (
+      <main className="shell">
+        <div className="panel error-panel" role="alert">
+          <h1>The gallery could not start</h1>
+          <p>{error.code ? `${error.code}: ` : ''}{error.message ?? String(this.state.error)}</p>
+          <button type="button" onClick={() => location.reload()}>Reload</button>
+        </div>
+      </main>
+    )
+  }
+}
+
+const registry = new StoreRegistry()
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <Failure>
+      <StoreRegistryProvider storeRegistry={registry}>
+        <Suspense fallback={<p className="loading">Opening the gallery…</p>}>
+          <App />
+        </Suspense>
+      </StoreRegistryProvider>
+    </Failure>
+  </StrictMode>,
+)
