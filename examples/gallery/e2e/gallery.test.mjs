@@ -1,0 +1,152 @@
+// End-to-end tests of the example app, the way a user meets the product: the built gallery
+// (React, and the Vue page) in headless Chromium, two browser contexts as two clients (each its own
+// OPFS and LiveStore storage, like two origins), linked by LiveStore's real sync backend (`wrangler
+// dev` with @livestore/sync-cf), `filesync serve` as the file server. One stack for the whole file
+// (stack.mjs), a fresh store id per scenario. Run by e2e/run.sh (the README test command).
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+import { launchChromium } from '../../../js-bindings/test/support/chromium.mjs'
+import { startStack } from '../stack.mjs'
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex')
+
+let stack, browser, state
+before(async () => {
+  state = await mkdtemp(join(tmpdir(), 'filesync-gallery-e2e-'))
+  stack = await startStack({
+    state,
+    bin: process.env.FILESYNC_BIN ?? join(ROOT, 'target', 'debug', 'filesync'),
+    onExit: (name, why, output) => console.error(`${name} stopped (${why}):\n${output}`),
+  })
+  browser = await launchChromium()
+})
+after(async () => {
+  await browser?.close()
+  await stack?.stop()
+  if (state) await rm(state, { recursive: true, force: true })
+})
+
+let scenario = 0
+/** Two clients (browser contexts) on a fresh store, each on the page `path` of its own origin. */
+async function clients(path = '/', count = 2) {
+  const store = `e2e-${process.pid}-${++scenario}`
+  const pages = []
+  for (let i = 0; i < count; i++) {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    page.errors = []
+    page.on('pageerror', (e) => page.errors.push(String(e)))
+    const origin = stack.origins[i % stack.origins.length]
+    await page.goto(`${origin}${path}?store=${store}`)
+    await page.getByRole('heading', { level: 1 }).waitFor({ timeout: 60_000 })
+    pages.push(page)
+  }
+  return { store, pages }
+}
+
+/** The bytes the server holds under `key`, or null (a signed download, as any client would). */
+async function remoteBytes(key) {
+  const signed = await fetch(`${stack.signer}/v1/sign/download`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ key }),
+  })
+  if (!signed.ok) throw new Error(`sign/download ${key}: ${signed.status}`)
+  const answer = await fetch((await signed.json()).url)
+  if (answer.status === 404) return null
+  if (!answer.ok) throw new Error(`GET ${key}: ${answer.status}`)
+  return Buffer.from(await answer.arrayBuffer())
+}
+
+const card = (page, name) => page.locator('.card', { hasText: name })
+const stateOf = (page, name) => card(page, name).getAttribute('data-state')
+async function until(what, check, timeoutMs = 60_000) {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    if (await check()) return
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+const add = (page, name, buffer, mimeType = 'application/octet-stream') =>
+  page.getByTestId('file-input').setInputFiles({ name, mimeType, buffer })
+
+test('a file added on one client shows at once, uploads, and the server holds bytes that hash to its name', async () => {
+  const { store, pages } = await clients('/', 1)
+  const [a] = pages
+  const bytes = randomBytes(200_000)
+  await add(a, 'notes.bin', bytes)
+  await card(a, 'notes.bin').waitFor({ timeout: 10_000 })
+  await until('the upload', async () => (await stateOf(a, 'notes.bin')) === 'synced')
+  const hash = sha256(bytes)
+  const held = await remoteBytes(`${store}/${hash}`)
+  assert.ok(held, 'the server holds the object')
+  assert.equal(sha256(held), hash, 'its bytes hash to its name')
+  assert.deepEqual(a.errors, [])
+})
+
+test('the other client sees the file, downloads and verifies it, and displays it', async () => {
+  const { pages } = await clients()
+  const [a, b] = pages
+  const bytes = randomBytes(300_000)
+  await add(a, 'shared.bin', bytes)
+  await card(b, 'shared.bin').waitFor({ timeout: 60_000 })
+  await until('the download on B', async () => (await stateOf(b, 'shared.bin')) === 'synced')
+  // What B offers to open is the file's bytes.
+  const href = await card(b, 'shared.bin').locator('a').getAttribute('href')
+  const shown = await b.evaluate(async (url) => Array.from(new Uint8Array(await (await fetch(url)).arrayBuffer())), href)
+  assert.equal(sha256(Buffer.from(shown)), sha256(bytes))
+  assert.deepEqual([...a.errors, ...b.errors], [])
+})
+
+test('a replaced file shows its new content on the other client; a delete removes it everywhere', async () => {
+  const { pages } = await clients()
+  const [a, b] = pages
+  await add(a, 'doc.txt', Buffer.from('first version\n'), 'text/plain')
+  await until('B to have the first version', async () => (await stateOf(b, 'doc.txt')) === 'synced')
+  const second = Buffer.from('second version, longer\n')
+  await card(a, 'doc.txt').getByLabel('Replace doc.txt').setInputFiles({ name: 'doc.txt', mimeType: 'text/plain', buffer: second })
+  await until('B to show the second version', async () => {
+    const facts = await card(b, 'doc.txt').locator('.facts').textContent()
+    return facts.includes(`${second.length} B`) && (await stateOf(b, 'doc.txt')) === 'synced'
+  })
+  await card(b, 'doc.txt').getByRole('button', { name: 'Delete' }).click()
+  await until('the card to go on both clients', async () => (await card(a, 'doc.txt').count()) === 0 && (await card(b, 'doc.txt').count()) === 0)
+  assert.deepEqual([...a.errors, ...b.errors], [])
+})
+
+test('the Vue page saves a file through the Vue provider, and the React page of the other client displays it', async () => {
+  const store = `e2e-${process.pid}-vue`
+  const vueContext = await browser.newContext()
+  const vue = await vueContext.newPage()
+  const errors = []
+  vue.on('pageerror', (e) => errors.push(String(e)))
+  await vue.goto(`${stack.origins[0]}/vue.html?store=${store}`)
+  await vue.getByRole('heading', { name: 'Gallery (Vue)' }).waitFor({ timeout: 60_000 })
+  const png = Buffer.from(
+    await vue.evaluate(async () => {
+      const canvas = new OffscreenCanvas(40, 30)
+      const g = canvas.getContext('2d')
+      g.fillStyle = '#3559e0'
+      g.fillRect(0, 0, 40, 30)
+      const blob = await canvas.convertToBlob({ type: 'image/png' })
+      return Array.from(new Uint8Array(await blob.arrayBuffer()))
+    }),
+  )
+  await vue.getByTestId('file-input').setInputFiles({ name: 'square.png', mimeType: 'image/png', buffer: png })
+  await vue.locator('.card img').waitFor({ timeout: 30_000 })
+  const react = await (await browser.newContext()).newPage()
+  react.on('pageerror', (e) => errors.push(String(e)))
+  await react.goto(`${stack.origins[1]}/?store=${store}`)
+  await until('the React page to show the image', async () => (await stateOf(react, 'square.png')) === 'synced', 60_000)
+  await card(react, 'square.png').locator('img').waitFor()
+  assert.match(await card(react, 'square.png').locator('.facts').textContent(), /40×30/, 'the size recorded by the preprocessor')
+  assert.deepEqual(errors, [])
+})
