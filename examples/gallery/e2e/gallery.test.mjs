@@ -5,7 +5,7 @@
 // (stack.mjs), a fresh store id per scenario. Run by e2e/run.sh (the README test command).
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -15,6 +15,8 @@ import { launchChromium } from '../../../js-bindings/test/support/chromium.mjs'
 import { startStack } from '../stack.mjs'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+/** Where the tests save screenshots of the app (kept out of git; docs/ holds one). */
+const SHOTS = join(ROOT, 'target', 'gallery-e2e-screenshots')
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex')
 
 let stack, browser, state
@@ -33,6 +35,16 @@ after(async () => {
   if (state) await rm(state, { recursive: true, force: true })
 })
 
+/**
+ * Waits until every page's store is connected to the sync backend, then a second more, before a
+ * scenario writes: a client whose first pull overlaps another's first pushes can stop pulling for
+ * good in LiveStore 0.4.0 (tests/wrangler/NOTES.md), which is LiveStore's to fix, not ours.
+ */
+async function settled(pages) {
+  for (const page of pages) await page.getByTestId('store-sync').filter({ hasText: 'Connected' }).waitFor({ timeout: 60_000 })
+  await new Promise((r) => setTimeout(r, 1000))
+}
+
 let scenario = 0
 /** Two clients (browser contexts) on a fresh store, each on the page `path` of its own origin. */
 async function clients(path = '/', count = 2) {
@@ -48,6 +60,7 @@ async function clients(path = '/', count = 2) {
     await page.getByRole('heading', { level: 1 }).waitFor({ timeout: 60_000 })
     pages.push(page)
   }
+  await settled(pages)
   return { store, pages }
 }
 
@@ -99,6 +112,8 @@ test('the other client sees the file, downloads and verifies it, and displays it
   await add(a, 'shared.bin', bytes)
   await card(b, 'shared.bin').waitFor({ timeout: 60_000 })
   await until('the download on B', async () => (await stateOf(b, 'shared.bin')) === 'synced')
+  await mkdir(SHOTS, { recursive: true })
+  await b.screenshot({ path: join(SHOTS, 'synced.png') })
   // What B offers to open is the file's bytes.
   const href = await card(b, 'shared.bin').locator('a').getAttribute('href')
   const shown = await b.evaluate(async (url) => Array.from(new Uint8Array(await (await fetch(url)).arrayBuffer())), href)
@@ -130,6 +145,11 @@ test('the Vue page saves a file through the Vue provider, and the React page of 
   vue.on('pageerror', (e) => errors.push(String(e)))
   await vue.goto(`${stack.origins[0]}/vue.html?store=${store}`)
   await vue.getByRole('heading', { name: 'Gallery (Vue)' }).waitFor({ timeout: 60_000 })
+  // The React page of the other client first, connected (see settled).
+  const react = await (await browser.newContext()).newPage()
+  react.on('pageerror', (e) => errors.push(String(e)))
+  await react.goto(`${stack.origins[1]}/?store=${store}`)
+  await settled([react])
   const png = Buffer.from(
     await vue.evaluate(async () => {
       const canvas = new OffscreenCanvas(40, 30)
@@ -142,9 +162,6 @@ test('the Vue page saves a file through the Vue provider, and the React page of 
   )
   await vue.getByTestId('file-input').setInputFiles({ name: 'square.png', mimeType: 'image/png', buffer: png })
   await vue.locator('.card img').waitFor({ timeout: 30_000 })
-  const react = await (await browser.newContext()).newPage()
-  react.on('pageerror', (e) => errors.push(String(e)))
-  await react.goto(`${stack.origins[1]}/?store=${store}`)
   await until('the React page to show the image', async () => (await stateOf(react, 'square.png')) === 'synced', 60_000)
   await card(react, 'square.png').locator('img').waitFor()
   assert.match(await card(react, 'square.png').locator('.facts').textContent(), /40×30/, 'the size recorded by the preprocessor')

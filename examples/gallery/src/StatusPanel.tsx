@@ -1,13 +1,39 @@
-// The sync panel: counts of what moves and waits, online or offline, storage used of the quota,
-// and the two switches (pause file sync as if offline; local-only).
+// The sync panel: counts of what moves and waits, the file server online or offline, the LiveStore
+// sync backend connected or not, storage used of the quota, and the two switches (pause file sync
+// as if offline; local-only).
+import { useStore } from '@livestore/react'
+import { Effect } from 'effect'
 import { useFileSync, useSyncStatus } from 'filesync-livestore/react'
 import { useEffect, useState } from 'react'
 
 import { formatBytes } from './format.ts'
+import { galleryStore } from './store.ts'
+
+/** Whether the store's leader is connected to the LiveStore sync backend (checked every second). */
+function useBackendConnected(): boolean {
+  const store = useStore(galleryStore)
+  const [connected, setConnected] = useState(false)
+  useEffect(() => {
+    let live = true
+    const check = () =>
+      Effect.runPromise(store.networkStatus.get).then(
+        (status) => live && setConnected(status.isConnected),
+        () => live && setConnected(false),
+      )
+    void check()
+    const timer = setInterval(check, 1000)
+    return () => {
+      live = false
+      clearInterval(timer)
+    }
+  }, [store])
+  return connected
+}
 
 export function StatusPanel({ localOnly, onLocalOnly }: { localOnly: boolean; onLocalOnly: (on: boolean) => void }) {
   const fileSync = useFileSync()
   const status = useSyncStatus()
+  const backend = useBackendConnected()
   const [online, setOnline] = useState(() => fileSync.isOnline())
   const [paused, setPaused] = useState(false)
   const [usage, setUsage] = useState<{ usage: number; quota: number } | null>(null)
@@ -35,6 +61,10 @@ export function StatusPanel({ localOnly, onLocalOnly }: { localOnly: boolean; on
         {connection}
       </p>
       <dl>
+        <div>
+          <dt>Store sync</dt>
+          <dd data-testid="store-sync">{backend ? 'Connected' : 'Connecting…'}</dd>
+        </div>
         <div>
           <dt>Uploading</dt>
           <dd data-testid="uploading">{status.uploadingCount + status.queuedUploadCount + status.pendingUploadCount}</dd>
