@@ -47,7 +47,7 @@ async function settled(pages) {
 
 let scenario = 0
 /** Two clients (browser contexts) on a fresh store, each on the page `path` of its own origin. */
-async function clients(path = '/', count = 2) {
+async function clients(path = '/', count = 2, query = '') {
   const store = `e2e-${process.pid}-${++scenario}`
   const pages = []
   for (let i = 0; i < count; i++) {
@@ -56,7 +56,7 @@ async function clients(path = '/', count = 2) {
     page.errors = []
     page.on('pageerror', (e) => page.errors.push(String(e)))
     const origin = stack.origins[i % stack.origins.length]
-    await page.goto(`${origin}${path}?store=${store}`)
+    await page.goto(`${origin}${path}?store=${store}${query}`)
     await page.getByRole('heading', { level: 1 }).waitFor({ timeout: 60_000 })
     pages.push(page)
   }
@@ -166,4 +166,49 @@ test('the Vue page saves a file through the Vue provider, and the React page of 
   await card(react, 'square.png').locator('img').waitFor()
   assert.match(await card(react, 'square.png').locator('.facts').textContent(), /40×30/, 'the size recorded by the preprocessor')
   assert.deepEqual(errors, [])
+})
+
+test('identical content saved twice, one deleted: the other still displays on every client', async () => {
+  const { pages } = await clients()
+  const [a, b] = pages
+  const bytes = randomBytes(120_000)
+  await add(a, 'first.bin', bytes)
+  await add(b, 'second.bin', bytes)
+  for (const page of [a, b]) {
+    for (const name of ['first.bin', 'second.bin']) {
+      await until(`${name} synced on ${page === a ? 'A' : 'B'}`, async () => (await stateOf(page, name)) === 'synced')
+    }
+  }
+  await card(a, 'first.bin').getByRole('button', { name: 'Delete' }).click()
+  await until('first.bin to go on both clients', async () => (await card(a, 'first.bin').count()) === 0 && (await card(b, 'first.bin').count()) === 0)
+  // The same bytes stay for the other item, on both clients, and can be opened.
+  for (const page of [a, b]) {
+    assert.equal(await stateOf(page, 'second.bin'), 'synced')
+    const href = await card(page, 'second.bin').locator('a').getAttribute('href')
+    const shown = await page.evaluate(async (url) => Array.from(new Uint8Array(await (await fetch(url)).arrayBuffer())), href)
+    assert.equal(sha256(Buffer.from(shown)), sha256(bytes))
+  }
+  assert.deepEqual([...a.errors, ...b.errors], [])
+})
+
+test('local-only makes no request to the file server; switching to remote uploads what was saved meanwhile', async () => {
+  const { store, pages } = await clients('/', 1, '&localOnly=1')
+  const [a] = pages
+  const toServer = []
+  a.on('request', (request) => {
+    const path = new URL(request.url()).pathname
+    if (path.startsWith('/api') || path.startsWith('/livestore-filesync-files')) toServer.push(`${request.method()} ${path}`)
+  })
+  await a.getByTestId('connection').filter({ hasText: 'Local only' }).waitFor()
+  const bytes = randomBytes(50_000)
+  await add(a, 'offline-first.bin', bytes)
+  await until('the file on this device', async () => (await stateOf(a, 'offline-first.bin')) === 'local')
+  await new Promise((r) => setTimeout(r, 2000))
+  assert.deepEqual(toServer, [], 'no request to the file server while local-only')
+  await a.getByLabel('Local only').uncheck()
+  await until('the upload after switching to remote', async () => (await stateOf(a, 'offline-first.bin')) === 'synced')
+  const held = await remoteBytes(`${store}/${sha256(bytes)}`)
+  assert.ok(held && sha256(held) === sha256(bytes), 'the server holds the bytes')
+  assert.ok(toServer.length > 0, 'requests went to the server once remote')
+  assert.deepEqual(a.errors, [])
 })
