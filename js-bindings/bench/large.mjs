@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { chromiumMemory, launchPersistentChromium } from '../test/support/chromium.mjs'
+import { launchPersistentChromium, peakGrowthDuring as sampled } from '../test/support/chromium.mjs'
 import { startServer } from '../test/support/server.mjs'
 import { serveStatic } from '../test/support/static.mjs'
 
@@ -21,26 +21,6 @@ const MIB = Number(process.env.BENCH_LARGE_MIB ?? 256)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const DIST = fileURLToPath(new URL('../test/browser/dist', import.meta.url))
 const BYTES = MIB * 1024 * 1024
-
-/** Runs `work`, sampling the memory of every Chromium process every 100 ms; answers `[work's
- * result, peak growth above the memory before it in bytes]`. */
-async function sampled(work) {
-  const before = (await chromiumMemory()).total
-  let peak = 0
-  let running = true
-  const sampler = (async () => {
-    while (running) {
-      peak = Math.max(peak, (await chromiumMemory()).total - before)
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  })()
-  try {
-    return [await work(), peak]
-  } finally {
-    running = false
-    await sampler
-  }
-}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const rate = (ms) => `${(BYTES / (ms / 1000) / 1e9).toFixed(2)} GB/s`

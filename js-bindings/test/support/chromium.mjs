@@ -65,3 +65,25 @@ export async function chromiumMemory() {
   }
   return { total, byType }
 }
+
+/**
+ * Runs `work`, sampling {@link chromiumMemory} every 100 ms; answers `[work's result, peak growth of
+ * the total above the memory before it, in bytes]` (the benchmarks' memory column).
+ */
+export async function peakGrowthDuring(work) {
+  const before = (await chromiumMemory()).total
+  let peak = 0
+  let running = true
+  const sampler = (async () => {
+    while (running) {
+      peak = Math.max(peak, (await chromiumMemory()).total - before)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  })()
+  try {
+    return [await work(), peak]
+  } finally {
+    running = false
+    await sampler
+  }
+}

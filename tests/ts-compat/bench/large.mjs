@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { chromiumMemory, launchPersistentChromium } from '../../../js-bindings/test/support/chromium.mjs'
+import { launchPersistentChromium, peakGrowthDuring as sampled } from '../../../js-bindings/test/support/chromium.mjs'
 import { startServer } from '../../../js-bindings/test/support/server.mjs'
 import { serveStatic } from '../../../js-bindings/test/support/static.mjs'
 
@@ -24,25 +24,6 @@ const DIST = fileURLToPath(new URL('./dist', import.meta.url))
 const BYTES = MIB * 1024 * 1024
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const rate = (ms) => `${(BYTES / (ms / 1000) / 1e9).toFixed(2)} GB/s`
-
-/** Runs `work`, sampling every Chromium process every 100 ms; answers `[result, peak growth]`. */
-async function sampled(work) {
-  const before = (await chromiumMemory()).total
-  let peak = 0
-  let running = true
-  const sampler = (async () => {
-    while (running) {
-      peak = Math.max(peak, (await chromiumMemory()).total - before)
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  })()
-  try {
-    return [await work(), peak]
-  } finally {
-    running = false
-    await sampler
-  }
-}
 
 const server = await startServer()
 const site = await serveStatic(DIST)
