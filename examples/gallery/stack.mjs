@@ -83,10 +83,11 @@ async function answering(name, url, seconds, output) {
 /**
  * Starts the stack. `ports` = `{ a, b, signer, sync }` (free ones when absent), `state` = the
  * directory for the server's data and the sync backend's, `bin` = the `filesync` binary,
- * `onExit(name, why, output)` = a process stopped early. Answers `{ origins: [a, b], signer, token,
- * dataDir, stop() }`.
+ * `onExit(name, why, output)` = a process stopped early, `throttle` = put the tests' throttling
+ * proxy (js-bindings/test/support/throttle.mjs) between the app and the server. Answers `{ origins:
+ * [a, b], signer, token, dataDir, throttle, restartServer(), restartSync(), stop() }`.
  */
-export async function startStack({ ports = {}, state, bin, onExit } = {}) {
+export async function startStack({ ports = {}, state, bin, onExit, throttle = false } = {}) {
   const p = {
     a: ports.a ?? (await freePort()),
     b: ports.b ?? (await freePort()),
@@ -96,29 +97,38 @@ export async function startStack({ ports = {}, state, bin, onExit } = {}) {
   }
   await mkdir(state, { recursive: true })
   const dataDir = join(state, 'filesync-data')
-  const processes = []
   const previews = []
+  let server, wrangler, proxy
   const stop = async () => {
-    for (const server of previews) await server.close().catch(() => {})
-    for (const proc of processes) await proc.stop()
+    for (const preview of previews) await preview.close().catch(() => {})
+    await proxy?.stop()
+    await server?.stop()
+    await wrangler?.stop()
   }
-  try {
-    const server = start(bin, ['serve', '--listen', `127.0.0.1:${p.signer}`, '--data-dir', dataDir], {}, (why, out) =>
-      onExit?.('filesync serve', why, out),
-    )
-    processes.push(server)
-    const wrangler = start(
+  const startServer = async () => {
+    server = start(bin, ['serve', '--listen', `127.0.0.1:${p.signer}`, '--data-dir', dataDir], {}, (why, out) => onExit?.('filesync serve', why, out))
+    await answering('filesync serve', `http://127.0.0.1:${p.signer}/api/health`, 30, server.output)
+  }
+  const startSync = async () => {
+    wrangler = start(
       join(ROOT, 'node_modules', '.bin', 'wrangler'),
       ['dev', '--ip', '127.0.0.1', '--port', String(p.sync), '--inspector-port', String(p.inspector), '--persist-to', join(state, 'wrangler'), '--show-interactive-dev-session=false'],
       { cwd: join(HERE, 'sync'), env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' } },
       (why, out) => onExit?.('wrangler dev', why, out),
     )
-    processes.push(wrangler)
-    await answering('filesync serve', `http://127.0.0.1:${p.signer}/api/health`, 30, server.output)
     await answering('the LiveStore sync backend', `http://127.0.0.1:${p.sync}/`, 90, wrangler.output)
+  }
+  try {
+    await Promise.all([startServer(), startSync()])
     const token = (await readFile(join(dataDir, 'dev-token'), 'utf8')).trim()
+    let signerOrigin = `http://127.0.0.1:${p.signer}`
+    if (throttle) {
+      const { startThrottlingProxy } = await import('../../js-bindings/test/support/throttle.mjs')
+      proxy = await startThrottlingProxy(signerOrigin)
+      signerOrigin = new URL(proxy.url).origin
+    }
     // vite.config.mjs reads these when each preview loads it.
-    process.env.FILESYNC_SIGNER = `http://127.0.0.1:${p.signer}`
+    process.env.FILESYNC_SIGNER = signerOrigin
     process.env.LIVESTORE_SYNC = `http://127.0.0.1:${p.sync}`
     process.env.FILESYNC_TOKEN = token
     for (const [host, port] of [
@@ -134,6 +144,20 @@ export async function startStack({ ports = {}, state, bin, onExit } = {}) {
       token,
       dataDir,
       ports: p,
+      /** The throttling proxy (`setRate`, `sent`), when asked for. */
+      throttle: proxy,
+      /** Stops `filesync serve` (SIGTERM) and starts it again on the same port and data. */
+      async restartServer(downMs = 0) {
+        await server.stop()
+        await new Promise((r) => setTimeout(r, downMs))
+        await startServer()
+      },
+      /** Stops the LiveStore sync backend and starts it again on the same port and state. */
+      async restartSync(downMs = 0) {
+        await wrangler.stop()
+        await new Promise((r) => setTimeout(r, downMs))
+        await startSync()
+      },
       stop,
     }
   } catch (error) {

@@ -471,12 +471,24 @@ export class FileSync {
   /** The local bytes at a file row's `path`, as a `File` (only what is stored on this client). */
   async readFile(path: string): Promise<File> {
     const engine = await this.#engineReady()
-    const bytes = await this.#call(engine, engine.readPath(path))
+    const bytes = await this.#localBytes(engine, path)
     const name = path.split('/').pop() ?? 'file'
     // The row's metadata first; else what was stored beside the bytes (a download's type, or the
     // sidecar @livestore-filesync/core 0.8.0 wrote).
     const type = this.#mimeOfPath(path) || ((await this.#call(engine, engine.mimeOfPath(path))) ?? '')
-    return new File([bytes as BlobPart], name, { type })
+    return new File([bytes], name, { type })
+  }
+
+  /**
+   * The stored bytes at `path`: in OPFS, the file itself (a `File` the browser reads from disk when
+   * asked, so a large file never passes through memory); elsewhere, read through the engine.
+   */
+  async #localBytes(engine: FileSyncEngine, path: string): Promise<BlobPart> {
+    if ((this.#config.fileSystem ?? 'opfs') === 'opfs') {
+      const file = await opfsFile(path)
+      if (file) return file
+    }
+    return (await this.#call(engine, engine.readPath(path))) as BlobPart
   }
 
   #mimeOfPath(path: string): string {
@@ -548,8 +560,8 @@ export class FileSync {
       this.#urls.set(fileId, { url, objectUrl: false, refreshAt: Number.POSITIVE_INFINITY, contentHash })
       return url
     }
-    const bytes = await this.#call(engine, engine.readPath(resolved.path))
-    const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: resolved.mimeType ?? '' }))
+    const bytes = await this.#localBytes(engine, resolved.path)
+    const url = URL.createObjectURL(new Blob([bytes], { type: resolved.mimeType ?? '' }))
     this.#forgetUrl(fileId)
     this.#urls.set(fileId, { url, objectUrl: true, refreshAt: Number.POSITIVE_INFINITY, contentHash })
     return url
@@ -652,4 +664,21 @@ export function createFileSync(config: CreateFileSyncConfig): FileSync {
     throw new InvalidInputError('INVALID_INPUT', 'createFileSync needs { store }: the LiveStore store to sync files for')
   }
   return new FileSync(config)
+}
+
+/**
+ * The OPFS file at `path` (below the OPFS root, where the engine's OPFS file system keeps it), or
+ * `undefined` when it is not there or OPFS is not available.
+ */
+async function opfsFile(path: string): Promise<File | undefined> {
+  try {
+    const parts = path.replace(/^\//, '').split('/')
+    const name = parts.pop()
+    if (!name) return undefined
+    let dir = await navigator.storage.getDirectory()
+    for (const part of parts) dir = await dir.getDirectoryHandle(part)
+    return await (await dir.getFileHandle(name)).getFile()
+  } catch {
+    return undefined
+  }
 }

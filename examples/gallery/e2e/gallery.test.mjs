@@ -5,13 +5,14 @@
 // (stack.mjs), a fresh store id per scenario. Run by e2e/run.sh (the README test command).
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
-import { launchChromium } from '../../../js-bindings/test/support/chromium.mjs'
+import { chromiumMemory, launchChromium, launchPersistentChromium } from '../../../js-bindings/test/support/chromium.mjs'
 import { startStack } from '../stack.mjs'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
@@ -26,6 +27,7 @@ before(async () => {
     state,
     bin: process.env.FILESYNC_BIN ?? join(ROOT, 'target', 'debug', 'filesync'),
     onExit: (name, why, output) => console.error(`${name} stopped (${why}):\n${output}`),
+    throttle: true,
   })
   browser = await launchChromium()
 })
@@ -79,17 +81,49 @@ async function remoteBytes(key) {
 }
 
 const card = (page, name) => page.locator('.card', { hasText: name })
-const stateOf = (page, name) => card(page, name).getAttribute('data-state')
-async function until(what, check, timeoutMs = 60_000) {
+const stateOf = (page, name) => card(page, name).getAttribute('data-state', { timeout: 1000 }).catch(() => null)
+/** Every card of the page as `name: state`, for failure messages. */
+const cards = (page) =>
+  page.locator('.card').evaluateAll((els) => els.map((el) => `${el.querySelector('.name')?.textContent}: ${el.dataset.state}`).join(', '))
+async function until(what, check, timeoutMs = 60_000, pages = []) {
   const end = Date.now() + timeoutMs
   for (;;) {
     if (await check()) return
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (${(await Promise.all(pages.map(cards))).join(' | ')})`)
     await new Promise((r) => setTimeout(r, 100))
   }
 }
 const add = (page, name, buffer, mimeType = 'application/octet-stream') =>
   page.getByTestId('file-input').setInputFiles({ name, mimeType, buffer })
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const count = async (page, id) => Number(await page.getByTestId(id).textContent())
+/** Saves a screenshot of `page` as `name`.png among the tests' screenshots. */
+async function shoot(page, name) {
+  await mkdir(SHOTS, { recursive: true })
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) })
+}
+/** Every file in the page's OPFS (its origin's), as paths. */
+const opfsFiles = (page) =>
+  page.evaluate(async () => {
+    const out = []
+    const walk = async (dir, prefix) => {
+      for await (const [name, handle] of dir.entries()) {
+        if (handle.kind === 'directory') await walk(handle, `${prefix}${name}/`)
+        else out.push(`${prefix}${name}`)
+      }
+    }
+    await walk(await navigator.storage.getDirectory(), '')
+    return out
+  })
+/** Transfers through the throttling proxy run at `bytesPerSecond` while `work` runs. */
+async function throttled(bytesPerSecond, work) {
+  stack.throttle.setRate(bytesPerSecond)
+  try {
+    return await work()
+  } finally {
+    stack.throttle.setRate(Infinity)
+  }
+}
 
 test('a file added on one client shows at once, uploads, and the server holds bytes that hash to its name', async () => {
   const { store, pages } = await clients('/', 1)
@@ -112,8 +146,7 @@ test('the other client sees the file, downloads and verifies it, and displays it
   await add(a, 'shared.bin', bytes)
   await card(b, 'shared.bin').waitFor({ timeout: 60_000 })
   await until('the download on B', async () => (await stateOf(b, 'shared.bin')) === 'synced')
-  await mkdir(SHOTS, { recursive: true })
-  await b.screenshot({ path: join(SHOTS, 'synced.png') })
+  await shoot(b, 'synced')
   // What B offers to open is the file's bytes.
   const href = await card(b, 'shared.bin').locator('a').getAttribute('href')
   const shown = await b.evaluate(async (url) => Array.from(new Uint8Array(await (await fetch(url)).arrayBuffer())), href)
@@ -173,6 +206,7 @@ test('identical content saved twice, one deleted: the other still displays on ev
   const [a, b] = pages
   const bytes = randomBytes(120_000)
   await add(a, 'first.bin', bytes)
+  await card(b, 'first.bin').waitFor({ timeout: 60_000 }) // one write at a time (see two tabs)
   await add(b, 'second.bin', bytes)
   for (const page of [a, b]) {
     for (const name of ['first.bin', 'second.bin']) {
@@ -211,4 +245,373 @@ test('local-only makes no request to the file server; switching to remote upload
   assert.ok(held && sha256(held) === sha256(bytes), 'the server holds the bytes')
   assert.ok(toServer.length > 0, 'requests went to the server once remote')
   assert.deepEqual(a.errors, [])
+})
+
+test('offline: files added offline upload once back online; a file the other client added meanwhile arrives; recovery comes from health checks alone', async () => {
+  const { store, pages } = await clients()
+  const [a, b] = pages
+  // 1. The browser offline (its network gone, with its offline and online events).
+  await a.context().setOffline(true)
+  const offline = [randomBytes(70_000), randomBytes(90_000)]
+  await add(a, 'offline-1.bin', offline[0])
+  await add(a, 'offline-2.bin', offline[1])
+  await a.getByTestId('connection').filter({ hasText: 'Offline' }).waitFor({ timeout: 15_000 })
+  const waiting = async (name) => ['local', 'upload-queued'].includes(await stateOf(a, name))
+  await until('both files on this device', async () => (await waiting('offline-1.bin')) && (await waiting('offline-2.bin')), 10_000, [a])
+  await shoot(a, 'offline')
+  await a.context().setOffline(false)
+  for (const [i, name] of ['offline-1.bin', 'offline-2.bin'].entries()) {
+    await until(`${name} uploaded`, async () => (await stateOf(a, name)) === 'synced')
+    const held = await remoteBytes(`${store}/${sha256(offline[i])}`)
+    assert.ok(held && sha256(held) === sha256(offline[i]), `the server holds ${name}`)
+    await until(`${name} on B`, async () => (await stateOf(b, name)) === 'synced')
+  }
+
+  // 2. The file server unreachable while the browser believes it is online (no online or offline
+  // event ever fires): only the engine's health checks can tell it is back.
+  await a.evaluate(() => {
+    window.onlineEvents = 0
+    addEventListener('online', () => window.onlineEvents++)
+    addEventListener('offline', () => window.onlineEvents++)
+  })
+  const unreachable = (route) => route.abort('connectionrefused')
+  const toServer = (url) => url.pathname.startsWith('/api') || url.pathname.startsWith('/livestore-filesync-files')
+  await a.context().route(toServer, unreachable)
+  const mine = randomBytes(60_000)
+  const theirs = randomBytes(80_000)
+  await add(a, 'while-down.bin', mine)
+  await a.getByTestId('connection').filter({ hasText: 'Offline' }).waitFor({ timeout: 15_000 })
+  await card(b, 'while-down.bin').waitFor({ timeout: 60_000 }) // one write at a time (see two tabs)
+  await add(b, 'from-b.bin', theirs)
+  await until('B to upload its file', async () => (await stateOf(b, 'from-b.bin')) === 'synced')
+  await card(a, 'from-b.bin').waitFor({ timeout: 60_000 })
+  await sleep(1000)
+  assert.notEqual(await stateOf(a, 'from-b.bin'), 'synced', 'A cannot download it yet')
+  assert.ok(await waiting('while-down.bin'), await cards(a))
+  await a.context().unroute(toServer, unreachable)
+  await until('A back online', async () => (await a.getByTestId('connection').textContent()) === 'Online', 30_000)
+  await until('A to upload and download', async () => (await stateOf(a, 'while-down.bin')) === 'synced' && (await stateOf(a, 'from-b.bin')) === 'synced', 60_000)
+  await until('B to download A\'s file', async () => (await stateOf(b, 'while-down.bin')) === 'synced')
+  assert.equal(await a.evaluate(() => window.onlineEvents), 0, 'no browser online or offline event')
+  assert.equal(await count(a, 'errors'), 0)
+  assert.deepEqual([...a.errors, ...b.errors], [])
+})
+
+test('a blob corrupted on the server: the receiving client refuses it, shows an error, and keeps no bad bytes', async () => {
+  const { store, pages } = await clients('/', 1)
+  const [a] = pages
+  const bytes = randomBytes(150_000)
+  const hash = sha256(bytes)
+  await add(a, 'fragile.bin', bytes)
+  await until('the upload', async () => (await stateOf(a, 'fragile.bin')) === 'synced')
+  // One byte flipped on the server's disk; size and sidecar unchanged.
+  const blob = join(stack.dataDir, 'blobs', store, hash)
+  const held = await readFile(blob)
+  held[held.length >> 1] ^= 0xff
+  await writeFile(blob, held)
+
+  const b = await (await browser.newContext()).newPage()
+  b.errors = []
+  b.on('pageerror', (e) => b.errors.push(String(e)))
+  await b.goto(`${stack.origins[1]}/?store=${store}`)
+  await card(b, 'fragile.bin').waitFor({ timeout: 60_000 })
+  await until('the error on B', async () => (await stateOf(b, 'fragile.bin')) === 'error', 120_000)
+  const alert = await card(b, 'fragile.bin').getByRole('alert').textContent()
+  assert.match(alert, /hash|match|corrupt|verif/i, `the error says what went wrong: ${alert}`)
+  assert.ok(await card(b, 'fragile.bin').getByRole('button', { name: 'Retry' }).isVisible(), 'a retry button')
+  const href = await card(b, 'fragile.bin').locator('a').getAttribute('href').catch(() => null)
+  assert.ok(!href?.startsWith('blob:'), `no local copy to open (${href})`)
+  await shoot(b, 'error')
+  const kept = (await opfsFiles(b)).filter((path) => path.includes(hash))
+  assert.deepEqual(kept, [], 'no bytes of the file kept, not even a partial')
+  assert.deepEqual([...a.errors, ...b.errors], [])
+})
+
+test('a reload in the middle of an upload and of a download: both resume and complete, nothing stays in progress, nothing verified is downloaded twice', async () => {
+  const { store, pages } = await clients()
+  const [a, b] = pages
+  const SIZE = 6 * 1024 * 1024
+  const bytes = randomBytes(SIZE)
+  const key = `${store}/${sha256(bytes)}`
+  await throttled(1_500_000, async () => {
+    const putBefore = stack.throttle.sent('PUT')
+    await add(a, 'reloaded.bin', bytes)
+    await until('a third of the upload', async () => stack.throttle.sent('PUT') - putBefore > SIZE / 3)
+    await shoot(a, 'syncing')
+    await a.reload()
+    await until('the upload after the reload', async () => (await stateOf(a, 'reloaded.bin')) === 'synced', 90_000)
+    const held = await remoteBytes(key)
+    assert.ok(held && sha256(held) === sha256(bytes), 'the server holds the whole file')
+
+    const getBefore = stack.throttle.sent('GET')
+    await until('a third of the download', async () => stack.throttle.sent('GET') - getBefore > SIZE / 3, 60_000)
+    await b.reload()
+    await until('the download after the reload', async () => (await stateOf(b, 'reloaded.bin')) === 'synced', 90_000)
+    const downloaded = stack.throttle.sent('GET') - getBefore
+    assert.ok(downloaded < 1.5 * SIZE, `the download resumed: ${downloaded} bytes for ${SIZE}`)
+  })
+  // Verified copies stay: another reload of both moves no byte.
+  const moved = stack.throttle.sent('GET') + stack.throttle.sent('PUT')
+  await Promise.all([a.reload(), b.reload()])
+  await settled([a, b])
+  await sleep(2000)
+  for (const page of [a, b]) {
+    assert.equal(await stateOf(page, 'reloaded.bin'), 'synced')
+    assert.equal(await count(page, 'uploading'), 0)
+    assert.equal(await count(page, 'downloading'), 0)
+  }
+  assert.equal(stack.throttle.sent('GET') + stack.throttle.sent('PUT'), moved, 'nothing moved again')
+  assert.deepEqual([...a.errors, ...b.errors], [])
+})
+
+test('the file server restarted in the middle of a transfer: the transfer completes after it returns', async () => {
+  const { store, pages } = await clients()
+  const [a, b] = pages
+  const SIZE = 4 * 1024 * 1024
+  const bytes = randomBytes(SIZE)
+  await throttled(1_000_000, async () => {
+    const putBefore = stack.throttle.sent('PUT')
+    await add(a, 'restart.bin', bytes)
+    await until('part of the upload', async () => stack.throttle.sent('PUT') - putBefore > SIZE / 4)
+    await stack.restartServer(1000)
+    await until('the upload after the restart', async () => (await stateOf(a, 'restart.bin')) === 'synced', 90_000)
+    const getBefore = stack.throttle.sent('GET')
+    await until('part of the download', async () => stack.throttle.sent('GET') - getBefore > SIZE / 4, 60_000)
+    await stack.restartServer(1000)
+    await until('the download after the restart', async () => (await stateOf(b, 'restart.bin')) === 'synced', 90_000)
+  })
+  const held = await remoteBytes(`${store}/${sha256(bytes)}`)
+  assert.ok(held && sha256(held) === sha256(bytes))
+  const href = await card(b, 'restart.bin').locator('a').getAttribute('href')
+  const shown = await b.evaluate(async (url) => Array.from(new Uint8Array(await (await fetch(url)).arrayBuffer())), href)
+  assert.equal(sha256(Buffer.from(shown)), sha256(bytes))
+  assert.deepEqual([...a.errors, ...b.errors], [])
+})
+
+test('two tabs of one client: one leader, no transfer twice, no error; closing the leader tab hands over', async () => {
+  const { pages } = await clients('/', 1)
+  const [b] = pages
+  const store = new URL(b.url()).searchParams.get('store')
+  const context = await browser.newContext()
+  const tabs = []
+  for (let i = 0; i < 2; i++) {
+    const tab = await context.newPage()
+    tab.errors = []
+    tab.on('pageerror', (e) => tab.errors.push(String(e)))
+    await tab.goto(`${stack.origins[0]}/?store=${store}`)
+    tabs.push(tab)
+  }
+  await settled(tabs)
+  const blobRequests = []
+  context.on('requestfinished', async (request) => {
+    if (!new URL(request.url()).pathname.startsWith('/livestore-filesync-files')) return
+    const tab = tabs.indexOf(request.frame()?.page())
+    blobRequests.push(`tab ${tab} ${(await request.response())?.status()} ${request.method()} ${new URL(request.url()).pathname}`)
+  })
+  // Saved in the second tab, uploaded once; saved by the other client, downloaded once.
+  const ours = randomBytes(100_000)
+  const theirs = randomBytes(110_000)
+  // One write at a time across clients: concurrent pushes can stop a LiveStore 0.4.0 client from
+  // pulling for good (seen in 1 run of 4 here; LiveStore's, see the closing note of issue 13).
+  await add(tabs[1], 'from-tab.bin', ours)
+  await card(b, 'from-tab.bin').waitFor({ timeout: 60_000 })
+  await add(b, 'from-other.bin', theirs)
+  try {
+    for (const tab of tabs) {
+      for (const name of ['from-tab.bin', 'from-other.bin']) await until(`${name} in a tab`, async () => (await stateOf(tab, name)) === 'synced', 30_000, [...tabs, b])
+    }
+  } catch (error) {
+    // Where did the event stop? A fresh client pulls what the sync backend holds.
+    const fresh = await (await browser.newContext()).newPage()
+    await fresh.goto(`${stack.origins[1]}/?store=${store}`)
+    const arrived = await card(fresh, 'from-other.bin').waitFor({ timeout: 20_000 }).then(() => true, () => false)
+    await fresh.context().close()
+    throw new Error(`${error.message}; a fresh client ${arrived ? 'sees' : 'does not see'} from-other.bin`)
+  }
+  await until('B to download', async () => (await stateOf(b, 'from-tab.bin')) === 'synced')
+  await sleep(1000)
+  const once = (method, hash) => blobRequests.filter((r) => r.includes(method) && r.endsWith(hash)).length
+  assert.equal(once('PUT', sha256(ours)), 1, `one upload: ${blobRequests.join(', ')}`)
+  assert.equal(once('GET', sha256(theirs)), 1, `one download: ${blobRequests.join(', ')}`)
+  const leads = async (tab) => (await tab.getByTestId('role').textContent()) === 'This tab'
+  await until('one leading tab', async () => (await leads(tabs[0])) !== (await leads(tabs[1])))
+  const [leader, other] = (await leads(tabs[0])) ? tabs : [tabs[1], tabs[0]]
+  await leader.close()
+  await until('the other tab to lead', () => leads(other), 30_000)
+  const later = randomBytes(90_000)
+  await add(b, 'after-close.bin', later)
+  await until('the remaining tab to download it', async () => (await stateOf(other, 'after-close.bin')) === 'synced', 60_000, [other, b])
+  const last = randomBytes(50_000)
+  await add(other, 'from-remaining.bin', last)
+  await until('B to get the remaining tab\'s file', async () => (await stateOf(b, 'from-remaining.bin')) === 'synced', 60_000, [other, b])
+  assert.deepEqual([...tabs[0].errors, ...tabs[1].errors, ...b.errors], [])
+})
+
+test('never more transfers at once than the configured limit', async () => {
+  const { pages } = await clients('/', 2, '&uploads=2&downloads=2')
+  const [a, b] = pages
+  const track = (page) => {
+    const t = { now: 0, max: 0 }
+    const blob = (request) => new URL(request.url()).pathname.startsWith('/livestore-filesync-files')
+    page.on('request', (request) => {
+      if (!blob(request)) return
+      t.now++
+      t.max = Math.max(t.max, t.now)
+    })
+    const done = (request) => {
+      if (blob(request)) t.now--
+    }
+    page.on('requestfinished', done)
+    page.on('requestfailed', done)
+    return t
+  }
+  const up = track(a)
+  const down = track(b)
+  const files = Array.from({ length: 6 }, (_, i) => ({ name: `many-${i}.bin`, mimeType: 'application/octet-stream', buffer: randomBytes(400_000) }))
+  await throttled(1_000_000, async () => {
+    await a.getByTestId('file-input').setInputFiles(files)
+    for (const { name } of files) {
+      await until(`${name} on both`, async () => (await stateOf(a, name)) === 'synced' && (await stateOf(b, name)) === 'synced', 90_000)
+    }
+  })
+  assert.equal(up.max, 2, `uploads at once: at most ${up.max}`)
+  assert.equal(down.max, 2, `downloads at once: at most ${down.max}`)
+  assert.deepEqual([...a.errors, ...b.errors], [])
+})
+
+test('the LiveStore sync backend restarted: both clients converge afterwards', async () => {
+  const { pages } = await clients()
+  const [a, b] = pages
+  const before = randomBytes(40_000)
+  await add(a, 'before.bin', before)
+  await until('B to have it', async () => (await stateOf(b, 'before.bin')) === 'synced', 60_000, [a, b])
+  // Down for 3 s (its state kept on disk); A saves meanwhile.
+  const restarting = stack.restartSync(3000)
+  await sleep(1000)
+  const during = randomBytes(50_000)
+  await add(a, 'during.bin', during)
+  await restarting
+  await until('B to get what A saved while the backend was down', async () => (await stateOf(b, 'during.bin')) === 'synced', 120_000, [a, b])
+  const after = randomBytes(60_000)
+  await add(b, 'after.bin', after)
+  await until('A to get what B saved after', async () => (await stateOf(a, 'after.bin')) === 'synced', 120_000, [a, b])
+  for (const page of [a, b]) assert.equal(await page.getByTestId('store-sync').textContent(), 'Connected')
+  assert.deepEqual([...a.errors, ...b.errors], [])
+})
+
+const MiB = 1024 * 1024
+/** The large file's size in MiB: 64 in the fast tier; the extended command runs 1024. */
+const LARGE = Number(process.env.GALLERY_LARGE_MIB ?? 64)
+const mib = (bytes) => `${(bytes / MiB).toFixed(1)} MiB`
+
+/** Memory now: the page's JS heap and the engine's wasm memory, and all Chromium processes. */
+async function memoryOf(page) {
+  const [inPage, processes] = await Promise.all([page.evaluate(() => globalThis.galleryMemory()), chromiumMemory()])
+  return { jsHeap: inPage.jsHeap, wasm: inPage.wasm, processes: processes.total, renderers: processes.byType.renderer ?? 0, browser: processes.byType.browser ?? 0 }
+}
+/** Memory after a forced garbage collection in `page`. */
+async function collected(page) {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('HeapProfiler.collectGarbage')
+  await cdp.detach()
+  await sleep(200)
+  return memoryOf(page)
+}
+/**
+ * Runs `work` while sampling `page`'s memory every 100 ms (every other sample after a forced GC);
+ * answers the growth above the start: `peak` (any sample) and `held` (after a GC).
+ */
+async function memoryDuring(page, work) {
+  const base = await collected(page)
+  const cdp = await page.context().newCDPSession(page)
+  const peak = {}
+  const held = {}
+  const note = (into, now) => {
+    for (const key of Object.keys(now)) into[key] = Math.max(into[key] ?? 0, now[key] - base[key])
+  }
+  let running = true
+  const sampler = (async () => {
+    for (let i = 0; running; i++) {
+      if (i % 2) await cdp.send('HeapProfiler.collectGarbage').catch(() => {})
+      const now = await memoryOf(page).catch(() => undefined)
+      if (now) note(peak, now)
+      if (now && i % 2) note(held, now)
+      await sleep(100)
+    }
+  })()
+  try {
+    await work()
+  } finally {
+    running = false
+    await sampler
+    await cdp.detach().catch(() => {})
+  }
+  note(held, await collected(page))
+  return { peak, held }
+}
+async function sha256OfFile(path) {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk)
+  return hash.digest('hex')
+}
+
+test(`a ${LARGE} MiB file uploads from one client and downloads to the other with memory bounded (wasm, JS heap, every Chromium process)`, async () => {
+  const store = `e2e-${process.pid}-large`
+  const dir = await mkdtemp(join(tmpdir(), 'gallery-large-'))
+  const browsers = []
+  try {
+    // The file on disk, picked by path (never a buffer in this process).
+    const source = join(dir, 'large.bin')
+    const out = createWriteStream(source)
+    for (let i = 0; i < LARGE; i++) if (!out.write(randomBytes(MiB))) await new Promise((r) => out.once('drain', r))
+    await new Promise((r) => out.end(r))
+    const hash = await sha256OfFile(source)
+    // Profiles on disk: incognito contexts keep OPFS in memory, which would hide what we measure.
+    const pages = []
+    for (const origin of stack.origins) {
+      const context = await launchPersistentChromium(join(dir, `profile-${pages.length}`))
+      browsers.push(context)
+      const page = context.pages()[0] ?? (await context.newPage())
+      page.errors = []
+      page.on('pageerror', (e) => page.errors.push(String(e)))
+      await page.goto(`${origin}/?store=${store}`)
+      pages.push(page)
+    }
+    const [a, b] = pages
+    await settled(pages)
+    // B waits (its transfers stopped) until A's upload is done, so each is measured alone.
+    await b.getByLabel('Go offline').check()
+    const upload = await memoryDuring(a, async () => {
+      await a.getByTestId('file-input').setInputFiles(source)
+      await until('the upload', async () => (await stateOf(a, 'large.bin')) === 'synced', 600_000, [a])
+    })
+    assert.equal(await sha256OfFile(join(stack.dataDir, 'blobs', store, hash)), hash, 'the server holds the file')
+    const download = await memoryDuring(b, async () => {
+      await b.getByLabel('Go offline').uncheck()
+      await until('the download', async () => (await stateOf(b, 'large.bin')) === 'synced', 600_000, [b])
+    })
+    if (LARGE <= 64) {
+      const href = await card(b, 'large.bin').locator('a').getAttribute('href')
+      assert.match(href, /^blob:/)
+      const shown = await b.evaluate(async (url) => {
+        const digest = await crypto.subtle.digest('SHA-256', await (await fetch(url)).arrayBuffer())
+        return Array.from(new Uint8Array(digest), (x) => x.toString(16).padStart(2, '0')).join('')
+      }, href)
+      assert.equal(shown, hash, 'the other client shows the same bytes')
+    }
+    const figures = (m) => `wasm ${mib(m.wasm)}, JS heap ${mib(m.jsHeap)}, all Chromium processes ${mib(m.processes)} (renderers ${mib(m.renderers)}, browser ${mib(m.browser)})`
+    console.log(`gallery, ${LARGE} MiB, memory above idle — save + upload on A: peak ${figures(upload.peak)}; held after a GC ${figures(upload.held)}`)
+    console.log(`gallery, ${LARGE} MiB, memory above idle — download on B: peak ${figures(download.peak)}; held after a GC ${figures(download.held)}`)
+    // Held memory is bounded by chunks and parts, not by the file. The processes' figure moves by
+    // tens of MiB with garbage and allocator caches: bounded where the file dwarfs that (1 GiB).
+    for (const [what, { peak, held }] of [['save + upload', upload], ['download', download]]) {
+      assert.ok(held.wasm < 16 * MiB, `${what}: wasm memory grew ${mib(held.wasm)}`)
+      assert.ok(held.jsHeap < 16 * MiB, `${what}: the JS heap holds ${mib(held.jsHeap)} more`)
+      if (LARGE >= 512) assert.ok(peak.processes < (LARGE * MiB) / 4, `${what}: Chromium's processes grew ${mib(peak.processes)}`)
+    }
+    assert.deepEqual([...a.errors, ...b.errors], [])
+  } finally {
+    for (const context of browsers) await context.close().catch(() => {})
+    await rm(dir, { recursive: true, force: true })
+  }
 })

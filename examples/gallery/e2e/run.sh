@@ -2,7 +2,8 @@
 # The example app's end-to-end tests (gallery.test.mjs): builds the app (the npm package must be
 # built: js-bindings/scripts/build.sh, which scripts/test runs before), then runs the tests in
 # headless Chromium (CHROMIUM, default /usr/bin/chromium) against `filesync serve` (FILESYNC_BIN,
-# default target/debug/filesync, built when missing) and `wrangler dev`.
+# default target/debug/filesync, built when missing) and `wrangler dev`. Arguments go to `node --test`
+# (e.g. --test-name-pattern="MiB file"); GALLERY_LARGE_MIB sets the large file's size (default 64).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -12,4 +13,4 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 cd "$HERE"
 npx --no-install vite build --logLevel error
 export FILESYNC_BIN="${FILESYNC_BIN:-$TARGET_DIR/debug/filesync}"
-timeout 900 node --test --test-concurrency=1 e2e/*.test.mjs
+timeout 1800 node --test --test-concurrency=1 "$@" e2e/*.test.mjs

@@ -13,6 +13,16 @@ import { galleryStore, params } from './store.ts'
 
 const LOCAL_ONLY_KEY = 'gallery:local-only'
 
+/** `?uploads=N&downloads=N` set how many transfers of each kind run at once (default: the package's). */
+const limit = (name: string) => {
+  const n = Number(params.get(name))
+  return Number.isInteger(n) && n > 0 ? n : undefined
+}
+const transferLimits = {
+  ...(limit('uploads') ? { maxConcurrentUploads: limit('uploads') } : {}),
+  ...(limit('downloads') ? { maxConcurrentDownloads: limit('downloads') } : {}),
+}
+
 export function App() {
   const store = useStore(galleryStore)
   const [localOnly, setLocalOnly] = useState(() => params.get('localOnly') === '1' || localStorage.getItem(LOCAL_ONLY_KEY) === '1')
@@ -26,7 +36,7 @@ export function App() {
       signerBaseUrl="/api"
       localOnly={localOnly}
       healthCheckIntervalMs={3000}
-      options={{ preprocessors: { 'image/*': imageSize } }}
+      options={{ preprocessors: { 'image/*': imageSize }, ...transferLimits }}
       fallback={<p className="loading">Starting file sync…</p>}
     >
       <Gallery localOnly={localOnly} onLocalOnly={switchLocalOnly} />

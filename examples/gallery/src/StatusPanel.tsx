@@ -36,6 +36,7 @@ export function StatusPanel({ localOnly, onLocalOnly }: { localOnly: boolean; on
   const backend = useBackendConnected()
   const [online, setOnline] = useState(() => fileSync.isOnline())
   const [paused, setPaused] = useState(false)
+  const [leader, setLeader] = useState(() => fileSync.isLeader())
   const [usage, setUsage] = useState<{ usage: number; quota: number } | null>(null)
 
   useEffect(() => {
@@ -48,9 +49,12 @@ export function StatusPanel({ localOnly, onLocalOnly }: { localOnly: boolean; on
       if (e.type === 'online' || e.type === 'offline' || e.type.endsWith(':complete')) refresh()
     })
     const timer = setInterval(refresh, 5000)
+    // Which tab of this browser moves the bytes changes when the leading tab closes.
+    const role = setInterval(() => setLeader(fileSync.isLeader()), 1000)
     return () => {
       off()
       clearInterval(timer)
+      clearInterval(role)
     }
   }, [fileSync])
 
@@ -76,6 +80,12 @@ export function StatusPanel({ localOnly, onLocalOnly }: { localOnly: boolean; on
         <div>
           <dt>Errors</dt>
           <dd data-testid="errors">{status.errorCount}</dd>
+        </div>
+        <div>
+          <dt>Transfers in</dt>
+          <dd data-testid="role" title="One tab per browser uploads and downloads; the others save and show">
+            {leader ? 'This tab' : 'Another tab'}
+          </dd>
         </div>
         <div>
           <dt>Storage</dt>

@@ -4,6 +4,7 @@ import { StoreRegistry } from '@livestore/livestore'
 import { StoreRegistryProvider } from '@livestore/react'
 import { Component, type ReactNode, StrictMode, Suspense } from 'react'
 import { createRoot } from 'react-dom/client'
+import { engineMemoryBytes } from 'filesync-livestore'
 
 import { App } from './App.tsx'
 import './styles.css'
@@ -29,6 +30,13 @@ class Failure extends Component<{ children: ReactNode }, { error: unknown }> {
 }
 
 const registry = new StoreRegistry()
+
+// For diagnostics (the end-to-end tests read it): the page's JS heap and the sync engine's
+// WebAssembly memory, in bytes.
+;(globalThis as { galleryMemory?: () => { jsHeap: number; wasm: number } }).galleryMemory = () => ({
+  jsHeap: (performance as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0,
+  wasm: engineMemoryBytes(),
+})
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -39,7 +39,8 @@ impl FileSync {
     }
 
     /// Saves new content: written locally first (hashed while written), recorded as a new `files`
-    /// row with this client's state, then uploaded in the background.
+    /// row with this client's state, then uploaded in the background once the engine runs
+    /// ([`FileSync::start`]).
     pub async fn save(&self, content: Content, options: SaveOptions) -> FileSyncResult<SavedFile> {
         let inner = &self.inner;
         if inner.stopped() {

@@ -44,6 +44,10 @@ impl FileSync {
                     }
                 }),
             );
+            // Nothing moves before `start`: a save or a resolve in an engine that does not run
+            // its sync loop (a tab that does not lead) only records what is wanted; the started
+            // engine's reconcile queues it.
+            executor.pause();
             Inner {
                 deletes: DeleteQueue::new(storage.clone()),
                 options,
@@ -71,7 +75,8 @@ impl FileSync {
 
     /// Starts syncing: removes stale temporary files, checks the remote, runs the start-up
     /// reconcile, loads pending remote deletes, and starts the background loops (catalog changes,
-    /// health checks). Calling it again does nothing.
+    /// health checks). No transfer runs before it: what is saved earlier is uploaded by its
+    /// start-up reconcile. Calling it again does nothing.
     pub async fn start(&self) -> FileSyncResult<()> {
         {
             let mut st = self.inner.state();
@@ -86,6 +91,9 @@ impl FileSync {
             let healthy = self.inner.remote.health().await.is_ok();
             health::set_online(&self.inner, healthy);
             lifecycle::load_pending_deletes(&self.inner).await?;
+        }
+        if self.inner.is_online() {
+            self.inner.executor.resume();
         }
         reconcile::reconcile(&self.inner).await?;
         let wakes = self

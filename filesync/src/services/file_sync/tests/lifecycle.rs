@@ -23,6 +23,40 @@ fn a_missing_remote_object_is_uploaded_again_by_a_client_holding_the_bytes() {
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_save_in_an_engine_not_started_is_uploaded_once_by_the_one_that_runs() {
+    // Two tabs of one browser: one store (catalog) and one file system, one engine leading. A save
+    // in the other tab used to start its own upload beside the leader's (found by the example
+    // app's two-tab test).
+    let w = World::new(22);
+    let catalog = w.log.client();
+    let fs = Arc::new(MemoryFs::new());
+    let remote: Arc<dyn crate::services::remote_storage::RemoteStorage> =
+        Arc::new(w.remote.clone());
+    let follower = w.unstarted_on(options(), catalog.clone(), fs.clone(), remote.clone());
+    let saved = follower.save(&w, b"saved in the other tab");
+    w.advance(Duration::from_secs(30));
+    assert!(
+        w.remote.get(&key_of(b"saved in the other tab")).is_none(),
+        "an engine that does not run moves no bytes"
+    );
+    assert_eq!(
+        follower.state(&w, &saved.file_id).unwrap().upload_status,
+        TransferStatus::Queued
+    );
+    let leader = w.client_on(options(), catalog, fs, remote);
+    w.settle(&[&leader], Duration::from_secs(30));
+    assert_eq!(
+        leader.row(&w, &saved.file_id).unwrap().remote_key,
+        key_of(b"saved in the other tab")
+    );
+    assert!(follower
+        .events()
+        .iter()
+        .all(|e| !matches!(e, FileSyncEvent::TransferStart { .. })));
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn restart_recovers_transfers_left_in_progress() {
     let w = World::new(21);
     let catalog = w.log.client();

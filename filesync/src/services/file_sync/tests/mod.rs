@@ -66,6 +66,20 @@ impl World {
         fs: Arc<MemoryFs>,
         remote: Arc<dyn crate::services::remote_storage::RemoteStorage>,
     ) -> Client {
+        let client = self.unstarted_on(options, catalog, fs, remote);
+        client.start(self);
+        client
+    }
+
+    /// A client over existing storage and catalog whose engine is built but not started (a tab
+    /// that does not lead).
+    pub fn unstarted_on(
+        &self,
+        options: FileSyncOptions,
+        catalog: MemoryCatalog,
+        fs: Arc<MemoryFs>,
+        remote: Arc<dyn crate::services::remote_storage::RemoteStorage>,
+    ) -> Client {
         let engine = FileSyncBuilder::with_options(options)
             .runtime(Arc::new(self.rt.clone()))
             .fs(fs.clone())
@@ -76,8 +90,6 @@ impl World {
         let events: Arc<Mutex<Vec<FileSyncEvent>>> = Arc::default();
         let sink = events.clone();
         engine.on_event(Arc::new(move |e| sink.lock().unwrap().push(e.clone())));
-        let e2 = engine.clone();
-        self.run(async move { e2.start().await.unwrap() });
         Client {
             engine,
             catalog,
@@ -115,6 +127,12 @@ impl World {
 }
 
 impl Client {
+    /// Starts the engine.
+    pub fn start(&self, w: &World) {
+        let e = self.engine.clone();
+        w.run(async move { e.start().await.unwrap() });
+    }
+
     /// Stops the engine (and waits for its tasks to end).
     pub fn stop(&self, w: &World) {
         let e = self.engine.clone();
