@@ -126,7 +126,12 @@ type Progress = ReturnType<typeof useTransferProgress>
 
 /** The one line of state a person needs. */
 function stateOf(display: Display, progress: Progress, error: string): { key: string; label: string } {
-  if (error) return { key: 'error', label: 'Sync failed' }
+  if (error) {
+    const local = display?.localState
+    const gaveUp = local?.uploadStatus === 'error' || local?.downloadStatus === 'error'
+    // A failed transfer is tried again a few times before it is given up.
+    return gaveUp ? { key: 'error', label: 'Sync failed' } : { key: 'retrying', label: 'Failed; trying again soon' }
+  }
   if (!display) return { key: 'missing', label: 'Removed' }
   if (progress?.kind === 'upload' || display.isUploading) return { key: 'uploading', label: `Uploading${pct(progress)}` }
   if (progress?.kind === 'download' || display.isDownloading) return { key: 'downloading', label: `Downloading${pct(progress)}` }

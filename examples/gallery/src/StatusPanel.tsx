@@ -46,6 +46,7 @@ export function StatusPanel({ localOnly, onLocalOnly }: { localOnly: boolean; on
     }
     refresh()
     const off = fileSync.onEvent((e) => {
+      setLeader(fileSync.isLeader())
       if (e.type === 'online' || e.type === 'offline' || e.type.endsWith(':complete')) refresh()
     })
     const timer = setInterval(refresh, 5000)
@@ -71,11 +72,11 @@ export function StatusPanel({ localOnly, onLocalOnly }: { localOnly: boolean; on
         </div>
         <div>
           <dt>Uploading</dt>
-          <dd data-testid="uploading">{status.uploadingCount + status.queuedUploadCount + status.pendingUploadCount}</dd>
+          <dd data-testid="uploading">{status.uploadingCount + status.queuedUploadCount}</dd>
         </div>
         <div>
           <dt>Downloading</dt>
-          <dd data-testid="downloading">{status.downloadingCount + status.queuedDownloadCount + status.pendingDownloadCount}</dd>
+          <dd data-testid="downloading">{status.downloadingCount + status.queuedDownloadCount}</dd>
         </div>
         <div>
           <dt>Errors</dt>
