@@ -51,12 +51,13 @@ function start(command, args, options, onExit) {
   return {
     child,
     output: () => output,
-    async stop() {
+    /** Stops it: `signal` first (SIGTERM: let it finish what it does), SIGKILL after 5 s. */
+    async stop(signal = 'SIGTERM') {
       stopping = true
       process.off('exit', killOnExit)
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r))
-        kill('SIGTERM')
+        kill(signal)
         const timer = setTimeout(() => kill('SIGKILL'), 5000)
         await exited
         clearTimeout(timer)
@@ -146,9 +147,12 @@ export async function startStack({ ports = {}, state, bin, onExit, throttle = fa
       ports: p,
       /** The throttling proxy (`setRate`, `sent`), when asked for. */
       throttle: proxy,
-      /** Stops `filesync serve` (SIGTERM) and starts it again on the same port and data. */
-      async restartServer(downMs = 0) {
-        await server.stop()
+      /**
+       * Stops `filesync serve` and starts it again on the same port and data after `downMs`;
+       * `signal` SIGKILL cuts the requests in flight (a crash), SIGTERM lets them finish.
+       */
+      async restartServer(downMs = 0, signal = 'SIGTERM') {
+        await server.stop(signal)
         await new Promise((r) => setTimeout(r, downMs))
         await startServer()
       },

@@ -19,6 +19,8 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 /** Where the tests save screenshots of the app (kept out of git; docs/ holds one). */
 const SHOTS = join(ROOT, 'target', 'gallery-e2e-screenshots')
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex')
+/** The extended command (scripts/extended) sets this: scenarios too slow or too flaky for CI. */
+const EXTENDED = process.env.GALLERY_E2E_EXTENDED === '1'
 
 let stack, browser, state
 before(async () => {
@@ -93,6 +95,34 @@ async function until(what, check, timeoutMs = 60_000, pages = []) {
     await new Promise((r) => setTimeout(r, 100))
   }
 }
+/** How many times a page was reloaded because LiveStore stopped delivering events to it. */
+let stalls = 0
+after(() => console.log(`LiveStore stalls recovered by reloading a page: ${stalls}`))
+/**
+ * Waits until another client's change to `name` reached `page`, as LiveStore delivers it: `want`
+ * 'shown' (its card), 'gone' (no card), or 'uploaded' (its row has a remote key: the card is past
+ * 'pending'). LiveStore 0.4.0 can stop delivering events for good after concurrent pushes
+ * (tests/wrangler/NOTES.md; fixed upstream after 0.4.0): when nothing arrives in 25 s the page is
+ * reloaded once (counted, and logged), as its user would, and must then show the change. Only
+ * LiveStore's delivery of rows is waited for this way, never a transfer of ours.
+ */
+async function arrives(page, name, want = 'shown') {
+  const there = async () => {
+    if (want === 'gone') return (await card(page, name).count()) === 0
+    const state = await stateOf(page, name)
+    return want === 'shown' ? state !== null : state !== null && state !== 'pending'
+  }
+  const stalledAt = Date.now() + 25_000
+  while (Date.now() < stalledAt) {
+    if (await there()) return
+    await sleep(100)
+  }
+  stalls++
+  console.log(`LiveStore did not deliver ${name} (${want}) to ${page.url()} within 25 s: reloading that page`)
+  await page.reload()
+  await settled([page])
+  await until(`${name} ${want} after a reload`, there, 60_000, [page])
+}
 const add = (page, name, buffer, mimeType = 'application/octet-stream') =>
   page.getByTestId('file-input').setInputFiles({ name, mimeType, buffer })
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
@@ -136,6 +166,21 @@ test('a file added on one client shows at once, uploads, and the server holds by
   const held = await remoteBytes(`${store}/${hash}`)
   assert.ok(held, 'the server holds the object')
   assert.equal(sha256(held), hash, 'its bytes hash to its name')
+
+  // Many at once, dropped on the drop zone.
+  const dropped = await a.evaluateHandle(() => {
+    const transfer = new DataTransfer()
+    transfer.items.add(new File(['dropped one'], 'drop-1.txt', { type: 'text/plain' }))
+    transfer.items.add(new File(['dropped two'], 'drop-2.txt', { type: 'text/plain' }))
+    return transfer
+  })
+  await a.getByRole('region', { name: 'Add files' }).dispatchEvent('drop', { dataTransfer: dropped })
+  for (const name of ['drop-1.txt', 'drop-2.txt']) await until(`${name} uploaded`, async () => (await stateOf(a, name)) === 'synced', 60_000, [a])
+  // The keyboard reaches the picker.
+  const chooser = a.waitForEvent('filechooser', { timeout: 10_000 })
+  for (let i = 0; i < 10 && !(await a.evaluate(() => document.activeElement?.textContent === 'Choose files…')); i++) await a.keyboard.press('Tab')
+  await a.keyboard.press('Enter')
+  assert.ok((await chooser).isMultiple(), 'the picker takes many files')
   assert.deepEqual(a.errors, [])
 })
 
@@ -144,7 +189,7 @@ test('the other client sees the file, downloads and verifies it, and displays it
   const [a, b] = pages
   const bytes = randomBytes(300_000)
   await add(a, 'shared.bin', bytes)
-  await card(b, 'shared.bin').waitFor({ timeout: 60_000 })
+  await arrives(b, 'shared.bin', 'uploaded')
   await until('the download on B', async () => (await stateOf(b, 'shared.bin')) === 'synced')
   await shoot(b, 'idle')
   // What B offers to open is the file's bytes.
@@ -154,10 +199,12 @@ test('the other client sees the file, downloads and verifies it, and displays it
   assert.deepEqual([...a.errors, ...b.errors], [])
 })
 
-test('a replaced file shows its new content on the other client; a delete removes it everywhere', async () => {
-  const { pages } = await clients()
+test('a replaced file shows its new content on the other client; a delete removes it everywhere, and from the server after the grace period', async () => {
+  const { store, pages } = await clients('/', 2, '&graceMs=2000')
   const [a, b] = pages
-  await add(a, 'doc.txt', Buffer.from('first version\n'), 'text/plain')
+  const first = Buffer.from('first version\n')
+  await add(a, 'doc.txt', first, 'text/plain')
+  await arrives(b, 'doc.txt', 'uploaded')
   await until('B to have the first version', async () => (await stateOf(b, 'doc.txt')) === 'synced')
   const second = Buffer.from('second version, longer\n')
   await card(a, 'doc.txt').getByLabel('Replace doc.txt').setInputFiles({ name: 'doc.txt', mimeType: 'text/plain', buffer: second })
@@ -165,8 +212,13 @@ test('a replaced file shows its new content on the other client; a delete remove
     const facts = await card(b, 'doc.txt').locator('.facts').textContent()
     return facts.includes(`${second.length} B`) && (await stateOf(b, 'doc.txt')) === 'synced'
   })
+  // The replaced content's remote copy goes after the grace period (nothing else references it).
+  await until('the first version gone from the server', async () => (await remoteBytes(`${store}/${sha256(first)}`)) === null, 30_000)
+  assert.ok(await remoteBytes(`${store}/${sha256(second)}`), 'the second version stays')
   await card(b, 'doc.txt').getByRole('button', { name: 'Delete' }).click()
-  await until('the card to go on both clients', async () => (await card(a, 'doc.txt').count()) === 0 && (await card(b, 'doc.txt').count()) === 0)
+  await arrives(b, 'doc.txt', 'gone')
+  await arrives(a, 'doc.txt', 'gone')
+  await until('the second version gone from the server', async () => (await remoteBytes(`${store}/${sha256(second)}`)) === null, 30_000)
   assert.deepEqual([...a.errors, ...b.errors], [])
 })
 
@@ -195,18 +247,19 @@ test('the Vue page saves a file through the Vue provider, and the React page of 
   )
   await vue.getByTestId('file-input').setInputFiles({ name: 'square.png', mimeType: 'image/png', buffer: png })
   await vue.locator('.card img').waitFor({ timeout: 30_000 })
+  await arrives(react, 'square.png', 'uploaded')
   await until('the React page to show the image', async () => (await stateOf(react, 'square.png')) === 'synced', 60_000)
   await card(react, 'square.png').locator('img').waitFor()
   assert.match(await card(react, 'square.png').locator('.facts').textContent(), /40×30/, 'the size recorded by the preprocessor')
   assert.deepEqual(errors, [])
 })
 
-test('identical content saved twice, one deleted: the other still displays on every client', async () => {
-  const { pages } = await clients()
+test('identical content saved twice, one deleted: the other still displays on every client, and the server keeps it', async () => {
+  const { store, pages } = await clients('/', 2, '&graceMs=1000')
   const [a, b] = pages
   const bytes = randomBytes(120_000)
   await add(a, 'first.bin', bytes)
-  await card(b, 'first.bin').waitFor({ timeout: 60_000 }) // one write at a time (see two tabs)
+  await arrives(b, 'first.bin') // one write at a time (see two tabs)
   await add(b, 'second.bin', bytes)
   for (const page of [a, b]) {
     for (const name of ['first.bin', 'second.bin']) {
@@ -214,7 +267,11 @@ test('identical content saved twice, one deleted: the other still displays on ev
     }
   }
   await card(a, 'first.bin').getByRole('button', { name: 'Delete' }).click()
-  await until('first.bin to go on both clients', async () => (await card(a, 'first.bin').count()) === 0 && (await card(b, 'first.bin').count()) === 0)
+  await arrives(a, 'first.bin', 'gone')
+  await arrives(b, 'first.bin', 'gone')
+  // Past the grace period, the remote copy stays: another live file references it.
+  await sleep(4000)
+  assert.ok(await remoteBytes(`${store}/${sha256(bytes)}`), 'the server keeps the shared content')
   // The same bytes stay for the other item, on both clients, and can be opened.
   for (const page of [a, b]) {
     assert.equal(await stateOf(page, 'second.bin'), 'synced')
@@ -264,6 +321,7 @@ test('offline: files added offline upload once back online; a file the other cli
     await until(`${name} uploaded`, async () => (await stateOf(a, name)) === 'synced')
     const held = await remoteBytes(`${store}/${sha256(offline[i])}`)
     assert.ok(held && sha256(held) === sha256(offline[i]), `the server holds ${name}`)
+    await arrives(b, name, 'uploaded')
     await until(`${name} on B`, async () => (await stateOf(b, name)) === 'synced')
   }
 
@@ -281,16 +339,17 @@ test('offline: files added offline upload once back online; a file the other cli
   const theirs = randomBytes(80_000)
   await add(a, 'while-down.bin', mine)
   await a.getByTestId('connection').filter({ hasText: 'Offline' }).waitFor({ timeout: 15_000 })
-  await card(b, 'while-down.bin').waitFor({ timeout: 60_000 }) // one write at a time (see two tabs)
+  await arrives(b, 'while-down.bin') // one write at a time (see two tabs)
   await add(b, 'from-b.bin', theirs)
   await until('B to upload its file', async () => (await stateOf(b, 'from-b.bin')) === 'synced')
-  await card(a, 'from-b.bin').waitFor({ timeout: 60_000 })
+  await arrives(a, 'from-b.bin')
   await sleep(1000)
   assert.notEqual(await stateOf(a, 'from-b.bin'), 'synced', 'A cannot download it yet')
   assert.ok(await waiting('while-down.bin'), await cards(a))
   await a.context().unroute(toServer, unreachable)
   await until('A back online', async () => (await a.getByTestId('connection').textContent()) === 'Online', 30_000)
   await until('A to upload and download', async () => (await stateOf(a, 'while-down.bin')) === 'synced' && (await stateOf(a, 'from-b.bin')) === 'synced', 60_000)
+  await arrives(b, 'while-down.bin', 'uploaded')
   await until('B to download A\'s file', async () => (await stateOf(b, 'while-down.bin')) === 'synced')
   assert.equal(await a.evaluate(() => window.onlineEvents), 0, 'no browser online or offline event')
   assert.equal(await count(a, 'errors'), 0)
@@ -313,11 +372,10 @@ test('a blob corrupted on the server: the receiving client refuses it, shows an 
   const b = await (await browser.newContext()).newPage()
   b.errors = []
   b.on('pageerror', (e) => b.errors.push(String(e)))
-  await b.goto(`${stack.origins[1]}/?store=${store}`)
-  await card(b, 'fragile.bin').waitFor({ timeout: 60_000 })
-  // Shown at the first failure; the engine tries again a few times (the bytes may have been
-  // damaged in transit) before it gives up.
-  await until('the error on B', async () => ['retrying', 'error'].includes(await stateOf(b, 'fragile.bin')), 120_000, [b])
+  // One retry (the bytes may have been damaged in transit), then the engine gives up.
+  await b.goto(`${stack.origins[1]}/?store=${store}&retries=1`)
+  await arrives(b, 'fragile.bin')
+  await until('the error on B', async () => (await stateOf(b, 'fragile.bin')) === 'error', 60_000, [b])
   const alert = await card(b, 'fragile.bin').getByRole('alert').textContent()
   assert.match(alert, /hash|match|corrupt|verif/i, `the error says what went wrong: ${alert}`)
   assert.ok(await card(b, 'fragile.bin').getByRole('button', { name: 'Retry' }).isVisible(), 'a retry button')
@@ -332,7 +390,7 @@ test('a blob corrupted on the server: the receiving client refuses it, shows an 
 test('a reload in the middle of an upload and of a download: both resume and complete, nothing stays in progress, nothing verified is downloaded twice', async () => {
   const { store, pages } = await clients()
   const [a, b] = pages
-  const SIZE = 6 * 1024 * 1024
+  const SIZE = 4 * 1024 * 1024
   const bytes = randomBytes(SIZE)
   const key = `${store}/${sha256(bytes)}`
   await throttled(1_500_000, async () => {
@@ -366,21 +424,26 @@ test('a reload in the middle of an upload and of a download: both resume and com
   assert.deepEqual([...a.errors, ...b.errors], [])
 })
 
-test('the file server restarted in the middle of a transfer: the transfer completes after it returns', async () => {
+test('the file server killed and restarted in the middle of a transfer: the transfer completes after it returns', async () => {
   const { store, pages } = await clients()
   const [a, b] = pages
-  const SIZE = 4 * 1024 * 1024
+  const SIZE = 3 * 1024 * 1024
   const bytes = randomBytes(SIZE)
-  await throttled(1_000_000, async () => {
+  await throttled(1_500_000, async () => {
     const putBefore = stack.throttle.sent('PUT')
     await add(a, 'restart.bin', bytes)
     await until('part of the upload', async () => stack.throttle.sent('PUT') - putBefore > SIZE / 4)
-    await stack.restartServer(1000)
-    await until('the upload after the restart', async () => (await stateOf(a, 'restart.bin')) === 'synced', 90_000)
-    const getBefore = stack.throttle.sent('GET')
-    await until('part of the download', async () => stack.throttle.sent('GET') - getBefore > SIZE / 4, 60_000)
-    await stack.restartServer(1000)
-    await until('the download after the restart', async () => (await stateOf(b, 'restart.bin')) === 'synced', 90_000)
+    await stack.restartServer(1000, 'SIGKILL')
+    await until('the upload after the restart', async () => (await stateOf(a, 'restart.bin')) === 'synced', 90_000, [a])
+    assert.ok(stack.throttle.sent('PUT') - putBefore > SIZE, 'the first upload was cut, and sent again')
+    // Mid-download too, in the extended command (the same recovery; CI time is short).
+    if (EXTENDED) {
+      const getBefore = stack.throttle.sent('GET')
+      await until('part of the download', async () => stack.throttle.sent('GET') - getBefore > SIZE / 4, 60_000)
+      await stack.restartServer(1000, 'SIGKILL')
+    }
+    await arrives(b, 'restart.bin', 'uploaded')
+    await until('the download', async () => (await stateOf(b, 'restart.bin')) === 'synced', 90_000, [b])
   })
   const held = await remoteBytes(`${store}/${sha256(bytes)}`)
   assert.ok(held && sha256(held) === sha256(bytes))
@@ -389,9 +452,6 @@ test('the file server restarted in the middle of a transfer: the transfer comple
   assert.equal(sha256(Buffer.from(shown)), sha256(bytes))
   assert.deepEqual([...a.errors, ...b.errors], [])
 })
-
-/** The extended command (scripts/extended) sets this: scenarios too slow or too flaky for CI. */
-const EXTENDED = process.env.GALLERY_E2E_EXTENDED === '1'
 
 test('two tabs of one client: one leader, no transfer twice, no error; closing the leader tab hands over', {
   // In about 1 run of 5, LiveStore 0.4.0 leaves one tab's events unconfirmed when the two tabs
@@ -427,7 +487,7 @@ test('two tabs of one client: one leader, no transfer twice, no error; closing t
   // One write at a time across clients: concurrent pushes can stop a LiveStore 0.4.0 client from
   // pulling for good (seen in 1 run of 4 here; LiveStore's, see the closing note of issue 13).
   await add(tabs[1], 'from-tab.bin', ours)
-  await card(b, 'from-tab.bin').waitFor({ timeout: 60_000 })
+  await arrives(b, 'from-tab.bin')
   await add(b, 'from-other.bin', theirs)
   try {
     for (const tab of tabs) {
@@ -441,6 +501,7 @@ test('two tabs of one client: one leader, no transfer twice, no error; closing t
     await fresh.context().close()
     throw new Error(`${error.message}; a fresh client ${arrived ? 'sees' : 'does not see'} from-other.bin`)
   }
+  await arrives(b, 'from-tab.bin', 'uploaded')
   await until('B to download', async () => (await stateOf(b, 'from-tab.bin')) === 'synced')
   await sleep(1000)
   const once = (method, hash) => blobRequests.filter((r) => r.includes(method) && r.endsWith(hash)).length
@@ -456,6 +517,7 @@ test('two tabs of one client: one leader, no transfer twice, no error; closing t
   await until('the remaining tab to download it', async () => (await stateOf(other, 'after-close.bin')) === 'synced', 60_000, [other, b])
   const last = randomBytes(50_000)
   await add(other, 'from-remaining.bin', last)
+  await arrives(b, 'from-remaining.bin', 'uploaded')
   await until('B to get the remaining tab\'s file', async () => (await stateOf(b, 'from-remaining.bin')) === 'synced', 60_000, [other, b])
   assert.deepEqual([...tabs[0].errors, ...tabs[1].errors, ...b.errors], [])
 })
@@ -484,6 +546,7 @@ test('never more transfers at once than the configured limit', async () => {
   await throttled(1_000_000, async () => {
     await a.getByTestId('file-input').setInputFiles(files)
     for (const { name } of files) {
+      await arrives(b, name, 'uploaded')
       await until(`${name} on both`, async () => (await stateOf(a, name)) === 'synced' && (await stateOf(b, name)) === 'synced', 90_000)
     }
   })
@@ -492,7 +555,9 @@ test('never more transfers at once than the configured limit', async () => {
   assert.deepEqual([...a.errors, ...b.errors], [])
 })
 
-test('the LiveStore sync backend restarted: both clients converge afterwards', async () => {
+test('the LiveStore sync backend restarted: both clients converge afterwards', {
+  skip: !EXTENDED && 'the extended command runs it (GALLERY_E2E_EXTENDED=1): it fits, but CI time is short',
+}, async () => {
   const { pages } = await clients()
   const [a, b] = pages
   const before = randomBytes(40_000)
@@ -601,6 +666,7 @@ test(`a ${LARGE} MiB file uploads from one client and downloads to the other wit
     assert.equal(await sha256OfFile(join(stack.dataDir, 'blobs', store, hash)), hash, 'the server holds the file')
     const download = await memoryDuring(b, async () => {
       await b.getByLabel('Go offline').uncheck()
+      await arrives(b, 'large.bin', 'uploaded')
       await until('the download', async () => (await stateOf(b, 'large.bin')) === 'synced', 600_000, [b])
     })
     if (LARGE <= 64) {

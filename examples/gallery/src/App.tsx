@@ -13,7 +13,11 @@ import { galleryStore, params } from './store.ts'
 
 const LOCAL_ONLY_KEY = 'gallery:local-only'
 
-/** `?uploads=N&downloads=N` set how many transfers of each kind run at once (default: the package's). */
+/**
+ * `?uploads=N&downloads=N` set how many transfers of each kind run at once, `?graceMs=N` how long
+ * a remote delete waits, `?retries=N` how often a failed transfer is tried again (defaults: the
+ * package's).
+ */
 const limit = (name: string) => {
   const n = Number(params.get(name))
   return Number.isInteger(n) && n > 0 ? n : undefined
@@ -21,6 +25,8 @@ const limit = (name: string) => {
 const transferLimits = {
   ...(limit('uploads') ? { maxConcurrentUploads: limit('uploads') } : {}),
   ...(limit('downloads') ? { maxConcurrentDownloads: limit('downloads') } : {}),
+  ...(limit('graceMs') ? { deleteGracePeriodMs: limit('graceMs') } : {}),
+  ...(params.has('retries') && Number.isInteger(Number(params.get('retries'))) ? { maxRetries: Number(params.get('retries')) } : {}),
 }
 
 export function App() {
