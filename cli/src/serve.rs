@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use filesync_server::{
     router, serve, CorsOrigins, DiskStore, DiskStoreOptions, ServerConfig, TokenGrant, TokenTable,
-    UrlSigner, DEFAULT_API_BASE, DEFAULT_FILES_BASE, DEFAULT_MAX_UPLOAD_BYTES,
+    UrlSigner, DEFAULT_API_BASE, DEFAULT_BODY_IDLE_TIMEOUT, DEFAULT_FILES_BASE,
+    DEFAULT_MAX_UPLOAD_BYTES,
 };
 
 /// The options of `filesync serve`; each flag also reads a `FILESYNC_*` variable.
@@ -65,6 +66,10 @@ pub struct ServeArgs {
     /// Lifetime of signed URLs, in seconds.
     #[arg(long, env = "FILESYNC_URL_TTL_SECS", default_value_t = 900)]
     url_ttl_secs: u64,
+
+    /// Seconds an upload may send nothing before it is cut off (408; nothing is stored).
+    #[arg(long, env = "FILESYNC_UPLOAD_IDLE_TIMEOUT_SECS", default_value_t = DEFAULT_BODY_IDLE_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    upload_idle_timeout_secs: u64,
 }
 
 #[derive(serde::Deserialize)]
@@ -148,6 +153,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let mut config = ServerConfig::new(tokens);
     config.api_base = api_base.clone();
     config.public_base_url = args.public_url.clone();
+    config.body_idle_timeout = Duration::from_secs(args.upload_idle_timeout_secs);
     if !args.cors_origins.is_empty() {
         config.cors_origins = CorsOrigins::List(args.cors_origins.clone());
     }

@@ -21,8 +21,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use bytes::Bytes;
 use fs_core::{
-    ByteStream, ErrorKind, FileSystem, FsError, MakeDirOptions, OpenOptions, RemoveOptions,
-    SinkOptions, StreamOptions, VPath,
+    ByteStream, ErrorKind, FileSystem, FileType, FsError, MakeDirOptions, OpenOptions,
+    ReadDirOptions, RemoveOptions, SinkOptions, StreamOptions, VPath,
 };
 use fs_native::NativeFs;
 use futures::{Stream, StreamExt};
@@ -100,6 +100,12 @@ struct Inner {
     locks: Vec<tokio::sync::Mutex<()>>,
     /// The resumable uploads being completed or aborted right now.
     finishing: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+/// Whether `name` is a temporary sibling that `fs-native` stages atomic writes in
+/// (`.{name}.{16 hex}.fsync-tmp`).
+fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(crate::key::TEMP_SUFFIX)
 }
 
 /// The sidecar of a blob.
@@ -184,8 +190,46 @@ impl DiskStore {
                 finishing: std::sync::Mutex::default(),
             }),
         };
+        store.sweep_stale_temp_files().await;
         store.start_sweeper().await;
         Ok(store)
+    }
+
+    /// Removes the temporary files (`.{name}.{16 hex}.fsync-tmp`) that a killed server left in
+    /// `blobs/`, `meta/` and `uploads/`: nothing names them, and a live write of this process
+    /// cannot be under way yet at [`DiskStore::open`]. One server per data directory. Answers how
+    /// many went; a file that cannot be removed is logged and left.
+    async fn sweep_stale_temp_files(&self) -> usize {
+        let fs = &self.inner.fs;
+        let mut removed = 0;
+        for tree in [&self.inner.blobs, &self.inner.meta, &self.inner.uploads] {
+            let entries = match fs.read_dir(tree, ReadDirOptions { recursive: true }).await {
+                Ok(entries) => entries,
+                Err(err) => {
+                    tracing::warn!(tree = %tree, error = %err, "cannot list the data directory for stale temporary files");
+                    continue;
+                }
+            };
+            for entry in entries {
+                let name = entry.relative.rsplit('/').next().unwrap_or_default();
+                if !(entry.file_type == FileType::File && is_temp_name(name)) {
+                    continue;
+                }
+                match fs.remove(&entry.path, RemoveOptions::default()).await {
+                    Ok(()) => removed += 1,
+                    Err(err) => {
+                        tracing::warn!(path = %entry.path, error = %err, "cannot remove a stale temporary file")
+                    }
+                }
+            }
+        }
+        if removed > 0 {
+            tracing::info!(
+                removed,
+                "removed temporary files a stopped server left behind"
+            );
+        }
+        removed
     }
 
     /// The path of the blob routes (`/livestore-filesync-files`).

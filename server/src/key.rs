@@ -9,7 +9,7 @@ pub const MAX_KEY_BYTES: usize = 1024;
 
 /// The suffix of the temporary files that `fs-native` sinks stage uploads in; keys may not end a
 /// segment with it, so no key can ever name an upload in progress.
-const TEMP_SUFFIX: &str = ".fsync-tmp";
+pub(crate) const TEMP_SUFFIX: &str = ".fsync-tmp";
 
 /// A validated remote key such as `store-a/3f…9c`: relative, `/`-separated, and every segment a name
 /// that [`fs_core::validate_name`] accepts (no empty, `.` or `..` segments, no backslash or NUL, at most

@@ -24,7 +24,10 @@
 //! request's `Host` header (set a public base URL behind a proxy or for HTTPS). Blob signatures are
 //! `base64url_nopad(HMAC-SHA256(secret, "{METHOD}\n{key}\n{exp}"))`; HEAD accepts a HEAD or a GET
 //! signature. Uploads to a content-addressed key (last segment = 64 lowercase hex) must hash to it
-//! (422 otherwise); nothing is stored on any failure.
+//! (422 otherwise); nothing is stored on any failure. A PUT to a content-addressed key already
+//! stored (of the declared length) is answered 200 at once: its body is not read and the blob is
+//! not rewritten. An upload that sends nothing for [`ServerConfig::body_idle_timeout`] is cut off
+//! with 408.
 //!
 //! **Resumable uploads** ([`MultipartStore`]; the disk store implements them, other stores may not:
 //! 501) split a blob into parts of `partSize` bytes (8 MiB by default, at least 5 MiB; only the last
@@ -33,7 +36,8 @@
 //! the key, the upload and the part number; its answer's `ETag` is the quoted SHA-256 of the part. A
 //! client that lost track calls `list`, uploads what is missing and calls `complete`, which checks
 //! the listed parts (ascending, ETags, sizes, total = `contentLength`: 400 otherwise) and, for a
-//! content-addressed key, the whole object's hash (422); the blob appears only then. An `uploadId`
+//! content-addressed key, the whole object's hash (422, and the parts are dropped: start a new
+//! upload); the blob appears only then. An `uploadId`
 //! belongs to the key it was created for (404 for any other key) and to nobody after `complete` or
 //! `abort`; unfinished uploads are discarded after [`DiskStoreOptions::upload_max_age`] (24 h).
 //!
@@ -115,7 +119,13 @@ pub struct ServerConfig {
     pub tokens: TokenTable,
     /// CORS origins (default: any).
     pub cors_origins: CorsOrigins,
+    /// An upload (a blob or a part) whose client sends no byte for this long is cut off with 408,
+    /// and nothing is stored (default [`DEFAULT_BODY_IDLE_TIMEOUT`]).
+    pub body_idle_timeout: std::time::Duration,
 }
+
+/// How long an upload may send nothing before it is cut off: 60 s.
+pub const DEFAULT_BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl ServerConfig {
     /// The defaults with `tokens`.
@@ -125,6 +135,7 @@ impl ServerConfig {
             public_base_url: None,
             tokens,
             cors_origins: CorsOrigins::Any,
+            body_idle_timeout: DEFAULT_BODY_IDLE_TIMEOUT,
         }
     }
 }
@@ -174,6 +185,7 @@ pub fn router(config: ServerConfig, store: DiskStore) -> Router {
         .route(&parts, any(routes::multipart::put_part))
         .with_state(Arc::new(routes::blobs::BlobState {
             store: store.clone(),
+            body_idle_timeout: config.body_idle_timeout,
         }));
     let cors = cors_layer(&config.cors_origins);
     finish(signer_routes(config, Arc::new(store)).merge(blobs), cors)

@@ -264,7 +264,8 @@ async fn wrong_hash_uploads_store_nothing() {
     unchanged!(server, before, status, 422, "wrong hash");
     assert!(text.contains(&sha256_hex(&body)), "{text}");
 
-    // A blob already at the key keeps its bytes when a wrong upload comes.
+    // A blob already at the key keeps its bytes when a wrong upload comes: the key names the
+    // content it holds, so the upload is answered at once without its body being read.
     let good_key = format!("store-a/{}", sha256_hex(&body));
     assert_eq!(server.upload(&good_key, None, body.clone()).await.0, 200);
     let with_blob = server.snapshot();
@@ -273,8 +274,17 @@ async fn wrong_hash_uploads_store_nothing() {
         server,
         with_blob,
         status,
+        200,
+        "wrong bytes over a good blob"
+    );
+    // Of another length, it is read and refused.
+    let (status, _) = server.upload(&good_key, None, bytes(100_000, 4)).await;
+    unchanged!(
+        server,
+        with_blob,
+        status,
         422,
-        "wrong hash over a good blob"
+        "wrong hash and length over a good blob"
     );
     server.stop().await;
 }

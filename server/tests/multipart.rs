@@ -240,8 +240,21 @@ async fn a_wrong_whole_object_hash_is_422_and_stores_nothing() {
         .await;
     assert_eq!(status, 422, "{json}");
     assert!(json["error"].as_str().unwrap().contains("hash"));
+    assert!(
+        json["error"]
+            .as_str()
+            .unwrap()
+            .contains("start a new upload"),
+        "{json}"
+    );
     assert_eq!(server.download(&key).await.0, 404);
     assert!(!server.dir.path().join("blobs").join(&key).exists());
+    // Those parts can never complete: they are dropped at once, not left to the sweep.
+    assert!(
+        !server.upload_dir(&upload_id).exists(),
+        "the refused upload's parts stay"
+    );
+    assert_eq!(server.list(&key, &upload_id).await.0, 404);
 }
 
 #[tokio::test]
@@ -526,6 +539,40 @@ async fn opening_a_store_sweeps_expired_uploads() {
     let options = DiskStoreOptions::new(dir.path(), UrlSigner::new(SECRET).unwrap());
     let _store = DiskStore::open(options).await.unwrap();
     assert!(!stale.exists());
+}
+
+#[tokio::test]
+async fn opening_a_store_removes_temporary_files_a_killed_server_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |relative: &str| {
+        let path = dir.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"half").unwrap();
+        path
+    };
+    let stale = [
+        write("blobs/store-a/.photo.jpg.0123456789abcdef.fsync-tmp"),
+        write("meta/store-a/.photo.jpg.fedcba9876543210.fsync-tmp"),
+        write(&format!(
+            "uploads/{}/.00002-{}.0123456789abcdef.fsync-tmp",
+            "cd".repeat(16),
+            "e".repeat(64)
+        )),
+    ];
+    // Other files stay: a blob, a hidden name, and the suffix on a name that is not hidden.
+    let kept = [
+        write("blobs/store-a/photo.jpg"),
+        write("blobs/store-a/.hidden"),
+        write("blobs/store-a/notes.fsync-tmp"),
+    ];
+    let options = DiskStoreOptions::new(dir.path(), UrlSigner::new(SECRET).unwrap());
+    let _store = DiskStore::open(options).await.unwrap();
+    for path in &stale {
+        assert!(!path.exists(), "{} stays", path.display());
+    }
+    for path in &kept {
+        assert!(path.exists(), "{} was removed", path.display());
+    }
 }
 
 #[tokio::test]

@@ -341,3 +341,100 @@ async fn graceful_shutdown_stops_the_server() {
     server.stop().await;
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
+
+#[tokio::test]
+async fn an_upload_that_stops_sending_is_cut_off_and_stores_nothing() {
+    let server = start_with(|c| c.body_idle_timeout = std::time::Duration::from_millis(300)).await;
+    let key = format!("store-a/{}", sha256_hex(b"never finished"));
+    let signed = server.sign_upload(&key, None).await;
+    // A client that sends a few bytes, then nothing (the sender stays alive until the answer).
+    let (mut sender, stalled) =
+        futures::channel::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(1);
+    sender
+        .try_send(Ok(bytes::Bytes::from_static(b"never")))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let response = server
+        .http
+        .put(signed["url"].as_str().unwrap())
+        .body(reqwest::Body::wrap_stream(stalled))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 408);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("cut off"), "{text}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "answered after {:?}",
+        started.elapsed()
+    );
+    drop(sender);
+    assert_eq!(server.download(&key).await.0, 404, "nothing was stored");
+    let leftovers: Vec<_> = server
+        .snapshot()
+        .into_keys()
+        .filter(|path| path.to_string_lossy().contains("fsync-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The server still takes a whole upload of the key.
+    assert_eq!(
+        server
+            .upload(&key, None, b"never finished".to_vec())
+            .await
+            .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_reupload_of_stored_content_is_answered_at_once_without_a_rewrite() {
+    let server = start().await;
+    let bytes = b"content stored once".to_vec();
+    let key = format!("store-a/{}", sha256_hex(&bytes));
+    assert_eq!(server.upload(&key, None, bytes.clone()).await.0, 200);
+    let path = server.blob_path(&key);
+    let before = std::fs::metadata(&path).unwrap();
+    // The same key again, from a client whose body never ends: answered without reading it.
+    let signed = server.sign_upload(&key, None).await;
+    let (sender, never) =
+        futures::channel::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(1);
+    let response = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        server
+            .http
+            .put(signed["url"].as_str().unwrap())
+            .body(reqwest::Body::wrap_stream(never))
+            .send(),
+    )
+    .await
+    .expect("answered without waiting for the body")
+    .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.headers()["etag"].to_str().unwrap(),
+        format!("\"{}\"", sha256_hex(&bytes))
+    );
+    drop(sender);
+    let after = std::fs::metadata(&path).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(before.ino(), after.ino(), "the blob was rewritten");
+    assert_eq!(before.mtime_nsec(), after.mtime_nsec());
+    assert_eq!(server.download(&key).await.1, bytes);
+    // A key that does not name its content is rewritten as before.
+    assert_eq!(
+        server
+            .upload("store-a/notes.txt", None, b"one".to_vec())
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        server
+            .upload("store-a/notes.txt", None, b"two".to_vec())
+            .await
+            .0,
+        200
+    );
+    assert_eq!(server.download("store-a/notes.txt").await.1, b"two");
+}

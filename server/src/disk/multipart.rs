@@ -525,11 +525,28 @@ impl MultipartStore for DiskStore {
             )));
         }
         let body = concatenated(self.inner.fs.clone(), paths);
-        self.put(key, manifest.content_type.clone(), body).await?;
         let all = RemoveOptions {
             recursive: true,
             force: true,
         };
+        match self.put(key, manifest.content_type.clone(), body).await {
+            Ok(_) => {}
+            // Parts whose whole does not hash to the key can never complete: they go, so a
+            // refused upload does not hold disk space until the sweep.
+            Err(err) if err.kind == StoreErrorKind::HashMismatch => {
+                if let Err(remove) = self.inner.fs.remove(&dir, all).await {
+                    tracing::warn!(upload = upload_id, error = %remove, "cannot remove the parts of a refused upload");
+                }
+                return Err(StoreError::new(
+                    err.kind,
+                    format!(
+                        "{}; the upload's parts were dropped: start a new upload",
+                        err.message
+                    ),
+                ));
+            }
+            Err(err) => return Err(err),
+        }
         if let Err(err) = self.inner.fs.remove(&dir, all).await {
             tracing::warn!(upload = upload_id, error = %err, "cannot remove the parts of a completed upload");
         }

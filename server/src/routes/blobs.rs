@@ -4,14 +4,16 @@
 //! [`BlobKey::from_url_path`]). A HEAD request accepts a HEAD or a GET signature, so a download URL
 //! can also be probed for size and type.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures::TryStreamExt;
+use futures::{Stream, StreamExt, TryStreamExt};
 
 use crate::api_error::ApiError;
 use crate::content_type::{is_active_content, validate_content_type};
@@ -23,13 +25,56 @@ use crate::BlobKey;
 /// The state of the blob routes.
 pub(crate) struct BlobState {
     pub(crate) store: DiskStore,
+    /// See [`crate::ServerConfig::body_idle_timeout`].
+    pub(crate) body_idle_timeout: Duration,
+}
+
+/// An upload body that fails when its client sends nothing for `idle`; `stalled` then turns true,
+/// so the route answers 408 rather than the store's error.
+pub(crate) fn idle_limited(
+    body: Body,
+    idle: Duration,
+    stalled: Arc<AtomicBool>,
+) -> impl Stream<Item = Result<Bytes, String>> + Send {
+    futures::stream::unfold(Some(body.into_data_stream()), move |body| {
+        let stalled = stalled.clone();
+        async move {
+            let mut body = body?;
+            match tokio::time::timeout(idle, body.next()).await {
+                Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(body))),
+                Ok(Some(Err(err))) => Some((Err(err.to_string()), None)),
+                Ok(None) => None,
+                Err(_) => {
+                    stalled.store(true, Ordering::Relaxed);
+                    Some((
+                        Err(format!(
+                            "the client sent nothing for {} s",
+                            idle.as_secs_f64()
+                        )),
+                        None,
+                    ))
+                }
+            }
+        }
+    })
+}
+
+/// The answer to an upload cut off by [`idle_limited`].
+pub(crate) fn stalled_upload(idle: Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        format!(
+            "the upload sent nothing for {} s and was cut off; nothing was stored. Send it again",
+            idle.as_secs_f64()
+        ),
+    )
 }
 
 /// `PUT`, `GET` and `HEAD` on a blob URL.
 pub(crate) async fn blob(State(state): State<Arc<BlobState>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let result = match parts.method {
-        Method::PUT => put(&state.store, &parts, body).await,
+        Method::PUT => put(&state, &parts, body).await,
         Method::GET | Method::HEAD => get(&state.store, &parts).await,
         _ => Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -108,7 +153,31 @@ pub(crate) fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> 
     })
 }
 
-async fn put(store: &DiskStore, request: &Parts, body: Body) -> Result<Response, ApiError> {
+/// The answer to a PUT of a content-addressed key the store already holds (of the declared
+/// length, when one is declared): its bytes can only be the same, so it is answered at once without
+/// reading the body or rewriting anything, and the connection closes (its body was not read).
+async fn already_stored(store: &DiskStore, key: &BlobKey, headers: &HeaderMap) -> Option<Response> {
+    let hash = key.content_hash()?;
+    let info = store.stat(key).await.ok()?;
+    if header_u64(headers, header::CONTENT_LENGTH).is_some_and(|length| length != info.size) {
+        return None;
+    }
+    tracing::info!(
+        key = key.as_str(),
+        size = info.size,
+        "already stored; the upload's body was not read"
+    );
+    let mut response = StatusCode::OK.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{hash}\"")) {
+        headers.insert(header::ETAG, etag);
+    }
+    Some(response)
+}
+
+async fn put(state: &BlobState, request: &Parts, body: Body) -> Result<Response, ApiError> {
+    let store = &state.store;
     let key = authorize(store, request)?;
     let headers = &request.headers;
     let max = store.max_upload_bytes();
@@ -129,8 +198,17 @@ async fn put(store: &DiskStore, request: &Parts, body: Body) -> Result<Response,
                 .and_then(|v| validate_content_type(v).map_err(ApiError::bad_request))?,
         ),
     };
-    let body = body.into_data_stream();
-    let stored = store.put(&key, content_type, body).await?;
+    if let Some(response) = already_stored(store, &key, headers).await {
+        return Ok(response);
+    }
+    let stalled = Arc::new(AtomicBool::new(false));
+    let idle = state.body_idle_timeout;
+    let body = idle_limited(body, idle, stalled.clone());
+    let stored = match store.put(&key, content_type, body).await {
+        Ok(stored) => stored,
+        Err(_) if stalled.load(Ordering::Relaxed) => return Err(stalled_upload(idle)),
+        Err(err) => return Err(err.into()),
+    };
     tracing::info!(key = key.as_str(), size = stored.size, "stored blob");
     let mut response = StatusCode::OK.into_response();
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", stored.sha256)) {

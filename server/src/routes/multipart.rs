@@ -2,6 +2,7 @@
 //! and, for the disk store, the part route `PUT {filesBase}-parts/{uploadId}/{partNumber}?exp=…&sig=…`.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -11,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use super::blobs::{signature_params, BlobState};
+use super::blobs::{idle_limited, signature_params, stalled_upload, BlobState};
 use super::signer::{iso_secs, keyed_request};
 use crate::api_error::ApiError;
 use crate::multipart::{CompletedPart, MultipartIntent, MultipartStore};
@@ -255,9 +256,14 @@ async fn put_part_inner(state: &BlobState, request: Request) -> Result<Response,
             ));
         }
     }
-    let sha256 = store
-        .put_part(&key, upload_id, part_number, body.into_data_stream())
-        .await?;
+    let stalled = Arc::new(AtomicBool::new(false));
+    let idle = state.body_idle_timeout;
+    let body = idle_limited(body, idle, stalled.clone());
+    let sha256 = match store.put_part(&key, upload_id, part_number, body).await {
+        Ok(result) => result,
+        Err(_) if stalled.load(Ordering::Relaxed) => return Err(stalled_upload(idle)),
+        Err(err) => return Err(err.into()),
+    };
     tracing::debug!(
         key = key.as_str(),
         upload = upload_id,
