@@ -25,8 +25,8 @@
 //! `base64url_nopad(HMAC-SHA256(secret, "{METHOD}\n{key}\n{exp}"))`; HEAD accepts a HEAD or a GET
 //! signature. Uploads to a content-addressed key (last segment = 64 lowercase hex) must hash to it
 //! (422 otherwise); nothing is stored on any failure. A PUT to a content-addressed key already
-//! stored (of the declared length) is answered 200 at once: its body is not read and the blob is
-//! not rewritten. An upload that sends nothing for [`ServerConfig::body_idle_timeout`] is cut off
+//! stored (of the declared length) is answered 200 without hashing or writing its body: the blob
+//! is not rewritten. An upload that sends nothing for [`ServerConfig::body_idle_timeout`] is cut off
 //! with 408.
 //!
 //! **Resumable uploads** ([`MultipartStore`]; the disk store implements them, other stores may not:

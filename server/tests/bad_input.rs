@@ -265,7 +265,7 @@ async fn wrong_hash_uploads_store_nothing() {
     assert!(text.contains(&sha256_hex(&body)), "{text}");
 
     // A blob already at the key keeps its bytes when a wrong upload comes: the key names the
-    // content it holds, so the upload is answered at once without its body being read.
+    // content it holds, so the upload is neither hashed nor written.
     let good_key = format!("store-a/{}", sha256_hex(&body));
     assert_eq!(server.upload(&good_key, None, body.clone()).await.0, 200);
     let with_blob = server.snapshot();

@@ -153,27 +153,16 @@ pub(crate) fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> 
     })
 }
 
-/// The answer to a PUT of a content-addressed key the store already holds (of the declared
-/// length, when one is declared): its bytes can only be the same, so it is answered at once without
-/// reading the body or rewriting anything, and the connection closes (its body was not read).
-async fn already_stored(store: &DiskStore, key: &BlobKey, headers: &HeaderMap) -> Option<Response> {
-    let hash = key.content_hash()?;
-    let info = store.stat(key).await.ok()?;
-    if header_u64(headers, header::CONTENT_LENGTH).is_some_and(|length| length != info.size) {
-        return None;
+/// Whether the store already holds the content-addressed `key` (of the declared length, when
+/// one is declared): an upload of it can only carry the same bytes, so it need not be stored again.
+async fn already_stored(store: &DiskStore, key: &BlobKey, headers: &HeaderMap) -> bool {
+    if key.content_hash().is_none() {
+        return false;
     }
-    tracing::info!(
-        key = key.as_str(),
-        size = info.size,
-        "already stored; the upload's body was not read"
-    );
-    let mut response = StatusCode::OK.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{hash}\"")) {
-        headers.insert(header::ETAG, etag);
-    }
-    Some(response)
+    let Ok(info) = store.stat(key).await else {
+        return false;
+    };
+    !header_u64(headers, header::CONTENT_LENGTH).is_some_and(|length| length != info.size)
 }
 
 async fn put(state: &BlobState, request: &Parts, body: Body) -> Result<Response, ApiError> {
@@ -198,12 +187,34 @@ async fn put(state: &BlobState, request: &Parts, body: Body) -> Result<Response,
                 .and_then(|v| validate_content_type(v).map_err(ApiError::bad_request))?,
         ),
     };
-    if let Some(response) = already_stored(store, &key, headers).await {
-        return Ok(response);
-    }
     let stalled = Arc::new(AtomicBool::new(false));
     let idle = state.body_idle_timeout;
     let body = idle_limited(body, idle, stalled.clone());
+    if already_stored(store, &key, headers).await {
+        // The body is read and dropped (nothing hashed, written or rewritten): a client answered
+        // before its body was read would see the connection reset (browsers do).
+        let mut body = std::pin::pin!(body);
+        while let Some(chunk) = body.next().await {
+            if chunk.is_err() {
+                return Err(if stalled.load(Ordering::Relaxed) {
+                    stalled_upload(idle)
+                } else {
+                    ApiError::bad_request("the upload body ended with an error; nothing changed")
+                });
+            }
+        }
+        tracing::info!(
+            key = key.as_str(),
+            "already stored; the upload was not written again"
+        );
+        let mut response = StatusCode::OK.into_response();
+        if let Some(hash) = key.content_hash() {
+            if let Ok(etag) = HeaderValue::from_str(&format!("\"{hash}\"")) {
+                response.headers_mut().insert(header::ETAG, etag);
+            }
+        }
+        return Ok(response);
+    }
     let stored = match store.put(&key, content_type, body).await {
         Ok(stored) => stored,
         Err(_) if stalled.load(Ordering::Relaxed) => return Err(stalled_upload(idle)),
