@@ -162,7 +162,7 @@ async fn already_stored(store: &DiskStore, key: &BlobKey, headers: &HeaderMap) -
     let Ok(info) = store.stat(key).await else {
         return false;
     };
-    !header_u64(headers, header::CONTENT_LENGTH).is_some_and(|length| length != info.size)
+    header_u64(headers, header::CONTENT_LENGTH).is_none_or(|length| length == info.size)
 }
 
 async fn put(state: &BlobState, request: &Parts, body: Body) -> Result<Response, ApiError> {
