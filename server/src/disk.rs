@@ -1,11 +1,15 @@
 //! [`DiskStore`]: blobs on the local disk, through [`fs_native::NativeFs`].
 //!
 //! Layout under the data directory: `blobs/{key}` holds the bytes and `meta/{key}` a small JSON
-//! sidecar (`{"contentType", "size", "sha256"}`). The two trees are separate, so no key can name a
-//! sidecar. Uploads stream into a `NativeFs` sink (a hidden temporary sibling, fsynced and renamed
-//! over the key on commit): a killed server never leaves a visible partial blob, only a hidden
-//! `.*.fsync-tmp` file that no key can name. The blob and its sidecar are committed under a per-key
-//! lock, so concurrent uploads of one key leave one whole upload with its own sidecar.
+//! sidecar (`{"contentType", "size", "sha256", "ino"}`). The two trees are separate, so no key can
+//! name a sidecar. Uploads stream into a `NativeFs` sink (a hidden temporary sibling, fsynced and
+//! renamed over the key on commit): a killed server never leaves a visible partial blob, only a
+//! hidden `.*.fsync-tmp` file that no key can name, and the next [`DiskStore::open`] removes it. The
+//! blob and its sidecar are committed under a per-key lock, so concurrent uploads of one key leave
+//! one whole upload with its own sidecar. The blob is committed first, then the sidecar naming the
+//! blob's inode: after a crash between the two, the old sidecar names another inode (or size) and
+//! is ignored (the blob is served as `application/octet-stream`, without a hash) until the next
+//! upload of the key.
 //!
 //! Resumable uploads (see [`crate::MultipartStore`]) are staged under `uploads/{uploadId}/`: a
 //! `manifest.json` (key, content type, length, part size, creation time) and one file per part,
@@ -115,6 +119,11 @@ struct Sidecar {
     content_type: String,
     size: u64,
     sha256: String,
+    /// The inode of the blob it describes. The blob is committed first (a rename: a new inode),
+    /// then its sidecar, so after a crash between the two the old sidecar names another inode and
+    /// is ignored. Absent in sidecars written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ino: Option<u64>,
 }
 
 /// What a stored blob is, as the blob routes serve it.
@@ -336,14 +345,16 @@ impl DiskStore {
                 ));
             }
         }
+        let _guard = self.lock_for(key).lock().await;
+        sink.close().await.map_err(|err| fs_error(key, err))?;
+        let ino = fs.stat(&blob_path).await.ok().and_then(|info| info.ino);
         let sidecar = Sidecar {
             content_type: content_type.unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned()),
             size,
             sha256: sha256.clone(),
+            ino,
         };
         let sidecar = serde_json::to_vec(&sidecar).map_err(internal)?;
-        let _guard = self.lock_for(key).lock().await;
-        sink.close().await.map_err(|err| fs_error(key, err))?;
         fs.write_file(&meta_path, Bytes::from(sidecar), OpenOptions::write())
             .await
             .map_err(|err| fs_error(key, err))?;
@@ -365,8 +376,10 @@ impl DiskStore {
             Ok(bytes) => serde_json::from_slice::<Sidecar>(&bytes).ok(),
             Err(_) => None,
         };
-        // A sidecar of another size belongs to another upload (a crash between the two commits).
-        let sidecar = sidecar.filter(|s| s.size == info.size);
+        // A sidecar of another size or another inode belongs to another upload (a crash between
+        // the two commits).
+        let sidecar =
+            sidecar.filter(|s| s.size == info.size && (s.ino.is_none() || s.ino == info.ino));
         Ok(BlobInfo {
             size: info.size,
             content_type: sidecar.as_ref().map_or_else(

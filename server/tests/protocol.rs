@@ -431,3 +431,62 @@ async fn a_reupload_of_stored_content_is_not_written_again() {
     );
     assert_eq!(server.download("store-a/notes.txt").await.1, b"two");
 }
+
+#[tokio::test]
+async fn a_sidecar_left_from_before_a_crash_is_not_served_with_the_new_blob() {
+    let server = start().await;
+    let key = "store-a/notes.txt";
+    assert_eq!(
+        server
+            .upload(key, Some("text/plain"), b"one".to_vec())
+            .await
+            .0,
+        200
+    );
+    let (etag, content_type, _) = served(&server, key).await;
+    assert_eq!(etag, Some(format!("\"{}\"", sha256_hex(b"one"))));
+    assert_eq!(content_type.as_deref(), Some("text/plain"));
+    // A crash between the two commits of a new upload of the same size: the new blob is in place
+    // (renamed over the old one, a new inode), its sidecar is not.
+    let path = server.blob_path(key);
+    let staged = path.with_file_name(".notes.txt.0123456789abcdef.fsync-tmp");
+    std::fs::write(&staged, b"two").unwrap();
+    std::fs::rename(&staged, &path).unwrap();
+    let (etag, content_type, body) = served(&server, key).await;
+    assert_eq!(body, b"two");
+    assert_ne!(
+        etag,
+        Some(format!("\"{}\"", sha256_hex(b"one"))),
+        "the old blob's hash served with the new bytes"
+    );
+    assert_eq!(content_type.as_deref(), Some("application/octet-stream"));
+    // The next upload writes both again.
+    assert_eq!(
+        server
+            .upload(key, Some("text/plain"), b"six".to_vec())
+            .await
+            .0,
+        200
+    );
+    let (etag, content_type, _) = served(&server, key).await;
+    assert_eq!(etag, Some(format!("\"{}\"", sha256_hex(b"six"))));
+    assert_eq!(content_type.as_deref(), Some("text/plain"));
+}
+
+/// A GET of `key`: its ETag, its Content-Type and its bytes.
+async fn served(server: &TestServer, key: &str) -> (Option<String>, Option<String>, Vec<u8>) {
+    let response = server
+        .http
+        .get(server.sign_download(key).await)
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let (etag, content_type) = (header("etag"), header("content-type"));
+    (etag, content_type, response.bytes().await.unwrap().to_vec())
+}
