@@ -22,6 +22,10 @@ struct Server {
 }
 
 async fn start() -> Server {
+    start_with(|_| {}).await
+}
+
+async fn start_with(adjust: impl FnOnce(&mut ServerConfig)) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let mut options = DiskStoreOptions::new(dir.path(), UrlSigner::new(SECRET).unwrap());
     options.max_upload_bytes = 64 * MIB as u64;
@@ -39,7 +43,9 @@ async fn start() -> Server {
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = router(ServerConfig::new(tokens), store.clone());
+    let mut config = ServerConfig::new(tokens);
+    adjust(&mut config);
+    let app = router(config, store.clone());
     tokio::spawn(serve(listener, app, std::future::pending()));
     Server {
         addr,
@@ -597,4 +603,41 @@ async fn list_never_reports_half_written_parts() {
         )
         .await;
     assert_eq!(status, 400, "{json}");
+}
+
+#[tokio::test]
+async fn a_part_whose_client_stops_sending_is_cut_off_and_not_listed() {
+    let server = start_with(|c| c.body_idle_timeout = std::time::Duration::from_millis(300)).await;
+    let key = "store-a/stalled.bin";
+    let upload_id = server.create(key, 10).await;
+    let url = server.sign_part(key, &upload_id, 1).await;
+    let (mut sender, stalled) =
+        futures::channel::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(1);
+    sender
+        .try_send(Ok(bytes::Bytes::from_static(b"half")))
+        .unwrap();
+    let response = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        server
+            .http
+            .put(url)
+            .body(reqwest::Body::wrap_stream(stalled))
+            .send(),
+    )
+    .await
+    .expect("cut off")
+    .unwrap();
+    assert_eq!(response.status().as_u16(), 408);
+    drop(sender);
+    let (status, json) = server.list(key, &upload_id).await;
+    assert_eq!(status, 200);
+    assert_eq!(json["parts"], json!([]), "the cut part is not listed");
+    // The part can be sent again, whole.
+    assert_eq!(
+        server
+            .put_part(key, &upload_id, 1, b"0123456789".to_vec())
+            .await
+            .0,
+        200
+    );
 }
