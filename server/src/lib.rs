@@ -37,7 +37,8 @@
 //! client that lost track calls `list`, uploads what is missing and calls `complete`, which checks
 //! the listed parts (ascending, ETags, sizes, total = `contentLength`: 400 otherwise) and, for a
 //! content-addressed key, the whole object's hash (422, and the parts are dropped: start a new
-//! upload); the blob appears only then. An `uploadId`
+//! upload); the blob appears only then. A content-addressed key already stored completes without
+//! its parts being assembled (nothing is rewritten). An `uploadId`
 //! belongs to the key it was created for (404 for any other key) and to nobody after `complete` or
 //! `abort`; unfinished uploads are discarded after [`DiskStoreOptions::upload_max_age`] (24 h).
 //!

@@ -641,3 +641,44 @@ async fn a_part_whose_client_stops_sending_is_cut_off_and_not_listed() {
         200
     );
 }
+
+#[tokio::test]
+async fn completing_an_upload_of_stored_content_rewrites_nothing() {
+    let server = start().await;
+    let body = bytes(10 * MIB, 9);
+    let key = format!("store-a/{}", sha256_hex(&body));
+    let chunks: Vec<Vec<u8>> = body.chunks(8 * MIB).map(<[u8]>::to_vec).collect();
+    upload_in_parts(&server, &key, &chunks).await;
+    let path = server.dir.path().join("blobs").join(&key);
+    let before = std::fs::metadata(&path).unwrap();
+    let again = upload_in_parts(&server, &key, &chunks).await;
+    let after = std::fs::metadata(&path).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(before.ino(), after.ino(), "the blob was rewritten");
+    assert_eq!(before.mtime_nsec(), after.mtime_nsec());
+    assert!(!server.upload_dir(&again).exists(), "the parts stay");
+    assert_eq!(server.download(&key).await.1, body);
+}
+
+/// Uploads `chunks` as the parts of one resumable upload of `key` and completes it; answers its id.
+async fn upload_in_parts(server: &Server, key: &str, chunks: &[Vec<u8>]) -> String {
+    let length = chunks.iter().map(Vec::len).sum();
+    let upload_id = server.create(key, length).await;
+    let mut parts = Vec::new();
+    for (i, chunk) in chunks.iter().enumerate() {
+        let (status, etag) = server
+            .put_part(key, &upload_id, i as u32 + 1, chunk.clone())
+            .await;
+        assert_eq!(status, 200);
+        parts.push(json!({ "partNumber": i + 1, "etag": etag }));
+    }
+    let (status, json) = server
+        .call(
+            "multipart/complete",
+            Some(ALL),
+            json!({ "key": key, "uploadId": upload_id, "parts": parts }),
+        )
+        .await;
+    assert_eq!(status, 204, "{json}");
+    upload_id
+}

@@ -524,11 +524,29 @@ impl MultipartStore for DiskStore {
                 manifest.content_length
             )));
         }
-        let body = concatenated(self.inner.fs.clone(), paths);
         let all = RemoveOptions {
             recursive: true,
             force: true,
         };
+        // A content-addressed key already stored (of this length) holds these bytes: nothing is
+        // read, hashed or rewritten; the parts go.
+        if key.content_hash().is_some()
+            && self
+                .stat(key)
+                .await
+                .is_ok_and(|info| info.size == manifest.content_length)
+        {
+            tracing::info!(
+                key = key.as_str(),
+                upload = upload_id,
+                "already stored; the upload's parts were not assembled"
+            );
+            if let Err(err) = self.inner.fs.remove(&dir, all).await {
+                tracing::warn!(upload = upload_id, error = %err, "cannot remove the parts of a completed upload");
+            }
+            return Ok(());
+        }
+        let body = concatenated(self.inner.fs.clone(), paths);
         match self.put(key, manifest.content_type.clone(), body).await {
             Ok(_) => {}
             // Parts whose whole does not hash to the key can never complete: they go, so a
