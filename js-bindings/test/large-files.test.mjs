@@ -309,7 +309,10 @@ test('the leader tab closes in the middle of a download: the next leader resumes
     await downloaded(second, saved, 'the resumed download')
     const total = proxy.sent('GET')
     console.log(`leader closed mid-download: ${mib(beforeClose)} had arrived; ${mib(total)} downloaded in all for a ${SIZE} MiB file`)
-    assert.ok(total <= (SIZE + 3) * MiB, `the download started over: ${mib(total)} for ${SIZE} MiB (${mib(beforeClose)} before the close)`)
+    // What the closed tab had fetched but its worker had not written yet is fetched again (the
+    // saver keeps up to 16 MiB in flight); what was on disk is not.
+    const after = total - beforeClose
+    assert.ok(after <= (SIZE - 2) * MiB, `the download started over: ${mib(after)} after the close for ${SIZE} MiB (${mib(beforeClose)} before it)`)
     assert.equal(await shownHash(second, saved), saved.contentHash)
     await second.close()
   } finally {
