@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
 
-import { chromiumMemory, launchPersistentChromium } from './support/chromium.mjs'
+import { launchPersistentChromium, memoryDuring, memoryFigures } from './support/chromium.mjs'
 import { openPage, poll as pollPage, waitReady } from './support/pages.mjs'
 import { startServer } from './support/server.mjs'
 import { until } from './support/store.mjs'
@@ -72,58 +72,8 @@ async function evictAndSync(page, saved) {
 /** The SHA-256 of what the page displays for `saved` now. */
 const shownHash = async (page, saved) => (await page.evaluate((id) => window.app.shownHash(id), saved.fileId)).hash
 
-/** Memory now: the page's JS heap and wasm memory, and all Chromium processes (bytes). */
-async function memoryOf(page) {
-  const [inPage, processes] = await Promise.all([page.evaluate(() => window.app.memory()), chromiumMemory()])
-  const out = { jsHeap: inPage.jsHeap, wasm: inPage.wasm, processes: processes.total }
-  for (const [type, bytes] of Object.entries(processes.byType)) out[`process:${type}`] = bytes
-  return out
-}
-
-/**
- * Samples memory while `work` runs; answers the peaks above `base`: `peak` as sampled every
- * 100 ms, and `live` sampled right after a forced garbage collection (every other sample, and once
- * more at the end): what is still held, without the garbage the engines have not collected yet.
- */
-async function peakDuring(page, base, work) {
-  const cdp = await page.context().newCDPSession(page)
-  const peak = {}
-  const live = {}
-  let running = true
-  const sampler = (async () => {
-    for (let i = 0; running; i++) {
-      const gc = i % 2 === 1
-      if (gc) await cdp.send('HeapProfiler.collectGarbage').catch(() => {})
-      const now = await memoryOf(page).catch(() => undefined)
-      if (now) {
-        for (const key of Object.keys(now)) {
-          peak[key] = Math.max(peak[key] ?? 0, now[key] - (base[key] ?? 0))
-          if (gc) live[key] = Math.max(live[key] ?? 0, now[key] - (base[key] ?? 0))
-        }
-      }
-      await sleep(100)
-    }
-  })()
-  try {
-    await work()
-  } finally {
-    running = false
-    await sampler
-    await cdp.detach().catch(() => {})
-  }
-  const end = await settledMemory(page)
-  for (const key of Object.keys(end)) live[key] = Math.max(live[key] ?? 0, end[key] - (base[key] ?? 0))
-  return { peak, live }
-}
-
-/** Memory now after a forced garbage collection. */
-async function settledMemory(page) {
-  const cdp = await page.context().newCDPSession(page)
-  await cdp.send('HeapProfiler.collectGarbage')
-  await cdp.detach()
-  await sleep(200)
-  return memoryOf(page)
-}
+/** The test page's JS heap and wasm memory (evaluated in it, for the memory helpers). */
+const appMemory = () => window.app.memory()
 
 const mib = (bytes) => `${(bytes / MiB).toFixed(1)} MiB`
 
@@ -132,9 +82,8 @@ test(`a ${LARGE} MiB file is saved, uploaded and downloaded with memory well und
   try {
     const page = await openApp('large-memory', proxy.url)
     await page.evaluate((n) => window.app.writeSource('big.bin', n, 7), LARGE)
-    const base = await settledMemory(page)
     let saved
-    const upload = await peakDuring(page, base, async () => {
+    const upload = await memoryDuring(page, appMemory, async () => {
       saved = await page.evaluate(() => window.app.saveSource('big.bin'))
       await uploaded(page, saved, 'the upload', 120_000)
     })
@@ -143,9 +92,8 @@ test(`a ${LARGE} MiB file is saved, uploaded and downloaded with memory well und
 
     // The local copy goes (as when the browser evicts it); the engine downloads it again.
     await page.evaluate((id) => window.app.dropLocalCopy(id), saved.fileId)
-    const base2 = await settledMemory(page)
     const getsBefore = proxy.sent('GET')
-    const download = await peakDuring(page, base2, async () => {
+    const download = await memoryDuring(page, appMemory, async () => {
       await page.evaluate(() => window.app.triggerSync())
       await downloaded(page, saved, 'the download', 120_000)
     })
@@ -154,15 +102,14 @@ test(`a ${LARGE} MiB file is saved, uploaded and downloaded with memory well und
     assert.match(shown.url, /^blob:/)
     assert.equal(shown.hash, saved.contentHash, 'the downloaded copy is the saved file')
 
-    const figures = (m) => `wasm ${mib(m.wasm)}, JS heap ${mib(m.jsHeap)}, all Chromium processes ${mib(m.processes)} (renderers ${mib(m['process:renderer'] ?? 0)}, browser ${mib(m['process:browser'] ?? 0)})`
-    console.log(`${LARGE} MiB, memory above idle — save + upload: peak ${figures(upload.peak)}; held (after a forced GC) ${figures(upload.live)}`)
-    console.log(`${LARGE} MiB, memory above idle — download: peak ${figures(download.peak)}; held (after a forced GC) ${figures(download.live)}`)
+    console.log(`${LARGE} MiB, memory above idle — save + upload: peak ${memoryFigures(upload.peak)}; held (after a forced GC) ${memoryFigures(upload.held)}`)
+    console.log(`${LARGE} MiB, memory above idle — download: peak ${memoryFigures(download.peak)}; held (after a forced GC) ${memoryFigures(download.held)}`)
     // What stays held is bounded by chunks and parts, not by the file: well under its size. The
     // processes' figure moves by tens of MiB with garbage collection and allocator caches, so it
     // is bounded only where the file dwarfs that (the extended command's 1 GiB run).
-    for (const [what, { peak, live }] of [['save + upload', upload], ['download', download]]) {
-      assert.ok(live.wasm < 16 * MiB, `${what}: wasm memory grew ${mib(live.wasm)}`)
-      assert.ok(live.jsHeap < 16 * MiB, `${what}: the JS heap holds ${mib(live.jsHeap)} more`)
+    for (const [what, { peak, held }] of [['save + upload', upload], ['download', download]]) {
+      assert.ok(held.wasm < 16 * MiB, `${what}: wasm memory grew ${mib(held.wasm)}`)
+      assert.ok(held.jsHeap < 16 * MiB, `${what}: the JS heap holds ${mib(held.jsHeap)} more`)
       if (LARGE >= 512) assert.ok(peak.processes < (LARGE * MiB) / 4, `${what}: Chromium's processes grew ${mib(peak.processes)}`)
     }
     await page.close()

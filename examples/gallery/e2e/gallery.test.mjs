@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
-import { chromiumMemory, launchChromium, launchPersistentChromium } from '../../../js-bindings/test/support/chromium.mjs'
+import { launchChromium, launchPersistentChromium, memoryDuring, memoryFigures } from '../../../js-bindings/test/support/chromium.mjs'
 import { startStack } from '../stack.mjs'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
@@ -592,51 +592,8 @@ const MiB = 1024 * 1024
 const LARGE = Number(process.env.GALLERY_LARGE_MIB ?? 64)
 const mib = (bytes) => `${(bytes / MiB).toFixed(1)} MiB`
 
-/** Memory now: the page's JS heap and the engine's wasm memory, and all Chromium processes. */
-async function memoryOf(page) {
-  const [inPage, processes] = await Promise.all([page.evaluate(() => globalThis.galleryMemory()), chromiumMemory()])
-  return { jsHeap: inPage.jsHeap, wasm: inPage.wasm, processes: processes.total, renderers: processes.byType.renderer ?? 0, browser: processes.byType.browser ?? 0 }
-}
-/** Memory after a forced garbage collection in `page`. */
-async function collected(page) {
-  const cdp = await page.context().newCDPSession(page)
-  await cdp.send('HeapProfiler.collectGarbage')
-  await cdp.detach()
-  await sleep(200)
-  return memoryOf(page)
-}
-/**
- * Runs `work` while sampling `page`'s memory every 100 ms (every other sample after a forced GC);
- * answers the growth above the start: `peak` (any sample) and `held` (after a GC).
- */
-async function memoryDuring(page, work) {
-  const base = await collected(page)
-  const cdp = await page.context().newCDPSession(page)
-  const peak = {}
-  const held = {}
-  const note = (into, now) => {
-    for (const key of Object.keys(now)) into[key] = Math.max(into[key] ?? 0, now[key] - base[key])
-  }
-  let running = true
-  const sampler = (async () => {
-    for (let i = 0; running; i++) {
-      if (i % 2) await cdp.send('HeapProfiler.collectGarbage').catch(() => {})
-      const now = await memoryOf(page).catch(() => undefined)
-      if (now) note(peak, now)
-      if (now && i % 2) note(held, now)
-      await sleep(100)
-    }
-  })()
-  try {
-    await work()
-  } finally {
-    running = false
-    await sampler
-    await cdp.detach().catch(() => {})
-  }
-  note(held, await collected(page))
-  return { peak, held }
-}
+/** The gallery's JS heap and engine memory (evaluated in the page, for the memory helpers). */
+const galleryMemory = () => globalThis.galleryMemory()
 async function sha256OfFile(path) {
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(path)) hash.update(chunk)
@@ -670,12 +627,12 @@ test(`a ${LARGE} MiB file uploads from one client and downloads to the other wit
     scenarioPages = pages
     // B waits (its transfers stopped) until A's upload is done, so each is measured alone.
     await b.getByLabel('Go offline').check()
-    const upload = await memoryDuring(a, async () => {
+    const upload = await memoryDuring(a, galleryMemory, async () => {
       await a.getByTestId('file-input').setInputFiles(source)
       await until('the upload', async () => (await stateOf(a, 'large.bin')) === 'synced', 600_000, [a])
     })
     assert.equal(await sha256OfFile(join(stack.dataDir, 'blobs', store, hash)), hash, 'the server holds the file')
-    const download = await memoryDuring(b, async () => {
+    const download = await memoryDuring(b, galleryMemory, async () => {
       await b.getByLabel('Go offline').uncheck()
       await arrives(b, 'large.bin', 'uploaded')
       await until('the download', async () => (await stateOf(b, 'large.bin')) === 'synced', 600_000, [b])
@@ -689,9 +646,8 @@ test(`a ${LARGE} MiB file uploads from one client and downloads to the other wit
       }, href)
       assert.equal(shown, hash, 'the other client shows the same bytes')
     }
-    const figures = (m) => `wasm ${mib(m.wasm)}, JS heap ${mib(m.jsHeap)}, all Chromium processes ${mib(m.processes)} (renderers ${mib(m.renderers)}, browser ${mib(m.browser)})`
-    console.log(`gallery, ${LARGE} MiB, memory above idle — save + upload on A: peak ${figures(upload.peak)}; held after a GC ${figures(upload.held)}`)
-    console.log(`gallery, ${LARGE} MiB, memory above idle — download on B: peak ${figures(download.peak)}; held after a GC ${figures(download.held)}`)
+    console.log(`gallery, ${LARGE} MiB, memory above idle — save + upload on A: peak ${memoryFigures(upload.peak)}; held after a GC ${memoryFigures(upload.held)}`)
+    console.log(`gallery, ${LARGE} MiB, memory above idle — download on B: peak ${memoryFigures(download.peak)}; held after a GC ${memoryFigures(download.held)}`)
     // Held memory is bounded by chunks and parts, not by the file. The processes' figure moves by
     // tens of MiB with garbage and allocator caches: bounded where the file dwarfs that (1 GiB).
     for (const [what, { peak, held }] of [['save + upload', upload], ['download', download]]) {

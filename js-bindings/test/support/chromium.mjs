@@ -87,3 +87,69 @@ export async function peakGrowthDuring(work) {
     await sampler
   }
 }
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * The memory of `page` now, in bytes: what `inPage` (a function evaluated in the page) answers as
+ * `{ jsHeap, wasm }`, and every Chromium process ({@link chromiumMemory}): `processes` in all, and
+ * `process:<type>` per type (`process:browser`, `process:renderer`, ...).
+ */
+export async function pageMemory(page, inPage) {
+  const [mine, processes] = await Promise.all([page.evaluate(inPage), chromiumMemory()])
+  const out = { jsHeap: mine.jsHeap, wasm: mine.wasm, processes: processes.total }
+  for (const [type, bytes] of Object.entries(processes.byType)) out[`process:${type}`] = bytes
+  return out
+}
+
+/** {@link pageMemory} right after a forced garbage collection in `page`. */
+export async function collectedMemory(page, inPage) {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('HeapProfiler.collectGarbage')
+  await cdp.detach()
+  await sleep(200)
+  return pageMemory(page, inPage)
+}
+
+/**
+ * Runs `work` while sampling {@link pageMemory} every 100 ms, every other sample right after a
+ * forced garbage collection; answers the growth above the memory before it (after a GC): `peak`
+ * (any sample) and `held` (after a GC, and once more at the end): what is still held, without the
+ * garbage not collected yet.
+ */
+export async function memoryDuring(page, inPage, work) {
+  const base = await collectedMemory(page, inPage)
+  const cdp = await page.context().newCDPSession(page)
+  const peak = {}
+  const held = {}
+  const note = (into, now) => {
+    for (const key of Object.keys(now)) into[key] = Math.max(into[key] ?? 0, now[key] - (base[key] ?? 0))
+  }
+  let running = true
+  const sampler = (async () => {
+    for (let i = 0; running; i++) {
+      const gc = i % 2 === 1
+      if (gc) await cdp.send('HeapProfiler.collectGarbage').catch(() => {})
+      const now = await pageMemory(page, inPage).catch(() => undefined)
+      if (now) note(peak, now)
+      if (now && gc) note(held, now)
+      await sleep(100)
+    }
+  })()
+  try {
+    await work()
+  } finally {
+    running = false
+    await sampler
+    await cdp.detach().catch(() => {})
+  }
+  note(held, await collectedMemory(page, inPage))
+  return { peak, held }
+}
+
+const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+
+/** One line of {@link memoryDuring}'s figures: wasm, JS heap, all processes, renderers, browser. */
+export const memoryFigures = (m) =>
+  `wasm ${mib(m.wasm)}, JS heap ${mib(m.jsHeap)}, all Chromium processes ${mib(m.processes)} (renderers ${mib(m['process:renderer'] ?? 0)}, browser ${mib(m['process:browser'] ?? 0)})`
+
