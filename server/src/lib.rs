@@ -68,6 +68,7 @@ mod key;
 mod multipart;
 mod range;
 mod routes;
+mod s3;
 mod signature;
 mod store;
 
@@ -88,10 +89,11 @@ pub use disk::{
 };
 pub use key::{BlobKey, MAX_KEY_BYTES};
 pub use multipart::{
-    CompletedPart, MultipartIntent, MultipartStore, MultipartUpload, StoredPart,
+    CompletedPart, MultipartIntent, MultipartStore, MultipartUpload, PartIntent, StoredPart,
     DEFAULT_PART_BYTES, MAX_PART_NUMBER, MIN_PART_BYTES,
 };
 pub use range::{parse_range, RangeRequest};
+pub use s3::{S3Store, S3StoreOptions};
 pub use signature::{SignatureError, UrlSigner, MIN_SECRET_BYTES};
 pub use store::{BlobStore, SignedRequest, StoreError, StoreErrorKind, UploadIntent};
 

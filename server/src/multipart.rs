@@ -37,6 +37,19 @@ pub struct MultipartUpload {
     pub part_size: u64,
     /// When unfinished uploads may be discarded, in Unix seconds.
     pub expires_at: u64,
+    /// Whether `sign_part` needs each part's SHA-256 (S3 stores sign it, so the bucket refuses a
+    /// part whose bytes differ); `create` then answers `"partChecksum": "SHA256"`.
+    pub checksum_parts: bool,
+}
+
+/// What a client asked to sign for one part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartIntent<'a> {
+    /// The part's number, 1..=[`MAX_PART_NUMBER`].
+    pub part_number: u32,
+    /// The part's SHA-256 as S3 writes it (standard base64 of the 32 bytes, validated), when the
+    /// client sent one.
+    pub checksum_sha256: Option<&'a str>,
 }
 
 /// A part the store holds.
@@ -69,13 +82,14 @@ pub trait MultipartStore: Send + Sync + 'static {
         intent: &MultipartIntent,
     ) -> Result<MultipartUpload, StoreError>;
 
-    /// A request that uploads part `part_number` of `upload_id`; `origin` as in
-    /// [`crate::BlobStore::sign_upload`].
+    /// A request that uploads `part` of `upload_id`; `origin` as in
+    /// [`crate::BlobStore::sign_upload`]. A store whose uploads have
+    /// [`MultipartUpload::checksum_parts`] refuses a part without its checksum (`BadRequest`).
     async fn sign_part(
         &self,
         key: &BlobKey,
         upload_id: &str,
-        part_number: u32,
+        part: PartIntent<'_>,
         origin: &str,
     ) -> Result<SignedRequest, StoreError>;
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::blobs::{idle_limited, signature_params, stalled_upload, BlobState};
 use super::signer::{iso_secs, keyed_request};
 use crate::api_error::ApiError;
-use crate::multipart::{CompletedPart, MultipartIntent, MultipartStore};
+use crate::multipart::{CompletedPart, MultipartIntent, MultipartStore, PartIntent};
 use crate::routes::signer::requested_content_type;
 use crate::AppState;
 
@@ -40,6 +40,7 @@ struct SignPartBody {
     key: String,
     upload_id: String,
     part_number: u32,
+    checksum_sha256: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +64,9 @@ struct CreateResponse {
     upload_id: String,
     part_size: u64,
     expires_at: String,
+    /// `"SHA256"` when `sign-part` needs each part's `checksumSha256`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    part_checksum: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -86,6 +90,18 @@ struct ListedPart {
 #[derive(Serialize)]
 struct ListResponse {
     parts: Vec<ListedPart>,
+}
+
+/// `checksumSha256` must be a SHA-256 as S3 writes it: the standard base64 of 32 bytes.
+fn check_sha256_base64(text: &str) -> Result<(), ApiError> {
+    use base64::Engine as _;
+    match base64::engine::general_purpose::STANDARD.decode(text) {
+        Ok(bytes) if bytes.len() == 32 => Ok(()),
+        _ => Err(ApiError::bad_request(format!(
+            "checksumSha256 {text:?} is not a SHA-256 in base64 (44 characters, the standard \
+             alphabet with padding, of the part's 32-byte digest)"
+        ))),
+    }
 }
 
 fn multipart(state: &AppState) -> Result<&dyn MultipartStore, ApiError> {
@@ -119,6 +135,7 @@ pub(crate) async fn create(
         expires_at: iso_secs(upload.expires_at),
         upload_id: upload.upload_id,
         part_size: upload.part_size,
+        part_checksum: upload.checksum_parts.then_some("SHA256"),
     })
     .into_response())
 }
@@ -131,8 +148,16 @@ pub(crate) async fn sign_part(
 ) -> Result<Response, ApiError> {
     let (body, key) = keyed_request(&state, &headers, &body, |b: &SignPartBody| &b.key)?;
     let origin = state.origin(&headers)?;
+    let checksum = body.checksum_sha256.as_deref();
+    if let Some(checksum) = checksum {
+        check_sha256_base64(checksum)?;
+    }
+    let part = PartIntent {
+        part_number: body.part_number,
+        checksum_sha256: checksum,
+    };
     let signed = multipart(&state)?
-        .sign_part(&key, &body.upload_id, body.part_number, &origin)
+        .sign_part(&key, &body.upload_id, part, &origin)
         .await?;
     Ok(Json(SignPartResponse {
         method: signed.method,
