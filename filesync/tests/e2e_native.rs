@@ -5,6 +5,9 @@
 //! port and data directory; interrupted transfers must resume (resumable upload parts, ranged
 //! GETs) and every byte must verify.
 //!
+//! Every scenario runs twice: with the server's blobs on its disk (`disk::`), and in its S3 mode
+//! over a real S3 implementation, s3s-fs, killed and restarted with it (`s3::`).
+//!
 //! Waits poll `is_idle()` on every engine plus a condition, with a 30 s limit (120 s around
 //! transfers of tens of MiB: debug builds hash slowly); they never sleep a fixed time to assert
 //! something.
@@ -31,7 +34,7 @@ use filesync::{Direction, ExecutorConfig};
 use filesync::{HttpRemote, HttpRemoteOptions, RemoteErrorKind, RemoteStorage};
 use fs_core::FileSystem;
 use fs_native::NativeFs;
-use support::{data, Server, TOKEN};
+use support::{data, Server, Storage, TOKEN};
 
 const MIB: u64 = 1024 * 1024;
 /// The store id; keys and local paths use it sanitized.
@@ -268,10 +271,9 @@ fn same_bytes(got: &[u8], expected: &[u8]) -> bool {
     got == expected
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_save_is_uploaded_and_downloaded_by_the_other_client() {
+async fn a_save_is_uploaded_and_downloaded_by_the_other_client(storage: Storage) {
     let t0 = Instant::now();
-    let server = Server::start();
+    let server = Server::start_in(storage);
     let log = SyncedLog::new();
     let a = Client::start("A", &log, &server).await;
     let b = Client::start("B", &log, &server).await;
@@ -327,10 +329,11 @@ async fn a_save_is_uploaded_and_downloaded_by_the_other_client() {
     eprintln!("save → download: {:?}", t0.elapsed());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_update_reaches_the_other_client_and_the_old_blob_goes_after_the_grace_period() {
+async fn an_update_reaches_the_other_client_and_the_old_blob_goes_after_the_grace_period(
+    storage: Storage,
+) {
     let t0 = Instant::now();
-    let server = Server::start();
+    let server = Server::start_in(storage);
     let log = SyncedLog::new();
     let a = Client::start("A", &log, &server).await;
     let b = Client::start("B", &log, &server).await;
@@ -400,10 +403,9 @@ async fn an_update_reaches_the_other_client_and_the_old_blob_goes_after_the_grac
     eprintln!("update → old blob deleted: {:?}", t0.elapsed());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_delete_on_b_removes_a_local_copy_and_the_server_blob() {
+async fn a_delete_on_b_removes_a_local_copy_and_the_server_blob(storage: Storage) {
     let t0 = Instant::now();
-    let server = Server::start();
+    let server = Server::start_in(storage);
     let log = SyncedLog::new();
     let a = Client::start("A", &log, &server).await;
     let b = Client::start("B", &log, &server).await;
@@ -447,13 +449,12 @@ async fn a_delete_on_b_removes_a_local_copy_and_the_server_blob() {
     eprintln!("delete → local copy and blob gone: {:?}", t0.elapsed());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_copy_left_during_a_save_is_removed_once_the_save_ends() {
+async fn a_copy_left_during_a_save_is_removed_once_the_save_ends(storage: Storage) {
     // While a save runs on A, A keeps every local blob (the save may be about to record it). A
     // copy whose row was deleted meanwhile must still go once the save ends, even when the save
     // fails and so commits nothing that would start another reconcile.
     let t0 = Instant::now();
-    let server = Server::start();
+    let server = Server::start_in(storage);
     let log = SyncedLog::new();
     let a = Client::start("A", &log, &server).await;
     let b = Client::start("B", &log, &server).await;
@@ -530,10 +531,11 @@ async fn a_copy_left_during_a_save_is_removed_once_the_save_ends() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_upload_interrupted_by_a_server_restart_resumes_without_resending_parts() {
+async fn an_upload_interrupted_by_a_server_restart_resumes_without_resending_parts(
+    storage: Storage,
+) {
     let t0 = Instant::now();
-    let server = Arc::new(Server::start());
+    let server = Arc::new(Server::start_in(storage));
     let log = SyncedLog::new();
     let a = Client::start("A", &log, &server).await;
     let b = Client::start("B", &log, &server).await;
@@ -638,10 +640,9 @@ async fn an_upload_interrupted_by_a_server_restart_resumes_without_resending_par
     server.kill();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_download_interrupted_by_a_server_restart_resumes_with_a_ranged_get() {
+async fn a_download_interrupted_by_a_server_restart_resumes_with_a_ranged_get(storage: Storage) {
     let t0 = Instant::now();
-    let server = Arc::new(Server::start());
+    let server = Arc::new(Server::start_in(storage));
     let log = SyncedLog::new();
     let a = Client::start("A", &log, &server).await;
     let b = Client::start("B", &log, &server).await;
@@ -724,13 +725,12 @@ async fn a_download_interrupted_by_a_server_restart_resumes_with_a_ranged_get() 
     server.kill();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_quick_server_restart_mid_transfer_is_retried_and_resumes() {
+async fn a_quick_server_restart_mid_transfer_is_retried_and_resumes(storage: Storage) {
     // The server is killed and at once started again (the health check that follows the failure
     // finds it up, so the engine retries instead of going offline): once mid-upload on A, once
     // mid-download on B, on the same 48 MiB file.
     let t0 = Instant::now();
-    let server = Arc::new(Server::start());
+    let server = Arc::new(Server::start_in(storage));
     let log = SyncedLog::new();
     let a = Client::start("A", &log, &server).await;
     let b = Client::start("B", &log, &server).await;
@@ -807,10 +807,9 @@ async fn a_quick_server_restart_mid_transfer_is_retried_and_resumes() {
     server.kill();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn saves_while_the_server_is_down_are_uploaded_once_it_is_back() {
+async fn saves_while_the_server_is_down_are_uploaded_once_it_is_back(storage: Storage) {
     let t0 = Instant::now();
-    let server = Server::start();
+    let server = Server::start_in(storage);
     server.kill();
     let log = SyncedLog::new();
     let a = Client::start("A", &log, &server).await;
@@ -868,3 +867,36 @@ async fn saves_while_the_server_is_down_are_uploaded_once_it_is_back() {
         t0.elapsed()
     );
 }
+
+/// Each scenario as a test with the server's disk storage (`disk::`) and in its S3 mode (`s3::`).
+macro_rules! on_both_storages {
+    ($($name:ident),* $(,)?) => {
+        mod disk {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Storage::Disk).await
+                }
+            )*
+        }
+        mod s3 {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Storage::S3).await
+                }
+            )*
+        }
+    };
+}
+
+on_both_storages!(
+    a_save_is_uploaded_and_downloaded_by_the_other_client,
+    an_update_reaches_the_other_client_and_the_old_blob_goes_after_the_grace_period,
+    a_delete_on_b_removes_a_local_copy_and_the_server_blob,
+    a_copy_left_during_a_save_is_removed_once_the_save_ends,
+    an_upload_interrupted_by_a_server_restart_resumes_without_resending_parts,
+    a_download_interrupted_by_a_server_restart_resumes_with_a_ranged_get,
+    a_quick_server_restart_mid_transfer_is_retried_and_resumes,
+    saves_while_the_server_is_down_are_uploaded_once_it_is_back,
+);

@@ -18,7 +18,7 @@ use filesync::{
 };
 use filesync_server::{DEFAULT_URL_TTL, MIN_PART_BYTES};
 use fs_core::ByteStream;
-use support::{Server, Settings, LIMITED_PREFIX, LIMITED_TOKEN, MAX_UPLOAD, TOKEN};
+use support::{Server, Settings, Storage, LIMITED_PREFIX, LIMITED_TOKEN, MAX_UPLOAD, TOKEN};
 
 const MIB: u64 = 1024 * 1024;
 /// The URL lifetime of the server of `signed_url_stops_working_after_expiry`.
@@ -29,14 +29,28 @@ const SLOW_TIMEOUT: Duration = Duration::from_millis(300);
 /// A real server per case (5 MiB parts, 256 MiB upload limit, a full and a prefix-limited token).
 struct Http {
     server: Server,
+    storage: Storage,
     runtime: SharedRuntime,
     /// Servers made for one hook (short URL lifetime), kept until the case ends.
     extra: Mutex<Vec<Server>>,
 }
 
 async fn http() -> Http {
+    http_over(Storage::Disk)
+}
+
+/// The server in S3 mode over a real S3 implementation (s3s-fs).
+async fn http_s3() -> Http {
+    http_over(Storage::S3)
+}
+
+fn http_over(storage: Storage) -> Http {
     Http {
-        server: Server::start(),
+        server: Server::start_with(Settings {
+            storage,
+            ..Settings::default()
+        }),
+        storage,
         runtime: Arc::new(TokioRuntime::current()),
         extra: Mutex::new(Vec::new()),
     }
@@ -51,7 +65,10 @@ fn client(base_url: String, token: &str, threshold: u64) -> HttpRemote {
 #[async_trait::async_trait]
 impl RemoteHarness for Http {
     fn name(&self) -> &str {
-        "HttpRemote"
+        match self.storage {
+            Storage::Disk => "HttpRemote",
+            Storage::S3 => "HttpRemote, S3 mode",
+        }
     }
 
     fn runtime(&self) -> SharedRuntime {
@@ -72,6 +89,14 @@ impl RemoteHarness for Http {
 
     fn url_ttl(&self) -> Duration {
         DEFAULT_URL_TTL
+    }
+
+    /// S3 mode signs each part's SHA-256: the client reads a part once to hash it, once to send it.
+    fn reads_per_part(&self) -> u64 {
+        match self.storage {
+            Storage::Disk => 1,
+            Storage::S3 => 2,
+        }
     }
 
     fn refused_credentials(&self) -> Result<SharedRemote, Skip> {
@@ -134,7 +159,10 @@ impl RemoteHarness for Http {
     }
 
     fn short_ttl(&self) -> Result<ShortTtl, Skip> {
-        let server = Server::start_with(Settings { url_ttl: SHORT_TTL });
+        let server = Server::start_with(Settings {
+            url_ttl: SHORT_TTL,
+            storage: self.storage,
+        });
         let remote = client(server.base_url(), TOKEN, MIN_PART_BYTES);
         self.extra.lock().unwrap().push(server);
         Ok(ShortTtl {
@@ -165,6 +193,14 @@ mod suite {
     use super::http;
 
     filesync::remote_suite!(http);
+}
+
+/// The same suite with the server in S3 mode: URLs presigned at a real S3 implementation's bucket,
+/// checksummed parts.
+mod suite_s3 {
+    use super::http_s3;
+
+    filesync::remote_suite!(http_s3);
 }
 
 // --- What only HttpRemote shows -----------------------------------------------------------------

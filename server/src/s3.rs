@@ -3,8 +3,8 @@
 //! The signer API hands out URLs presigned with SigV4 ([`rusty_s3`]) straight at the bucket: the
 //! bytes never pass through this server. What the presignatures cover:
 //!
-//! - **Uploads** (`PutObject`): `Content-Length` when the client declared it, `Content-Type` when
-//!   given, `Content-Disposition: attachment` for active content types (HTML, SVG, …: see
+//! - **Uploads** (`PutObject`): `Content-Length` when the client declared it, `Content-Type`
+//!   (`application/octet-stream` when none was given), `Content-Disposition: attachment` for active content types (HTML, SVG, …: see
 //!   [`crate::is_active_content`]), and for a content-addressed key `x-amz-checksum-sha256`, so
 //!   the bucket itself refuses bytes that do not hash to the key. The headers a client must send
 //!   are answered in `headers` (all but `Content-Length`, which HTTP clients set themselves).
@@ -236,15 +236,14 @@ fn checksum_of(key: &BlobKey) -> Option<String> {
     Some(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
-/// The headers an upload of `content_type` is stored with: the type, and for active content an
-/// attachment disposition (a stored page can never run as a page of the bucket's origin).
+/// The headers an upload of `content_type` is stored with: the type (the default one when none
+/// was given, as the disk store serves), and for active content an attachment disposition (a
+/// stored page can never run as a page of the bucket's origin).
 fn stored_headers(content_type: Option<&str>) -> Vec<(&'static str, String)> {
-    let mut headers = Vec::new();
-    if let Some(content_type) = content_type {
-        headers.push(("content-type", content_type.to_owned()));
-        if is_active_content(content_type) {
-            headers.push(("content-disposition", "attachment".to_owned()));
-        }
+    let content_type = content_type.unwrap_or(crate::DEFAULT_CONTENT_TYPE);
+    let mut headers = vec![("content-type", content_type.to_owned())];
+    if is_active_content(content_type) {
+        headers.push(("content-disposition", "attachment".to_owned()));
     }
     headers
 }
@@ -365,7 +364,10 @@ mod tests {
             stored_headers(Some("image/png")),
             vec![("content-type", "image/png".to_owned())]
         );
-        assert!(stored_headers(None).is_empty());
+        assert_eq!(
+            stored_headers(None),
+            vec![("content-type", crate::DEFAULT_CONTENT_TYPE.to_owned())]
+        );
     }
 
     #[test]

@@ -121,6 +121,13 @@ pub trait RemoteHarness: MaybeSend + MaybeSync {
     /// How long the signed URLs of [`Self::remote`] work.
     fn url_ttl(&self) -> Duration;
 
+    /// How many times a resumable upload reads each part of its local bytes: 1, or 2 when the
+    /// remote needs each part's checksum before the part is sent (S3 storage signs it), which
+    /// the client computes from a first read.
+    fn reads_per_part(&self) -> u64 {
+        1
+    }
+
     /// The prefix of every key the cases use (default `remote-suite/`).
     fn key_prefix(&self) -> String {
         "remote-suite/".to_owned()

@@ -11,10 +11,13 @@ use std::sync::{mpsc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use filesync_server::{
-    router, serve, DiskStore, DiskStoreOptions, ServerConfig, TokenGrant, TokenTable, UrlSigner,
-    MIN_PART_BYTES,
+    router, serve, signer_router, DiskStore, DiskStoreOptions, S3Store, S3StoreOptions,
+    ServerConfig, TokenGrant, TokenTable, UrlSigner, MIN_PART_BYTES,
 };
+use s3_local::S3Local;
 
 /// The token every key may be touched with.
 pub const TOKEN: &str = "e2e-token";
@@ -26,20 +29,40 @@ const SECRET: &[u8] = b"end-to-end tests, a secret of 16+ bytes";
 /// The largest upload the test server accepts.
 pub const MAX_UPLOAD: u64 = 256 * 1024 * 1024;
 
+/// Where a test server keeps blobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Storage {
+    /// Its data directory (`DiskStore`).
+    #[default]
+    Disk,
+    /// A bucket of a real S3 implementation (s3s-fs, `s3-local`) run beside it on 127.0.0.1, with
+    /// its objects in the data directory's `s3/` (`S3Store`: URLs presigned at the bucket).
+    S3,
+}
+
 /// What can differ between test servers.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
     /// How long signed URLs work (the server's default, 900 s, unless set).
     pub url_ttl: Duration,
+    /// Where blobs go.
+    pub storage: Storage,
 }
 
 impl Default for Settings {
     fn default() -> Settings {
         Settings {
             url_ttl: filesync_server::DEFAULT_URL_TTL,
+            storage: Storage::Disk,
         }
     }
 }
+
+/// The bucket of S3 storage.
+const BUCKET: &str = "files";
+/// The credentials of S3 storage.
+const S3_KEY: &str = "GKTESTACCESSKEY";
+const S3_SECRET: &str = "test-secret-access-key-for-s3-local";
 
 struct Running {
     kill: tokio::sync::oneshot::Sender<()>,
@@ -53,6 +76,8 @@ pub struct Server {
     dir: tempfile::TempDir,
     settings: Settings,
     running: Mutex<Option<Running>>,
+    /// Where the S3 server listens (S3 storage; chosen at the first start, kept across restarts).
+    s3_addr: Mutex<Option<SocketAddr>>,
 }
 
 impl Server {
@@ -60,6 +85,14 @@ impl Server {
     /// directory; resumable uploads use the smallest part size (5 MiB).
     pub fn start() -> Server {
         Server::start_with(Settings::default())
+    }
+
+    /// [`Server::start`] with its blobs in `storage`.
+    pub fn start_in(storage: Storage) -> Server {
+        Server::start_with(Settings {
+            storage,
+            ..Settings::default()
+        })
     }
 
     /// [`Server::start`] with `settings`.
@@ -72,6 +105,7 @@ impl Server {
             dir,
             settings,
             running: Mutex::new(None),
+            s3_addr: Mutex::new(None),
         };
         server.launch(listener);
         server
@@ -87,16 +121,32 @@ impl Server {
         self.dir.path()
     }
 
-    /// Where the server keeps the blob of `key`.
+    /// Where the blob of `key` is kept (on the disk, or in the bucket's directory).
     pub fn blob_path(&self, key: &str) -> PathBuf {
-        self.dir.path().join("blobs").join(key)
+        match self.settings.storage {
+            Storage::Disk => self.dir.path().join("blobs").join(key),
+            Storage::S3 => self.dir.path().join("s3").join(BUCKET).join(key),
+        }
     }
 
-    /// Resumable uploads staged on the server and not completed or aborted.
+    /// Resumable uploads staged and not completed or aborted (S3 storage: multipart uploads
+    /// s3s-fs holds, one `.upload-{id}.json` file each).
     pub fn staged_uploads(&self) -> usize {
-        std::fs::read_dir(self.dir.path().join("uploads"))
-            .map(|d| d.count())
-            .unwrap_or(0)
+        match self.settings.storage {
+            Storage::Disk => std::fs::read_dir(self.dir.path().join("uploads"))
+                .map(|d| d.count())
+                .unwrap_or(0),
+            Storage::S3 => std::fs::read_dir(self.dir.path().join("s3"))
+                .map(|d| {
+                    d.filter_map(Result::ok)
+                        .filter(|e| {
+                            let name = e.file_name().to_string_lossy().into_owned();
+                            name.starts_with(".upload-") && name.ends_with(".json")
+                        })
+                        .count()
+                })
+                .unwrap_or(0),
+        }
     }
 
     pub fn is_running(&self) -> bool {
@@ -148,6 +198,8 @@ impl Server {
             .expect("a non-blocking listener");
         let data_dir = self.dir.path().to_owned();
         let settings = self.settings;
+        let s3_addr = *self.s3_addr.lock().unwrap_or_else(|p| p.into_inner());
+        let (s3_tx, s3_rx) = mpsc::channel::<SocketAddr>();
         let (kill_tx, kill_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
         let thread = std::thread::Builder::new()
@@ -159,16 +211,43 @@ impl Server {
                     .build()
                     .expect("the server's runtime");
                 rt.block_on(async move {
-                    let signer = UrlSigner::new(SECRET).expect("a signing secret");
-                    let mut options = DiskStoreOptions::new(&data_dir, signer);
-                    options.max_upload_bytes = MAX_UPLOAD;
-                    options.part_size = MIN_PART_BYTES;
-                    options.url_ttl = settings.url_ttl;
-                    let store = match DiskStore::open(options).await {
-                        Ok(store) => store,
-                        Err(err) => {
-                            let _ = ready_tx.send(Err(format!("DiskStore::open: {err}")));
-                            return;
+                    let mut _s3 = None;
+                    let store = match settings.storage {
+                        Storage::Disk => {
+                            let signer = UrlSigner::new(SECRET).expect("a signing secret");
+                            let mut options = DiskStoreOptions::new(&data_dir, signer);
+                            options.max_upload_bytes = MAX_UPLOAD;
+                            options.part_size = MIN_PART_BYTES;
+                            options.url_ttl = settings.url_ttl;
+                            match DiskStore::open(options).await {
+                                Ok(store) => Stored::Disk(store),
+                                Err(err) => {
+                                    let _ = ready_tx.send(Err(format!("DiskStore::open: {err}")));
+                                    return;
+                                }
+                            }
+                        }
+                        Storage::S3 => {
+                            let s3 = match start_s3(&data_dir.join("s3"), s3_addr).await {
+                                Ok(s3) => s3,
+                                Err(err) => {
+                                    let _ = ready_tx.send(Err(format!("s3-local: {err}")));
+                                    return;
+                                }
+                            };
+                            let _ = s3_tx.send(s3.addr());
+                            let mut options = S3StoreOptions::new(
+                                s3.endpoint(),
+                                BUCKET,
+                                s3_local::REGION,
+                                S3_KEY,
+                                S3_SECRET,
+                            );
+                            options.max_upload_bytes = MAX_UPLOAD;
+                            options.part_size = MIN_PART_BYTES;
+                            options.url_ttl = settings.url_ttl;
+                            _s3 = Some(s3);
+                            Stored::S3(Arc::new(S3Store::new(options).expect("S3 options")))
                         }
                     };
                     let tokens = TokenTable::new([
@@ -189,7 +268,11 @@ impl Server {
                             return;
                         }
                     };
-                    let app = router(ServerConfig::new(tokens), store);
+                    let config = ServerConfig::new(tokens);
+                    let app = match store {
+                        Stored::Disk(store) => router(config, store),
+                        Stored::S3(store) => signer_router(config, store),
+                    };
                     let _ = ready_tx.send(Ok(()));
                     tokio::select! {
                         served = serve(listener, app, std::future::pending()) => {
@@ -206,7 +289,11 @@ impl Server {
             })
             .expect("a server thread");
         match ready_rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => {
+                if let Ok(addr) = s3_rx.try_recv() {
+                    *self.s3_addr.lock().unwrap_or_else(|p| p.into_inner()) = Some(addr);
+                }
+            }
             Ok(Err(err)) => panic!("the server did not start: {err}"),
             Err(err) => panic!("the server did not start within 30 s: {err}"),
         }
@@ -214,6 +301,32 @@ impl Server {
             kill: kill_tx,
             thread,
         });
+    }
+}
+
+enum Stored {
+    Disk(DiskStore),
+    S3(Arc<S3Store>),
+}
+
+/// The S3 server of S3 storage: on `addr` when it ran before (retrying the bind for up to 5 s),
+/// else on a free port.
+async fn start_s3(root: &Path, addr: Option<SocketAddr>) -> std::io::Result<S3Local> {
+    let credentials = || Some((S3_KEY.to_owned(), S3_SECRET.to_owned()));
+    let Some(addr) = addr else {
+        let any = "127.0.0.1:0".parse().expect("an address");
+        return S3Local::start_on(root, BUCKET, any, credentials()).await;
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match S3Local::start_on(root, BUCKET, addr, credentials()).await {
+            Err(err)
+                if err.kind() == std::io::ErrorKind::AddrInUse && Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
     }
 }
 

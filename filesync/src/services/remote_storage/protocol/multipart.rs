@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 use super::errors;
 use super::signer::{parse_json, SignedRequest};
 use super::transport::{
-    post, post_json, upload_ask, upload_single, Put, SignerCall, Slice, Transport,
+    open_slice, post, post_json, upload_ask, upload_single, Put, SignerCall, Slice, Transport,
 };
+use crate::services::hash::Hasher;
 use crate::services::remote_storage::{
     ProgressFn, RemoteError, RemoteErrorKind, RemoteResult, UploadRequest,
 };
@@ -38,6 +39,10 @@ struct ResumeToken {
     upload_id: String,
     part_size: u64,
     size: u64,
+    /// The checksum `sign-part` needs for each part (`"SHA256"`: S3 storage), when the server
+    /// asked for one at `create`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    part_checksum: Option<String>,
 }
 
 impl ResumeToken {
@@ -86,6 +91,8 @@ impl ResumeToken {
 struct Created {
     upload_id: String,
     part_size: u64,
+    #[serde(default)]
+    part_checksum: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -184,6 +191,20 @@ async fn create<T: Transport + ?Sized>(
         Err((Some(status), _)) if no_multipart(status) => return Ok(None),
         Err((_, err)) => return Err(err),
     };
+    if let Some(other) = created
+        .part_checksum
+        .as_deref()
+        .filter(|c| *c != PART_CHECKSUM_SHA256)
+    {
+        return Err(RemoteError::new(
+            RemoteErrorKind::Server,
+            format!(
+                "POST {}/v1/multipart/create asks for part checksums of type {other:?}; this \
+                 client computes only {PART_CHECKSUM_SHA256}",
+                t.site().base
+            ),
+        ));
+    }
     if created.part_size == 0 || created.upload_id.is_empty() {
         return Err(RemoteError::new(
             RemoteErrorKind::Server,
@@ -201,7 +222,41 @@ async fn create<T: Transport + ?Sized>(
         upload_id: created.upload_id,
         part_size: created.part_size,
         size: req.size,
+        part_checksum: created.part_checksum,
     }))
+}
+
+/// The part checksum clients compute: the SHA-256 of the part, as standard base64.
+const PART_CHECKSUM_SHA256: &str = "SHA256";
+
+/// The SHA-256 of `slice` of `req`'s bytes, as standard base64 (S3's `x-amz-checksum-sha256`).
+async fn slice_sha256(req: &UploadRequest, slice: &Slice) -> RemoteResult<String> {
+    use base64::Engine as _;
+    let mut stream = open_slice(req, slice).await?;
+    let mut hasher = Hasher::new();
+    let mut left = slice.len;
+    while left > 0 {
+        let Some(chunk) = stream.next().await else {
+            break;
+        };
+        let chunk = chunk.map_err(|err| {
+            errors::local(format!(
+                "reading the local bytes of {} at offset {}: {err}",
+                req.key, slice.offset
+            ))
+        })?;
+        let take = (chunk.len() as u64).min(left) as usize;
+        hasher.update(&chunk[..take]);
+        left -= take as u64;
+    }
+    if left > 0 {
+        return Err(errors::local(format!(
+            "the local bytes of {} ended {left} bytes before the end of the part at offset {}; \
+             the file changed while it was uploaded",
+            req.key, slice.offset
+        )));
+    }
+    Ok(base64::engine::general_purpose::STANDARD.encode(hasher.finalize().as_bytes()))
 }
 
 /// Sends part `number` of `token`'s upload (signed first); answers its number and ETag.
@@ -214,11 +269,19 @@ async fn send_part<T: Transport + ?Sized>(
 ) -> Result<(u64, String), Stop> {
     let timeout = t.site().request_timeout;
     let (offset, len) = token.part(number);
-    let ask = serde_json::json!({
+    let slice = Slice {
+        offset,
+        len,
+        done_before: 0,
+    };
+    let mut ask = serde_json::json!({
         "key": token.key,
         "uploadId": token.upload_id,
         "partNumber": number,
     });
+    if token.part_checksum.is_some() {
+        ask["checksumSha256"] = slice_sha256(req, &slice).await?.into();
+    }
     let signed: SignedRequest = post_json(t, "/v1/multipart/sign-part", &ask, timeout).await?;
     let method = signed.part_method().map_err(Stop::Failed)?;
     let url = t.resolve(&signed.url)?;
@@ -227,11 +290,6 @@ async fn send_part<T: Transport + ?Sized>(
     let part_req = UploadRequest {
         progress: progress.of_part(number),
         ..req.clone()
-    };
-    let slice = Slice {
-        offset,
-        len,
-        done_before: 0,
     };
     let put = Put {
         method,
@@ -400,6 +458,7 @@ mod tests {
             upload_id: "u".into(),
             part_size: 5,
             size: 12,
+            part_checksum: None,
         }
     }
 
@@ -421,7 +480,10 @@ mod tests {
             text,
             r#"{"v":1,"key":"s/k","uploadId":"u","partSize":5,"size":12}"#
         );
-        assert_eq!(ResumeToken::decode(Some(&text), "s/k", 12), Some(token));
+        assert_eq!(
+            ResumeToken::decode(Some(&text), "s/k", 12),
+            Some(token.clone())
+        );
         assert_eq!(ResumeToken::decode(Some(&text), "s/other", 12), None);
         assert_eq!(ResumeToken::decode(Some(&text), "s/k", 13), None);
         assert_eq!(ResumeToken::decode(Some("not json"), "s/k", 12), None);
@@ -430,6 +492,14 @@ mod tests {
         assert_eq!(ResumeToken::decode(Some(v2), "s/k", 12), None);
         let no_parts = r#"{"v":1,"key":"s/k","uploadId":"u","partSize":0,"size":12}"#;
         assert_eq!(ResumeToken::decode(Some(no_parts), "s/k", 12), None);
+        // S3 storage: the token remembers that parts need their checksum.
+        let s3 = ResumeToken {
+            part_checksum: Some("SHA256".into()),
+            ..token
+        };
+        let text = s3.encode();
+        assert!(text.ends_with(r#","partChecksum":"SHA256"}"#), "{text}");
+        assert_eq!(ResumeToken::decode(Some(&text), "s/k", 12), Some(s3));
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]

@@ -79,7 +79,7 @@ pub(crate) trait Signer: MaybeSync {
     /// A resolved signed URL, in the transport's type.
     type Url: AsRef<str> + MaybeSend + MaybeSync;
     /// The headers of a signed request, in the transport's type.
-    type Headers: MaybeSend;
+    type Headers: MaybeSend + Clone;
 
     /// The client's fixed settings.
     fn site(&self) -> &Site;
@@ -264,7 +264,21 @@ pub(crate) async fn download<T: Transport + ?Sized>(
     offset: u64,
 ) -> RemoteResult<Download> {
     let (url, headers, _) = sign_download(t, key).await?;
-    let answer = t.get(&url, headers, offset).await?;
+    let answer = t.get(&url, headers.clone(), offset).await?;
+    if offset > 0 && t.status(&answer) == 416 && t.header(&answer, "Content-Range").is_none() {
+        // S3 answers a range from the very end with a bare 416: the byte before `offset` says
+        // whether `offset` is the end.
+        if let Some(total) = total_from_byte_before(t, &url, headers, offset).await {
+            if total == offset {
+                return Ok(Download {
+                    offset,
+                    total_size: Some(total),
+                    content_type: None,
+                    body: Body::empty(),
+                });
+            }
+        }
+    }
     let answered = download_answer(
         t.site().client,
         url.as_ref(),
@@ -288,6 +302,25 @@ pub(crate) async fn download<T: Transport + ?Sized>(
             body: t.body(url, answer),
         }),
     }
+}
+
+/// The total size a GET of the byte before `offset` answers (206 with `bytes a-b/total`), if it
+/// does.
+async fn total_from_byte_before<T: Transport + ?Sized>(
+    t: &T,
+    url: &T::Url,
+    headers: T::Headers,
+    offset: u64,
+) -> Option<u64> {
+    let answer = t.get(url, headers, offset - 1).await.ok()?;
+    if t.status(&answer) != 206 {
+        return None;
+    }
+    let range = t.header(&answer, "Content-Range")?;
+    let total = range.rsplit_once('/')?.1.trim().parse().ok()?;
+    // The one byte is not read: dropping the answer closes its body.
+    drop(answer);
+    Some(total)
 }
 
 /// `sign/download` as a [`SignedUrl`] (an absolute URL, its headers, its expiry).
