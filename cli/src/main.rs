@@ -1,4 +1,5 @@
-//! `filesync`: the livestore-filesync command. `filesync serve` runs the server on local disk.
+//! `filesync`: the livestore-filesync command. `filesync serve` runs the server, with blobs on
+//! local disk or in an S3-compatible bucket.
 
 mod serve;
 
@@ -14,7 +15,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the server: the signer API and blob storage on local disk.
+    /// Run the server: the signer API, with blobs on local disk (default) or in an S3-compatible
+    /// bucket (--s3-bucket).
     Serve(serve::ServeArgs),
 }
 

@@ -1,4 +1,5 @@
-//! `filesync serve`: zero-config start, flags and `FILESYNC_*` variables, graceful shutdown.
+//! `filesync serve`: zero-config start, flags and `FILESYNC_*` variables, graceful shutdown, and
+//! S3 mode (`--s3-bucket`: blobs in an S3-compatible bucket, URLs presigned at it).
 //!
 //! With no flags it listens on 127.0.0.1:8787 only, keeps everything in `./filesync-data`, creates a
 //! signing secret (`secret`) and a development token (`dev-token`) there on first start (mode 0600,
@@ -11,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use filesync_server::{
-    router, serve, CorsOrigins, DiskStore, DiskStoreOptions, ServerConfig, TokenGrant, TokenTable,
-    UrlSigner, DEFAULT_API_BASE, DEFAULT_BODY_IDLE_TIMEOUT, DEFAULT_FILES_BASE,
-    DEFAULT_MAX_UPLOAD_BYTES,
+    router, serve, signer_router, BlobStore, CorsOrigins, DiskStore, DiskStoreOptions, S3Store,
+    S3StoreOptions, ServerConfig, TokenGrant, TokenTable, UrlSigner, DEFAULT_API_BASE,
+    DEFAULT_BODY_IDLE_TIMEOUT, DEFAULT_FILES_BASE, DEFAULT_MAX_UPLOAD_BYTES,
 };
 
 /// The options of `filesync serve`; each flag also reads a `FILESYNC_*` variable.
@@ -24,7 +25,8 @@ pub struct ServeArgs {
     #[arg(long, env = "FILESYNC_LISTEN", default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
 
-    /// Directory for blobs, the signing secret and the development token (created if missing).
+    /// Directory for blobs, the signing secret and the development token (created if missing; in
+    /// S3 mode it keeps only the development token).
     #[arg(long, env = "FILESYNC_DATA_DIR", default_value = "./filesync-data")]
     data_dir: PathBuf,
 
@@ -34,7 +36,7 @@ pub struct ServeArgs {
     tokens_file: Option<PathBuf>,
 
     /// Secret that signs blob URLs (at least 16 bytes). Without it, a random secret is kept in
-    /// the data dir's `secret` file.
+    /// the data dir's `secret` file. Not used in S3 mode.
     #[arg(long, env = "FILESYNC_SIGNING_SECRET", hide_env_values = true)]
     signing_secret: Option<String>,
 
@@ -70,6 +72,91 @@ pub struct ServeArgs {
     /// Seconds an upload may send nothing before it is cut off (408; nothing is stored).
     #[arg(long, env = "FILESYNC_UPLOAD_IDLE_TIMEOUT_SECS", default_value_t = DEFAULT_BODY_IDLE_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     upload_idle_timeout_secs: u64,
+
+    #[command(flatten)]
+    s3: S3Args,
+}
+
+/// Where blobs go in S3 mode: any S3-compatible bucket. Without `--s3-bucket`, blobs stay in the
+/// data dir.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "S3 mode (blobs in an S3-compatible bucket instead of the data dir)")]
+pub struct S3Args {
+    /// Bucket to keep blobs in (it must exist). Setting it turns S3 mode on: clients send and
+    /// fetch bytes straight to and from the bucket with URLs this server presigns.
+    #[arg(long, env = "FILESYNC_S3_BUCKET")]
+    s3_bucket: Option<String>,
+
+    /// S3 endpoint URL (MinIO, Garage, R2, …); default: AWS, https://s3.{region}.amazonaws.com.
+    #[arg(long, env = "FILESYNC_S3_ENDPOINT", requires = "s3_bucket")]
+    s3_endpoint: Option<String>,
+
+    /// Region signatures name (us-east-1 for most S3-compatible servers, auto for R2).
+    #[arg(long, env = "FILESYNC_S3_REGION", default_value = "us-east-1")]
+    s3_region: String,
+
+    /// Access key id of the bucket's credentials.
+    #[arg(long, env = "FILESYNC_S3_ACCESS_KEY_ID", requires = "s3_bucket")]
+    s3_access_key_id: Option<String>,
+
+    /// Secret access key of the bucket's credentials (prefer the environment variable).
+    #[arg(
+        long,
+        env = "FILESYNC_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        requires = "s3_bucket"
+    )]
+    s3_secret_access_key: Option<String>,
+
+    /// Path-style URLs ({endpoint}/{bucket}/{key}), needed by MinIO and Garage; always used when
+    /// the endpoint is an IP address or localhost.
+    #[arg(long, env = "FILESYNC_S3_PATH_STYLE")]
+    s3_path_style: bool,
+}
+
+impl S3Args {
+    /// The S3 store these flags describe, or `None` without `--s3-bucket`.
+    pub fn store(
+        &self,
+        url_ttl: Duration,
+        max_upload_bytes: u64,
+    ) -> Result<Option<S3Store>, String> {
+        let Some(bucket) = &self.s3_bucket else {
+            return Ok(None);
+        };
+        let (Some(key_id), Some(secret)) = (&self.s3_access_key_id, &self.s3_secret_access_key)
+        else {
+            return Err("S3 mode needs credentials: set FILESYNC_S3_ACCESS_KEY_ID and FILESYNC_S3_SECRET_ACCESS_KEY (or --s3-access-key-id and --s3-secret-access-key)".into());
+        };
+        let endpoint = self
+            .s3_endpoint
+            .clone()
+            .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", self.s3_region));
+        let host_is_address = endpoint
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.split(['/', ':']).next())
+            .is_some_and(|host| {
+                host == "localhost"
+                    || host.starts_with('[')
+                    || host.parse::<std::net::IpAddr>().is_ok()
+            });
+        let mut options = S3StoreOptions::new(endpoint, bucket, &self.s3_region, key_id, secret);
+        options.path_style = self.s3_path_style || host_is_address;
+        options.url_ttl = url_ttl;
+        options.max_upload_bytes = max_upload_bytes;
+        S3Store::new(options)
+            .map(Some)
+            .map_err(|err| format!("{err} (S3 mode)"))
+    }
+}
+
+/// Where blobs are kept.
+enum Storage {
+    /// The data dir, served by this server's blob routes.
+    Disk(DiskStore),
+    /// An S3-compatible bucket.
+    S3(std::sync::Arc<S3Store>),
 }
 
 #[derive(serde::Deserialize)]
@@ -105,13 +192,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             )
         })?;
 
-    let secret = match &args.signing_secret {
-        Some(secret) => secret.clone().into_bytes(),
-        None => {
-            read_or_create_secret(&args.data_dir.join("secret"), "signing secret")?.into_bytes()
-        }
-    };
-    let signer = UrlSigner::new(secret)?;
+    let url_ttl = Duration::from_secs(args.url_ttl_secs);
+    let s3 = args.s3.store(url_ttl, args.max_upload_bytes)?;
 
     let (tokens, dev_token) = match &args.tokens_file {
         Some(path) => {
@@ -142,13 +224,26 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         }
     };
 
-    let mut options = DiskStoreOptions::new(&args.data_dir, signer);
-    options.files_base = files_base.clone();
-    options.max_upload_bytes = args.max_upload_bytes;
-    options.url_ttl = Duration::from_secs(args.url_ttl_secs);
-    let store = DiskStore::open(options)
-        .await
-        .map_err(|err| err.to_string())?;
+    // Disk mode signs URLs of its own blob routes; S3 mode presigns at the bucket.
+    let storage = match s3 {
+        Some(s3) => Storage::S3(std::sync::Arc::new(s3)),
+        None => {
+            let secret = match &args.signing_secret {
+                Some(secret) => secret.clone().into_bytes(),
+                None => read_or_create_secret(&args.data_dir.join("secret"), "signing secret")?
+                    .into_bytes(),
+            };
+            let mut options = DiskStoreOptions::new(&args.data_dir, UrlSigner::new(secret)?);
+            options.files_base = files_base.clone();
+            options.max_upload_bytes = args.max_upload_bytes;
+            options.url_ttl = url_ttl;
+            Storage::Disk(
+                DiskStore::open(options)
+                    .await
+                    .map_err(|err| err.to_string())?,
+            )
+        }
+    };
 
     let mut config = ServerConfig::new(tokens);
     config.api_base = api_base.clone();
@@ -173,7 +268,24 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "filesync serve: listening on {url}");
     let _ = writeln!(out, "  signer API:  {url}{api_base}");
-    let _ = writeln!(out, "  blob routes: {url}{files_base}/{{key}}");
+    match &storage {
+        Storage::S3(store) => {
+            let options = store.options();
+            let _ = writeln!(
+                out,
+                "  S3 bucket:   {} at {} ({})",
+                options.bucket,
+                options.endpoint,
+                match store.health().await {
+                    Ok(()) => "reachable".to_owned(),
+                    Err(err) => format!("NOT reachable: {err}"),
+                }
+            );
+        }
+        Storage::Disk(_) => {
+            let _ = writeln!(out, "  blob routes: {url}{files_base}/{{key}}");
+        }
+    }
     let _ = writeln!(out, "  data dir:    {}", args.data_dir.display());
     if let Some(token) = &dev_token {
         let _ = writeln!(out, "  development token (every key): {token}");
@@ -185,7 +297,11 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let _ = out.flush();
     drop(out);
     tracing::info!(%addr, "serving");
-    serve(listener, router(config, store), shutdown_signal())
+    let app = match storage {
+        Storage::Disk(disk) => router(config, disk),
+        Storage::S3(s3) => signer_router(config, s3),
+    };
+    serve(listener, app, shutdown_signal())
         .await
         .map_err(|err| format!("the server stopped: {err}"))?;
     tracing::info!("stopped");

@@ -13,10 +13,22 @@ struct Running {
     child: Child,
     url: String,
     token: Option<String>,
+    /// The lines printed at start.
+    printed: Vec<String>,
 }
 
 async fn start(data_dir: &Path, extra: &[&str]) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_filesync"))
+    start_command(
+        Command::new(env!("CARGO_BIN_EXE_filesync")),
+        data_dir,
+        extra,
+    )
+    .await
+}
+
+/// Starts `command` (the `filesync` binary, its environment set) as `serve` over `data_dir`.
+async fn start_command(mut command: Command, data_dir: &Path, extra: &[&str]) -> Running {
+    let mut child = command
         .arg("serve")
         .args(["--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
@@ -29,9 +41,10 @@ async fn start(data_dir: &Path, extra: &[&str]) -> Running {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut url, mut token) = (None, None);
+    let (mut url, mut token, mut printed) = (None, None, Vec::new());
     let read = async {
         while let Some(line) = lines.next_line().await.unwrap() {
+            printed.push(line.clone());
             if let Some(u) = line.strip_prefix("filesync serve: listening on ") {
                 url = Some(u.to_owned());
             }
@@ -54,6 +67,7 @@ async fn start(data_dir: &Path, extra: &[&str]) -> Running {
         child,
         url: url.expect("no URL printed"),
         token,
+        printed,
     }
 }
 
@@ -268,4 +282,119 @@ async fn killed_mid_upload_leaves_no_blob() {
     assert_eq!(put.send().await.unwrap().status(), 200);
     assert_eq!(std::fs::read(blobs.join("partial")).unwrap(), b"whole");
     assert!(again.interrupt().await.success());
+}
+
+#[tokio::test]
+async fn s3_mode_presigns_at_the_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = s3_local::S3Local::start(&dir.path().join("s3"), "blobs")
+        .await
+        .unwrap();
+    let endpoint = s3.endpoint();
+    let data = dir.path().join("data");
+    let mut server = {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_filesync"));
+        child
+            .env("FILESYNC_S3_ACCESS_KEY_ID", s3.access_key_id())
+            .env("FILESYNC_S3_SECRET_ACCESS_KEY", s3.secret_access_key());
+        start_command(
+            child,
+            &data,
+            &["--s3-bucket", "blobs", "--s3-endpoint", &endpoint],
+        )
+        .await
+    };
+    assert!(
+        server
+            .printed
+            .iter()
+            .any(|l| l.contains("S3 bucket:   blobs at") && l.contains("(reachable)")),
+        "{:?}",
+        server.printed
+    );
+    // No signing secret is made in S3 mode; the development token is.
+    assert!(!data.join("secret").exists());
+    let token = server.token.clone().unwrap();
+
+    let body = b"hello from S3 mode".to_vec();
+    let hex: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let key = format!("demo/{hex}");
+    let http = reqwest::Client::new();
+    let signed: serde_json::Value = http
+        .post(format!("{}/api/v1/sign/upload", server.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"key": key, "contentLength": body.len()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = signed["url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("{endpoint}/blobs/demo/")), "{url}");
+    let mut put = http.put(url).body(body.clone());
+    for (name, value) in signed["headers"].as_object().unwrap() {
+        put = put.header(name, value.as_str().unwrap());
+    }
+    assert_eq!(put.send().await.unwrap().status(), 200);
+    assert_eq!(std::fs::read(s3.object_path(&key)).unwrap(), body);
+
+    let (status, signed) = server.sign(&token, "sign/download", &key).await;
+    assert_eq!(status, 200);
+    let got = http
+        .get(signed["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.bytes().await.unwrap(), body);
+    let (status, _) = server.sign(&token, "delete", &key).await;
+    assert_eq!(status, 204);
+    assert!(!s3.object_path(&key).exists());
+    drop(s3);
+    let health = http
+        .get(format!("{}/api/health", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 503, "the bucket is gone");
+    let _ = server.child.kill().await;
+}
+
+#[tokio::test]
+async fn s3_mode_without_credentials_says_what_to_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_filesync"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .args(["--s3-bucket", "b", "--s3-endpoint", "http://127.0.0.1:9"])
+        .env_remove("FILESYNC_S3_ACCESS_KEY_ID")
+        .env_remove("FILESYNC_S3_SECRET_ACCESS_KEY")
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("FILESYNC_S3_ACCESS_KEY_ID")
+            && stderr.contains("FILESYNC_S3_SECRET_ACCESS_KEY"),
+        "{stderr}"
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_filesync"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .args(["--s3-bucket", "b", "--s3-endpoint", "not a url"])
+        .env("FILESYNC_S3_ACCESS_KEY_ID", "k")
+        .env("FILESYNC_S3_SECRET_ACCESS_KEY", "s")
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is not a URL"), "{stderr}");
 }

@@ -11,8 +11,8 @@
 //! | `POST {api}/v1/sign/download` `{key}` | `{url, headers?, expiresAt}` |
 //! | `POST {api}/v1/delete` `{key}` | 204 (also when nothing was there) |
 //! | `PUT\|GET\|HEAD {files}/{key}?exp=<unix>&sig=<b64url>` | the blob (GET supports one `Range`) |
-//! | `POST {api}/v1/multipart/create` `{key, contentType?, contentLength}` | `{uploadId, partSize, expiresAt}` |
-//! | `POST {api}/v1/multipart/sign-part` `{key, uploadId, partNumber}` | `{method:"PUT", url, headers?, expiresAt}` |
+//! | `POST {api}/v1/multipart/create` `{key, contentType?, contentLength}` | `{uploadId, partSize, expiresAt, partChecksum?}` |
+//! | `POST {api}/v1/multipart/sign-part` `{key, uploadId, partNumber, checksumSha256?}` | `{method:"PUT", url, headers?, expiresAt}` |
 //! | `POST {api}/v1/multipart/list` `{key, uploadId}` | `{parts:[{partNumber, size, etag}]}` |
 //! | `POST {api}/v1/multipart/complete` `{key, uploadId, parts:[{partNumber, etag}]}` | 204 |
 //! | `POST {api}/v1/multipart/abort` `{key, uploadId}` | 204 |
@@ -41,6 +41,13 @@
 //! its parts being assembled (nothing is rewritten). An `uploadId`
 //! belongs to the key it was created for (404 for any other key) and to nobody after `complete` or
 //! `abort`; unfinished uploads are discarded after [`DiskStoreOptions::upload_max_age`] (24 h).
+//!
+//! **Part checksums** (S3 mode, [`S3Store`]): when `create` answers `partChecksum: "SHA256"`, every
+//! `sign-part` must carry the part's `checksumSha256`, the standard base64 of its 32-byte SHA-256
+//! (400 without it), and the signed request's `headers` include `x-amz-checksum-sha256`: the bucket
+//! refuses a part whose bytes differ. A client hashes each part before it sends it. Without
+//! `partChecksum` (disk mode), the checksum may be sent and is ignored; 400 when it is not 32 bytes
+//! of base64.
 //!
 //! Embedding: [`router`] returns a plain [`axum::Router`]; merge it into your app
 //! (`app.merge(router)`), don't nest it (the bases in the config are the full paths).
@@ -194,7 +201,8 @@ pub fn router(config: ServerConfig, store: DiskStore) -> Router {
     finish(signer_routes(config, Arc::new(store)).merge(blobs), cors)
 }
 
-/// The signer API alone, over any [`BlobStore`] whose URLs point elsewhere (an S3 bucket), with CORS.
+/// The signer API alone, over any [`BlobStore`] whose URLs point elsewhere (an [`S3Store`]'s
+/// bucket), with CORS.
 pub fn signer_router(config: ServerConfig, store: Arc<dyn BlobStore>) -> Router {
     let cors = cors_layer(&config.cors_origins);
     finish(signer_routes(config, store), cors)
