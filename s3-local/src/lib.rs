@@ -180,3 +180,100 @@ fn random_hex(bytes: usize) -> String {
     getrandom::fill(&mut buf).expect("the system's random number generator");
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// The variables that name an external S3 bucket for the tests (`scripts/garage run` writes them).
+pub const ENV_ENDPOINT: &str = "FILESYNC_TEST_S3_ENDPOINT";
+/// See [`ENV_ENDPOINT`].
+pub const ENV_BUCKET: &str = "FILESYNC_TEST_S3_BUCKET";
+/// See [`ENV_ENDPOINT`].
+pub const ENV_ACCESS_KEY_ID: &str = "FILESYNC_TEST_S3_ACCESS_KEY_ID";
+/// See [`ENV_ENDPOINT`].
+pub const ENV_SECRET_ACCESS_KEY: &str = "FILESYNC_TEST_S3_SECRET_ACCESS_KEY";
+
+/// A bucket of an S3 server that runs elsewhere (Garage in the extended command), path-style, in
+/// region [`REGION`].
+#[derive(Debug, Clone)]
+pub struct External {
+    /// The endpoint URL.
+    pub endpoint: String,
+    /// The bucket.
+    pub bucket: String,
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+}
+
+impl External {
+    /// The bucket the `FILESYNC_TEST_S3_*` variables name, when all four are set.
+    pub fn from_env() -> Option<External> {
+        let var = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Some(External {
+            endpoint: var(ENV_ENDPOINT)?,
+            bucket: var(ENV_BUCKET)?,
+            access_key_id: var(ENV_ACCESS_KEY_ID)?,
+            secret_access_key: var(ENV_SECRET_ACCESS_KEY)?,
+        })
+    }
+}
+
+/// The bucket a test uses: the external one the `FILESYNC_TEST_S3_*` variables name, or else a new
+/// [`S3Local`].
+#[derive(Debug)]
+pub enum TestBucket {
+    /// An [`S3Local`] this process runs.
+    Local(S3Local),
+    /// A bucket of a server that runs elsewhere.
+    External(External),
+}
+
+impl TestBucket {
+    /// The external bucket when the variables name one, else an [`S3Local`] over `root` with the
+    /// bucket `bucket`.
+    pub async fn start(root: &Path, bucket: &str) -> std::io::Result<TestBucket> {
+        match External::from_env() {
+            Some(external) => Ok(TestBucket::External(external)),
+            None => Ok(TestBucket::Local(S3Local::start(root, bucket).await?)),
+        }
+    }
+
+    /// The endpoint URL.
+    pub fn endpoint(&self) -> String {
+        match self {
+            TestBucket::Local(s3) => s3.endpoint(),
+            TestBucket::External(e) => e.endpoint.clone(),
+        }
+    }
+
+    /// The bucket's name.
+    pub fn bucket(&self) -> &str {
+        match self {
+            TestBucket::Local(s3) => s3.bucket(),
+            TestBucket::External(e) => &e.bucket,
+        }
+    }
+
+    /// The access key id.
+    pub fn access_key_id(&self) -> &str {
+        match self {
+            TestBucket::Local(s3) => s3.access_key_id(),
+            TestBucket::External(e) => &e.access_key_id,
+        }
+    }
+
+    /// The secret access key.
+    pub fn secret_access_key(&self) -> &str {
+        match self {
+            TestBucket::Local(s3) => s3.secret_access_key(),
+            TestBucket::External(e) => &e.secret_access_key,
+        }
+    }
+
+    /// What it is, for messages: `s3s-fs` or the external endpoint.
+    pub fn describe(&self) -> String {
+        match self {
+            TestBucket::Local(_) => "s3s-fs (s3-local)".to_owned(),
+            TestBucket::External(e) => format!("the S3 server at {}", e.endpoint),
+        }
+    }
+}

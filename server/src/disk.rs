@@ -12,9 +12,14 @@
 //! upload of the key.
 //!
 //! Resumable uploads (see [`crate::MultipartStore`]) are staged under `uploads/{uploadId}/`: a
-//! `manifest.json` (key, content type, length, part size, creation time) and one file per part,
-//! named `{partNumber:05}-{sha256}` and committed through a sink plus a rename, so a listed part is
-//! always whole. Unfinished uploads older than [`DiskStoreOptions::upload_max_age`] are swept at
+//! `manifest.json` (key, content type, length, part size, creation time), one staging file `data`
+//! that every part is written into at its own offset, and one empty marker per durable part,
+//! `{partNumber:05}-{tag}` (32 hex digits; the tag is the part's ETag and names that write of
+//! it). A part's bytes are fsynced before its marker is made, so a listed part is always whole.
+//! The staging file is hashed in order as its parts become contiguous, so `complete` checks the
+//! hash, renames the file into `blobs/` and writes the sidecar, without a second pass over the
+//! bytes (after a restart, or a part sent again over bytes already hashed, the hash starts again
+//! from the beginning of the file). Unfinished uploads older than [`DiskStoreOptions::upload_max_age`] are swept at
 //! [`DiskStore::open`] and then periodically by a task that ends when the last clone of the store
 //! is dropped.
 
@@ -104,6 +109,8 @@ struct Inner {
     locks: Vec<tokio::sync::Mutex<()>>,
     /// The resumable uploads being completed or aborted right now.
     finishing: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// How far each resumable upload's bytes are hashed, in order (uploads this process saw).
+    progress: std::sync::Mutex<std::collections::HashMap<String, Arc<multipart::Progress>>>,
 }
 
 /// Whether `name` is a temporary sibling that `fs-native` stages atomic writes in
@@ -197,6 +204,7 @@ impl DiskStore {
                 options,
                 locks,
                 finishing: std::sync::Mutex::default(),
+                progress: std::sync::Mutex::default(),
             }),
         };
         store.sweep_stale_temp_files().await;
@@ -293,17 +301,7 @@ impl DiskStore {
     {
         let (blob_path, meta_path) = self.paths(key)?;
         let fs = &self.inner.fs;
-        for path in [&blob_path, &meta_path] {
-            if let Some(parent) = path.parent() {
-                let recursive = MakeDirOptions {
-                    recursive: true,
-                    ..MakeDirOptions::default()
-                };
-                fs.make_dir(&parent, recursive)
-                    .await
-                    .map_err(|err| fs_error(key, err))?;
-            }
-        }
+        self.make_parents(key, &[&blob_path, &meta_path]).await?;
         let mut sink = fs
             .write_sink(&blob_path, SinkOptions::default())
             .await
@@ -347,18 +345,74 @@ impl DiskStore {
         }
         let _guard = self.lock_for(key).lock().await;
         sink.close().await.map_err(|err| fs_error(key, err))?;
-        let ino = fs.stat(&blob_path).await.ok().and_then(|info| info.ino);
+        self.write_sidecar(key, &blob_path, &meta_path, content_type, size, &sha256)
+            .await?;
+        Ok(StoredBlob { size, sha256 })
+    }
+
+    /// Makes the durable file at `staged` (on the data directory's file system) the blob at `key`:
+    /// renamed over it under the key's lock, then its sidecar written. `size` and `sha256` must be
+    /// what the file holds.
+    async fn adopt(
+        &self,
+        key: &BlobKey,
+        staged: &VPath,
+        content_type: Option<String>,
+        size: u64,
+        sha256: &str,
+    ) -> Result<(), StoreError> {
+        let (blob_path, meta_path) = self.paths(key)?;
+        self.make_parents(key, &[&blob_path, &meta_path]).await?;
+        let _guard = self.lock_for(key).lock().await;
+        self.inner
+            .fs
+            .rename(staged, &blob_path)
+            .await
+            .map_err(|err| fs_error(key, err))?;
+        self.write_sidecar(key, &blob_path, &meta_path, content_type, size, sha256)
+            .await
+    }
+
+    async fn make_parents(&self, key: &BlobKey, paths: &[&VPath]) -> Result<(), StoreError> {
+        for path in paths {
+            if let Some(parent) = path.parent() {
+                let recursive = MakeDirOptions {
+                    recursive: true,
+                    ..MakeDirOptions::default()
+                };
+                self.inner
+                    .fs
+                    .make_dir(&parent, recursive)
+                    .await
+                    .map_err(|err| fs_error(key, err))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the sidecar of the blob just committed at `blob_path` (naming its inode). Called
+    /// under the key's lock.
+    async fn write_sidecar(
+        &self,
+        key: &BlobKey,
+        blob_path: &VPath,
+        meta_path: &VPath,
+        content_type: Option<String>,
+        size: u64,
+        sha256: &str,
+    ) -> Result<(), StoreError> {
+        let fs = &self.inner.fs;
+        let ino = fs.stat(blob_path).await.ok().and_then(|info| info.ino);
         let sidecar = Sidecar {
             content_type: content_type.unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned()),
             size,
-            sha256: sha256.clone(),
+            sha256: sha256.to_owned(),
             ino,
         };
         let sidecar = serde_json::to_vec(&sidecar).map_err(internal)?;
-        fs.write_file(&meta_path, Bytes::from(sidecar), OpenOptions::write())
+        fs.write_file(meta_path, Bytes::from(sidecar), OpenOptions::write())
             .await
-            .map_err(|err| fs_error(key, err))?;
-        Ok(StoredBlob { size, sha256 })
+            .map_err(|err| fs_error(key, err))
     }
 
     /// What the blob at `key` is (`NotFound` when there is none).

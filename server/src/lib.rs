@@ -33,9 +33,11 @@
 //! 501) split a blob into parts of `partSize` bytes (8 MiB by default, at least 5 MiB; only the last
 //! part may be smaller), numbered 1..=10000. Each part goes to its own signed URL, whose signature
 //! (`base64url_nopad(HMAC-SHA256(secret, "PUT-PART\n{uploadId}\n{partNumber}\n{exp}\n{key}"))`) binds
-//! the key, the upload and the part number; its answer's `ETag` is the quoted SHA-256 of the part. A
+//! the key, the upload and the part number. A part must be exactly its size (the part size, the
+//! last one what is left: 400 or 413 otherwise, nothing stored), and one request at a time may
+//! send a part (409); its answer's `ETag` is a quoted tag that names this write of the part. A
 //! client that lost track calls `list`, uploads what is missing and calls `complete`, which checks
-//! the listed parts (ascending, ETags, sizes, total = `contentLength`: 400 otherwise) and, for a
+//! the listed parts (every part, ascending, their ETags: 400 otherwise) and, for a
 //! content-addressed key, the whole object's hash (422, and the parts are dropped: start a new
 //! upload); the blob appears only then. A content-addressed key already stored completes without
 //! its parts being assembled (nothing is rewritten). An `uploadId`

@@ -59,7 +59,7 @@ pub struct StoredPart {
     pub part_number: u32,
     /// Its size in bytes.
     pub size: u64,
-    /// Its ETag as sent by HTTP, quoted (the disk store: the quoted SHA-256 of the part).
+    /// Its ETag as sent by HTTP, quoted (the disk store: a tag naming that write of the part).
     pub etag: String,
 }
 

@@ -149,8 +149,12 @@ impl Server {
     }
 }
 
-fn quoted_sha(bytes: &[u8]) -> String {
-    format!("\"{}\"", sha256_hex(bytes))
+/// Whether `etag` is a part's ETag: a quoted tag of 32 hex digits.
+fn is_part_etag(etag: &str) -> bool {
+    etag.len() == 34
+        && etag.starts_with('"')
+        && etag.ends_with('"')
+        && etag[1..33].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 #[tokio::test]
@@ -176,12 +180,14 @@ async fn an_interrupted_upload_resumes_after_a_client_crash() {
     assert_eq!(chunks.len(), 3);
 
     // The first client uploads parts 1 and 2, then "crashes".
+    let mut etags = Vec::new();
     for (i, chunk) in chunks.iter().take(2).enumerate() {
         let (status, etag) = server
             .put_part(&key, &upload_id, i as u32 + 1, chunk.clone())
             .await;
         assert_eq!(status, 200);
-        assert_eq!(etag, quoted_sha(chunk));
+        assert!(is_part_etag(&etag), "{etag}");
+        etags.push(etag);
     }
     assert_eq!(
         server.download(&key).await.0,
@@ -197,7 +203,7 @@ async fn an_interrupted_upload_resumes_after_a_client_crash() {
     for (i, part) in parts.iter().enumerate() {
         assert_eq!(part["partNumber"], i as u64 + 1);
         assert_eq!(part["size"], chunks[i].len() as u64);
-        assert_eq!(part["etag"], quoted_sha(&chunks[i]));
+        assert_eq!(part["etag"], etags[i].as_str());
     }
     let (status, etag3) = server
         .put_part(&key, &upload_id, 3, chunks[2].clone())
@@ -264,11 +270,23 @@ async fn a_wrong_whole_object_hash_is_422_and_stores_nothing() {
 }
 
 #[tokio::test]
-async fn complete_checks_part_sizes_etags_order_and_length() {
+async fn parts_must_have_their_size_and_complete_checks_etags_order_and_length() {
     let server = start().await;
     let key = "store-a/video.mp4";
-    let upload_id = server.create(key, 2 * MIB).await;
-    let (_, etag1) = server.put_part(key, &upload_id, 1, bytes(MIB, 1)).await;
+    // Two parts: 8 MiB (the part size), then 1 MiB.
+    let upload_id = server.create(key, 9 * MIB).await;
+    // A part of another size than its own is refused and not listed: shorter, longer, past the
+    // last part.
+    let (status, _) = server.put_part(key, &upload_id, 1, bytes(MIB, 1)).await;
+    assert_eq!(status, 400);
+    let (status, _) = server.put_part(key, &upload_id, 2, bytes(MIB + 1, 2)).await;
+    assert_eq!(status, 413);
+    let (status, _) = server.put_part(key, &upload_id, 3, bytes(MIB, 3)).await;
+    assert_eq!(status, 400);
+    let (_, listed) = server.list(key, &upload_id).await;
+    assert_eq!(listed["parts"], json!([]));
+
+    let (_, etag1) = server.put_part(key, &upload_id, 1, bytes(8 * MIB, 1)).await;
     let (_, etag2) = server.put_part(key, &upload_id, 2, bytes(MIB, 2)).await;
     let complete = |parts: Value| {
         server.call(
@@ -277,22 +295,23 @@ async fn complete_checks_part_sizes_etags_order_and_length() {
             json!({ "key": key, "uploadId": upload_id, "parts": parts }),
         )
     };
-    // Part 1 is not a whole part size although it is not the last.
-    let (status, json) = complete(json!([
-        { "partNumber": 1, "etag": etag1 }, { "partNumber": 2, "etag": etag2 }
-    ]))
-    .await;
-    assert_eq!(status, 400, "{json}");
     let (status, _) = complete(json!([
         { "partNumber": 2, "etag": etag2 }, { "partNumber": 1, "etag": etag1 }
     ]))
     .await;
     assert_eq!(status, 400);
-    let (status, _) = complete(json!([{ "partNumber": 1, "etag": etag2 }])).await;
+    let (status, _) = complete(json!([
+        { "partNumber": 1, "etag": etag2 }, { "partNumber": 2, "etag": etag2 }
+    ]))
+    .await;
     assert_eq!(status, 400);
-    // One part of 1 MiB, but 2 MiB were declared.
-    let (status, _) = complete(json!([{ "partNumber": 1, "etag": etag1 }])).await;
+    // One part of 8 MiB, but 9 MiB were declared.
+    let (status, json) = complete(json!([{ "partNumber": 1, "etag": etag1 }])).await;
     assert_eq!(status, 400);
+    assert!(
+        json["error"].as_str().unwrap().contains("declared"),
+        "{json}"
+    );
     let (status, _) = complete(json!([])).await;
     assert_eq!(status, 400);
     assert_eq!(server.download(key).await.0, 404);
@@ -306,13 +325,6 @@ async fn complete_checks_part_sizes_etags_order_and_length() {
             .await;
         assert_eq!(status, 400, "{json}");
     }
-    // A part larger than the part size is refused and not listed.
-    let (status, _) = server
-        .put_part(key, &upload_id, 3, bytes(8 * MIB + 1, 3))
-        .await;
-    assert_eq!(status, 413);
-    let (_, listed) = server.list(key, &upload_id).await;
-    assert_eq!(listed["parts"].as_array().unwrap().len(), 2);
     // Too large a whole upload is refused at create.
     let (status, _) = server
         .call(
@@ -322,29 +334,45 @@ async fn complete_checks_part_sizes_etags_order_and_length() {
         )
         .await;
     assert_eq!(status, 413);
+    // The refusals changed nothing: the two parts complete.
+    let (status, json) = complete(json!([
+        { "partNumber": 1, "etag": etag1 }, { "partNumber": 2, "etag": etag2 }
+    ]))
+    .await;
+    assert_eq!(status, 204, "{json}");
+    let mut whole = bytes(8 * MIB, 1);
+    whole.extend(bytes(MIB, 2));
+    assert!(server.download(key).await.1 == whole);
 }
 
 #[tokio::test]
 async fn a_reuploaded_part_replaces_the_old_one() {
     let server = start().await;
-    let key = "store-a/doc.bin";
-    let upload_id = server.create(key, 100).await;
-    server.put_part(key, &upload_id, 1, bytes(50, 1)).await;
-    let (_, etag) = server.put_part(key, &upload_id, 1, bytes(100, 2)).await;
+    // Parts 1 and 2 (8 MiB + 100 bytes) are both hashed, then part 1 is sent again with other
+    // bytes: the hash must start again, or the whole would not match the key.
+    let mut whole = bytes(8 * MIB, 2);
+    whole.extend(bytes(100, 3));
+    let key = &format!("store-a/{}", sha256_hex(&whole));
+    let upload_id = server.create(key, whole.len()).await;
+    let (status, _) = server.put_part(key, &upload_id, 1, bytes(8 * MIB, 1)).await;
+    assert_eq!(status, 200);
+    let (_, etag2) = server.put_part(key, &upload_id, 2, bytes(100, 3)).await;
+    let (_, etag1) = server.put_part(key, &upload_id, 1, bytes(8 * MIB, 2)).await;
     let (_, listed) = server.list(key, &upload_id).await;
     let parts = listed["parts"].as_array().unwrap();
-    assert_eq!(parts.len(), 1);
-    assert_eq!(parts[0]["etag"], etag.as_str());
-    assert_eq!(parts[0]["size"], 100);
-    let (status, _) = server
+    assert_eq!(parts.len(), 2);
+    assert_eq!(parts[0]["etag"], etag1.as_str());
+    assert_eq!(parts[0]["size"], 8 * MIB);
+    let (status, json) = server
         .call(
             "multipart/complete",
             Some(ALL),
-            json!({ "key": key, "uploadId": upload_id, "parts": [{ "partNumber": 1, "etag": etag }] }),
+            json!({ "key": key, "uploadId": upload_id,
+                    "parts": [{ "partNumber": 1, "etag": etag1 }, { "partNumber": 2, "etag": etag2 }] }),
         )
         .await;
-    assert_eq!(status, 204);
-    assert_eq!(server.download(key).await.1, bytes(100, 2));
+    assert_eq!(status, 204, "{json}");
+    assert!(server.download(key).await.1 == whole);
 }
 
 #[tokio::test]

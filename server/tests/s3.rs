@@ -1,5 +1,8 @@
-//! S3 mode against a real S3 implementation (s3s-fs, in this process on 127.0.0.1): the signer API
-//! over [`S3Store`], the bytes going straight to the bucket with the presigned URLs it answers.
+//! S3 mode against a real S3 implementation: s3s-fs in this process on 127.0.0.1, or the bucket the
+//! `FILESYNC_TEST_S3_*` variables name (Garage in the extended command). The signer API over
+//! [`S3Store`], the bytes going straight to the bucket with the presigned URLs it answers. What the
+//! bucket holds is checked through it (signed GETs), never on its disk; every case works under a
+//! prefix of its own, so cases share a bucket.
 
 use std::sync::Arc;
 
@@ -8,7 +11,7 @@ use filesync_server::{
     serve, signer_router, CorsOrigins, S3Store, S3StoreOptions, ServerConfig, TokenGrant,
     TokenTable,
 };
-use s3_local::S3Local;
+use s3_local::TestBucket;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -16,7 +19,10 @@ const TOKEN: &str = "token";
 const MIB: usize = 1 << 20;
 
 struct Setup {
-    s3: S3Local,
+    /// Kept for its lifetime (an S3Local stops when dropped).
+    _s3: TestBucket,
+    /// The key prefix of this case (`store-{random}`).
+    ns: String,
     api: String,
     http: reqwest::Client,
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -29,7 +35,7 @@ async fn start() -> Setup {
 
 async fn start_with(adjust: impl FnOnce(&mut S3StoreOptions)) -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let s3 = S3Local::start(dir.path(), "files").await.unwrap();
+    let s3 = TestBucket::start(dir.path(), "files").await.unwrap();
     let mut options = S3StoreOptions::new(
         s3.endpoint(),
         s3.bucket(),
@@ -56,8 +62,18 @@ async fn start_with(adjust: impl FnOnce(&mut S3StoreOptions)) -> Setup {
             let _ = stopped.await;
         },
     ));
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).unwrap();
+    let ns = format!(
+        "store-{}",
+        random
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
     Setup {
-        s3,
+        _s3: s3,
+        ns,
         api,
         http: reqwest::Client::new(),
         _stop: stop,
@@ -83,6 +99,29 @@ fn bytes(len: usize, seed: u8) -> Vec<u8> {
 }
 
 impl Setup {
+    /// `name` under this case's prefix.
+    fn key(&self, name: &str) -> String {
+        format!("{}/{name}", self.ns)
+    }
+
+    /// The content-addressed key of `bytes` under this case's prefix.
+    fn key_of(&self, bytes: &[u8]) -> String {
+        self.key(&sha256_hex(bytes))
+    }
+
+    /// What the bucket holds at `key` (a signed GET), `None` when nothing.
+    async fn stored(&self, key: &str) -> Option<Vec<u8>> {
+        let answer = self.download(key).await;
+        match answer.status().as_u16() {
+            200 => Some(answer.bytes().await.unwrap().to_vec()),
+            404 => None,
+            other => panic!(
+                "GET {key} answered {other}: {}",
+                answer.text().await.unwrap()
+            ),
+        }
+    }
+
     async fn call(&self, path: &str, body: Value) -> (u16, Value) {
         let answer = self
             .http
@@ -205,11 +244,9 @@ async fn health_reaches_the_bucket_and_says_what_is_wrong() {
 async fn a_signed_upload_goes_to_the_bucket_and_downloads_back() {
     let setup = start().await;
     let body = bytes(100_000, 1);
-    let key = format!("store/{}", sha256_hex(&body));
+    let key = setup.key_of(&body);
     let answer = setup.upload(&key, "image/png", &body).await;
     assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
-    assert_eq!(std::fs::read(setup.s3.object_path(&key)).unwrap(), body);
-
     let answer = setup.download(&key).await;
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.headers()["content-type"], "image/png");
@@ -232,7 +269,7 @@ async fn a_signed_upload_goes_to_the_bucket_and_downloads_back() {
 async fn the_bucket_refuses_bytes_that_do_not_hash_to_the_key() {
     let setup = start().await;
     let good = bytes(4096, 2);
-    let key = format!("store/{}", sha256_hex(&good));
+    let key = setup.key_of(&good);
     let (status, signed) = setup
         .call(
             "/v1/sign/upload",
@@ -249,27 +286,27 @@ async fn the_bucket_refuses_bytes_that_do_not_hash_to_the_key() {
     wrong[100] ^= 1;
     let answer = setup.send(&signed, wrong).await;
     assert_eq!(answer.status(), 400, "{}", answer.text().await.unwrap());
-    assert!(!setup.s3.object_path(&key).exists());
+    assert_eq!(setup.stored(&key).await, None);
 
     // The length is signed too: a longer body is refused.
     let mut longer = good.clone();
     longer.push(0);
     let answer = setup.send(&signed, longer).await;
     assert_eq!(answer.status(), 403);
-    assert!(!setup.s3.object_path(&key).exists());
+    assert_eq!(setup.stored(&key).await, None);
 
     // The signed request itself works.
-    assert_eq!(setup.send(&signed, good).await.status(), 200);
-    assert!(setup.s3.object_path(&key).exists());
+    assert_eq!(setup.send(&signed, good.clone()).await.status(), 200);
+    assert_eq!(setup.stored(&key).await, Some(good));
 }
 
 #[tokio::test]
 async fn active_content_is_stored_as_an_attachment() {
     let setup = start().await;
     let page = b"<script>alert(1)</script>".to_vec();
-    let key = "store/page.html";
-    assert_eq!(setup.upload(key, "text/html", &page).await.status(), 200);
-    let answer = setup.download(key).await;
+    let key = setup.key("page.html");
+    assert_eq!(setup.upload(&key, "text/html", &page).await.status(), 200);
+    let answer = setup.download(&key).await;
     assert_eq!(answer.headers()["content-disposition"], "attachment");
     assert_eq!(answer.bytes().await.unwrap(), page);
 }
@@ -278,12 +315,12 @@ async fn active_content_is_stored_as_an_attachment() {
 async fn delete_removes_the_object_and_a_missing_key_is_no_error() {
     let setup = start().await;
     let body = bytes(10, 3);
-    let key = format!("store/{}", sha256_hex(&body));
+    let key = setup.key_of(&body);
     assert_eq!(setup.upload(&key, "text/plain", &body).await.status(), 200);
+    assert_eq!(setup.stored(&key).await, Some(body));
     let (status, _) = setup.call("/v1/delete", json!({"key": key})).await;
     assert_eq!(status, 204);
-    assert!(!setup.s3.object_path(&key).exists());
-    assert_eq!(setup.download(&key).await.status(), 404);
+    assert_eq!(setup.stored(&key).await, None);
     let (status, _) = setup.call("/v1/delete", json!({"key": key})).await;
     assert_eq!(status, 204);
 }
@@ -294,14 +331,14 @@ async fn oversized_uploads_are_refused_at_signing() {
     let (status, body) = setup
         .call(
             "/v1/sign/upload",
-            json!({"key": "store/big", "contentLength": 1001}),
+            json!({"key": setup.key("big"), "contentLength": 1001}),
         )
         .await;
     assert_eq!(status, 413, "{body}");
     let (status, _) = setup
         .call(
             "/v1/multipart/create",
-            json!({"key": "store/big", "contentLength": 1001}),
+            json!({"key": setup.key("big"), "contentLength": 1001}),
         )
         .await;
     assert_eq!(status, 413);
@@ -311,27 +348,26 @@ async fn oversized_uploads_are_refused_at_signing() {
 async fn a_resumable_upload_goes_in_checksummed_parts() {
     let setup = start().await;
     let body = bytes(13 * MIB, 4);
-    let key = format!("store/{}", sha256_hex(&body));
+    let key = setup.key_of(&body);
     let (status, answer) = setup.upload_in_parts(&key, &body).await;
     assert_eq!(status, 204, "{answer}");
-    let stored = std::fs::read(setup.s3.object_path(&key)).unwrap();
+    let stored = setup.stored(&key).await.expect("the assembled object");
     assert!(stored == body, "the assembled object differs");
-    let answer = setup.download(&key).await;
-    assert_eq!(answer.bytes().await.unwrap(), body);
 }
 
 #[tokio::test]
 async fn sign_part_needs_a_checksum_in_base64() {
     let setup = start().await;
+    let key = setup.key("k");
     let (_, created) = setup
         .call(
             "/v1/multipart/create",
-            json!({"key": "store/k", "contentLength": 6 * MIB}),
+            json!({"key": key, "contentLength": 6 * MIB}),
         )
         .await;
     let id = created["uploadId"].as_str().unwrap();
     let ask = |checksum: Value| {
-        let mut ask = json!({"key": "store/k", "uploadId": id, "partNumber": 1});
+        let mut ask = json!({"key": key, "uploadId": id, "partNumber": 1});
         if !checksum.is_null() {
             ask["checksumSha256"] = checksum;
         }
@@ -355,16 +391,13 @@ async fn sign_part_needs_a_checksum_in_base64() {
     let answer = setup.send(&body, bytes(5 * MIB, 9)).await;
     assert_eq!(answer.status(), 400);
     let (_, listed) = setup
-        .call(
-            "/v1/multipart/list",
-            json!({"key": "store/k", "uploadId": id}),
-        )
+        .call("/v1/multipart/list", json!({"key": key, "uploadId": id}))
         .await;
     assert_eq!(listed["parts"], json!([]));
     let (status, _) = setup
         .call(
             "/v1/multipart/sign-part",
-            json!({"key": "store/k", "uploadId": "nonsense", "partNumber": 1,
+            json!({"key": key, "uploadId": "nonsense", "partNumber": 1,
                    "checksumSha256": sha256_b64(b"x")}),
         )
         .await;
@@ -375,17 +408,17 @@ async fn sign_part_needs_a_checksum_in_base64() {
 async fn complete_refuses_an_object_that_does_not_hash_to_its_key() {
     let setup = start().await;
     let body = bytes(7 * MIB, 5);
-    let key = format!("store/{}", sha256_hex(b"something else"));
+    let key = setup.key_of(b"something else");
     let (status, answer) = setup.upload_in_parts(&key, &body).await;
     assert_eq!(status, 422, "{answer}");
     assert!(answer["error"].as_str().unwrap().contains("hash"));
-    assert!(!setup.s3.object_path(&key).exists());
+    assert_eq!(setup.stored(&key).await, None);
 }
 
 #[tokio::test]
 async fn list_complete_and_abort_check_what_they_are_given() {
     let setup = start().await;
-    let key = "store/notes";
+    let key = &setup.key("notes");
     let body = bytes(6 * MIB, 6);
     let (_, created) = setup
         .call(
@@ -436,7 +469,7 @@ async fn list_complete_and_abort_check_what_they_are_given() {
         )
         .await;
     assert_eq!(status, 400);
-    assert!(!setup.s3.object_path(key).exists());
+    assert_eq!(setup.stored(key).await, None);
 
     let (status, _) = setup
         .call("/v1/multipart/abort", json!({"key": key, "uploadId": id}))

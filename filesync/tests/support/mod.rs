@@ -35,8 +35,10 @@ pub enum Storage {
     /// Its data directory (`DiskStore`).
     #[default]
     Disk,
-    /// A bucket of a real S3 implementation (s3s-fs, `s3-local`) run beside it on 127.0.0.1, with
-    /// its objects in the data directory's `s3/` (`S3Store`: URLs presigned at the bucket).
+    /// A bucket of a real S3 implementation (`S3Store`: URLs presigned at the bucket): s3s-fs
+    /// (`s3-local`) run beside it on 127.0.0.1 with its objects in the data directory's `s3/`,
+    /// killed and restarted with it; or, when the `FILESYNC_TEST_S3_*` variables name one, that
+    /// bucket (Garage in the extended command), which a kill does not touch.
     S3,
 }
 
@@ -121,11 +123,18 @@ impl Server {
         self.dir.path()
     }
 
-    /// Where the blob of `key` is kept (on the disk, or in the bucket's directory).
+    /// Where the blob of `key` is kept (on the disk, or in s3s-fs's bucket directory). Panics
+    /// with an external bucket: its objects are not files here.
     pub fn blob_path(&self, key: &str) -> PathBuf {
         match self.settings.storage {
             Storage::Disk => self.dir.path().join("blobs").join(key),
-            Storage::S3 => self.dir.path().join("s3").join(BUCKET).join(key),
+            Storage::S3 => {
+                assert!(
+                    s3_local::External::from_env().is_none(),
+                    "blob_path() needs s3s-fs; unset FILESYNC_TEST_S3_* to run this test"
+                );
+                self.dir.path().join("s3").join(BUCKET).join(key)
+            }
         }
     }
 
@@ -228,25 +237,37 @@ impl Server {
                             }
                         }
                         Storage::S3 => {
-                            let s3 = match start_s3(&data_dir.join("s3"), s3_addr).await {
-                                Ok(s3) => s3,
-                                Err(err) => {
-                                    let _ = ready_tx.send(Err(format!("s3-local: {err}")));
-                                    return;
+                            let mut options = match s3_local::External::from_env() {
+                                Some(e) => S3StoreOptions::new(
+                                    e.endpoint,
+                                    e.bucket,
+                                    s3_local::REGION,
+                                    e.access_key_id,
+                                    e.secret_access_key,
+                                ),
+                                None => {
+                                    let s3 = match start_s3(&data_dir.join("s3"), s3_addr).await {
+                                        Ok(s3) => s3,
+                                        Err(err) => {
+                                            let _ = ready_tx.send(Err(format!("s3-local: {err}")));
+                                            return;
+                                        }
+                                    };
+                                    let _ = s3_tx.send(s3.addr());
+                                    let options = S3StoreOptions::new(
+                                        s3.endpoint(),
+                                        BUCKET,
+                                        s3_local::REGION,
+                                        S3_KEY,
+                                        S3_SECRET,
+                                    );
+                                    _s3 = Some(s3);
+                                    options
                                 }
                             };
-                            let _ = s3_tx.send(s3.addr());
-                            let mut options = S3StoreOptions::new(
-                                s3.endpoint(),
-                                BUCKET,
-                                s3_local::REGION,
-                                S3_KEY,
-                                S3_SECRET,
-                            );
                             options.max_upload_bytes = MAX_UPLOAD;
                             options.part_size = MIN_PART_BYTES;
                             options.url_ttl = settings.url_ttl;
-                            _s3 = Some(s3);
                             Stored::S3(Arc::new(S3Store::new(options).expect("S3 options")))
                         }
                     };

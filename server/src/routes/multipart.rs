@@ -231,7 +231,7 @@ pub(crate) async fn abort(
 }
 
 /// `PUT {filesBase}-parts/{uploadId}/{partNumber}?exp=…&sig=…`: stores one part; answers 200 with
-/// the part's `ETag` (the quoted SHA-256 of its bytes).
+/// the part's `ETag` (a quoted tag naming this write of the part).
 pub(crate) async fn put_part(State(state): State<Arc<BlobState>>, request: Request) -> Response {
     let result = put_part_inner(&state, request).await;
     let mut response = result.unwrap_or_else(IntoResponse::into_response);
@@ -284,7 +284,7 @@ async fn put_part_inner(state: &BlobState, request: Request) -> Result<Response,
     let stalled = Arc::new(AtomicBool::new(false));
     let idle = state.body_idle_timeout;
     let body = idle_limited(body, idle, stalled.clone());
-    let sha256 = match store.put_part(&key, upload_id, part_number, body).await {
+    let tag = match store.put_part(&key, upload_id, part_number, body).await {
         Ok(result) => result,
         Err(_) if stalled.load(Ordering::Relaxed) => return Err(stalled_upload(idle)),
         Err(err) => return Err(err.into()),
@@ -296,7 +296,7 @@ async fn put_part_inner(state: &BlobState, request: Request) -> Result<Response,
         "stored part"
     );
     let mut response = StatusCode::OK.into_response();
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{sha256}\"")) {
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{tag}\"")) {
         response.headers_mut().insert(header::ETAG, etag);
     }
     Ok(response)
