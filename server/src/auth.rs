@@ -15,10 +15,16 @@ pub struct TokenGrant {
     pub prefixes: Vec<String>,
 }
 
+/// A token's SHA-256 and the key prefixes it may touch.
+type Grant = ([u8; 32], Vec<String>);
+
 /// The tokens a server accepts. Tokens are kept as SHA-256 digests and compared in constant time.
+///
+/// Clones share their grants: [`TokenTable::replace`] on one changes what every clone accepts, so
+/// a running server picks up new or revoked tokens without a restart.
 #[derive(Clone, Default)]
 pub struct TokenTable {
-    grants: Vec<([u8; 32], Vec<String>)>,
+    grants: std::sync::Arc<std::sync::RwLock<Vec<Grant>>>,
 }
 
 /// Why a request was refused by [`TokenTable::authorize`].
@@ -32,34 +38,67 @@ pub enum AuthError {
 
 impl std::fmt::Debug for TokenTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "TokenTable {{ {} token(s) }}", self.grants.len())
+        write!(f, "TokenTable {{ {} token(s) }}", self.len())
     }
 }
 
 impl TokenTable {
     /// A table of `grants`. Empty tokens are refused (they would match a bare `Bearer `).
     pub fn new(grants: impl IntoIterator<Item = TokenGrant>) -> Result<TokenTable, String> {
-        let mut table = TokenTable::default();
+        let mut digests = Vec::new();
         for grant in grants {
             if grant.token.trim().is_empty() {
                 return Err("a token is empty; every token needs a value".into());
             }
-            table.grants.push((
+            digests.push((
                 Sha256::digest(grant.token.as_bytes()).into(),
                 grant.prefixes,
             ));
         }
-        Ok(table)
+        Ok(TokenTable::from_digests(digests))
+    }
+
+    /// A table of tokens known only by their SHA-256 (as a tokens file may keep them) and their
+    /// prefixes.
+    pub fn from_digests(grants: impl IntoIterator<Item = ([u8; 32], Vec<String>)>) -> TokenTable {
+        TokenTable {
+            grants: std::sync::Arc::new(std::sync::RwLock::new(grants.into_iter().collect())),
+        }
+    }
+
+    /// Makes this table, and every clone of it, accept exactly the tokens of `other` from now on.
+    pub fn replace(&self, other: &TokenTable) {
+        let new = other.read().clone();
+        *self
+            .grants
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = new;
+    }
+
+    /// How many tokens it holds.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Whether it holds no token (then every signer call is refused).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Grant>> {
+        self.grants
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The prefixes of `token`, if it is known.
-    fn prefixes(&self, token: &str) -> Option<&[String]> {
+    fn prefixes(&self, token: &str) -> Option<Vec<String>> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let mut found = None;
         // Every entry is compared, so the time does not tell which one matched.
-        for (known, prefixes) in &self.grants {
+        for (known, prefixes) in self.read().iter() {
             if bool::from(known.ct_eq(&digest)) {
-                found = Some(prefixes.as_slice());
+                found = Some(prefixes.clone());
             }
         }
         found
@@ -130,6 +169,20 @@ mod tests {
             Err(AuthError::Unauthenticated)
         );
         assert_eq!(t.authorize(None, None), Err(AuthError::Unauthenticated));
+    }
+
+    #[test]
+    fn a_replaced_table_changes_every_clone() {
+        let t = table();
+        let served = t.clone();
+        let digest: [u8; 32] = Sha256::digest(b"new").into();
+        t.replace(&TokenTable::from_digests([(digest, vec![])]));
+        assert_eq!(served.len(), 1);
+        assert_eq!(served.authorize(Some("Bearer new"), None), Ok(()));
+        assert_eq!(
+            served.authorize(Some("Bearer all"), None),
+            Err(AuthError::Unauthenticated)
+        );
     }
 
     #[test]

@@ -39,7 +39,9 @@ use sha2::{Digest, Sha256};
 
 use crate::content_type::DEFAULT_CONTENT_TYPE;
 use crate::signature::SignatureError;
-use crate::store::{BlobStore, SignedRequest, StoreError, StoreErrorKind, UploadIntent};
+use crate::store::{
+    BlobStore, BlobStream, ListedBlob, SignedRequest, StoreError, StoreErrorKind, UploadIntent,
+};
 use crate::{BlobKey, UrlSigner};
 
 mod multipart;
@@ -413,6 +415,58 @@ impl DiskStore {
         fs.write_file(meta_path, Bytes::from(sidecar), OpenOptions::write())
             .await
             .map_err(|err| fs_error(key, err))
+    }
+
+    /// Every blob whose key starts with `prefix` (`""`: all), sorted by key. Files being written
+    /// (temporary siblings) are not blobs.
+    pub async fn list_blobs(&self, prefix: &str) -> Result<Vec<ListedBlob>, StoreError> {
+        let fs = &self.inner.fs;
+        let entries = fs
+            .read_dir(&self.inner.blobs, ReadDirOptions { recursive: true })
+            .await
+            .map_err(|err| internal(format!("cannot list the blobs: {err}")))?;
+        let mut blobs = Vec::new();
+        for entry in entries {
+            if entry.file_type != FileType::File
+                || !entry.relative.starts_with(prefix)
+                || entry.relative.rsplit('/').next().is_some_and(is_temp_name)
+            {
+                continue;
+            }
+            match fs.stat(&entry.path).await {
+                Ok(info) => blobs.push(ListedBlob {
+                    key: entry.relative.clone(),
+                    size: info.size,
+                    modified: info.mtime,
+                }),
+                // Removed since the listing.
+                Err(err) if err.kind() == ErrorKind::NotFound => {}
+                Err(err) => return Err(internal(format!("cannot stat {}: {err}", entry.relative))),
+            }
+        }
+        blobs.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(blobs)
+    }
+
+    /// All the bytes of the blob at `key`.
+    pub async fn read_all(&self, key: &BlobKey) -> Result<BlobStream, StoreError> {
+        let (blob_path, _) = self.paths(key)?;
+        let key = key.clone();
+        let stream = self
+            .inner
+            .fs
+            .read_stream(
+                &blob_path,
+                StreamOptions {
+                    chunk_size: 1024 * 1024,
+                    ..StreamOptions::default()
+                },
+            )
+            .await
+            .map_err(|err| read_error(&key, err))?;
+        Ok(stream
+            .map(move |chunk| chunk.map_err(|err| read_error(&key, err)))
+            .boxed())
     }
 
     /// What the blob at `key` is (`NotFound` when there is none).

@@ -104,7 +104,9 @@ pub use multipart::{
 pub use range::{parse_range, RangeRequest};
 pub use s3::{S3Store, S3StoreOptions};
 pub use signature::{SignatureError, UrlSigner, MIN_SECRET_BYTES};
-pub use store::{BlobStore, SignedRequest, StoreError, StoreErrorKind, UploadIntent};
+pub use store::{
+    BlobStore, BlobStream, ListedBlob, SignedRequest, StoreError, StoreErrorKind, UploadIntent,
+};
 
 /// The default path of the signer API.
 pub const DEFAULT_API_BASE: &str = "/api";

@@ -35,13 +35,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use base64::Engine as _;
-use rusty_s3::actions::{DeleteObject, GetObject, HeadBucket, PutObject};
+use futures::StreamExt;
+use rusty_s3::actions::{DeleteObject, GetObject, HeadBucket, ListObjectsV2, PutObject};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
 use crate::content_type::is_active_content;
 use crate::disk::unix_now;
 use crate::multipart::{MultipartStore, DEFAULT_PART_BYTES};
-use crate::store::{BlobStore, SignedRequest, StoreError, StoreErrorKind, UploadIntent};
+use crate::store::{
+    BlobStore, BlobStream, ListedBlob, SignedRequest, StoreError, StoreErrorKind, UploadIntent,
+};
 use crate::BlobKey;
 
 /// How long the requests the server sends itself (deletes, multipart calls) may take to be sent
@@ -174,6 +177,73 @@ impl S3Store {
     /// The options the store was made with.
     pub fn options(&self) -> &S3StoreOptions {
         &self.options
+    }
+
+    /// Every object whose key starts with `prefix` (`""`: all), sorted by key (`ListObjectsV2`,
+    /// page by page).
+    pub async fn list_blobs(&self, prefix: &str) -> Result<Vec<ListedBlob>, StoreError> {
+        let mut blobs = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut action = ListObjectsV2::new(&self.bucket, Some(&self.credentials));
+            if !prefix.is_empty() {
+                action.with_prefix(prefix);
+            }
+            if let Some(token) = &token {
+                action.with_continuation_token(token.clone());
+            }
+            let url = action.sign(OWN_REQUEST_TTL);
+            let answer = self.send(reqwest::Method::GET, url, &[], None).await?;
+            if !answer.status().is_success() {
+                return Err(self.failure("ListObjectsV2", answer).await);
+            }
+            let text = answer.text().await.map_err(|err| {
+                StoreError::new(
+                    StoreErrorKind::Unavailable,
+                    format!("reading ListObjectsV2's answer: {err}"),
+                )
+            })?;
+            let page: xml::ObjectsPage = xml::parse("ListObjectsV2", &text)?;
+            blobs.extend(page.contents.into_iter().map(|o| {
+                ListedBlob {
+                    modified: o
+                        .last_modified
+                        .as_deref()
+                        .and_then(xml::parse_time)
+                        .map(|secs| std::time::UNIX_EPOCH + Duration::from_secs(secs)),
+                    key: o.key,
+                    size: o.size,
+                }
+            }));
+            match (page.is_truncated, page.next_continuation_token) {
+                (true, Some(next)) if Some(&next) != token.as_ref() => token = Some(next),
+                _ => break,
+            }
+        }
+        blobs.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(blobs)
+    }
+
+    /// All the bytes of the object at `key` (a signed GET).
+    pub async fn read_all(&self, key: &BlobKey) -> Result<BlobStream, StoreError> {
+        let url = GetObject::new(&self.bucket, Some(&self.credentials), key.as_str())
+            .sign(OWN_REQUEST_TTL);
+        let answer = self.send(reqwest::Method::GET, url, &[], None).await?;
+        if !answer.status().is_success() {
+            return Err(self.failure("GetObject", answer).await);
+        }
+        let shown = key.as_str().to_owned();
+        Ok(answer
+            .bytes_stream()
+            .map(move |chunk| {
+                chunk.map_err(|err| {
+                    StoreError::new(
+                        StoreErrorKind::Unavailable,
+                        format!("reading {shown} from S3: {err}"),
+                    )
+                })
+            })
+            .boxed())
     }
 
     fn signed<'a>(&self, action: &impl S3Action<'a>, method: &'static str) -> SignedRequest {

@@ -14,6 +14,20 @@ use async_trait::async_trait;
 use crate::multipart::MultipartStore;
 use crate::BlobKey;
 
+/// A blob as a listing shows it (the admin commands' `ls`, `verify` and `gc`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedBlob {
+    /// Its key.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was last written, when the storage says.
+    pub modified: Option<std::time::SystemTime>,
+}
+
+/// The bytes of a blob, streamed.
+pub type BlobStream = futures::stream::BoxStream<'static, Result<bytes::Bytes, StoreError>>;
+
 /// What a client declared when it asked to upload.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UploadIntent {

@@ -3,7 +3,7 @@
 //! The upload id handed to clients is `{contentLength}.{S3 upload id}`: the store keeps no state
 //! of its own, and `complete` still checks that the parts add up to what `create` was told.
 
-use futures::StreamExt;
+use futures::StreamExt as _;
 use rusty_s3::actions::{
     AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, GetObject, ListParts,
     UploadPart,

@@ -36,6 +36,52 @@ pub(super) struct ListedPart {
     pub(super) checksum_sha256: Option<String>,
 }
 
+/// One page of `ListObjectsV2`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ObjectsPage {
+    #[serde(default)]
+    pub(super) contents: Vec<ListedObject>,
+    #[serde(default)]
+    pub(super) is_truncated: bool,
+    #[serde(default)]
+    pub(super) next_continuation_token: Option<String>,
+}
+
+/// An object as `ListObjectsV2` describes it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ListedObject {
+    pub(super) key: String,
+    #[serde(default)]
+    pub(super) size: u64,
+    #[serde(default)]
+    pub(super) last_modified: Option<String>,
+}
+
+/// `2026-12-07T11:26:45.000Z` as seconds since the epoch (`None` when it is not such a time).
+pub(super) fn parse_time(text: &str) -> Option<u64> {
+    let (date, time) = text.trim().split_once('T')?;
+    let mut date = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (date.next()??, date.next()??, date.next()??);
+    let time = time.trim_end_matches('Z');
+    let time = time.split('.').next()?;
+    let mut time = time.split(':').map(|p| p.parse::<i64>().ok());
+    let (hh, mm, ss) = (time.next()??, time.next()??, time.next()??);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).ok()
+}
+
 /// An S3 error answer.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -184,6 +230,25 @@ mod tests {
         assert_eq!(inside.kind, StoreErrorKind::NotFound);
         let garbage = parse::<Initiated>("CreateMultipartUpload", "not xml").unwrap_err();
         assert_eq!(garbage.kind, StoreErrorKind::Internal);
+    }
+
+    #[test]
+    fn listings_and_their_times_are_read() {
+        let text = r#"<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+<IsTruncated>true</IsTruncated><NextContinuationToken>t1</NextContinuationToken>
+<Contents><Key>s/a&amp;b</Key><Size>5</Size><LastModified>2026-12-07T11:26:45.000Z</LastModified></Contents>
+<Contents><Key>s/c</Key><Size>0</Size></Contents></ListBucketResult>"#;
+        let page: ObjectsPage = parse("ListObjectsV2", text).unwrap();
+        assert!(page.is_truncated);
+        assert_eq!(page.next_continuation_token.as_deref(), Some("t1"));
+        assert_eq!(page.contents[0].key, "s/a&b");
+        assert_eq!(page.contents[0].size, 5);
+        assert_eq!(page.contents[1].last_modified, None);
+        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_time("2026-12-07T11:26:45.000Z"), Some(1_796_642_805));
+        assert_eq!(parse_time("2000-02-29T12:00:00Z"), Some(951_825_600));
+        assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(parse_time("2026-13-01T00:00:00Z"), None);
     }
 
     #[test]

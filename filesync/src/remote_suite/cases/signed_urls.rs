@@ -74,7 +74,7 @@ pub async fn signed_url_serves_the_bytes(h: &dyn RemoteHarness) -> Outcome {
     Outcome::Passed
 }
 
-/// A signed URL works until it expires and is refused (403) after: the expiry is the remote's short
+/// A signed URL works until it expires and is refused (403; Garage answers 400) after: the expiry is the remote's short
 /// URL lifetime from when it was asked for. The remote itself still serves the object.
 pub async fn signed_url_stops_working_after_expiry(h: &dyn RemoteHarness) -> Outcome {
     need!(h.can_fetch());
@@ -117,9 +117,11 @@ pub async fn signed_url_stops_working_after_expiry(h: &dyn RemoteHarness) -> Out
         Ok(fetched) => fetched,
         Err(err) => panic!("GET of the signed URL after it expired: {err}"),
     };
-    assert_eq!(
-        fetched.status, 403,
-        "the status of a GET of an expired signed URL"
+    // 403 from our server and AWS S3; Garage answers 400. Either way the URL is refused.
+    assert!(
+        matches!(fetched.status, 400 | 403),
+        "the status of a GET of an expired signed URL: {} (403 or 400 expected)",
+        fetched.status
     );
     let got = crate::remote_suite::support::get(&*short.remote, "download", &key, 0).await;
     assert_bytes("the object after its URL expired", &got.body, &bytes);
