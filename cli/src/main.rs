@@ -1,14 +1,31 @@
 //! `filesync`: the livestore-filesync command. `filesync serve` runs the server, with blobs on
-//! local disk or in an S3-compatible bucket.
+//! local disk or in an S3-compatible bucket; the client commands (`put`, `get`, `rm`, `stat`) talk
+//! to a server with a token; the admin commands (`ls`, `verify`, `gc`, `tokens`) run where the
+//! storage is.
 
+mod admin;
+mod client;
+mod output;
 mod serve;
+mod storage;
+mod tokens;
 
 use clap::{Parser, Subcommand};
+use output::Out;
 
 /// livestore-filesync: file sync for LiveStore apps.
 #[derive(Debug, Parser)]
-#[command(name = "filesync", version, about)]
+#[command(
+    name = "filesync",
+    version,
+    about,
+    after_help = "Exit codes: 0 done, 1 failed, 2 bad usage, 3 not found, 4 refused (token or key), 5 unreachable, 6 bytes that do not match their hash."
+)]
 struct Cli {
+    /// Print results as JSON, one value per line, instead of lines for people.
+    #[arg(long, global = true)]
+    json: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -18,6 +35,22 @@ enum Command {
     /// Run the server: the signer API, with blobs on local disk (default) or in an S3-compatible
     /// bucket (--s3-bucket).
     Serve(serve::ServeArgs),
+    /// Upload a file through a server; prints its key ({prefix}/{sha256}).
+    Put(client::PutArgs),
+    /// Download a key through a server into a file (checked against its hash).
+    Get(client::GetArgs),
+    /// Delete a key through a server.
+    Rm(client::KeyArgs),
+    /// Show a key's size and content type through a server.
+    Stat(client::KeyArgs),
+    /// List the blobs in the storage (run where the data dir or bucket is).
+    Ls(admin::LsArgs),
+    /// Re-hash every blob in the storage and report those that do not match.
+    Verify(admin::VerifyArgs),
+    /// Delete blobs no live key names (dry run unless --delete).
+    Gc(admin::GcArgs),
+    /// Create, list and revoke the tokens of the tokens file.
+    Tokens(tokens::TokensArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -39,14 +72,31 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let result = match cli.command {
-        Command::Serve(args) => runtime.block_on(serve::run(args)),
-    };
+    let out = Out { json: cli.json };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await.map_err(output::Failure::failed),
+            Command::Put(args) => client::put(args, out).await,
+            Command::Get(args) => client::get(args, out).await,
+            Command::Rm(args) => client::rm(args, out).await,
+            Command::Stat(args) => client::stat(args, out).await,
+            Command::Ls(args) => admin::ls(args, out).await,
+            Command::Verify(args) => admin::verify(args, out).await,
+            Command::Gc(args) => admin::gc(args, out).await,
+            Command::Tokens(args) => tokens::run(args, out),
+        }
+    });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("filesync: error: {message}");
-            std::process::ExitCode::FAILURE
+        Err(failure) => {
+            if out.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"error": failure.message, "exit": failure.exit as u8})
+                );
+            }
+            eprintln!("filesync: error: {}", failure.message);
+            std::process::ExitCode::from(failure.exit as u8)
         }
     }
 }

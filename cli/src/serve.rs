@@ -13,9 +13,12 @@ use std::time::Duration;
 
 use filesync_server::{
     router, serve, signer_router, BlobStore, CorsOrigins, DiskStore, DiskStoreOptions, S3Store,
-    S3StoreOptions, ServerConfig, TokenGrant, TokenTable, UrlSigner, DEFAULT_API_BASE,
-    DEFAULT_BODY_IDLE_TIMEOUT, DEFAULT_FILES_BASE, DEFAULT_MAX_UPLOAD_BYTES,
+    ServerConfig, TokenGrant, TokenTable, UrlSigner, DEFAULT_API_BASE, DEFAULT_BODY_IDLE_TIMEOUT,
+    DEFAULT_FILES_BASE, DEFAULT_MAX_UPLOAD_BYTES,
 };
+
+/// The lifetime of signed URLs unless `--url-ttl-secs` says otherwise.
+pub const DEFAULT_URL_TTL: Duration = filesync_server::DEFAULT_URL_TTL;
 
 /// The options of `filesync serve`; each flag also reads a `FILESYNC_*` variable.
 #[derive(Debug, clap::Args)]
@@ -30,8 +33,10 @@ pub struct ServeArgs {
     #[arg(long, env = "FILESYNC_DATA_DIR", default_value = "./filesync-data")]
     data_dir: PathBuf,
 
-    /// JSON file of tokens: {"tokens": [{"token": "...", "prefixes": ["store-a/"]}]}; prefixes []
-    /// grant every key. Without it, a development token in the data dir grants every key.
+    /// JSON file of tokens: {"tokens": [{"token": "...", "prefixes": ["store-a/"]}]} (prefixes []
+    /// grant every key; `filesync tokens create` adds entries). Default: the data dir's
+    /// tokens.json when it exists, else a development token in the data dir that grants every
+    /// key. Changes to the file apply within a second, without a restart.
     #[arg(long, env = "FILESYNC_TOKENS_FILE")]
     tokens_file: Option<PathBuf>,
 
@@ -74,81 +79,7 @@ pub struct ServeArgs {
     upload_idle_timeout_secs: u64,
 
     #[command(flatten)]
-    s3: S3Args,
-}
-
-/// Where blobs go in S3 mode: any S3-compatible bucket. Without `--s3-bucket`, blobs stay in the
-/// data dir.
-#[derive(Debug, Clone, clap::Args)]
-#[command(next_help_heading = "S3 mode (blobs in an S3-compatible bucket instead of the data dir)")]
-pub struct S3Args {
-    /// Bucket to keep blobs in (it must exist). Setting it turns S3 mode on: clients send and
-    /// fetch bytes straight to and from the bucket with URLs this server presigns.
-    #[arg(long, env = "FILESYNC_S3_BUCKET")]
-    s3_bucket: Option<String>,
-
-    /// S3 endpoint URL (MinIO, Garage, R2, …); default: AWS, https://s3.{region}.amazonaws.com.
-    #[arg(long, env = "FILESYNC_S3_ENDPOINT", requires = "s3_bucket")]
-    s3_endpoint: Option<String>,
-
-    /// Region signatures name (us-east-1 for most S3-compatible servers, auto for R2).
-    #[arg(long, env = "FILESYNC_S3_REGION", default_value = "us-east-1")]
-    s3_region: String,
-
-    /// Access key id of the bucket's credentials.
-    #[arg(long, env = "FILESYNC_S3_ACCESS_KEY_ID", requires = "s3_bucket")]
-    s3_access_key_id: Option<String>,
-
-    /// Secret access key of the bucket's credentials (prefer the environment variable).
-    #[arg(
-        long,
-        env = "FILESYNC_S3_SECRET_ACCESS_KEY",
-        hide_env_values = true,
-        requires = "s3_bucket"
-    )]
-    s3_secret_access_key: Option<String>,
-
-    /// Path-style URLs ({endpoint}/{bucket}/{key}), needed by MinIO and Garage; always used when
-    /// the endpoint is an IP address or localhost.
-    #[arg(long, env = "FILESYNC_S3_PATH_STYLE")]
-    s3_path_style: bool,
-}
-
-impl S3Args {
-    /// The S3 store these flags describe, or `None` without `--s3-bucket`.
-    pub fn store(
-        &self,
-        url_ttl: Duration,
-        max_upload_bytes: u64,
-    ) -> Result<Option<S3Store>, String> {
-        let Some(bucket) = &self.s3_bucket else {
-            return Ok(None);
-        };
-        let (Some(key_id), Some(secret)) = (&self.s3_access_key_id, &self.s3_secret_access_key)
-        else {
-            return Err("S3 mode needs credentials: set FILESYNC_S3_ACCESS_KEY_ID and FILESYNC_S3_SECRET_ACCESS_KEY (or --s3-access-key-id and --s3-secret-access-key)".into());
-        };
-        let endpoint = self
-            .s3_endpoint
-            .clone()
-            .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", self.s3_region));
-        let host_is_address = endpoint
-            .split("://")
-            .nth(1)
-            .and_then(|rest| rest.split(['/', ':']).next())
-            .is_some_and(|host| {
-                host == "localhost"
-                    || host.starts_with('[')
-                    || host.parse::<std::net::IpAddr>().is_ok()
-            });
-        let mut options = S3StoreOptions::new(endpoint, bucket, &self.s3_region, key_id, secret);
-        options.path_style = self.s3_path_style || host_is_address;
-        options.url_ttl = url_ttl;
-        options.max_upload_bytes = max_upload_bytes;
-        S3Store::new(options)
-            .map(Some)
-            .map_err(|err| format!("{err} (S3 mode)"))
-    }
+    s3: crate::storage::S3Args,
 }
 
 /// Where blobs are kept.
@@ -157,11 +88,6 @@ enum Storage {
     Disk(DiskStore),
     /// An S3-compatible bucket.
     S3(std::sync::Arc<S3Store>),
-}
-
-#[derive(serde::Deserialize)]
-struct TokensFile {
-    tokens: Vec<TokenGrant>,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM; returns a message that says what to do on failure.
@@ -195,23 +121,25 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let url_ttl = Duration::from_secs(args.url_ttl_secs);
     let s3 = args.s3.store(url_ttl, args.max_upload_bytes)?;
 
-    let (tokens, dev_token) = match &args.tokens_file {
+    // Tokens: the file the flag or variable names, else the data dir's tokens.json when it
+    // exists, else the development token. A file is reloaded when it changes.
+    let default_file = crate::tokens::tokens_path(None, &args.data_dir);
+    let tokens_file = match &args.tokens_file {
+        Some(path) => Some(path.clone()),
+        None => default_file.exists().then_some(default_file),
+    };
+    let (tokens, dev_token) = match &tokens_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|err| format!("cannot read the tokens file {}: {err}", path.display()))?;
-            let file: TokensFile = serde_json::from_str(&text).map_err(|err| {
-                format!(
-                    "the tokens file {} is not valid ({err}); expected {{\"tokens\": [{{\"token\": \"...\", \"prefixes\": [\"store-a/\"]}}]}}",
-                    path.display()
-                )
-            })?;
+            let file = crate::tokens::TokensFile::load(path)?;
             if file.tokens.is_empty() {
                 return Err(format!(
-                    "the tokens file {} lists no tokens",
+                    "the tokens file {} lists no tokens; add one with `filesync tokens create`",
                     path.display()
                 ));
             }
-            (TokenTable::new(file.tokens)?, None)
+            let table = file.table()?;
+            crate::tokens::watch(path.clone(), table.clone(), Duration::from_secs(1));
+            (table, None)
         }
         None => {
             let token =
@@ -294,6 +222,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             "  try: curl -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' -d '{{\"key\":\"demo/hello.txt\"}}' {url}{api_base}/v1/sign/upload"
         );
     }
+    let _ = writeln!(out, "  Ctrl-C stops it.");
     let _ = out.flush();
     drop(out);
     tracing::info!(%addr, "serving");

@@ -4,7 +4,8 @@
 //! sidecar (`{"contentType", "size", "sha256", "ino"}`). The two trees are separate, so no key can
 //! name a sidecar. Uploads stream into a `NativeFs` sink (a hidden temporary sibling, fsynced and
 //! renamed over the key on commit): a killed server never leaves a visible partial blob, only a
-//! hidden `.*.fsync-tmp` file that no key can name, and the next [`DiskStore::open`] removes it. The
+//! hidden `.*.fsync-tmp` file that no key can name, and the next [`DiskStore::open`] removes it in the
+//! background once nothing has touched it for [`STALE_TEMP_AGE`]. The
 //! blob and its sidecar are committed under a per-key lock, so concurrent uploads of one key leave
 //! one whole upload with its own sidecar. The blob is committed first, then the sidecar naming the
 //! blob's inode: after a crash between the two, the old sidecar names another inode (or size) and
@@ -55,6 +56,10 @@ pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 
 /// The default age after which unfinished resumable uploads are discarded: 24 h.
 pub const DEFAULT_UPLOAD_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+
+/// How long a temporary file must have been left untouched before the sweep at
+/// [`DiskStore::open`] removes it: 15 minutes.
+pub const STALE_TEMP_AGE: Duration = Duration::from_secs(15 * 60);
 
 /// How many locks the keys are spread over (commits of different keys rarely wait for each other).
 const LOCK_STRIPES: usize = 64;
@@ -209,17 +214,23 @@ impl DiskStore {
                 progress: std::sync::Mutex::default(),
             }),
         };
-        store.sweep_stale_temp_files().await;
+        let sweeping = store.clone();
+        tokio::spawn(async move {
+            sweeping.sweep_stale_temp_files(STALE_TEMP_AGE).await;
+        });
         store.start_sweeper().await;
         Ok(store)
     }
 
     /// Removes the temporary files (`.{name}.{16 hex}.fsync-tmp`) that a killed server left in
-    /// `blobs/`, `meta/` and `uploads/`: nothing names them, and a live write of this process
-    /// cannot be under way yet at [`DiskStore::open`]. One server per data directory. Answers how
-    /// many went; a file that cannot be removed is logged and left.
-    async fn sweep_stale_temp_files(&self) -> usize {
+    /// `blobs/`, `meta/` and `uploads/` and that nothing touched for `older_than`: nothing names
+    /// them, and a live write touches its file far more often (an upload that sends nothing for
+    /// the body idle timeout is cut off). So a sweep is safe beside a running server, and
+    /// [`DiskStore::open`] runs one in the background with [`STALE_TEMP_AGE`]. Answers how many
+    /// went; a file that cannot be removed is logged and left.
+    pub async fn sweep_stale_temp_files(&self, older_than: Duration) -> usize {
         let fs = &self.inner.fs;
+        let now = SystemTime::now();
         let mut removed = 0;
         for tree in [&self.inner.blobs, &self.inner.meta, &self.inner.uploads] {
             let entries = match fs.read_dir(tree, ReadDirOptions { recursive: true }).await {
@@ -232,6 +243,16 @@ impl DiskStore {
             for entry in entries {
                 let name = entry.relative.rsplit('/').next().unwrap_or_default();
                 if !(entry.file_type == FileType::File && is_temp_name(name)) {
+                    continue;
+                }
+                let idle = match fs.stat(&entry.path).await {
+                    Ok(info) => info
+                        .mtime
+                        .and_then(|t| now.duration_since(t).ok())
+                        .unwrap_or_default(),
+                    Err(_) => continue,
+                };
+                if idle < older_than {
                     continue;
                 }
                 match fs.remove(&entry.path, RemoveOptions::default()).await {

@@ -94,7 +94,7 @@ pub use auth::{AuthError, TokenGrant, TokenTable};
 pub use content_type::{is_active_content, validate_content_type, DEFAULT_CONTENT_TYPE};
 pub use disk::{
     BlobInfo, DiskStore, DiskStoreOptions, StoredBlob, DEFAULT_FILES_BASE,
-    DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_MAX_AGE, DEFAULT_URL_TTL,
+    DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_MAX_AGE, DEFAULT_URL_TTL, STALE_TEMP_AGE,
 };
 pub use key::{BlobKey, MAX_KEY_BYTES};
 pub use multipart::{

@@ -578,29 +578,44 @@ async fn opening_a_store_sweeps_expired_uploads() {
 #[tokio::test]
 async fn opening_a_store_removes_temporary_files_a_killed_server_left() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |relative: &str| {
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let write = |relative: &str, old: bool| {
         let path = dir.path().join(relative);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, b"half").unwrap();
+        if old {
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(an_hour_ago).unwrap();
+        }
         path
     };
     let stale = [
-        write("blobs/store-a/.photo.jpg.0123456789abcdef.fsync-tmp"),
-        write("meta/store-a/.photo.jpg.fedcba9876543210.fsync-tmp"),
-        write(&format!(
-            "uploads/{}/.00002-{}.0123456789abcdef.fsync-tmp",
-            "cd".repeat(16),
-            "e".repeat(64)
-        )),
+        write("blobs/store-a/.photo.jpg.0123456789abcdef.fsync-tmp", true),
+        write("meta/store-a/.photo.jpg.fedcba9876543210.fsync-tmp", true),
+        write(
+            &format!(
+                "uploads/{}/.00002-{}.0123456789abcdef.fsync-tmp",
+                "cd".repeat(16),
+                "e".repeat(32)
+            ),
+            true,
+        ),
     ];
-    // Other files stay: a blob, a hidden name, and the suffix on a name that is not hidden.
+    // Other files stay: a blob, a hidden name, the suffix on a name that is not hidden, and a
+    // temporary file written a moment ago (a write of a server running beside this one).
     let kept = [
-        write("blobs/store-a/photo.jpg"),
-        write("blobs/store-a/.hidden"),
-        write("blobs/store-a/notes.fsync-tmp"),
+        write("blobs/store-a/photo.jpg", true),
+        write("blobs/store-a/.hidden", true),
+        write("blobs/store-a/notes.fsync-tmp", true),
+        write("blobs/store-a/.live.bin.0123456789abcdef.fsync-tmp", false),
     ];
     let options = DiskStoreOptions::new(dir.path(), UrlSigner::new(SECRET).unwrap());
     let _store = DiskStore::open(options).await.unwrap();
+    // The sweep runs in the background.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while stale.iter().any(|p| p.exists()) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     for path in &stale {
         assert!(!path.exists(), "{} stays", path.display());
     }
