@@ -78,6 +78,11 @@ pub struct ServeArgs {
     #[arg(long, env = "FILESYNC_UPLOAD_IDLE_TIMEOUT_SECS", default_value_t = DEFAULT_BODY_IDLE_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     upload_idle_timeout_secs: u64,
 
+    /// Path of the Prometheus metrics ("" turns them off). They hold counts only, no token or
+    /// key; keep them off the public internet anyway.
+    #[arg(long, env = "FILESYNC_METRICS_PATH", default_value = filesync_server::DEFAULT_METRICS_PATH)]
+    metrics_path: String,
+
     #[command(flatten)]
     s3: crate::storage::S3Args,
 }
@@ -177,6 +182,17 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     config.api_base = api_base.clone();
     config.public_base_url = args.public_url.clone();
     config.body_idle_timeout = Duration::from_secs(args.upload_idle_timeout_secs);
+    config.metrics_path = match args.metrics_path.trim() {
+        "" => None,
+        path if path.starts_with('/') && path != api_base && path != files_base => {
+            Some(path.to_owned())
+        }
+        other => {
+            return Err(format!(
+                "--metrics-path must be a path such as /metrics, apart from the API and blob bases (got {other:?})"
+            ))
+        }
+    };
     if !args.cors_origins.is_empty() {
         config.cors_origins = CorsOrigins::List(args.cors_origins.clone());
     }
@@ -215,6 +231,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         }
     }
     let _ = writeln!(out, "  data dir:    {}", args.data_dir.display());
+    let _ = writeln!(out, "  readiness:   {url}{api_base}/ready");
+    if let Some(path) = &config.metrics_path {
+        let _ = writeln!(out, "  metrics:     {url}{path}");
+    }
     if let Some(token) = &dev_token {
         let _ = writeln!(out, "  development token (every key): {token}");
         let _ = writeln!(

@@ -306,3 +306,33 @@ async fn s3_mode_without_credentials_says_what_to_set() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("is not a URL"), "{stderr}");
 }
+
+#[tokio::test]
+async fn metrics_and_readiness_are_served_and_their_path_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &["--metrics-path", "/internal/metrics"]).await;
+    assert!(server
+        .printed
+        .iter()
+        .any(|l| l.trim().starts_with("metrics:") && l.ends_with("/internal/metrics")));
+    let ready = reqwest::get(format!("{}/api/ready", server.url))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let metrics = reqwest::get(format!("{}/internal/metrics", server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("filesync_storage_ready 1"), "{metrics}");
+    let bad = Command::new(env!("CARGO_BIN_EXE_filesync"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .args(["--metrics-path", "metrics"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--metrics-path"));
+}

@@ -138,6 +138,16 @@ struct Sidecar {
     /// is ignored. Absent in sidecars written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ino: Option<u64>,
+    /// The blob's modification time, in nanoseconds since the epoch: a copy of the data dir that
+    /// keeps times (a restored backup) has new inodes but the same times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mtime_ns: Option<u64>,
+}
+
+/// `time` in nanoseconds since the epoch.
+fn epoch_ns(time: Option<SystemTime>) -> Option<u64> {
+    time.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .and_then(|d| u64::try_from(d.as_nanos()).ok())
 }
 
 /// What a stored blob is, as the blob routes serve it.
@@ -425,12 +435,13 @@ impl DiskStore {
         sha256: &str,
     ) -> Result<(), StoreError> {
         let fs = &self.inner.fs;
-        let ino = fs.stat(blob_path).await.ok().and_then(|info| info.ino);
+        let stat = fs.stat(blob_path).await.ok();
         let sidecar = Sidecar {
             content_type: content_type.unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned()),
             size,
             sha256: sha256.to_owned(),
-            ino,
+            ino: stat.as_ref().and_then(|info| info.ino),
+            mtime_ns: epoch_ns(stat.and_then(|info| info.mtime)),
         };
         let sidecar = serde_json::to_vec(&sidecar).map_err(internal)?;
         fs.write_file(meta_path, Bytes::from(sidecar), OpenOptions::write())
@@ -505,10 +516,15 @@ impl DiskStore {
             Ok(bytes) => serde_json::from_slice::<Sidecar>(&bytes).ok(),
             Err(_) => None,
         };
-        // A sidecar of another size or another inode belongs to another upload (a crash between
-        // the two commits).
-        let sidecar =
-            sidecar.filter(|s| s.size == info.size && (s.ino.is_none() || s.ino == info.ino));
+        // A sidecar of another size, or of another inode and another modification time, belongs
+        // to another upload (a crash between the two commits). A restored copy of the data dir
+        // has new inodes but, copied with its times, the same modification times.
+        let sidecar = sidecar.filter(|s| {
+            s.size == info.size
+                && (s.ino.is_none()
+                    || s.ino == info.ino
+                    || (s.mtime_ns.is_some() && s.mtime_ns == epoch_ns(info.mtime)))
+        });
         Ok(BlobInfo {
             size: info.size,
             content_type: sidecar.as_ref().map_or_else(
@@ -575,6 +591,24 @@ impl BlobStore for DiskStore {
                 format!("the data directory is not reachable: {err}"),
             )),
         }
+    }
+
+    /// Writes (durably) and removes a probe file in `uploads/`: a full or read-only disk is not
+    /// ready.
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.health().await?;
+        let probe = self.inner.uploads.join(".ready-probe").map_err(internal)?;
+        let fs = &self.inner.fs;
+        fs.write_file(&probe, Bytes::from_static(b"ready"), OpenOptions::write())
+            .await
+            .map_err(|err| {
+                StoreError::new(
+                    StoreErrorKind::Unavailable,
+                    format!("the data directory does not take writes: {err}"),
+                )
+            })?;
+        let _ = fs.remove(&probe, RemoveOptions::default()).await;
+        Ok(())
     }
 
     async fn sign_upload(

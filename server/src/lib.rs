@@ -7,6 +7,8 @@
 //! | request | answer |
 //! |---|---|
 //! | `GET {api}/health` | 200 `{"status":"ok"}` when the storage is reachable (no token needed) |
+//! | `GET {api}/ready` | 200 `{"status":"ready"}` when the storage takes writes (disk: a probe file written and removed; S3: the bucket answers), else 503 with the reason (no token needed) |
+//! | `GET /metrics` | Prometheus metrics: requests by route, method and status, latency, errors, bytes, uploads in flight, storage readiness ([`ServerConfig::metrics_path`]) |
 //! | `POST {api}/v1/sign/upload` `{key, contentType?, contentLength?}` | `{method:"PUT", url, headers?, expiresAt}` |
 //! | `POST {api}/v1/sign/download` `{key}` | `{url, headers?, expiresAt}` |
 //! | `POST {api}/v1/delete` `{key}` | 204 (also when nothing was there) |
@@ -74,6 +76,7 @@ mod disk;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod key;
+mod metrics;
 mod multipart;
 mod range;
 mod routes;
@@ -136,7 +139,13 @@ pub struct ServerConfig {
     /// An upload (a blob or a part) whose client sends no byte for this long is cut off with 408,
     /// and nothing is stored (default [`DEFAULT_BODY_IDLE_TIMEOUT`]).
     pub body_idle_timeout: std::time::Duration,
+    /// Where Prometheus metrics are served, outside the API base (default `/metrics`; `None`: not
+    /// served). They carry no token or key, only counts; keep them from the public anyway.
+    pub metrics_path: Option<String>,
 }
+
+/// The default path of the Prometheus metrics.
+pub const DEFAULT_METRICS_PATH: &str = "/metrics";
 
 /// How long an upload may send nothing before it is cut off: 60 s.
 pub const DEFAULT_BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -150,6 +159,7 @@ impl ServerConfig {
             tokens,
             cors_origins: CorsOrigins::Any,
             body_idle_timeout: DEFAULT_BODY_IDLE_TIMEOUT,
+            metrics_path: Some(DEFAULT_METRICS_PATH.to_owned()),
         }
     }
 }
@@ -158,6 +168,7 @@ impl ServerConfig {
 pub(crate) struct AppState {
     config: ServerConfig,
     store: Arc<dyn BlobStore>,
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -190,7 +201,7 @@ impl AppState {
     }
 }
 
-/// The signer API and the blob routes over a [`DiskStore`], with CORS and request tracing.
+/// The signer API and the blob routes over a [`DiskStore`], with CORS and metrics.
 pub fn router(config: ServerConfig, store: DiskStore) -> Router {
     let files = format!("{}/{{*key}}", store.files_base());
     let parts = format!("{}-parts/{{*part}}", store.files_base());
@@ -202,20 +213,39 @@ pub fn router(config: ServerConfig, store: DiskStore) -> Router {
             body_idle_timeout: config.body_idle_timeout,
         }));
     let cors = cors_layer(&config.cors_origins);
-    finish(signer_routes(config, Arc::new(store)).merge(blobs), cors)
+    let metrics = metrics::Metrics::new();
+    let metrics_path = config.metrics_path.clone();
+    finish(
+        signer_routes(config, Arc::new(store), metrics.clone()).merge(blobs),
+        cors,
+        metrics,
+        metrics_path,
+    )
 }
 
 /// The signer API alone, over any [`BlobStore`] whose URLs point elsewhere (an [`S3Store`]'s
-/// bucket), with CORS.
+/// bucket), with CORS and metrics.
 pub fn signer_router(config: ServerConfig, store: Arc<dyn BlobStore>) -> Router {
     let cors = cors_layer(&config.cors_origins);
-    finish(signer_routes(config, store), cors)
+    let metrics = metrics::Metrics::new();
+    let metrics_path = config.metrics_path.clone();
+    finish(
+        signer_routes(config, store, metrics.clone()),
+        cors,
+        metrics,
+        metrics_path,
+    )
 }
 
-fn signer_routes(config: ServerConfig, store: Arc<dyn BlobStore>) -> Router {
+fn signer_routes(
+    config: ServerConfig,
+    store: Arc<dyn BlobStore>,
+    metrics: Arc<metrics::Metrics>,
+) -> Router {
     let base = config.api_base.trim_end_matches('/').to_owned();
     Router::new()
         .route(&format!("{base}/health"), get(routes::signer::health))
+        .route(&format!("{base}/ready"), get(routes::signer::ready))
         .route(
             &format!("{base}/v1/sign/upload"),
             post(routes::signer::sign_upload),
@@ -245,12 +275,30 @@ fn signer_routes(config: ServerConfig, store: Arc<dyn BlobStore>) -> Router {
             &format!("{base}/v1/multipart/abort"),
             post(routes::multipart::abort),
         )
-        .with_state(Arc::new(AppState { config, store }))
+        .with_state(Arc::new(AppState {
+            config,
+            store,
+            metrics,
+        }))
 }
 
-/// JSON answers for unknown routes and methods, and CORS on every response.
-fn finish(routes: Router, cors: CorsLayer) -> Router {
+/// Metrics on every route (and at `metrics_path`), JSON answers for unknown routes and methods,
+/// and CORS on every response.
+fn finish(
+    routes: Router,
+    cors: CorsLayer,
+    metrics: Arc<metrics::Metrics>,
+    metrics_path: Option<String>,
+) -> Router {
+    let routes = match metrics_path {
+        Some(path) => routes.route(&path, get(metrics::serve).with_state(metrics.clone())),
+        None => routes,
+    };
     routes
+        .route_layer(axum::middleware::from_fn_with_state(
+            metrics,
+            metrics::record,
+        ))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

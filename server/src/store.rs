@@ -102,6 +102,12 @@ pub trait BlobStore: Send + Sync + 'static {
     /// `Ok` when the storage is reachable.
     async fn health(&self) -> Result<(), StoreError>;
 
+    /// `Ok` when the storage takes writes now (default: [`BlobStore::health`]); the readiness
+    /// probe of load balancers and orchestrators.
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.health().await
+    }
+
     /// A request that uploads the blob at `key`. `origin` is the URL the client reaches this server
     /// at (`http://127.0.0.1:8787`), for stores whose URLs point at this server.
     async fn sign_upload(

@@ -451,6 +451,14 @@ async fn a_sidecar_left_from_before_a_crash_is_not_served_with_the_new_blob() {
     let path = server.blob_path(key);
     let staged = path.with_file_name(".notes.txt.0123456789abcdef.fsync-tmp");
     std::fs::write(&staged, b"two").unwrap();
+    // Written later than the first upload (the clock's tick may be coarser than this test).
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(1);
+    std::fs::File::options()
+        .write(true)
+        .open(&staged)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
     std::fs::rename(&staged, &path).unwrap();
     let (etag, content_type, body) = served(&server, key).await;
     assert_eq!(body, b"two");
@@ -473,6 +481,32 @@ async fn a_sidecar_left_from_before_a_crash_is_not_served_with_the_new_blob() {
     assert_eq!(content_type.as_deref(), Some("text/plain"));
 }
 
+#[tokio::test]
+async fn a_data_dir_restored_with_its_times_keeps_its_sidecars() {
+    let server = start().await;
+    let key = "store-a/page.txt";
+    let (status, _) = server
+        .upload(key, Some("text/plain"), b"restored".to_vec())
+        .await;
+    assert_eq!(status, 200);
+    // As a backup restore does (`cp -a`, `rsync -a`): a new file (a new inode) with the same time.
+    let path = server.blob_path(key);
+    let time = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let copy = path.with_file_name("restored-copy");
+    std::fs::copy(&path, &copy).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&copy)
+        .unwrap()
+        .set_modified(time)
+        .unwrap();
+    std::fs::rename(&copy, &path).unwrap();
+    let (etag, content_type, body) = served(&server, key).await;
+    assert_eq!(body, b"restored");
+    assert_eq!(content_type.as_deref(), Some("text/plain"));
+    assert_eq!(etag, Some(format!("\"{}\"", sha256_hex(b"restored"))));
+}
+
 /// A GET of `key`: its ETag, its Content-Type and its bytes.
 async fn served(server: &TestServer, key: &str) -> (Option<String>, Option<String>, Vec<u8>) {
     let response = server
@@ -489,4 +523,66 @@ async fn served(server: &TestServer, key: &str) -> (Option<String>, Option<Strin
     };
     let (etag, content_type) = (header("etag"), header("content-type"));
     (etag, content_type, response.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn readiness_and_metrics_report_what_the_server_did() {
+    let server = start().await;
+    let http = reqwest::Client::new();
+    let get = |path: &'static str| {
+        let http = http.clone();
+        let url = server.url(path);
+        async move {
+            let answer = http.get(url).send().await.unwrap();
+            (answer.status().as_u16(), answer.text().await.unwrap())
+        }
+    };
+    let (status, body) = get("/api/ready").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("ready"));
+
+    let body = bytes(10_000, 3);
+    let key = format!("store-a/{}", sha256_hex(&body));
+    assert_eq!(server.upload(&key, None, body.clone()).await.0, 200);
+    assert_eq!(server.download(&key).await.0, 200);
+    let (status, _) = server
+        .call(
+            "v1/sign/download",
+            Some(ALL),
+            serde_json::json!({ "key": "../bad" }),
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    let (status, text) = get("/metrics").await;
+    assert_eq!(status, 200);
+    for line in [
+        "filesync_http_requests_total{route=\"/api/v1/sign/upload\",method=\"POST\",status=\"200\"} 1",
+        "filesync_http_requests_total{route=\"/api/v1/sign/download\",method=\"POST\",status=\"400\"} 1",
+        "filesync_http_requests_total{route=\"/livestore-filesync-files/{*key}\",method=\"PUT\",status=\"200\"} 1",
+        "filesync_upload_bytes_total 10000",
+        "filesync_download_bytes_total 10000",
+        "filesync_uploads_in_flight 0",
+        "filesync_storage_ready 1",
+        "filesync_http_request_duration_seconds_count{route=\"/api/ready\"} 1",
+    ] {
+        assert!(text.contains(line), "no {line:?} in:\n{text}");
+    }
+
+    // A data directory that takes no writes is not ready, and says why.
+    let uploads = server.dir.path().join("uploads");
+    std::fs::remove_dir_all(&uploads).unwrap();
+    std::fs::write(&uploads, b"not a directory").unwrap();
+    let (status, body) = get("/api/ready").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("does not take writes"), "{body}");
+    let (_, text) = get("/metrics").await;
+    assert!(text.contains("filesync_storage_ready 0"));
+}
+
+#[tokio::test]
+async fn metrics_can_be_turned_off() {
+    let server = start_with(|config| config.metrics_path = None).await;
+    let answer = reqwest::get(server.url("/metrics")).await.unwrap();
+    assert_eq!(answer.status(), 404);
 }

@@ -59,6 +59,15 @@ pub(crate) async fn health(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// `POST {base}/v1/sign/upload`.
+pub(crate) async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    let ready = state.store.ready().await;
+    state.metrics.set_storage_ready(ready.is_ok());
+    match ready {
+        Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Err(err) => ApiError::from(err).into_response(),
+    }
+}
+
 pub(crate) async fn sign_upload(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
