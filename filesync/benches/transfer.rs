@@ -3,15 +3,20 @@
 //! timed assertions.
 //!
 //! The server is the real `filesync serve` binary, started as a separate process on 127.0.0.1:0
-//! over a temporary data dir (built first with `cargo build [--release] -p filesync-cli`). One file
-//! of pseudo-random bytes is written to disk once, in 1 MiB chunks. Per round (sides alternate:
-//! odd rounds run the rows in reverse order), each row moves the whole file:
+//! over a temporary data dir (built first with `cargo build [--release] -p filesync-cli`), in disk
+//! mode and then in S3 mode (`--s3-bucket`, with the `s3-local` binary, s3s-fs, as the bucket in a
+//! process of its own; `BENCH_TRANSFER_STORAGE=disk` or `s3` runs one). One file of pseudo-random
+//! bytes is written to disk once, in 1 MiB chunks; every row moves it under its content-addressed
+//! key (`bench/{sha256}`), which is deleted (untimed) before each upload so that no upload finds it
+//! already stored. Per round (sides alternate: odd rounds run the rows in reverse order), each row
+//! moves the whole file:
 //!
-//! 1. curl upload: the signer API signs a PUT, then `curl -T` sends the file (the curl process is
-//!    timed, nothing else);
+//! 1. curl upload: the signer API signs a PUT, then `curl -T` sends the file with the signed
+//!    headers (the curl process is timed, nothing else);
 //! 2. `HttpRemote` uploads of the file streamed from `NativeFs::read_stream`: one PUT (threshold
 //!    above the size), and the default resumable path (parts of the server's size above 64 MiB);
-//! 3. curl download: `curl -o` of a signed GET;
+//! 3. curl download: `curl -o` of a signed GET, then an fsync of the file (timed: the same
+//!    durability as the client's download);
 //! 4. `HttpRemote` download streamed into a `NativeFs` write sink, hashed on the way (as the engine
 //!    does) and checked; the sink's durable close (fsync + rename) is included and shown apart;
 //! 5. the engine end to end: `FileSync` A saves the file from a stream and uploads it (until its
@@ -40,10 +45,17 @@
 fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
+mod support;
+
+#[cfg(not(target_arch = "wasm32"))]
 mod bench {
-    use std::io::{BufRead, BufReader, Write};
+    use crate::support::{
+        build_server, delete_key, env_number, env_str, peak_rss_kib, start_server, ServerProcess,
+        Storage,
+    };
+    use std::io::Write;
     use std::path::{Path, PathBuf};
-    use std::process::{Child, Command, Stdio};
+    use std::process::{Command, Stdio};
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
@@ -58,8 +70,10 @@ mod bench {
     use futures::StreamExt;
 
     const MIB: u64 = 1024 * 1024;
-    /// The key the curl and `HttpRemote` rows upload to and download from.
-    const KEY: &str = "bench/transfer.bin";
+    /// The key every row moves: the file's content-addressed key (`bench/{sha256}`).
+    fn key() -> String {
+        env_str("BENCH_TRANSFER_KEY")
+    }
     const STORE: &str = "bench";
     /// What a child process prints before its figures.
     const RESULT: &str = "TRANSFER-RESULT";
@@ -67,30 +81,9 @@ mod bench {
     const NOTE: &str = "TRANSFER-NOTE";
     const ROLE_VAR: &str = "BENCH_TRANSFER_ROLE";
 
-    fn env_number(name: &str, default: u64) -> u64 {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    }
-
-    fn env_str(name: &str) -> String {
-        std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"))
-    }
-
     fn median(mut xs: Vec<f64>) -> f64 {
         xs.sort_by(f64::total_cmp);
         xs[xs.len() / 2]
-    }
-
-    /// This process's peak resident set size in KiB (`VmHWM`), 0 when unknown.
-    fn peak_rss_kib(pid: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
     }
 
     /// Writes `mib` MiB of pseudo-random bytes (xorshift64) to `path` in 1 MiB chunks; their hash.
@@ -111,104 +104,6 @@ mod bench {
         }
         file.sync_all().expect("sync the data file");
         hasher.finalize().to_hex()
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // The server process
-
-    /// `filesync serve` as a child process; killed (and waited for) when dropped, also on panic.
-    struct ServerProcess {
-        child: Child,
-        base: String,
-        token: String,
-        log: PathBuf,
-    }
-
-    impl Drop for ServerProcess {
-        fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-
-    /// The target directory this bench binary was built into (`<target>/<profile>/deps/<exe>`).
-    fn target_dir() -> PathBuf {
-        let exe = std::env::current_exe().expect("the bench's path");
-        exe.ancestors()
-            .nth(3)
-            .expect("the bench runs from <target>/<profile>/deps")
-            .to_owned()
-    }
-
-    /// Builds the `filesync` binary (`release`: the optimized one) and returns its path.
-    fn build_server(release: bool) -> PathBuf {
-        let profile = if release { "release" } else { "debug" };
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut command = Command::new(cargo);
-        command
-            .current_dir(&workspace)
-            .args(["build", "--quiet", "-p", "filesync-cli"])
-            .env("CARGO_TARGET_DIR", target_dir());
-        if release {
-            command.arg("--release");
-        }
-        let bin = target_dir().join(profile).join("filesync");
-        match command.status() {
-            Ok(status) if status.success() => {}
-            other => panic!(
-                "building the server failed ({other:?}); build it with `cargo build{} -p filesync-cli` \
-                 so that {} exists",
-                if release { " --release" } else { "" },
-                bin.display()
-            ),
-        }
-        bin
-    }
-
-    fn start_server(bin: &Path, data_dir: &Path, max_upload: u64) -> ServerProcess {
-        let log = data_dir.with_extension("log");
-        let stderr = std::fs::File::create(&log).expect("the server's log file");
-        let mut child = Command::new(bin)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .arg("--max-upload-bytes")
-            .arg(max_upload.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {}: {err}", bin.display()));
-        let stdout = child.stdout.take().expect("the server's stdout");
-        let mut server = ServerProcess {
-            child,
-            base: String::new(),
-            token: String::new(),
-            log,
-        };
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            match lines.next() {
-                Some(Ok(line)) => {
-                    if let Some(url) = line.strip_prefix("filesync serve: listening on ") {
-                        break url.trim().to_owned();
-                    }
-                }
-                _ => panic!(
-                    "the server exited before listening; its log ({}):\n{}",
-                    server.log.display(),
-                    std::fs::read_to_string(&server.log).unwrap_or_default()
-                ),
-            }
-        };
-        // Drain the rest of its stdout so that it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        server.base = format!("{url}/api");
-        server.token = std::fs::read_to_string(data_dir.join("dev-token"))
-            .expect("the server's dev-token")
-            .trim()
-            .to_owned();
-        server
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -265,15 +160,21 @@ mod bench {
     }
 
     fn curl_upload(server: &ServerProcess, file: &Path, size: u64) -> f64 {
-        let (url, headers) = sign(server, "upload", KEY, size);
+        let (url, headers) = sign(server, "upload", &server.key, size);
         let file = file.to_str().expect("a UTF-8 temp path");
         run_curl(&["-T", file, "-X", "PUT", &url], &headers)
     }
 
     fn curl_download(server: &ServerProcess, out: &Path, size: u64) -> f64 {
-        let (url, headers) = sign(server, "download", KEY, size);
+        let (url, headers) = sign(server, "download", &server.key, size);
         let out_str = out.to_str().expect("a UTF-8 temp path");
         let secs = run_curl(&["-o", out_str, &url], &headers);
+        // The same durability as the client's download: the file fsynced.
+        let t = Instant::now();
+        std::fs::File::open(out)
+            .and_then(|f| f.sync_all())
+            .expect("fsync curl's file");
+        let secs = secs + t.elapsed().as_secs_f64();
         let got = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
         assert_eq!(got, size, "curl downloaded {got} bytes of {size}");
         let _ = std::fs::remove_file(out);
@@ -365,7 +266,7 @@ mod bench {
         let sent_at = all_sent.clone();
         let start = Instant::now();
         let req = UploadRequest {
-            key: KEY.to_owned(),
+            key: key(),
             size,
             content_type: None,
             open: Arc::new(move |offset| {
@@ -404,7 +305,10 @@ mod bench {
         let path = VPath::new("/download.bin").expect("a path");
         let remote = remote(None);
         let t = Instant::now();
-        let download = remote.download(KEY, 0).await.expect("the download starts");
+        let download = remote
+            .download(&key(), 0)
+            .await
+            .expect("the download starts");
         let mut sink = fs
             .write_sink(&path, SinkOptions::default())
             .await
@@ -592,7 +496,36 @@ mod bench {
             t.elapsed().as_secs_f64(),
             bin.display()
         );
-        let server = start_server(&bin, &work.path().join("server-data"), size * 2 + 64 * MIB);
+        let key = format!("{STORE}/{hash}");
+        let storages: Vec<Storage> = match std::env::var("BENCH_TRANSFER_STORAGE").as_deref() {
+            Ok("disk") => vec![Storage::Disk],
+            Ok("s3") => vec![Storage::S3],
+            _ if full => vec![Storage::Disk, Storage::S3],
+            // The smoke run under `cargo test`: disk mode only.
+            _ => vec![Storage::Disk],
+        };
+        for storage in storages {
+            let data_dir = work
+                .path()
+                .join(format!("server-{storage:?}").to_lowercase());
+            let server = start_server(&bin, &data_dir, size * 2 + 64 * MIB, &key, storage, full);
+            run_rounds(
+                &server, &work, &file, &hash, size, rounds, have_curl, storage,
+            );
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_rounds(
+        server: &ServerProcess,
+        work: &tempfile::TempDir,
+        file: &Path,
+        hash: &str,
+        size: u64,
+        rounds: usize,
+        have_curl: bool,
+        storage: Storage,
+    ) {
         let out_dir = work.path().join("out");
         std::fs::create_dir_all(&out_dir).expect("the download directory");
         let vars = |threshold: u64| {
@@ -602,7 +535,8 @@ mod bench {
                 ("BENCH_TRANSFER_FILE", file.display().to_string()),
                 ("BENCH_TRANSFER_OUT", out_dir.display().to_string()),
                 ("BENCH_TRANSFER_SIZE", size.to_string()),
-                ("BENCH_TRANSFER_HASH", hash.clone()),
+                ("BENCH_TRANSFER_HASH", hash.to_owned()),
+                ("BENCH_TRANSFER_KEY", server.key.clone()),
                 ("BENCH_TRANSFER_THRESHOLD", threshold.to_string()),
             ]
         };
@@ -627,12 +561,18 @@ mod bench {
                 rows.reverse();
             }
             for row in rows {
+                if matches!(
+                    row,
+                    Row::CurlUp | Row::RemoteUp | Row::RemoteUpResumable | Row::Engine
+                ) {
+                    delete_key(server);
+                }
                 settle();
                 match row {
-                    Row::CurlUp if have_curl => f.curl_up.push(curl_upload(&server, &file, size)),
+                    Row::CurlUp if have_curl => f.curl_up.push(curl_upload(server, file, size)),
                     Row::CurlDown if have_curl => {
                         f.curl_down
-                            .push(curl_download(&server, &out_dir.join("curl.bin"), size))
+                            .push(curl_download(server, &out_dir.join("curl.bin"), size))
                     }
                     Row::CurlUp | Row::CurlDown => {}
                     Row::RemoteUp => {
@@ -667,11 +607,21 @@ mod bench {
             }
         }
         let server_rss = peak_rss_kib(&server.child.id().to_string());
-        drop(server);
-        report(&f, size, rounds, server_rss);
+        let s3_rss = server
+            .s3
+            .as_ref()
+            .map(|child| peak_rss_kib(&child.id().to_string()));
+        report(&f, size, rounds, server_rss, s3_rss, storage);
     }
 
-    fn report(f: &Figures, size: u64, rounds: usize, server_rss_kib: u64) {
+    fn report(
+        f: &Figures,
+        size: u64,
+        rounds: usize,
+        server_rss_kib: u64,
+        s3_rss_kib: Option<u64>,
+        storage: Storage,
+    ) {
         let mbs = |secs: f64| size as f64 / 1e6 / secs;
         let curl_up = (!f.curl_up.is_empty()).then(|| median(f.curl_up.clone()));
         let curl_down = (!f.curl_down.is_empty()).then(|| median(f.curl_down.clone()));
@@ -689,9 +639,13 @@ mod bench {
             );
         };
         let mib = size / MIB;
+        let mode = match storage {
+            Storage::Disk => "disk mode",
+            Storage::S3 => "S3 mode: the bytes go to s3-local (s3s-fs), the server signs",
+        };
         println!(
-            "upload / download of {mib} MiB to `filesync serve` over loopback (median of {rounds}; \
-             target ≥ 0.80× curl):"
+            "upload / download of {mib} MiB through `filesync serve`, {mode}, over loopback \
+             (median of {rounds}; target ≥ 0.80× curl):"
         );
         if curl_up.is_some() {
             line("curl -T (signed PUT)", &f.curl_up, None, "");
@@ -722,7 +676,7 @@ mod bench {
             &format!("  (save alone {save:.2} s)"),
         );
         if curl_down.is_some() {
-            line("curl -o (signed GET)", &f.curl_down, None, "");
+            line("curl -o (signed GET) + fsync", &f.curl_down, None, "");
         }
         let down = median(f.remote_down.clone());
         let close = median(f.remote_down_close.clone());
@@ -750,6 +704,9 @@ mod bench {
         };
         println!("peak RSS (VmHWM):");
         rss("server (filesync serve, whole run)", server_rss_kib);
+        if let Some(kib) = s3_rss_kib {
+            rss("S3 server (s3-local, whole run)", kib);
+        }
         rss("client: HttpRemote upload, one PUT", f.rss_up);
         rss("client: HttpRemote upload, resumable", f.rss_up_resumable);
         rss("client: HttpRemote download", f.rss_down);
