@@ -87,6 +87,11 @@ impl RemoteHarness for Http {
         MIN_PART_BYTES
     }
 
+    /// `filesync serve` answers `skipIfStored` with `alreadyStored`.
+    fn skips_stored_uploads(&self) -> bool {
+        true
+    }
+
     fn url_ttl(&self) -> Duration {
         DEFAULT_URL_TTL
     }

@@ -593,6 +593,14 @@ impl BlobStore for DiskStore {
         }
     }
 
+    async fn stored_size(&self, key: &BlobKey) -> Result<Option<u64>, StoreError> {
+        match self.stat(key).await {
+            Ok(info) => Ok(Some(info.size)),
+            Err(err) if err.kind == StoreErrorKind::NotFound => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
     /// Writes (durably) and removes a probe file in `uploads/`: a full or read-only disk is not
     /// ready.
     async fn ready(&self) -> Result<(), StoreError> {

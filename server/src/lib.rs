@@ -9,11 +9,11 @@
 //! | `GET {api}/health` | 200 `{"status":"ok"}` when the storage is reachable (no token needed) |
 //! | `GET {api}/ready` | 200 `{"status":"ready"}` when the storage takes writes (disk: a probe file written and removed; S3: the bucket answers), else 503 with the reason (no token needed) |
 //! | `GET /metrics` | Prometheus metrics: requests by route, method and status, latency, errors, bytes, uploads in flight, storage readiness ([`ServerConfig::metrics_path`]) |
-//! | `POST {api}/v1/sign/upload` `{key, contentType?, contentLength?}` | `{method:"PUT", url, headers?, expiresAt}` |
+//! | `POST {api}/v1/sign/upload` `{key, contentType?, contentLength?, skipIfStored?}` | `{method:"PUT", url, headers?, expiresAt}`, or `{alreadyStored: true}` |
 //! | `POST {api}/v1/sign/download` `{key}` | `{url, headers?, expiresAt}` |
 //! | `POST {api}/v1/delete` `{key}` | 204 (also when nothing was there) |
 //! | `PUT\|GET\|HEAD {files}/{key}?exp=<unix>&sig=<b64url>` | the blob (GET supports one `Range`) |
-//! | `POST {api}/v1/multipart/create` `{key, contentType?, contentLength}` | `{uploadId, partSize, expiresAt, partChecksum?}` |
+//! | `POST {api}/v1/multipart/create` `{key, contentType?, contentLength, skipIfStored?}` | `{uploadId, partSize, expiresAt, partChecksum?}`, or `{alreadyStored: true}` |
 //! | `POST {api}/v1/multipart/sign-part` `{key, uploadId, partNumber, checksumSha256?}` | `{method:"PUT", url, headers?, expiresAt}` |
 //! | `POST {api}/v1/multipart/list` `{key, uploadId}` | `{parts:[{partNumber, size, etag}]}` |
 //! | `POST {api}/v1/multipart/complete` `{key, uploadId, parts:[{partNumber, etag}]}` | 204 |
@@ -45,6 +45,12 @@
 //! its parts being assembled (nothing is rewritten). An `uploadId`
 //! belongs to the key it was created for (404 for any other key) and to nobody after `complete` or
 //! `abort`; unfinished uploads are discarded after [`DiskStoreOptions::upload_max_age`] (24 h).
+//!
+//! **Skipping what is stored**: a client that sends `skipIfStored: true` to `sign/upload` or
+//! `multipart/create` for a content-addressed key of `contentLength` bytes may get
+//! `{"alreadyStored": true}` instead of a URL or an upload: the store holds those bytes (a blob of
+//! that key and length, whose bytes were checked against the key when they were stored), so
+//! nothing needs to be sent. Clients that do not send it (the TypeScript package) always get a URL.
 //!
 //! **Part checksums** (S3 mode, [`S3Store`]): when `create` answers `partChecksum: "SHA256"`, every
 //! `sign-part` must carry the part's `checksumSha256`, the standard base64 of its 32-byte SHA-256

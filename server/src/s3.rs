@@ -36,7 +36,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use base64::Engine as _;
 use futures::StreamExt;
-use rusty_s3::actions::{DeleteObject, GetObject, HeadBucket, ListObjectsV2, PutObject};
+use rusty_s3::actions::{
+    DeleteObject, GetObject, HeadBucket, HeadObject, ListObjectsV2, PutObject,
+};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
 use crate::content_type::is_active_content;
@@ -387,6 +389,21 @@ impl BlobStore for S3Store {
     ) -> Result<SignedRequest, StoreError> {
         let action = GetObject::new(&self.bucket, Some(&self.credentials), key.as_str());
         Ok(self.signed(&action, "GET"))
+    }
+
+    async fn stored_size(&self, key: &BlobKey) -> Result<Option<u64>, StoreError> {
+        let url = HeadObject::new(&self.bucket, Some(&self.credentials), key.as_str())
+            .sign(OWN_REQUEST_TTL);
+        let answer = self.send(reqwest::Method::HEAD, url, &[], None).await?;
+        match answer.status().as_u16() {
+            200 => Ok(answer
+                .headers()
+                .get(reqwest::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())),
+            404 => Ok(None),
+            status => Err(xml::s3_error("HeadObject", status, "")),
+        }
     }
 
     async fn delete(&self, key: &BlobKey) -> Result<(), StoreError> {

@@ -122,6 +122,14 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn sign_download(&self, key: &BlobKey, origin: &str)
         -> Result<SignedRequest, StoreError>;
 
+    /// The size of the blob stored at `key`, `None` when there is none (default: `None`, as if
+    /// nothing were stored: uploads then always go). Lets an upload of content the store already
+    /// holds be skipped (`skipIfStored`).
+    async fn stored_size(&self, key: &BlobKey) -> Result<Option<u64>, StoreError> {
+        let _ = key;
+        Ok(None)
+    }
+
     /// Deletes the blob at `key`; a missing blob is not an error.
     async fn delete(&self, key: &BlobKey) -> Result<(), StoreError>;
 

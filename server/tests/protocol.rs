@@ -586,3 +586,47 @@ async fn metrics_can_be_turned_off() {
     let answer = reqwest::get(server.url("/metrics")).await.unwrap();
     assert_eq!(answer.status(), 404);
 }
+
+#[tokio::test]
+async fn an_upload_of_stored_content_is_skipped_when_the_client_asks() {
+    let server = start().await;
+    let body = bytes(5000, 8);
+    let key = format!("store-a/{}", sha256_hex(&body));
+    let ask = |path: &'static str, key: String, length: usize, skip: Option<bool>| {
+        let mut json = serde_json::json!({ "key": key, "contentLength": length });
+        if let Some(skip) = skip {
+            json["skipIfStored"] = skip.into();
+        }
+        let server = &server;
+        async move { server.call(path, Some(ALL), json).await }
+    };
+    // Nothing stored yet: a URL, and an upload.
+    let (status, json) = ask("v1/sign/upload", key.clone(), body.len(), Some(true)).await;
+    assert_eq!(status, 200);
+    assert!(json["url"].is_string(), "{json}");
+    assert_eq!(server.upload(&key, None, body.clone()).await.0, 200);
+    for path in ["v1/sign/upload", "v1/multipart/create"] {
+        let (status, json) = ask(path, key.clone(), body.len(), Some(true)).await;
+        assert_eq!(status, 200);
+        assert_eq!(json, serde_json::json!({ "alreadyStored": true }), "{path}");
+        // Not asked, another length, or a key that names no hash: the upload goes ahead.
+        for (key, length, skip) in [
+            (key.clone(), body.len(), None),
+            (key.clone(), body.len(), Some(false)),
+            (key.clone(), body.len() + 1, Some(true)),
+        ] {
+            let (status, json) = ask(path, key, length, skip).await;
+            assert_eq!(status, 200);
+            assert!(json.get("alreadyStored").is_none(), "{path}: {json}");
+        }
+    }
+    assert_eq!(
+        server.upload("store-a/notes", None, b"n".to_vec()).await.0,
+        200
+    );
+    let (_, json) = ask("v1/sign/upload", "store-a/notes".into(), 1, Some(true)).await;
+    assert!(
+        json["url"].is_string(),
+        "a key that names no hash is never skipped: {json}"
+    );
+}

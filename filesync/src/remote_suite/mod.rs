@@ -121,6 +121,12 @@ pub trait RemoteHarness: MaybeSend + MaybeSync {
     /// How long the signed URLs of [`Self::remote`] work.
     fn url_ttl(&self) -> Duration;
 
+    /// Whether an upload of a content-addressed key the remote already holds (same length) sends
+    /// nothing: our server answers `skipIfStored` with `alreadyStored` (default: false).
+    fn skips_stored_uploads(&self) -> bool {
+        false
+    }
+
     /// How many times a resumable upload reads each part of its local bytes: 1, or 2 when the
     /// remote needs each part's checksum before the part is sent (S3 storage signs it), which
     /// the client computes from a first read.

@@ -146,6 +146,11 @@ impl RemoteHarness for Harness {
         SERVE_PART_SIZE
     }
 
+    /// `filesync serve` answers `skipIfStored` with `alreadyStored`.
+    fn skips_stored_uploads(&self) -> bool {
+        true
+    }
+
     fn url_ttl(&self) -> Duration {
         SERVE_URL_TTL
     }

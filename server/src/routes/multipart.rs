@@ -13,7 +13,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::blobs::{idle_limited, signature_params, stalled_upload, BlobState};
-use super::signer::{iso_secs, keyed_request};
+use super::signer::{already_stored, iso_secs, keyed_request};
 use crate::api_error::ApiError;
 use crate::multipart::{CompletedPart, MultipartIntent, MultipartStore, PartIntent};
 use crate::routes::signer::requested_content_type;
@@ -25,6 +25,8 @@ struct CreateBody {
     key: String,
     content_type: Option<String>,
     content_length: u64,
+    #[serde(default)]
+    skip_if_stored: bool,
 }
 
 #[derive(Deserialize)]
@@ -121,6 +123,9 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     let (body, key) = keyed_request(&state, &headers, &body, |b: &CreateBody| &b.key)?;
     let content_type = requested_content_type(body.content_type.as_deref())?;
+    if body.skip_if_stored && already_stored(&state, &key, Some(body.content_length)).await? {
+        return Ok(Json(serde_json::json!({ "alreadyStored": true })).into_response());
+    }
     let intent = MultipartIntent {
         content_type,
         content_length: body.content_length,

@@ -23,6 +23,8 @@ struct SignUploadBody {
     key: String,
     content_type: Option<String>,
     content_length: Option<u64>,
+    #[serde(default)]
+    skip_if_stored: bool,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +81,9 @@ pub(crate) async fn sign_upload(
         content_type,
         content_length: body.content_length,
     };
+    if body.skip_if_stored && already_stored(&state, &key, intent.content_length).await? {
+        return Ok(Json(serde_json::json!({ "alreadyStored": true })).into_response());
+    }
     let origin = state.origin(&headers)?;
     let signed = state.store.sign_upload(&key, &intent, &origin).await?;
     tracing::info!(key = key.as_str(), "signed upload");
@@ -92,6 +97,24 @@ pub(crate) async fn sign_upload(
 }
 
 /// `POST {base}/v1/sign/download`.
+/// Whether `key` is content-addressed and already stored with `length` bytes: its upload can be
+/// skipped (the client asked with `skipIfStored`).
+pub(crate) async fn already_stored(
+    state: &AppState,
+    key: &BlobKey,
+    length: Option<u64>,
+) -> Result<bool, ApiError> {
+    let (Some(_), Some(length)) = (key.content_hash(), length) else {
+        return Ok(false);
+    };
+    let stored = state.store.stored_size(key).await?;
+    if stored == Some(length) {
+        tracing::info!(key = key.as_str(), "already stored; the upload is skipped");
+        return Ok(true);
+    }
+    Ok(false)
+}
+
 pub(crate) async fn sign_download(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,

@@ -109,7 +109,8 @@ pub async fn upload_without_content_type_is_served_as_octet_stream(
 }
 
 /// Uploading the same content to its key again succeeds and changes nothing (keys are content
-/// addressed: two clients may upload the same file).
+/// addressed: two clients may upload the same file); a remote that knows it holds the bytes
+/// ([`RemoteHarness::skips_stored_uploads`]) reads none of them.
 pub async fn repeated_upload_is_harmless(h: &dyn RemoteHarness) -> Outcome {
     let ns = namespace(h, "repeat");
     let remote = h.single_request_remote();
@@ -120,6 +121,27 @@ pub async fn repeated_upload_is_harmless(h: &dyn RemoteHarness) -> Outcome {
     let got = get(&*remote, "download after two uploads", &key, 0).await;
     assert_eq!(got.total_size, Some(bytes.len() as u64), "the total size");
     assert_bytes("the downloaded bytes", &got.body, &bytes);
+    if h.skips_stored_uploads() {
+        // The remote knows it holds these bytes: a third upload, in one request or in parts,
+        // reads nothing and reports itself complete.
+        for (how, remote) in [
+            ("one request", h.single_request_remote()),
+            ("parts", h.remote()),
+        ] {
+            let source = Source::new(bytes.clone());
+            let (req, reports) = request(&key, &source, Some("image/jpeg"), None);
+            if let Err(err) = remote.upload(req).await {
+                panic!("an upload ({how}) of content the remote holds: {err}");
+            }
+            assert_eq!(
+                source.read(),
+                0,
+                "bytes read by an upload ({how}) of stored content"
+            );
+            let size = bytes.len() as u64;
+            reports.assert_progress(&format!("an upload ({how}) of stored content"), size, size);
+        }
+    }
     Outcome::Passed
 }
 

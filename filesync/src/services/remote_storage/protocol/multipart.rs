@@ -89,10 +89,25 @@ impl ResumeToken {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Created {
+    #[serde(default)]
     upload_id: String,
+    #[serde(default)]
     part_size: u64,
     #[serde(default)]
     part_checksum: Option<String>,
+    /// The server holds these bytes already: nothing to upload.
+    #[serde(default)]
+    already_stored: bool,
+}
+
+/// How `multipart/create` answered.
+enum Started {
+    /// A new upload.
+    Upload(ResumeToken),
+    /// The server has no resumable uploads: send one request.
+    NoMultipart,
+    /// The server holds these bytes already.
+    AlreadyStored,
 }
 
 #[derive(Deserialize)]
@@ -148,11 +163,16 @@ pub(crate) async fn upload<T: Transport + ?Sized>(t: &T, req: &UploadRequest) ->
             None => {
                 fresh_starts += 1;
                 match create(t, req).await? {
-                    Some(token) => {
+                    Started::Upload(token) => {
                         (req.on_resume)(Some(token.encode()));
                         token
                     }
-                    None => return upload_single(t, req).await,
+                    Started::NoMultipart => return upload_single(t, req).await,
+                    Started::AlreadyStored => {
+                        (req.on_resume)(None);
+                        (req.progress)(req.size, req.size);
+                        return Ok(());
+                    }
                 }
             }
         };
@@ -173,12 +193,8 @@ pub(crate) async fn upload<T: Transport + ?Sized>(t: &T, req: &UploadRequest) ->
     }
 }
 
-/// `multipart/create`: the token of a new upload, or `None` when the server has no resumable
-/// uploads.
-async fn create<T: Transport + ?Sized>(
-    t: &T,
-    req: &UploadRequest,
-) -> RemoteResult<Option<ResumeToken>> {
+/// `multipart/create`: the token of a new upload, or why there is none.
+async fn create<T: Transport + ?Sized>(t: &T, req: &UploadRequest) -> RemoteResult<Started> {
     let created: Created = match t
         .signer_post(SignerCall {
             path: "/v1/multipart/create",
@@ -188,9 +204,12 @@ async fn create<T: Transport + ?Sized>(
         .await
     {
         Ok((url, text)) => parse_json(&url, &text)?,
-        Err((Some(status), _)) if no_multipart(status) => return Ok(None),
+        Err((Some(status), _)) if no_multipart(status) => return Ok(Started::NoMultipart),
         Err((_, err)) => return Err(err),
     };
+    if created.already_stored {
+        return Ok(Started::AlreadyStored);
+    }
     if let Some(other) = created
         .part_checksum
         .as_deref()
@@ -216,7 +235,7 @@ async fn create<T: Transport + ?Sized>(
             ),
         ));
     }
-    Ok(Some(ResumeToken {
+    Ok(Started::Upload(ResumeToken {
         v: TOKEN_VERSION,
         key: req.key.clone(),
         upload_id: created.upload_id,

@@ -16,7 +16,12 @@ pub(crate) const ASSUMED_URL_LIFETIME_MS: i64 = 5 * 60 * 1000;
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SignedRequest {
     pub(crate) method: Option<String>,
+    /// Empty only with `already_stored`.
+    #[serde(default)]
     pub(crate) url: String,
+    /// The server holds these bytes already (asked with `skipIfStored`): nothing to send.
+    #[serde(default)]
+    pub(crate) already_stored: bool,
     #[serde(default)]
     pub(crate) headers: Option<BTreeMap<String, String>>,
     #[serde(default)]
