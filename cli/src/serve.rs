@@ -17,9 +17,6 @@ use filesync_server::{
     DEFAULT_FILES_BASE, DEFAULT_MAX_UPLOAD_BYTES,
 };
 
-/// The lifetime of signed URLs unless `--url-ttl-secs` says otherwise.
-pub const DEFAULT_URL_TTL: Duration = filesync_server::DEFAULT_URL_TTL;
-
 /// The options of `filesync serve`; each flag also reads a `FILESYNC_*` variable.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {

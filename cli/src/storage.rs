@@ -109,7 +109,7 @@ impl StorageArgs {
     pub async fn open(&self) -> Result<Storage, String> {
         if let Some(s3) = self
             .s3
-            .store(crate::serve::DEFAULT_URL_TTL, DEFAULT_MAX_UPLOAD_BYTES)?
+            .store(filesync_server::DEFAULT_URL_TTL, DEFAULT_MAX_UPLOAD_BYTES)?
         {
             return Ok(Storage::S3(Box::new(s3)));
         }

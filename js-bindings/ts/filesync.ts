@@ -195,6 +195,16 @@ interface ResolvedUrl {
   /** Epoch ms after which the URL must be signed again. */
   readonly refreshAt: number
   readonly contentHash: string
+  /** The OPFS file behind an object URL, and its path: a browser `File` stops being readable once
+   * its file is replaced (a download or a save of the same content), so the URL is made again. */
+  readonly file?: { readonly path: string; readonly lastModified: number; readonly size: number }
+}
+
+/** Whether the OPFS file behind `cached` is still the one its object URL reads. */
+async function stillReadable(cached: ResolvedUrl): Promise<boolean> {
+  if (!cached.file) return true
+  const now = await opfsFile(cached.file.path)
+  return now !== undefined && now.lastModified === cached.file.lastModified && now.size === cached.file.size
 }
 
 /** A file sync instance: see {@link createFileSync}. */
@@ -524,7 +534,7 @@ export class FileSync {
     const engine = await this.#engineReady()
     const cached = this.#urls.get(fileId)
     const row = (this.#store.query({ query: 'SELECT contentHash FROM files WHERE id = ? AND deletedAt IS NULL', bindValues: [fileId] } as any) as Array<{ contentHash: string }>)[0]
-    if (cached && row && cached.contentHash === row.contentHash && cached.refreshAt === Number.POSITIVE_INFINITY) {
+    if (cached && row && cached.contentHash === row.contentHash && cached.refreshAt === Number.POSITIVE_INFINITY && (await stillReadable(cached))) {
       // A local URL stays valid while the content is the same; a remote URL is replaced as soon
       // as the local copy is verified (below).
       return cached.url
@@ -551,7 +561,7 @@ export class FileSync {
       this.#urls.set(fileId, { url: resolved.url, objectUrl: false, refreshAt: resolved.expiresAt - 60_000, contentHash })
       return resolved.url
     }
-    if (cached && cached.objectUrl && cached.contentHash === contentHash) return cached.url
+    if (cached && cached.objectUrl && cached.contentHash === contentHash && (await stillReadable(cached))) return cached.url
     const fileSystem = this.#config.fileSystem
     if (typeof fileSystem === 'object' && typeof fileSystem.fileUrl === 'function') {
       // A file system with its own URLs (Node: `file:` URLs): nothing to revoke.
@@ -563,7 +573,8 @@ export class FileSync {
     const bytes = await this.#localBytes(engine, resolved.path)
     const url = URL.createObjectURL(new Blob([bytes], { type: resolved.mimeType ?? '' }))
     this.#forgetUrl(fileId)
-    this.#urls.set(fileId, { url, objectUrl: true, refreshAt: Number.POSITIVE_INFINITY, contentHash })
+    const file = bytes instanceof File ? { path: resolved.path, lastModified: bytes.lastModified, size: bytes.size } : undefined
+    this.#urls.set(fileId, { url, objectUrl: true, refreshAt: Number.POSITIVE_INFINITY, contentHash, ...(file ? { file } : {}) })
     return url
   }
 

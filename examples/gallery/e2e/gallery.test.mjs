@@ -284,7 +284,9 @@ test('identical content saved twice, one deleted: the other still displays on ev
   for (const page of [a, b]) {
     assert.equal(await stateOf(page, 'second.bin'), 'synced')
     const href = await card(page, 'second.bin').locator('a').getAttribute('href')
-    const shown = await page.evaluate(async (url) => Array.from(new Uint8Array(await (await fetch(url)).arrayBuffer())), href)
+    const shown = await page.evaluate(async (url) => Array.from(new Uint8Array(await (await fetch(url)).arrayBuffer())), href).catch((err) => {
+      throw new Error(`the shown URL ${href} on ${page === a ? 'A' : 'B'} cannot be read: ${err.message}`)
+    })
     assert.equal(sha256(Buffer.from(shown)), sha256(bytes))
   }
   assert.deepEqual([...a.errors, ...b.errors], [])

@@ -548,11 +548,21 @@ impl LocalFileStorage {
     }
 
     /// Makes a complete, verified partial download the blob (a rename), recording `mime` if given.
-    /// The caller has checked that its bytes hash to `hash`.
+    /// The caller has checked that its bytes hash to `hash`. When the blob is already there (a save
+    /// of the same content finished during the download), the partial goes and the blob stays as
+    /// it is: replacing it would change nothing but break what reads it now (a browser `File` of
+    /// the old one, behind an object URL, fails once its file is replaced).
     pub async fn commit_partial(&self, hash: &ContentHash, mime: Option<&str>) -> FsResult<()> {
-        self.transfer_fs
-            .rename(&self.partial_path(hash), &self.path_for(hash))
-            .await?;
+        let target = self.path_for(hash);
+        if self.transfer_fs.exists(&target).await? {
+            self.transfer_fs
+                .remove(&self.partial_path(hash), force())
+                .await?;
+        } else {
+            self.transfer_fs
+                .rename(&self.partial_path(hash), &target)
+                .await?;
+        }
         if let Some(mime) = mime {
             self.write_mime(hash, mime).await?;
         }

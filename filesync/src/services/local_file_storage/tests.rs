@@ -547,3 +547,31 @@ fn partial_downloads_use_the_transfer_file_system() {
         assert!(storage.partial_size(&hash).await.unwrap().is_none());
     });
 }
+
+/// A download that completes when a save of the same content already stored the blob leaves the
+/// blob as it is (a browser `File` of it stays readable) and drops its partial.
+#[test]
+fn a_download_of_content_already_stored_keeps_the_stored_file() {
+    block_on(async {
+        let fs = Arc::new(MemoryFs::new());
+        let storage = LocalFileStorage::new(fs.clone(), "s").unwrap();
+        let data = prng(5000);
+        let hash = hash_bytes(&data);
+        let mut writer = storage.partial_writer(&hash, false).await.unwrap();
+        writer.write(Bytes::from(data.clone())).await.unwrap();
+        writer.close().await.unwrap();
+        // Meanwhile a save stores the same content.
+        let stored = storage
+            .write_bytes(Bytes::from(data.clone()), None)
+            .await
+            .unwrap();
+        assert_eq!(stored.hash, hash);
+        let blob = storage.path_for(&hash);
+        let before = fs.stat(&blob).await.unwrap();
+        storage.commit_partial(&hash, None).await.unwrap();
+        let after = fs.stat(&blob).await.unwrap();
+        assert_eq!(before.ino, after.ino, "the stored blob was replaced");
+        assert_eq!(read_all(&storage, &hash).await, data);
+        assert!(storage.partial_size(&hash).await.unwrap().is_none());
+    });
+}
