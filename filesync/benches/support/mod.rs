@@ -40,8 +40,62 @@ pub(crate) struct ServerProcess {
     log: PathBuf,
     /// The key the rows move.
     pub(crate) key: String,
-    /// The S3 server of S3 mode.
+    /// The S3 server of S3 mode (a process in `--bench` runs).
     pub(crate) s3: Option<Child>,
+    /// The S3 server of S3 mode in test runs: s3-local in this process, on a thread of its own.
+    in_process: Option<InProcessS3>,
+}
+
+/// An `S3Local` served from a thread of this process (smoke runs: no binary to build); stopped
+/// when dropped.
+pub(crate) struct InProcessS3 {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for InProcessS3 {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Starts `S3Local` over `root` on a thread of this process; its endpoint, bucket and
+/// credentials.
+fn start_s3_in_process(root: &Path) -> (InProcessS3, [String; 4]) {
+    let (fields_tx, fields_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let root = root.to_owned();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime for s3-local");
+        let s3 = runtime
+            .block_on(s3_local::S3Local::start(&root, "bench"))
+            .expect("s3-local starts");
+        let _ = fields_tx.send([
+            s3.endpoint(),
+            s3.bucket().to_owned(),
+            s3.access_key_id().to_owned(),
+            s3.secret_access_key().to_owned(),
+        ]);
+        // Until the handle is dropped (the sender goes).
+        let _ = stop_rx.recv();
+        drop(s3);
+        runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    });
+    let fields = fields_rx.recv().expect("s3-local's endpoint");
+    (
+        InProcessS3 {
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        },
+        fields,
+    )
 }
 
 impl Drop for ServerProcess {
@@ -183,18 +237,25 @@ pub(crate) fn start_server(
         .arg(data_dir)
         .arg("--max-upload-bytes")
         .arg(max_upload.to_string());
-    let s3 = match storage {
-        Storage::Disk => None,
-        Storage::S3 => {
-            let (child, [endpoint, bucket, key_id, secret]) =
-                start_s3(release, &data_dir.with_extension("s3"));
-            command
-                .args(["--s3-bucket", &bucket, "--s3-endpoint", &endpoint])
-                .env("FILESYNC_S3_ACCESS_KEY_ID", key_id)
-                .env("FILESYNC_S3_SECRET_ACCESS_KEY", secret);
-            Some(child)
-        }
-    };
+    let (mut s3, mut in_process) = (None, None);
+    if storage == Storage::S3 {
+        let root = data_dir.with_extension("s3");
+        // A `--bench` run measures s3-local as a process of its own (its RSS apart); a smoke run
+        // under `cargo test` serves it from this process (no binary to build).
+        let [endpoint, bucket, key_id, secret] = if release {
+            let (child, fields) = start_s3(release, &root);
+            s3 = Some(child);
+            fields
+        } else {
+            let (server, fields) = start_s3_in_process(&root);
+            in_process = Some(server);
+            fields
+        };
+        command
+            .args(["--s3-bucket", &bucket, "--s3-endpoint", &endpoint])
+            .env("FILESYNC_S3_ACCESS_KEY_ID", key_id)
+            .env("FILESYNC_S3_SECRET_ACCESS_KEY", secret);
+    }
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -209,6 +270,7 @@ pub(crate) fn start_server(
         log,
         key: key.to_owned(),
         s3,
+        in_process,
     };
     let mut lines = BufReader::new(stdout).lines();
     let url = loop {

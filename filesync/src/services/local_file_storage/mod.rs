@@ -548,13 +548,14 @@ impl LocalFileStorage {
     }
 
     /// Makes a complete, verified partial download the blob (a rename), recording `mime` if given.
-    /// The caller has checked that its bytes hash to `hash`. When the blob is already there (a save
-    /// of the same content finished during the download), the partial goes and the blob stays as
-    /// it is: replacing it would change nothing but break what reads it now (a browser `File` of
-    /// the old one, behind an object URL, fails once its file is replaced).
+    /// The caller has checked that its bytes hash to `hash`. When a blob that hashes to `hash` is
+    /// already there (a save of the same content finished during the download), the partial goes
+    /// and the blob stays as it is: replacing it would change nothing but break what reads it now
+    /// (a browser `File` of the old one, behind an object URL, fails once its file is replaced). A
+    /// blob there that is not that content (truncated, damaged) is replaced.
     pub async fn commit_partial(&self, hash: &ContentHash, mime: Option<&str>) -> FsResult<()> {
         let target = self.path_for(hash);
-        if self.transfer_fs.exists(&target).await? {
+        if self.holds_intact(hash).await? {
             self.transfer_fs
                 .remove(&self.partial_path(hash), force())
                 .await?;
@@ -567,6 +568,31 @@ impl LocalFileStorage {
             self.write_mime(hash, mime).await?;
         }
         Ok(())
+    }
+
+    /// Whether the blob of `hash` is there, of the partial's size, and hashes to `hash` (read
+    /// only when the sizes match: a race with a save of the same content, rare).
+    async fn holds_intact(&self, hash: &ContentHash) -> FsResult<bool> {
+        let size = |fs: &Arc<dyn FileSystem>, path: VPath| {
+            let fs = fs.clone();
+            async move {
+                match fs.stat(&path).await {
+                    Ok(info) => Ok(Some(info.size)),
+                    Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        let blob = size(&self.transfer_fs, self.path_for(hash)).await?;
+        let partial = size(&self.transfer_fs, self.partial_path(hash)).await?;
+        if blob.is_none() || blob != partial {
+            return Ok(false);
+        }
+        let stream = self
+            .transfer_fs
+            .read_stream(&self.path_for(hash), StreamOptions::default())
+            .await?;
+        Ok(hash_stream(stream).await? == *hash)
     }
 
     /// Removes a partial download; a missing one is not an error.

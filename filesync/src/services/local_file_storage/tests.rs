@@ -573,5 +573,22 @@ fn a_download_of_content_already_stored_keeps_the_stored_file() {
         assert_eq!(before.ino, after.ino, "the stored blob was replaced");
         assert_eq!(read_all(&storage, &hash).await, data);
         assert!(storage.partial_size(&hash).await.unwrap().is_none());
+
+        // A blob there that is not that content (damaged, of the same size or not) is replaced.
+        for damaged in [b"short".to_vec(), {
+            let mut d = data.clone();
+            d[10] ^= 1;
+            d
+        }] {
+            fs.write_file(&blob, Bytes::from(damaged), fs_core::OpenOptions::write())
+                .await
+                .unwrap();
+            let mut writer = storage.partial_writer(&hash, false).await.unwrap();
+            writer.write(Bytes::from(data.clone())).await.unwrap();
+            writer.close().await.unwrap();
+            storage.commit_partial(&hash, None).await.unwrap();
+            assert_eq!(read_all(&storage, &hash).await, data);
+            assert!(storage.partial_size(&hash).await.unwrap().is_none());
+        }
     });
 }
