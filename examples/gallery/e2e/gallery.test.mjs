@@ -435,7 +435,11 @@ test('a reload in the middle of an upload and of a download: both resume and com
   assert.deepEqual([...a.errors, ...b.errors], [])
 })
 
-test('the file server killed and restarted in the middle of a transfer: the transfer completes after it returns', async () => {
+test('the file server killed and restarted in the middle of a transfer: the transfer completes after it returns', {
+  // The same recovery is held in CI by the engine's native tests (e2e_native, cancel_native) and
+  // the package's Node tests; CI time is short (issue 14 added S3 mode to it).
+  skip: !EXTENDED && 'the extended command runs it (GALLERY_E2E_EXTENDED=1)',
+}, async () => {
   const { store, pages } = await clients()
   const [a, b] = pages
   const SIZE = 3 * 1024 * 1024
@@ -447,8 +451,8 @@ test('the file server killed and restarted in the middle of a transfer: the tran
     await stack.restartServer(1000, 'SIGKILL')
     await until('the upload after the restart', async () => (await stateOf(a, 'restart.bin')) === 'synced', 90_000, [a])
     assert.ok(stack.throttle.sent('PUT') - putBefore > SIZE, 'the first upload was cut, and sent again')
-    // Mid-download too, in the extended command (the same recovery; CI time is short).
-    if (EXTENDED) {
+    // Mid-download too.
+    {
       const getBefore = stack.throttle.sent('GET')
       await until('part of the download', async () => stack.throttle.sent('GET') - getBefore > SIZE / 4, 60_000)
       await stack.restartServer(1000, 'SIGKILL')

@@ -349,11 +349,11 @@ pub fn opfs_diff_pair() -> futures::future::LocalBoxFuture<'static, Pair> {
 }
 
 /// How long the differential test explores fresh sequences, per setup: `FS_OPFS_DIFF_SECONDS` at
-/// compile time (the extended command sets it), else 50 s.
+/// compile time (the extended command sets it: 20 minutes), else 30 s (CI time is short).
 pub fn diff_seconds() -> u64 {
     option_env!("FS_OPFS_DIFF_SECONDS")
         .and_then(|s| s.parse().ok())
-        .unwrap_or(50)
+        .unwrap_or(30)
 }
 
 /// The committed regressions every setup replays.
