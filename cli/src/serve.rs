@@ -7,7 +7,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -284,20 +284,8 @@ fn read_or_create_secret(path: &Path, what: &str) -> Result<String, String> {
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw).map_err(|err| format!("cannot get random bytes: {err}"))?;
     let value: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-    // Written to a temporary file and renamed, so a crash never leaves a truncated secret.
-    let temp = path.with_extension("tmp");
-    let written = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&temp)?;
-        file.write_all(format!("{value}\n").as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    written.map_err(|err| format!("cannot write the {what} to {}: {err}", path.display()))?;
+    crate::output::write_private(path, &format!("{value}\n"))
+        .map_err(|err| format!("cannot write the {what} to {}: {err}", path.display()))?;
     Ok(value)
 }
 

@@ -100,27 +100,13 @@ impl TokensFile {
 
     /// Writes `path` atomically (a temporary sibling renamed over it), readable by this user only.
     fn save(&self, path: &Path) -> Result<(), String> {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .map_err(|err| format!("cannot create {}: {err}", parent.display()))?;
         }
         let text = serde_json::to_string_pretty(self).map_err(|err| err.to_string())?;
-        let temp = path.with_extension("json.tmp");
-        let written = (|| {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&temp)?;
-            file.write_all(text.as_bytes())?;
-            file.write_all(b"\n")?;
-            file.sync_all()?;
-            std::fs::rename(&temp, path)
-        })();
-        written.map_err(|err| format!("cannot write the tokens file {}: {err}", path.display()))
+        crate::output::write_private(path, &format!("{text}\n"))
+            .map_err(|err| format!("cannot write the tokens file {}: {err}", path.display()))
     }
 }
 

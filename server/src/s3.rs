@@ -199,12 +199,7 @@ impl S3Store {
             if !answer.status().is_success() {
                 return Err(self.failure("ListObjectsV2", answer).await);
             }
-            let text = answer.text().await.map_err(|err| {
-                StoreError::new(
-                    StoreErrorKind::Unavailable,
-                    format!("reading ListObjectsV2's answer: {err}"),
-                )
-            })?;
+            let text = self.answer_text("ListObjectsV2", answer).await?;
             let page: xml::ObjectsPage = xml::parse("ListObjectsV2", &text)?;
             blobs.extend(page.contents.into_iter().map(|o| {
                 ListedBlob {
@@ -279,6 +274,20 @@ impl S3Store {
             StoreError::new(
                 StoreErrorKind::Unavailable,
                 format!("the S3 endpoint cannot be reached ({shown}: {err})"),
+            )
+        })
+    }
+
+    /// The body of `what`'s successful answer (`Unavailable` when it breaks off).
+    pub(crate) async fn answer_text(
+        &self,
+        what: &str,
+        answer: reqwest::Response,
+    ) -> Result<String, StoreError> {
+        answer.text().await.map_err(|err| {
+            StoreError::new(
+                StoreErrorKind::Unavailable,
+                format!("reading {what}'s answer: {err}"),
             )
         })
     }

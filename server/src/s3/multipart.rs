@@ -77,12 +77,7 @@ impl S3Store {
             if !answer.status().is_success() {
                 return Err(self.failure("ListParts", answer).await);
             }
-            let text = answer.text().await.map_err(|err| {
-                StoreError::new(
-                    StoreErrorKind::Unavailable,
-                    format!("reading ListParts' answer: {err}"),
-                )
-            })?;
+            let text = self.answer_text("ListParts", answer).await?;
             let page: PartsPage = xml::parse("ListParts", &text)?;
             let last = page.parts.last().map(|p| p.part_number);
             parts.extend(page.parts);
@@ -151,12 +146,7 @@ impl MultipartStore for S3Store {
         if !answer.status().is_success() {
             return Err(self.failure("CreateMultipartUpload", answer).await);
         }
-        let text = answer.text().await.map_err(|err| {
-            StoreError::new(
-                StoreErrorKind::Unavailable,
-                format!("reading CreateMultipartUpload's answer: {err}"),
-            )
-        })?;
+        let text = self.answer_text("CreateMultipartUpload", answer).await?;
         let initiated: Initiated = xml::parse("CreateMultipartUpload", &text)?;
         Ok(MultipartUpload {
             upload_id: format!("{}.{}", intent.content_length, initiated.upload_id),
@@ -283,12 +273,7 @@ impl MultipartStore for S3Store {
         if !answer.status().is_success() {
             return Err(self.failure("CompleteMultipartUpload", answer).await);
         }
-        let text = answer.text().await.map_err(|err| {
-            StoreError::new(
-                StoreErrorKind::Unavailable,
-                format!("reading CompleteMultipartUpload's answer: {err}"),
-            )
-        })?;
+        let text = self.answer_text("CompleteMultipartUpload", answer).await?;
         // S3 may answer 200 with an error inside.
         xml::parse::<serde::de::IgnoredAny>("CompleteMultipartUpload", &text)?;
         let Some(want) = key.content_hash() else {
